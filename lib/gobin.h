@@ -1,0 +1,89 @@
+/* gobin: the one reader of Go binaries, shared by the library (on its own process)
+ * and the CLI (on a file).
+ *
+ * From the ELF image it takes what golat needs to hook functions:
+ *  - every function of pclntab (name, entry, end, flags), found by section name or,
+ *    in stripped and externally linked PIE binaries where there is no .gopclntab, by
+ *    scanning the loaded segments for a header that validates (pclntab.c);
+ *  - the Go version from .go.buildinfo (buildinfo.c);
+ *  - where the g pointer lives in TLS and the g field offsets the recorder reads
+ *    (gtls.c; DWARF when present, else a table keyed by the Go version).
+ * All addresses are link-time; `bias` is what the running process adds (PIE). */
+#ifndef GOLAT_GOBIN_H
+#define GOLAT_GOBIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elfimg.h"
+
+/* pclntab funcFlag bits: internal/abi/symtab.go (runtime/symtab.go before 1.21). */
+#define GOBIN_FLAG_TOPFRAME 0x1
+#define GOBIN_FLAG_SPWRITE 0x2
+#define GOBIN_FLAG_ASM 0x4
+
+struct gobin_func {
+	uint64_t entry; /* link-time address */
+	uint64_t end;   /* next function's entry (the tail up to it is 0xCC padding) */
+	const char *name; /* NUL-terminated, inside the image */
+	uint8_t flag;   /* GOBIN_FLAG_*; 0 before Go 1.17 */
+	uint8_t funcid; /* abi.FuncID: nonzero for special runtime functions */
+};
+
+/* Offsets into runtime.g that the recorder reads. */
+struct gobin_goff {
+	uint32_t stack_lo, stack_hi, stackguard0, m, goid;
+	const char *source; /* "dwarf" or "table" */
+};
+
+struct gobin {
+	struct elf_image elf;
+	void *map; /* the file mapping, when gobin opened the file */
+	size_t map_len;
+
+	uint32_t pcln_magic;
+	uint64_t pclntab;   /* link-time address of the pclntab header */
+	uint64_t text;      /* runtime.text: pclntab entries are offsets from it */
+	const char *pclntab_source; /* ".gopclntab", "runtime.pclntab" or "scan" */
+	struct gobin_func *funcs; /* sorted by entry */
+	size_t nfuncs;
+
+	char go_version[64]; /* "go1.22.12", or "" when buildinfo is missing */
+	int go_minor;        /* 22 for go1.22.12; 0 when unknown */
+
+	bool has_g_tls;
+	int64_t g_tls;       /* g is at fs:[g_tls] */
+	const char *g_tls_source; /* how it was found */
+	struct gobin_goff goff;
+
+	bool pie;     /* ET_DYN executable */
+	bool dynamic; /* has PT_INTERP: the loader honours LD_PRELOAD */
+	bool has_symtab;
+	bool has_dwarf;
+	uint64_t bias; /* load bias of the running image (gobin_open_self), else 0 */
+};
+
+/* Reads the Go binary at path. Returns 0, or a negative errno-style code with a
+ * one-line reason in err ("not a Go binary: no pclntab found"). */
+int gobin_open(struct gobin *gb, const char *path, char *err, size_t errlen);
+/* The same for bytes in memory (the buffer must outlive gb); used by the fuzzer. */
+int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, size_t errlen);
+/* Reads /proc/self/exe and sets bias from the auxiliary vector. */
+int gobin_open_self(struct gobin *gb, char *err, size_t errlen);
+void gobin_close(struct gobin *gb);
+
+/* The function containing link-time pc, or NULL. */
+const struct gobin_func *gobin_func_at(const struct gobin *gb, uint64_t pc);
+/* The first function named name, or NULL (names are not unique: ABI wrappers). */
+const struct gobin_func *gobin_func_named(const struct gobin *gb, const char *name);
+/* The bytes of a function's code [entry, end) in the image, or NULL. */
+const uint8_t *gobin_code(const struct gobin *gb, const struct gobin_func *f);
+
+/* Parts, each in its own file; called by gobin_open_mem in this order. */
+int pclntab_read(struct gobin *gb, char *err, size_t errlen);
+void buildinfo_read(struct gobin *gb);
+void gtls_find(struct gobin *gb);
+void goff_find(struct gobin *gb);
+
+#endif

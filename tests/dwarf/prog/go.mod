@@ -1,0 +1,3 @@
+module golat.test/dwarfprog
+
+go 1.19

@@ -1,0 +1,3 @@
+module golat.test/reader/prog
+
+go 1.19

@@ -1,0 +1,3 @@
+module golat.test/reader/ref
+
+go 1.19

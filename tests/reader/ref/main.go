@@ -1,0 +1,143 @@
+// ref is the reference side of golat's reader conformance tests: it prints what
+// `golat list --json` and `golat info --json` must print, computed from the Go standard
+// library (debug/elf, debug/gosym, debug/buildinfo, debug/dwarf) rather than from
+// golat's own parser.
+//
+//	ref list [-scan] EXE   JSON array of every pclntab function: name, entry, end
+//	ref info [-scan] EXE   JSON object: go_version, pclntab, text, nfuncs, g_tls, goff...
+//
+// With symbols (.symtab), pclntab is the .gopclntab section or the runtime.pclntab
+// symbol and the text start is the runtime.text symbol: independent evidence. Without
+// symbols (or with -scan), see scan.go: that path re-implements the idea golat uses on
+// stripped binaries, so it checks golat's arithmetic but is not independent evidence.
+// The tests therefore compare golat on a stripped copy with ref on the unstripped original.
+package main
+
+import (
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+type jsonFunc struct {
+	Name  string `json:"name"`
+	Entry string `json:"entry"`
+	End   string `json:"end"`
+}
+
+type jsonGoff struct {
+	StackLo     uint64 `json:"stack_lo"`
+	StackHi     uint64 `json:"stack_hi"`
+	Stackguard0 uint64 `json:"stackguard0"`
+	M           uint64 `json:"m"`
+	Goid        uint64 `json:"goid"`
+	Source      string `json:"source"`
+}
+
+type jsonInfo struct {
+	Path          string    `json:"path"`
+	GoVersion     string    `json:"go_version"`
+	PclntabMagic  string    `json:"pclntab_magic"`
+	Pclntab       string    `json:"pclntab"`
+	PclntabSource string    `json:"pclntab_source"`
+	Text          string    `json:"text"`
+	TextSource    string    `json:"text_source"` // ref only: runtime.text, header or moduledata
+	Nfuncs        int       `json:"nfuncs"`
+	PIE           bool      `json:"pie"`
+	Dynamic       bool      `json:"dynamic"`
+	Symtab        bool      `json:"symtab"`
+	DWARF         bool      `json:"dwarf"`
+	GTLS          *int64    `json:"g_tls,omitempty"`
+	GTLSSource    string    `json:"g_tls_source,omitempty"`
+	Goff          *jsonGoff `json:"goff,omitempty"`
+}
+
+func hex(v uint64) string { return fmt.Sprintf("0x%x", v) }
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "ref: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func main() {
+	args := os.Args[1:]
+	if len(args) < 2 {
+		fail("usage: ref list|info [-scan] EXE")
+	}
+	cmd, args := args[0], args[1:]
+	forceScan := false
+	if args[0] == "-scan" {
+		forceScan, args = true, args[1:]
+	}
+	if len(args) != 1 {
+		fail("usage: ref list|info [-scan] EXE")
+	}
+	path := args[0]
+	f, err := elf.Open(path)
+	if err != nil {
+		fail("%s: %v", path, err)
+	}
+	defer f.Close()
+	img := newImage(f)
+	pt, err := findPclntab(img, forceScan)
+	if err != nil {
+		fail("%s: %v", path, err)
+	}
+
+	enc := json.NewEncoder(os.Stdout)
+	switch cmd {
+	case "list":
+		out := make([]jsonFunc, 0, len(pt.table.Funcs))
+		for _, fn := range pt.table.Funcs {
+			out = append(out, jsonFunc{fn.Name, hex(fn.Entry), hex(fn.End)})
+		}
+		must(enc.Encode(out))
+	case "info":
+		info := jsonInfo{
+			Path:          path,
+			PclntabMagic:  fmt.Sprintf("0x%x", pt.magic),
+			Pclntab:       hex(pt.addr),
+			PclntabSource: pt.source,
+			Text:          hex(pt.text),
+			TextSource:    pt.textSource,
+			Nfuncs:        len(pt.table.Funcs),
+			PIE:           f.Type == elf.ET_DYN,
+			Dynamic:       hasProg(f, elf.PT_INTERP),
+			Symtab:        f.Section(".symtab") != nil,
+			DWARF:         f.Section(".debug_info") != nil || f.Section(".zdebug_info") != nil,
+		}
+		if bi, err := buildinfo.ReadFile(path); err == nil {
+			info.GoVersion = bi.GoVersion
+		}
+		if off, ok := gTLS(img); ok {
+			info.GTLS, info.GTLSSource = &off, "runtime.tlsg"
+		}
+		if info.DWARF {
+			goff, err := gOffsets(f)
+			if err != nil {
+				fail("%s: %v", path, err)
+			}
+			info.Goff = goff
+		}
+		must(enc.Encode(info))
+	default:
+		fail("unknown command %q", cmd)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		fail("%v", err)
+	}
+}
+
+func hasProg(f *elf.File, t elf.ProgType) bool {
+	for _, p := range f.Progs {
+		if p.Type == t {
+			return true
+		}
+	}
+	return false
+}
