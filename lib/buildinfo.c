@@ -63,7 +63,7 @@ static bool parse_blob(struct gobin *gb, const uint8_t *p, size_t avail, uint64_
 
 void buildinfo_read(struct gobin *gb)
 {
-	size_t len;
+	size_t len = 0;
 	const Elf64_Shdr *sh = elf_section(&gb->elf, ".go.buildinfo");
 	const uint8_t *d = elf_section_data(&gb->elf, sh, &len);
 	if (d && parse_blob(gb, d, len, sh->sh_addr))

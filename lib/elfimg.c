@@ -209,7 +209,7 @@ bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, u
 		const Elf64_Shdr *sh = &im->sh[i];
 		if (sh->sh_type != SHT_SYMTAB || sh->sh_link >= im->shnum)
 			continue;
-		size_t symlen, strlen_;
+		size_t symlen = 0, strlen_ = 0;
 		const uint8_t *syms = elf_section_data(im, sh, &symlen);
 		const uint8_t *strs = elf_section_data(im, &im->sh[sh->sh_link], &strlen_);
 		if (!syms || !strs)

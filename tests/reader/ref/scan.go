@@ -39,12 +39,9 @@ const (
 func scanPclntab(img *image) (*pclntab, error) {
 	var errs []error
 	for _, s := range img.segs {
-		if s.flags&elf.PF_X != 0 && s.flags&elf.PF_W == 0 && len(img.segs) > 1 {
-			// The header is data: skip pure code segments (internally linked binaries
-			// put rodata in the text segment? they do not on linux/amd64, but a
-			// single-segment image is still searched).
-		}
-		for off := 0; off+64 <= len(s.data); off += 8 {
+		// Every segment is searched (the header is 8-byte aligned data, wherever the
+		// linker put it); candidates must then validate.
+		for off := int((8 - s.vaddr%8) % 8); off+64 <= len(s.data); off += 8 {
 			m := binary.LittleEndian.Uint32(s.data[off:])
 			if m != magic118 && m != magic120 {
 				continue
@@ -65,7 +62,11 @@ func scanPclntab(img *image) (*pclntab, error) {
 	if len(errs) == 0 {
 		return nil, errors.New("no pclntab header found")
 	}
-	return nil, errors.Join(errs...)
+	msg := "no valid pclntab header:"
+	for _, e := range errs {
+		msg += " " + e.Error() + ";"
+	}
+	return nil, errors.New(msg)
 }
 
 func tryHeader(img *image, addr uint64, h []byte) (*pclntab, error) {
@@ -124,7 +125,7 @@ func moduledataText(img *image, hdr, funcnameOffset uint64) (uint64, bool) {
 		if s.flags&elf.PF_W == 0 {
 			continue
 		}
-		for off := 0; off+8 <= len(s.data); off += 8 {
+		for off := int((8 - s.vaddr%8) % 8); off+8 <= len(s.data); off += 8 {
 			if binary.LittleEndian.Uint64(s.data[off:]) == hdr {
 				cands = append(cands, s.vaddr+uint64(off))
 			}

@@ -1,0 +1,3 @@
+module preloadprog
+
+go 1.19
