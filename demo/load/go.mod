@@ -1,0 +1,3 @@
+module golat.demo/load
+
+go 1.19

@@ -1,0 +1,3 @@
+module golat.demo/service
+
+go 1.19

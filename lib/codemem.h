@@ -1,0 +1,96 @@
+/* codemem: memory for trampolines, within rel32 reach (±2 GiB) of the code that jumps
+ * to them, and the reader of /proc/self/maps that finds room for it.
+ *
+ * A `jmp rel32` written over a function's entry or return reaches ±2 GiB from the
+ * site; the trampoline jumps back and its relocated `[rip+disp32]` operands point into
+ * the binary's data. So every byte handed out here must reach, with a signed 32-bit
+ * displacement, every byte of one range given at init: pass the whole image (text,
+ * rodata, data, bss), not only the text, when relocated operands may point there.
+ *
+ * Memory comes in chunks (64 KiB by default) mapped into gaps of the address space
+ * with MAP_FIXED_NOREPLACE, so that no existing mapping is ever clobbered (on kernels
+ * before 4.17 the flag is ignored and the address is a hint: a chunk that lands
+ * elsewhere is unmapped and the next gap is tried). Chunks closest below the range
+ * are preferred (away from the brk heap, which grows up from the end of bss), then
+ * the highest ones above it within reach.
+ *
+ * W^X: a chunk is read-write while trampolines are written into it, read-execute once
+ * codemem_seal has run, and never both. Nothing jumps into a chunk before it is
+ * sealed (the patcher writes the jumps after sealing), so sealing needs no stopped
+ * world. A sealed chunk is never written again by codemem (its unused tail is
+ * abandoned); a caller that rewrites bytes of a sealed trampoline does it through
+ * patch, with the world stopped. Chunks are never unmapped nor made non-executable:
+ * a thread may still be running in one, long after its hook was removed.
+ *
+ * codemem_alloc and codemem_seal call mmap, mprotect and malloc: call them before
+ * stopping the world, never while it is stopped. Not thread-safe: one owner per
+ * struct codemem. */
+#ifndef GOLAT_CODEMEM_H
+#define GOLAT_CODEMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CODEMEM_CHUNK_DEFAULT (64u * 1024)
+/* Largest distance allowed between a chunk byte and a range byte: rel32 reaches
+ * 2^31 from the end of an instruction; a page of slack covers instruction lengths. */
+#define CODEMEM_REACH ((uint64_t)INT32_MAX + 1 - 4096)
+
+struct codemem_chunk {
+	uint64_t base;
+	size_t size, used;
+	bool sealed;
+};
+
+struct codemem {
+	uint64_t lo, hi;             /* the range every byte must reach */
+	uint64_t reach_lo, reach_hi; /* chunks lie inside [reach_lo, reach_hi) */
+	size_t chunk_size;
+	struct codemem_chunk *chunks; /* every chunk ever mapped, in mapping order */
+	size_t nchunks, cap;
+};
+
+/* One line of /proc/self/maps: [lo, hi) with PROT_* bits. */
+struct codemem_vma {
+	uint64_t lo, hi;
+	int prot;
+};
+
+/* Prepares cm for trampolines that must reach [lo, hi) (runtime addresses). No
+ * memory is mapped yet. chunk_size 0 means CODEMEM_CHUNK_DEFAULT (rounded up to
+ * pages). Returns 0, or -EINVAL when the range is empty or wider than the reach. */
+int codemem_init(struct codemem *cm, uint64_t lo, uint64_t hi, size_t chunk_size, char *reason,
+		 size_t n);
+
+/* Hands out len bytes aligned to align (a power of two, at most a page) in a
+ * writable, not yet executable chunk, mapping a new chunk when needed (a request
+ * larger than a chunk gets a chunk of its own). Returns 0 with *out set, or:
+ *   -ENOMEM "no free gap of 64 KiB within ±2 GiB of [0x401000, 0x8f2000)"
+ *   -EINVAL bad align or len. */
+int codemem_alloc(struct codemem *cm, size_t len, size_t align, void **out, char *reason,
+		  size_t n);
+
+/* Makes every chunk written since the last seal read-execute. Further allocations go
+ * to new chunks. Returns 0 or a negative errno with a reason. */
+int codemem_seal(struct codemem *cm, char *reason, size_t n);
+
+/* True when [addr, addr+len) lies inside a chunk of cm. */
+bool codemem_owns(const struct codemem *cm, uint64_t addr, size_t len);
+
+/* True when every byte of [addr, addr+len) reaches every byte of the range. */
+bool codemem_reaches(const struct codemem *cm, uint64_t addr, size_t len);
+
+/* Frees the bookkeeping. The chunks stay mapped and executable, by design. */
+void codemem_fini(struct codemem *cm);
+
+/* Reads /proc/self/maps into *vmas (malloc'd, sorted by address, caller frees) and
+ * sets *n. Shared with patch, which needs each page's exact protection. Not for use
+ * while the world is stopped (malloc). Returns 0 or a negative errno with a reason. */
+int codemem_vmas(struct codemem_vma **vmas, size_t *n, char *reason, size_t rn);
+
+/* The mapping containing addr in a sorted vma list, or NULL. */
+const struct codemem_vma *codemem_vma_find(const struct codemem_vma *vmas, size_t n,
+					   uint64_t addr);
+
+#endif

@@ -1,0 +1,3 @@
+module golat.test/dwarfref
+
+go 1.19
