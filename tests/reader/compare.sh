@@ -1,0 +1,67 @@
+#!/bin/bash
+# compare.sh GO_BINARY: the reader conformance test for one Go toolchain.
+#
+# Builds prog/ with GO_BINARY (/usr/lib/go-1.N/bin/go) in several ways, runs
+# `golat list --json` and `golat info --json` on each build and compares them with
+# ref/ (the Go standard library's reading of the same binary), see check.py:
+#   exe      cgo, dynamically linked (the usual production shape)
+#   pie      cgo, -buildmode=pie (externally linked: pclntab may lose its section)
+#   static   CGO_ENABLED=0: internally linked, static, no runtime.tlsg
+#   xstatic  cgo linked with -extldflags=-static: glibc's TLS moves g off -8(FS)
+# and for each: BASE.strip (`strip` copy: golat on it must match ref on BASE) and
+# BASE.sw (rebuilt with -ldflags='-s -w'; xstatic has none, nobody ships that).
+# Exit 77 (CTest: skipped) when the toolchain is not installed.
+set -u
+go=${1:?usage: compare.sh /usr/lib/go-1.N/bin/go}
+ver=$(echo "$go" | sed -n 's|.*/go-\(1\.[0-9]*\)/.*|go\1|p')
+ver=${ver:-$go}
+if [ ! -x "$go" ]; then
+	echo "SKIP: $ver not installed"
+	exit 77
+fi
+. "$(dirname "$0")/common.sh"
+find_cli
+work=$top/$ver
+mkdir -p "$work"
+build_ref
+
+t0=$(date +%s)
+variants=()
+fails=0
+b() { # b VARIANT CGO [flags...]
+	local v=$1 cgo=$2
+	shift 2
+	if CGO_ENABLED=$cgo gobuild "$go" "$work/prog.$v" "$@"; then
+		variants+=("$v")
+		case $v in *.*) ;; *)
+			if strip -o "$work/prog.$v.strip" "$work/prog.$v"; then variants+=("$v.strip"); fi ;;
+		esac
+	else
+		fails=$((fails + 1))
+	fi
+}
+b exe 1
+b exe.sw 1 -ldflags=-s\ -w
+b pie 1 -buildmode=pie
+b pie.sw 1 -buildmode=pie -ldflags=-s\ -w
+b static 0
+b static.sw 0 -ldflags=-s\ -w
+if [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib64/libc.a ] || [ -e /usr/lib/libc.a ]; then
+	b xstatic 1 "-ldflags=-linkmode=external -extldflags=-static"
+else
+	echo "note: no static libc (libc.a): xstatic variant not built"
+fi
+# The builds must really be programs: run them once.
+for v in exe pie static xstatic; do
+	[ -x "$work/prog.$v" ] || continue
+	if ! out=$(timeout 20 "$work/prog.$v" 2>&1) || [ -z "$out" ]; then
+		echo "FAIL: prog.$v does not run: $out"
+		fails=$((fails + 1))
+	fi
+done
+echo "$ver: built ${#variants[@]} variants in $(($(date +%s) - t0)) s: ${variants[*]}"
+
+python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" \
+	--specs-on exe --specs-on pie.strip "${variants[@]}" || fails=$((fails + 1))
+echo "$ver: done in $(($(date +%s) - t0)) s"
+[ "$fails" -eq 0 ]
