@@ -1,58 +1,107 @@
 /* golat.c: the shared object's entry points — the constructor that LD_PRELOAD runs
  * before the Go runtime starts, and the public API of include/golat.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "gobin.h"
 #include "golat.h"
+#include "hook.h"
 #include "log.h"
-#include "spec.h"
 
-/* Reads GOLAT_FUNCS against the program's own function table and says what it
- * selects. A program that is not Go (a shell the service execs) stays silent. */
-static void select_functions(const char *funcs)
+#define GOLAT_API __attribute__((visibility("default")))
+
+static __thread char last_error[512];
+
+static int fail(int rc, const char *reason)
 {
-	struct gobin gb;
-	char err[256];
-	int rc = gobin_open_self(&gb, err, sizeof(err));
-	if (rc == -ENOEXEC)
-		return; /* not Go: inert, by contract */
-	if (rc) {
-		log_info("cannot read this program's function table: %s", err);
-		return;
-	}
-	struct spec_set specs = { 0 };
-	if ((rc = spec_add_list(&specs, funcs)) != 0) {
-		log_info("GOLAT_FUNCS: %s", rc == -E2BIG ? "a spec is too long" : "out of memory");
-		goto out;
-	}
-	spec_resolve(&specs, &gb);
-	for (size_t k = 0; k < specs.n; k++)
-		if (specs.v[k].matches == 0)
-			log_info("GOLAT_FUNCS: %s'%s' matches no function", specs.v[k].negative ? "!" : "",
-				 specs.v[k].text);
-	size_t n = 0;
-	for (size_t i = 0; i < gb.nfuncs; i++) {
-		const struct gobin_func *f = &gb.funcs[i];
-		if (!spec_match(&specs, f->name))
-			continue;
-		n++;
-		log_debug("selected %s at 0x%llx-0x%llx", f->name,
-			  (unsigned long long)(f->entry + gb.bias), (unsigned long long)(f->end + gb.bias));
-	}
-	log_info("pid %d (%s): %zu of %zu functions selected by GOLAT_FUNCS; this build reads "
-		 "them but does not hook them yet", (int)getpid(),
-		 gb.go_version[0] ? gb.go_version : "unknown Go version", n, gb.nfuncs);
-	log_debug("pclntab at 0x%llx (%s), text 0x%llx, load bias 0x%llx, g at fs:%lld (%s), "
-		  "goid at g+0x%x (%s)", (unsigned long long)gb.pclntab, gb.pclntab_source,
-		  (unsigned long long)gb.text, (unsigned long long)gb.bias, (long long)gb.g_tls,
-		  gb.has_g_tls ? gb.g_tls_source : "not found", gb.goff.goid, gb.goff.source);
-out:
-	spec_free(&specs);
-	gobin_close(&gb);
+	snprintf(last_error, sizeof(last_error), "%s", reason);
+	return rc;
 }
 
+/* Logs what an attach did: one info line, and every skip at debug level. The info
+ * line names the three most common skip reasons. */
+static void log_result(const struct hook_result *r)
+{
+	for (size_t i = 0; i < r->nskips; i++)
+		log_debug("skipped %s: %s", r->skips[i].name, r->skips[i].reason);
+	char top[256] = "";
+	const char *seen[3] = { 0 };
+	for (size_t k = 0; k < 3; k++) {
+		size_t best = 0;
+		const char *why = NULL;
+		for (size_t i = 0; i < r->nskips; i++) {
+			const char *w = strstr(r->skips[i].reason, ": ");
+			w = w ? w + 2 : r->skips[i].reason;
+			int dup = 0;
+			for (size_t j = 0; j < k; j++)
+				dup |= seen[j] && strncmp(seen[j], w, 24) == 0;
+			size_t c = 0;
+			for (size_t j = 0; !dup && j < r->nskips; j++) {
+				const char *x = strstr(r->skips[j].reason, ": ");
+				c += strncmp(x ? x + 2 : r->skips[j].reason, w, 24) == 0;
+			}
+			if (c > best)
+				best = c, why = w;
+		}
+		if (!why)
+			break;
+		seen[k] = why;
+		snprintf(top + strlen(top), sizeof(top) - strlen(top), "%s%zu× %.60s", k ? "; " : "", best, why);
+	}
+	const struct gobin *gb = hook_binary();
+	log_info("pid %d (%s): hooked %zu of %zu selected functions, skipped %zu%s%s%s", (int)getpid(),
+		 gb && gb->go_version[0] ? gb->go_version : "unknown Go version", r->hooked + r->already,
+		 r->selected, r->nskips, r->nskips ? " (" : "", top, r->nskips ? ")" : "");
+}
+
+GOLAT_API int golat_attach(const char *specs)
+{
+	char why[512];
+	int rc = hook_init(why, sizeof(why));
+	if (rc)
+		return fail(rc, why);
+	struct hook_result r;
+	rc = hook_attach(specs, &r, why, sizeof(why));
+	if (rc == 0)
+		rc = (int)r.hooked;
+	else
+		fail(rc, why);
+	hook_result_free(&r);
+	return rc;
+}
+
+GOLAT_API int golat_detach(const char *specs)
+{
+	char why[512];
+	struct hook_result r;
+	int rc = hook_detach(specs, &r, why, sizeof(why));
+	if (rc == 0)
+		rc = (int)r.hooked;
+	else
+		fail(rc, why);
+	hook_result_free(&r);
+	return rc;
+}
+
+GOLAT_API int golat_counts(const char *name, struct golat_counts *out)
+{
+	struct rec_counts c;
+	int rc = hook_counts(name, &c);
+	if (rc)
+		return fail(rc, "function was never hooked");
+	*out = (struct golat_counts){ c.entries, c.calls, c.abandoned };
+	return 0;
+}
+
+GOLAT_API const char *golat_error(void)
+{
+	return last_error;
+}
+
+/* GOLAT_FUNCS at load time: the Go runtime has not started, so this is the only
+ * thread and nothing needs freezing. A program that is not Go stays silent. */
 __attribute__((constructor)) static void golat_init(void)
 {
 	const char *funcs = getenv("GOLAT_FUNCS");
@@ -66,5 +115,18 @@ __attribute__((constructor)) static void golat_init(void)
 		else
 			log_level = (enum log_level)l;
 	}
-	select_functions(funcs);
+	char why[512] = "";
+	int rc = hook_init(why, sizeof(why));
+	if (rc == -ENOEXEC)
+		return; /* not Go: inert, by contract */
+	if (rc) {
+		log_info("not hooking anything: %s", why);
+		return;
+	}
+	struct hook_result r;
+	if ((rc = hook_attach(funcs, &r, why, sizeof(why))) != 0)
+		log_info("not hooking anything: %s (%s)", why, strerror(-rc));
+	else
+		log_result(&r);
+	hook_result_free(&r);
 }

@@ -1,0 +1,346 @@
+/* hook: the engine that hooks and unhooks functions of this process. See hook.h. */
+#include "hook.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codemem.h"
+#include "log.h"
+#include "patch.h"
+#include "reloc.h"
+#include "spec.h"
+#include "stw.h"
+#include "tramp.h"
+
+#define TRAMP_STACKS 1024 /* threads that can record; more are let through unrecorded */
+
+/* A function hooked at least once. Its trampolines and jumps are built once. */
+struct hfn {
+	const struct gobin_func *f;
+	struct patch_write *w; /* the jumps: one per window, two for a hop */
+	size_t nw;
+	int active;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	int ready;
+	struct gobin gb;
+	struct codemem cm;
+	struct hfn *fns; /* index = recorder function id */
+	size_t nfns, cap;
+} E = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static bool read_ptr(void *ctx, uint64_t addr, uint64_t *value)
+{
+	return elf_read_ptr(&((const struct gobin *)ctx)->elf, addr, value);
+}
+
+static const char *name_at(void *ctx, uint64_t addr)
+{
+	const struct gobin_func *f = gobin_func_at(ctx, addr);
+	return f && f->entry == addr ? f->name : NULL;
+}
+
+int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze_plan *plan,
+	      char *reason, size_t n)
+{
+	const uint8_t *code = gobin_code(gb, f);
+	if (!code || f->end <= f->entry) {
+		snprintf(reason, n, "%s: code not in the file", f->name);
+		return -EINVAL;
+	}
+	struct analyze_input in = {
+		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = f->flag,
+		.read_ptr = read_ptr, .name_at = name_at, .ctx = (void *)gb,
+	};
+	return analyze_func(&in, plan, reason, n);
+}
+
+int hook_init(char *reason, size_t n)
+{
+	pthread_mutex_lock(&E.mu);
+	int rc = 0;
+	if (E.ready)
+		goto out;
+	if ((rc = gobin_open_self(&E.gb, reason, n)) != 0)
+		goto out;
+	if (!E.gb.has_g_tls || !E.gb.goff.goid) {
+		snprintf(reason, n, "cannot tell where this Go version (%s) keeps the goroutine",
+			 E.gb.go_version[0] ? E.gb.go_version : "unknown");
+		rc = -ENOTSUP;
+		goto fail;
+	}
+	struct rec_config rc_cfg = { E.gb.g_tls, E.gb.goff.stack_hi, E.gb.goff.goid };
+	uint64_t lo = E.gb.funcs[0].entry + E.gb.bias, hi = E.gb.funcs[E.gb.nfuncs - 1].end + E.gb.bias;
+	if ((rc = rec_init(&rc_cfg, reason, n)) || (rc = tramp_init(TRAMP_STACKS, reason, n)) ||
+	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)))
+		goto fail;
+	E.ready = 1;
+	goto out;
+fail:
+	gobin_close(&E.gb);
+out:
+	pthread_mutex_unlock(&E.mu);
+	return rc;
+}
+
+const struct gobin *hook_binary(void)
+{
+	return E.ready ? &E.gb : NULL;
+}
+
+/* Builds the trampoline for window w of function id and the jump(s) into it. */
+static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
+			const struct gobin_func *f, struct patch_write *out, size_t *nout,
+			char *reason, size_t n)
+{
+	uint64_t bias = E.gb.bias, at = w->addr + bias;
+	const uint8_t *src = gobin_code(&E.gb, f) + (w->addr - f->entry);
+	bool whole = entry && w->ret;
+	uint8_t rel[RELOC_MAX_OUT(32)];
+	size_t rlen;
+	if (w->code_len > 32) {
+		snprintf(reason, n, "%s: window of %u bytes at +%#llx", f->name, w->code_len,
+			 (unsigned long long)(w->addr - f->entry));
+		return -EINVAL;
+	}
+	void *buf;
+	int rc = codemem_alloc(&E.cm, tramp_size(sizeof(rel), whole), 16, &buf, reason, n);
+	if (rc)
+		return rc;
+	uint64_t t = (uint64_t)(uintptr_t)buf;
+	size_t code_at = entry ? tramp_entry_code_offset() : tramp_exit_code_offset();
+	rc = reloc_window(src, w->code_len, at, t + code_at, w->ret ? RELOC_DROP_RET : 0, rel,
+			  sizeof(rel), &rlen, reason, n);
+	if (rc)
+		return rc;
+	if (whole)
+		tramp_emit_whole(buf, t, rel, rlen, id);
+	else if (entry)
+		tramp_emit_entry(buf, t, rel, rlen, at + w->code_len, id);
+	else
+		tramp_emit_exit(buf, t, rel, rlen, id);
+	*nout = 0;
+	struct patch_write *jw = &out[(*nout)++];
+	memset(jw, 0, sizeof(*jw));
+	jw->addr = at;
+	if (!w->hop) {
+		jw->len = RELOC_JMP32_LEN;
+		return reloc_jmp32(jw->bytes, at, t);
+	}
+	jw->len = RELOC_JMP8_LEN;
+	if ((rc = reloc_jmp8(jw->bytes, at, w->hop_addr + bias)) != 0)
+		return rc;
+	struct patch_write *hw = &out[(*nout)++];
+	memset(hw, 0, sizeof(*hw));
+	hw->addr = w->hop_addr + bias;
+	hw->len = RELOC_JMP32_LEN;
+	return reloc_jmp32(hw->bytes, hw->addr, t);
+}
+
+/* Plans and builds everything for a function hooked for the first time. */
+static int build_fn(struct hfn *h, uint32_t id, char *reason, size_t n)
+{
+	struct analyze_plan plan;
+	int rc = hook_plan(&E.gb, h->f, &plan, reason, n);
+	if (rc)
+		return rc;
+	size_t nwin = 1 + plan.nsites;
+	h->w = calloc(2 * nwin, sizeof(*h->w));
+	h->nw = 0;
+	for (size_t i = 0; h->w && rc == 0 && i < nwin; i++) {
+		size_t k = 0;
+		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
+		rc = build_window(w, i == 0, id, h->f, h->w + h->nw, &k, reason, n);
+		h->nw += k;
+	}
+	if (!h->w)
+		rc = -ENOMEM;
+	analyze_plan_free(&plan);
+	if (rc) {
+		free(h->w);
+		h->w = NULL;
+		h->nw = 0;
+	}
+	return rc;
+}
+
+static struct hfn *find_hfn(const struct gobin_func *f)
+{
+	for (size_t i = 0; i < E.nfns; i++)
+		if (E.fns[i].f == f)
+			return &E.fns[i];
+	return NULL;
+}
+
+static int add_skip(struct hook_result *res, const char *name, const char *reason)
+{
+	struct hook_skip *s = realloc(res->skips, (res->nskips + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	res->skips = s;
+	s[res->nskips].name = name;
+	snprintf(s[res->nskips].reason, sizeof(s->reason), "%s", reason);
+	res->nskips++;
+	return 0;
+}
+
+/* The hfn of f, built on first use; NULL with a skip recorded when it cannot be. */
+static struct hfn *prepare(const struct gobin_func *f, struct hook_result *res)
+{
+	struct hfn *h = find_hfn(f);
+	if (h)
+		return h->w ? h : NULL;
+	char why[256];
+	if (E.nfns >= REC_MAX_FNS) {
+		add_skip(res, f->name, "too many functions hooked");
+		return NULL;
+	}
+	if (E.nfns == E.cap) {
+		size_t cap = E.cap ? 2 * E.cap : 256;
+		struct hfn *v = realloc(E.fns, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		E.fns = v;
+		E.cap = cap;
+	}
+	h = &E.fns[E.nfns];
+	*h = (struct hfn){ .f = f };
+	int rc = build_fn(h, (uint32_t)E.nfns, why, sizeof(why));
+	E.nfns++; /* kept even when refused: the refusal is remembered */
+	if (rc) {
+		add_skip(res, f->name, why);
+		return NULL;
+	}
+	return h;
+}
+
+/* Collects the selected functions whose state is not `want`, as indices into E.fns
+ * (which prepare() may move). */
+static int collect(const char *specs, int want, struct hook_result *res, size_t **out,
+		   size_t *nout, char *reason, size_t n)
+{
+	struct spec_set ss = { 0 };
+	int rc = spec_add_list(&ss, specs);
+	if (rc) {
+		snprintf(reason, n, "bad specs '%s'", specs);
+		spec_free(&ss);
+		return rc;
+	}
+	spec_resolve(&ss, &E.gb);
+	for (size_t k = 0; k < ss.n; k++)
+		if (ss.v[k].matches == 0 && !ss.v[k].negative)
+			add_skip(res, ss.v[k].text, "matches no function");
+	*out = calloc(E.gb.nfuncs, sizeof(**out));
+	*nout = 0;
+	for (size_t i = 0; *out && i < E.gb.nfuncs; i++) {
+		const struct gobin_func *f = &E.gb.funcs[i];
+		if (!spec_match(&ss, f->name))
+			continue;
+		res->selected++;
+		struct hfn *h = want ? prepare(f, res) : find_hfn(f);
+		if (!h || !h->w)
+			continue;
+		if (h->active == want)
+			res->already++;
+		else
+			(*out)[(*nout)++] = (size_t)(h - E.fns);
+	}
+	spec_free(&ss);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Applies (want=1) or reverts (want=0) the jumps of hs in one stop of the world. */
+static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res, char *reason,
+		size_t n)
+{
+	size_t nw = 0;
+	for (size_t i = 0; i < nh; i++)
+		nw += E.fns[idx[i]].nw;
+	struct patch_write *w = calloc(nw ? nw : 1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	nw = 0;
+	for (size_t i = 0; i < nh; i++)
+		for (size_t k = 0; k < E.fns[idx[i]].nw; k++)
+			w[nw++] = E.fns[idx[i]].w[k];
+	struct patch_stats st = { 0 };
+	struct patch_opts o = { .stats = &st };
+	int rc = 0;
+	if (nw && want && (rc = codemem_seal(&E.cm, reason, n)) == 0)
+		rc = patch_apply(w, nw, &o, reason, n);
+	else if (nw && !want)
+		rc = patch_revert(w, nw, &o, reason, n);
+	if (rc == 0) {
+		nw = 0;
+		for (size_t i = 0; i < nh; i++) {
+			struct hfn *h = &E.fns[idx[i]];
+			for (size_t k = 0; k < h->nw; k++)
+				h->w[k] = w[nw++]; /* keeps the saved bytes */
+			h->active = want;
+			log_debug("%s %s at %#llx", want ? "hooked" : "unhooked", h->f->name,
+				  (unsigned long long)(h->f->entry + E.gb.bias));
+		}
+		res->hooked = nh;
+		res->stopped_ns = st.stopped_ns;
+		res->threads = st.threads;
+	}
+	free(w);
+	return rc;
+}
+
+static int change(const char *specs, int want, struct hook_result *res, char *reason, size_t n)
+{
+	memset(res, 0, sizeof(*res));
+	if (!E.ready) {
+		snprintf(reason, n, "golat is not initialised (not a Go program?)");
+		return -ENOEXEC;
+	}
+	pthread_mutex_lock(&E.mu);
+	size_t *idx = NULL, nh = 0;
+	int rc = collect(specs, want, res, &idx, &nh, reason, n);
+	if (rc == 0)
+		rc = flip(idx, nh, want, res, reason, n);
+	free(idx);
+	pthread_mutex_unlock(&E.mu);
+	return rc;
+}
+
+int hook_attach(const char *specs, struct hook_result *res, char *reason, size_t n)
+{
+	return change(specs, 1, res, reason, n);
+}
+
+int hook_detach(const char *specs, struct hook_result *res, char *reason, size_t n)
+{
+	return change(specs, 0, res, reason, n);
+}
+
+void hook_result_free(struct hook_result *res)
+{
+	free(res->skips);
+	memset(res, 0, sizeof(*res));
+}
+
+int hook_counts(const char *name, struct rec_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	int found = 0;
+	pthread_mutex_lock(&E.mu);
+	for (size_t i = 0; i < E.nfns; i++) {
+		if (!E.fns[i].w || strcmp(E.fns[i].f->name, name) != 0)
+			continue;
+		struct rec_counts c;
+		rec_counts((uint32_t)i, &c);
+		out->entries += c.entries;
+		out->calls += c.calls;
+		out->abandoned += c.abandoned;
+		found = 1;
+	}
+	pthread_mutex_unlock(&E.mu);
+	return found ? 0 : -ENOENT;
+}

@@ -1,0 +1,60 @@
+/* hook: the engine — turns "hook these functions of this process" into trampolines
+ * and patched jumps, and takes them out again.
+ *
+ * For each function: analyze decides the windows (or why not), reloc moves each
+ * window's instructions into a trampoline (tramp) in code memory within rel32 reach
+ * (codemem), and patch writes the jumps with the world stopped (stw). Trampolines are
+ * built once per function and kept: a detached function re-attaches with the same
+ * jumps, and a thread still inside an old trampoline finishes in it. All of one
+ * attach or detach is one stop of the world.
+ *
+ * Thread-safe (one lock, never held while calling into the program). */
+#ifndef GOLAT_HOOK_H
+#define GOLAT_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyze.h"
+#include "gobin.h"
+#include "recorder.h"
+
+/* One function golat would not or could not hook, and why. */
+struct hook_skip {
+	const char *name;
+	char reason[200];
+};
+
+struct hook_result {
+	size_t selected; /* functions the specs selected */
+	size_t hooked;   /* newly hooked by this call */
+	size_t already;  /* already hooked before it */
+	struct hook_skip *skips; /* malloc'd; hook_result_free */
+	size_t nskips;
+	uint64_t stopped_ns; /* how long the world was stopped */
+	size_t threads;      /* threads frozen */
+};
+
+/* Decides whether f of gb can be hooked, filling plan (free it with
+ * analyze_plan_free) or reason. Pure: used by `golat list` too. */
+int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze_plan *plan,
+	      char *reason, size_t n);
+
+/* Reads this process's binary and prepares the engine. Idempotent. 0, -ENOEXEC when
+ * the program is not Go, or another negative errno, with a reason. */
+int hook_init(char *reason, size_t n);
+const struct gobin *hook_binary(void);
+
+/* Hooks every function the specs select (GOLAT_FUNCS syntax). Returns 0 when the
+ * patching succeeded (skipped functions are listed in res, not errors), else a
+ * negative errno with a reason and nothing patched. */
+int hook_attach(const char *specs, struct hook_result *res, char *reason, size_t n);
+/* Unhooks the hooked functions the specs select; res->hooked counts them. */
+int hook_detach(const char *specs, struct hook_result *res, char *reason, size_t n);
+void hook_result_free(struct hook_result *res);
+
+/* Sums the counts of every hooked function named name (ABI wrappers share names).
+ * -ENOENT when none was ever hooked. */
+int hook_counts(const char *name, struct rec_counts *out);
+
+#endif

@@ -1,0 +1,52 @@
+/* recorder: what runs on every hooked entry and exit — the hot path behind
+ * golat_tramp_common (tramp.S), on the thread's own stack, with no lock, no libc
+ * call and no vector register (compiled with -mgeneral-regs-only).
+ *
+ * Calls are keyed by goroutine and stack depth, never by thread (goroutines move
+ * between threads): g comes from its TLS slot, depth = g.stack.hi - SP, which stays
+ * the same when Go copies a stack. Each g has a shadow stack of the hooked frames it
+ * is in:
+ *  - an entry at the depth and function on top of it is the same call coming back
+ *    (morestack and synchronous preemption jump back to the entry:
+ *    cmd/internal/obj/x86/obj6.go, stacksplit), not a new call;
+ *  - an entry or exit finds the frames deeper than itself abandoned (a panic unwound
+ *    them) and drops them, counted as abandoned;
+ *  - an exit whose frame is not on top was entered before the hook existed: ignored.
+ * So a call is counted whole — its entry and its return both seen through hooks — or
+ * not at all; entries - calls - abandoned is what is in flight.
+ *
+ * Counters live in per-thread shards (no atomic read-modify-write on the hot path);
+ * readers sum them. The only atomics are the first sight of a g or of a thread. */
+#ifndef GOLAT_RECORDER_H
+#define GOLAT_RECORDER_H
+
+#include <stdint.h>
+
+#include "tramp.h"
+
+#define REC_MAX_FNS 16384 /* function ids are 0..REC_MAX_FNS-1 */
+#define REC_FRAMES 64     /* hooked frames deep per goroutine that are tracked */
+
+struct rec_config {
+	int64_t g_tls;     /* g is at fs:[g_tls] */
+	uint32_t stack_hi; /* offsets in runtime.g */
+	uint32_t goid;
+};
+
+struct rec_counts {
+	uint64_t entries;   /* calls entered */
+	uint64_t calls;     /* calls completed */
+	uint64_t abandoned; /* entered, then unwound by a panic (or the goroutine ended) */
+};
+
+/* Maps the recorder's tables. Returns 0 or a negative errno with a reason. */
+int rec_init(const struct rec_config *cfg, char *reason, size_t n);
+/* Sums the shards for function id fn (racy but never torn: aligned 8-byte loads). */
+void rec_counts(uint32_t fn, struct rec_counts *out);
+/* Calls let through unrecorded: no g slot, too deep, no thread stack or shard. */
+uint64_t rec_lost(void);
+
+/* Called by golat_tramp_common only. */
+void tramp_record(const struct tramp_desc *d, uint64_t sp);
+
+#endif

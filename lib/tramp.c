@@ -1,0 +1,101 @@
+/* tramp: emitting trampolines and mapping the stub's per-thread stacks. See tramp.h. */
+#include "tramp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define STUB_LEN 13 /* lea r12,[rip+desc] (7) + jmp [rip+common] (6) */
+
+int tramp_init(size_t nstacks, char *reason, size_t n)
+{
+	if (tramp_pool_base)
+		return 0;
+	/* Reserved, not committed: a thread's stack costs only the pages it touches. */
+	void *p = mmap(NULL, nstacks * TRAMP_STACK_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+		snprintf(reason, n, "cannot map %zu trampoline stacks: %s", nstacks, strerror(e));
+		return -e;
+	}
+	tramp_pool_base = (uint64_t)p;
+	__atomic_store_n(&tramp_pool_n, nstacks, __ATOMIC_RELEASE);
+	return 0;
+}
+
+size_t tramp_size(size_t reloc_len, int whole)
+{
+	return reloc_len + 2 * STUB_LEN + 5 + 1 + 7 + 2 * sizeof(struct tramp_desc) + 8 + (whole ? STUB_LEN : 0);
+}
+
+static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
+
+/* lea r12,[rip+desc]; jmp [rip+ptr] at buf (running at `at`). */
+static void emit_stub(uint8_t *buf, uint64_t at, uint64_t desc, uint64_t ptr)
+{
+	buf[0] = 0x4c, buf[1] = 0x8d, buf[2] = 0x25;
+	put32(buf + 3, (int32_t)(desc - (at + 7)));
+	buf[7] = 0xff, buf[8] = 0x25;
+	put32(buf + 9, (int32_t)(ptr - (at + 13)));
+}
+
+static size_t align8(size_t x) { return (x + 7) & ~(size_t)7; }
+
+static void put_desc(uint8_t *buf, uint64_t resume, uint32_t fn, uint32_t kind)
+{
+	struct tramp_desc d = { resume, fn, kind };
+	memcpy(buf, &d, sizeof(d));
+}
+
+static void put_common(uint8_t *buf)
+{
+	uint64_t p = (uint64_t)(uintptr_t)golat_tramp_common;
+	memcpy(buf, &p, 8);
+}
+
+size_t tramp_entry_code_offset(void) { return STUB_LEN; }
+size_t tramp_exit_code_offset(void) { return 0; }
+
+size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			uint32_t fn)
+{
+	size_t o = STUB_LEN;
+	memcpy(buf + o, code, len);
+	o += len;
+	buf[o] = 0xe9; /* jmp back past the window: code memory is within rel32 reach */
+	put32(buf + o + 1, (int32_t)(back - (at + o + 5)));
+	o = align8(o + 5);
+	size_t desc = o, ptr = o + sizeof(struct tramp_desc);
+	put_desc(buf + desc, at + STUB_LEN, fn, TRAMP_ENTRY);
+	put_common(buf + ptr);
+	emit_stub(buf, at, at + desc, at + ptr);
+	return ptr + 8;
+}
+
+size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
+{
+	memcpy(buf, code, len);
+	size_t ret = len + STUB_LEN;
+	buf[ret] = 0xc3;
+	size_t desc = align8(ret + 1), ptr = desc + sizeof(struct tramp_desc);
+	put_desc(buf + desc, at + ret, fn, TRAMP_EXIT);
+	put_common(buf + ptr);
+	emit_stub(buf + len, at + len, at + desc, at + ptr);
+	return ptr + 8;
+}
+
+size_t tramp_emit_whole(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
+{
+	memcpy(buf + STUB_LEN, code, len);
+	size_t exit_stub = STUB_LEN + len, ret = exit_stub + STUB_LEN;
+	buf[ret] = 0xc3;
+	size_t d1 = align8(ret + 1), d2 = d1 + sizeof(struct tramp_desc), ptr = d2 + sizeof(struct tramp_desc);
+	put_desc(buf + d1, at + STUB_LEN, fn, TRAMP_ENTRY);
+	put_desc(buf + d2, at + ret, fn, TRAMP_EXIT);
+	put_common(buf + ptr);
+	emit_stub(buf, at, at + d1, at + ptr);
+	emit_stub(buf + exit_stub, at + exit_stub, at + d2, at + ptr);
+	return ptr + 8;
+}

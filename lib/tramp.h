@@ -1,0 +1,63 @@
+/* tramp: the code a hooked function's patched jump leads to.
+ *
+ * Per window, hook.c builds a small trampoline in code memory (see tramp_build_*):
+ *
+ *   entry:   lea r12,[rip+desc]; jmp [rip+common]   -> records the entry
+ *            <the window's instructions, relocated>; jmp back past the window
+ *   return:  <the window's instructions without the ret, relocated>
+ *            lea r12,[rip+desc]; jmp [rip+common]   -> records the exit
+ *            ret
+ *   whole:   both, around a body that ends in the ret (functions of a few bytes)
+ *
+ * golat_tramp_common (tramp.S) is the one stub they all jump to. It may touch only
+ * R12 and R13 (dead at a Go function's entry and at its ret in ABIInternal:
+ * cmd/compile/internal/abi, "R12, R13: scratch") before it has switched to a stack of
+ * its own, because the goroutine may have as little as a few bytes of stack left.
+ * Then it saves every register that carries arguments or results (RAX RBX RCX RDX
+ * RDI RSI R8-R11), calls the recorder with the descriptor and the goroutine's SP,
+ * restores them and jumps to desc->resume. X registers are untouched: the recorder is
+ * compiled with -mgeneral-regs-only and calls nothing. Flags are clobbered: they are
+ * dead at both points (Go passes nothing in flags across a call or a return). */
+#ifndef GOLAT_TRAMP_H
+#define GOLAT_TRAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tramp_kind { TRAMP_ENTRY = 1, TRAMP_EXIT = 2 };
+
+/* Read by golat_tramp_common at [r12]: keep resume first. */
+struct tramp_desc {
+	uint64_t resume; /* where the stub continues */
+	uint32_t fn;     /* recorder's function id */
+	uint32_t kind;   /* enum tramp_kind */
+};
+
+/* The per-thread stacks the stub switches to: TRAMP_STACK_SIZE each, taken from a
+ * pool on a thread's first hooked call and kept for the thread's life. */
+#define TRAMP_STACK_SHIFT 16
+#define TRAMP_STACK_SIZE (1ul << TRAMP_STACK_SHIFT)
+
+/* Maps the pool (no call needed before: without it the stub records nothing). */
+int tramp_init(size_t nstacks, char *reason, size_t n);
+
+/* Bytes a trampoline for a window with relocated code of reloc_len bytes needs. */
+size_t tramp_size(size_t reloc_len, int whole);
+
+/* Stub entry point and the stub's own counters (calls it could not record). */
+void golat_tramp_common(void);
+extern uint64_t tramp_pool_base, tramp_pool_n, tramp_pool_next;
+extern uint64_t tramp_busy, tramp_nostack;
+
+/* Emitters: write a trampoline at buf, which will run at address at. `code` holds
+ * the window's relocated instructions (reloc_window output for address at+offset
+ * returned by tramp_*_code_offset). Return the bytes written. */
+size_t tramp_entry_code_offset(void);
+size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			uint32_t fn);
+size_t tramp_exit_code_offset(void);
+size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
+/* A whole window: entry record, code (ret dropped), exit record, ret. */
+size_t tramp_emit_whole(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
+
+#endif
