@@ -63,8 +63,10 @@ struct dwarf_sec {
 };
 
 struct dwarf_attr {
-	uint32_t name, form; /* out-of-range values are kept as 0 (ignored) / rejected */
-	int64_t implicit;    /* the value of a DW_FORM_implicit_const */
+	uint32_t name;    /* 0 when out of range: then it matches nothing */
+	uint16_t form;
+	int16_t size;     /* dwarf_form_size() in the units this table was loaded for */
+	int64_t implicit; /* the value of a DW_FORM_implicit_const */
 };
 
 struct dwarf_abbrev {
@@ -159,6 +161,8 @@ static uint64_t dwarf_leb(struct dwarf_rd *r, bool sign)
 	uint64_t v = 0;
 	unsigned shift = 0;
 
+	if (r->p < r->end && *r->p < 0x40) /* most values: one byte, positive either way */
+		return *r->p++;
 	while (r->p < r->end) {
 		uint8_t b = *r->p++;
 		if (shift < 64)
@@ -221,57 +225,59 @@ static int dwarf_form_size(uint32_t form, const struct dwarf_cu *cu)
 	}
 }
 
-/* Reads (or, ignoring the result, skips) one attribute value. */
+/* Reads (or, ignoring the result, skips) one attribute value. The variable-size
+ * forms come first: they are what a DIE walk spends its time on. */
 static void dwarf_form(struct dwarf_rd *r, const struct dwarf_cu *cu, uint32_t form,
 		       int64_t implicit, struct dwarf_val *v)
 {
 	const uint8_t *nul;
 	uint64_t len;
+	int n;
 
 	/* DW_FORM_indirect names the real form in the data; one level is all DWARF
 	 * producers use, a few are tolerated, a chain is malformed. */
 	for (int hops = 0; form == DW_FORM_indirect; hops++) {
 		uint64_t f = dwarf_leb(r, false);
-		form = hops < 4 && f <= UINT32_MAX && f != DW_FORM_implicit_const ? (uint32_t)f : 0;
+		form = hops < 4 && f <= UINT16_MAX && f != DW_FORM_implicit_const ? (uint32_t)f : 0;
 	}
-	v->blk = NULL;
-	v->len = 0;
-	int n = dwarf_form_size(form, cu);
-	if (n >= 0) {
-		if (form == DW_FORM_implicit_const)
-			v->u = (uint64_t)implicit;
-		else if (form == DW_FORM_flag_present)
-			v->u = 1;
-		else if (n <= 8)
-			v->u = dwarf_uint(r, (unsigned)n);
-		else
-			dwarf_skip(r, (uint64_t)n);
-		return;
-	}
+	*v = (struct dwarf_val){ 0 };
 	switch (form) {
 	case DW_FORM_string:
-		v->blk = r->p;
 		nul = r->bad ? NULL : memchr(r->p, 0, (size_t)(r->end - r->p));
 		if (!nul) {
 			dwarf_need(r, UINT64_MAX);
 			return;
 		}
+		v->blk = r->p;
 		v->len = (uint64_t)(nul - r->p);
 		r->p = nul + 1;
+		return;
+	case DW_FORM_sdata:
+		v->u = dwarf_leb(r, true);
+		return;
+	case DW_FORM_udata: case DW_FORM_ref_udata: case DW_FORM_strx: case DW_FORM_addrx:
+	case DW_FORM_loclistx: case DW_FORM_rnglistx: case DW_FORM_GNU_addr_index:
+	case DW_FORM_GNU_str_index:
+		v->u = dwarf_leb(r, false);
+		return;
+	case DW_FORM_implicit_const:
+		v->u = (uint64_t)implicit;
+		return;
+	case DW_FORM_flag_present:
+		v->u = 1;
 		return;
 	case DW_FORM_block1: len = dwarf_uint(r, 1); break;
 	case DW_FORM_block2: len = dwarf_uint(r, 2); break;
 	case DW_FORM_block4: len = dwarf_uint(r, 4); break;
 	case DW_FORM_block: case DW_FORM_exprloc: len = dwarf_leb(r, false); break;
-	case DW_FORM_sdata:
-		v->u = dwarf_leb(r, true);
-		return;
 	default:
-		if (n == -2) {
+		n = dwarf_form_size(form, cu);
+		if (n < 0) /* unknown */
 			dwarf_need(r, UINT64_MAX);
-			return;
-		}
-		v->u = dwarf_leb(r, false); /* every remaining variable form is a ULEB128 */
+		else if (n <= 8)
+			v->u = dwarf_uint(r, (unsigned)n);
+		else
+			dwarf_skip(r, (uint64_t)n);
 		return;
 	}
 	if (dwarf_need(r, len)) {
@@ -308,14 +314,15 @@ static int dwarf_abbrev_attrs(struct dwarf_rd *r, struct dwarf_abbrevs *t,
 			return -EINVAL;
 		if (name == 0 && form == 0)
 			break;
-		int size = dwarf_form_size(form <= UINT32_MAX ? (uint32_t)form : 0, cu);
+		int size = dwarf_form_size(form <= UINT16_MAX ? (uint32_t)form : 0, cu);
 		if (size == -2)
 			return -EINVAL;
 		if (dwarf_grow((void **)&t->at, &t->atcap, t->nat, sizeof(*t->at)))
 			return -ENOMEM;
 		struct dwarf_attr *at = &t->at[t->nat++];
 		at->name = name <= UINT32_MAX ? (uint32_t)name : 0;
-		at->form = (uint32_t)form;
+		at->form = (uint16_t)form;
+		at->size = (int16_t)size;
 		at->implicit = form == DW_FORM_implicit_const ? (int64_t)dwarf_leb(r, true) : 0;
 		a->fixed = size < 0 || a->fixed < 0 ? -1 : a->fixed + size;
 	}
@@ -553,7 +560,10 @@ static void dwarf_die_skip(const struct dwarf_ctx *c, const struct dwarf_cu *cu,
 	for (size_t i = 0; i < ab->nattr && !r->bad; i++) {
 		const struct dwarf_attr *at = &c->ab.at[ab->attr + i];
 		struct dwarf_val v;
-		dwarf_form(r, cu, at->form, at->implicit, &v);
+		if (at->size >= 0)
+			dwarf_skip(r, (uint64_t)at->size);
+		else
+			dwarf_form(r, cu, at->form, at->implicit, &v);
 	}
 }
 
@@ -749,22 +759,28 @@ static int dwarf_path(struct dwarf_ctx *c, const char *type, const char *member,
 	return err;
 }
 
-/* Inflates the zlib stream src into a new buffer of exactly size bytes. */
+/* Inflates the zlib stream src into a new buffer of exactly size bytes. The
+ * stream's adler32 trailer is not checked (a raw inflate after the 2-byte header):
+ * checking costs a tenth of a lookup, and a damaged stream that still inflates to
+ * exactly size bytes is just more untrusted DWARF, which the walk copes with. */
 static int dwarf_inflate(const uint8_t *src, size_t srclen, uint64_t size, struct dwarf_sec *s)
 {
 	if (size > DWARF_MAX_INFLATE)
 		return -ENOMEM;
-	if (size / DWARF_ZLIB_MAX_RATIO > srclen)
+	/* RFC 1950: deflate (CM 8), window <= 32 KiB, no preset dictionary. */
+	if (srclen < 2 || (src[0] & 0x8f) != 8 || (src[0] << 8 | src[1]) % 31 || (src[1] & 0x20) ||
+	    size / DWARF_ZLIB_MAX_RATIO > srclen)
 		return -EINVAL;
 	uint8_t *buf = malloc(size ? size : 1);
 	if (!buf)
 		return -ENOMEM;
 	z_stream zs = { 0 };
-	if (inflateInit(&zs) != Z_OK) {
+	if (inflateInit2(&zs, -15) != Z_OK) {
 		free(buf);
 		return -ENOMEM;
 	}
-	zs.next_in = (Bytef *)src; /* zlib's API is not const-correct; it does not write */
+	srclen -= 2;
+	zs.next_in = (Bytef *)src + 2; /* zlib's API is not const-correct; it does not write */
 	zs.avail_in = srclen > UINT32_MAX ? UINT32_MAX : (uInt)srclen;
 	zs.next_out = buf;
 	zs.avail_out = (uInt)size;

@@ -24,14 +24,20 @@ static int fail(int rc, const char *reason)
  * line names the three most common skip reasons. */
 static void log_result(const struct hook_result *r)
 {
-	for (size_t i = 0; i < r->nskips; i++)
-		log_debug("skipped %s: %s", r->skips[i].name, r->skips[i].reason);
+	for (size_t i = 0; i < r->nskips; i++) {
+		if (r->skips[i].unmatched)
+			log_info("GOLAT_FUNCS: '%s' matches no function", r->skips[i].name);
+		else
+			log_debug("skipped %s: %s", r->skips[i].name, r->skips[i].reason);
+	}
 	char top[256] = "";
 	const char *seen[3] = { 0 };
 	for (size_t k = 0; k < 3; k++) {
 		size_t best = 0;
 		const char *why = NULL;
 		for (size_t i = 0; i < r->nskips; i++) {
+			if (r->skips[i].unmatched)
+				continue;
 			const char *w = strstr(r->skips[i].reason, ": ");
 			w = w ? w + 2 : r->skips[i].reason;
 			int dup = 0;
@@ -39,6 +45,8 @@ static void log_result(const struct hook_result *r)
 				dup |= seen[j] && strncmp(seen[j], w, 24) == 0;
 			size_t c = 0;
 			for (size_t j = 0; !dup && j < r->nskips; j++) {
+				if (r->skips[j].unmatched)
+					continue;
 				const char *x = strstr(r->skips[j].reason, ": ");
 				c += strncmp(x ? x + 2 : r->skips[j].reason, w, 24) == 0;
 			}
@@ -53,7 +61,7 @@ static void log_result(const struct hook_result *r)
 	const struct gobin *gb = hook_binary();
 	log_info("pid %d (%s): hooked %zu of %zu selected functions, skipped %zu%s%s%s", (int)getpid(),
 		 gb && gb->go_version[0] ? gb->go_version : "unknown Go version", r->hooked + r->already,
-		 r->selected, r->nskips, r->nskips ? " (" : "", top, r->nskips ? ")" : "");
+		 r->selected, r->nskips - r->nunmatched, *top ? " (" : "", top, *top ? ")" : "");
 }
 
 GOLAT_API int golat_attach(const char *specs)

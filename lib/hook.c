@@ -177,13 +177,15 @@ static struct hfn *find_hfn(const struct gobin_func *f)
 	return NULL;
 }
 
-static int add_skip(struct hook_result *res, const char *name, const char *reason)
+static int add_skip(struct hook_result *res, const char *name, const char *reason, int unmatched)
 {
 	struct hook_skip *s = realloc(res->skips, (res->nskips + 1) * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	res->skips = s;
-	s[res->nskips].name = name;
+	snprintf(s[res->nskips].name, sizeof(s->name), "%s", name);
+	s[res->nskips].unmatched = unmatched;
+	res->nunmatched += unmatched != 0;
 	snprintf(s[res->nskips].reason, sizeof(s->reason), "%s", reason);
 	res->nskips++;
 	return 0;
@@ -197,7 +199,7 @@ static struct hfn *prepare(const struct gobin_func *f, struct hook_result *res)
 		return h->w ? h : NULL;
 	char why[256];
 	if (E.nfns >= REC_MAX_FNS) {
-		add_skip(res, f->name, "too many functions hooked");
+		add_skip(res, f->name, "too many functions hooked", 0);
 		return NULL;
 	}
 	if (E.nfns == E.cap) {
@@ -213,7 +215,7 @@ static struct hfn *prepare(const struct gobin_func *f, struct hook_result *res)
 	int rc = build_fn(h, (uint32_t)E.nfns, why, sizeof(why));
 	E.nfns++; /* kept even when refused: the refusal is remembered */
 	if (rc) {
-		add_skip(res, f->name, why);
+		add_skip(res, f->name, why, 0);
 		return NULL;
 	}
 	return h;
@@ -234,7 +236,7 @@ static int collect(const char *specs, int want, struct hook_result *res, size_t 
 	spec_resolve(&ss, &E.gb);
 	for (size_t k = 0; k < ss.n; k++)
 		if (ss.v[k].matches == 0 && !ss.v[k].negative)
-			add_skip(res, ss.v[k].text, "matches no function");
+			add_skip(res, ss.v[k].text, "matches no function", 1);
 	*out = calloc(E.gb.nfuncs, sizeof(**out));
 	*nout = 0;
 	for (size_t i = 0; *out && i < E.gb.nfuncs; i++) {

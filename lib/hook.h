@@ -21,7 +21,8 @@
 
 /* One function golat would not or could not hook, and why. */
 struct hook_skip {
-	const char *name;
+	char name[256]; /* the function, or the spec when unmatched (may be cut) */
+	int unmatched;    /* a spec that selects nothing, not a function */
 	char reason[200];
 };
 
@@ -30,7 +31,8 @@ struct hook_result {
 	size_t hooked;   /* newly hooked by this call */
 	size_t already;  /* already hooked before it */
 	struct hook_skip *skips; /* malloc'd; hook_result_free */
-	size_t nskips;
+	size_t nskips;     /* functions skipped, plus unmatched specs */
+	size_t nunmatched; /* of which specs that select nothing */
 	uint64_t stopped_ns; /* how long the world was stopped */
 	size_t threads;      /* threads frozen */
 };

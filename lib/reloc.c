@@ -44,7 +44,8 @@ const char *reloc_refusal(const cs_insn *insn)
 	case X86_INS_SYSCALL:
 	case X86_INS_SYSENTER:
 	case X86_INS_UD2:
-	case X86_INS_UD1:
+	case X86_INS_UD2B:
+	case X86_INS_UD0:
 	case X86_INS_HLT:
 		return "it traps or enters the kernel";
 	}
@@ -211,8 +212,8 @@ static int relocate_one(struct emit *e, const cs_insn *insn, uint64_t src, size_
 	}
 	const char *why = reloc_refusal(insn);
 	if (why) {
-		snprintf(e->reason, e->reasonlen, "%s %s at 0x%" PRIx64 " cannot be relocated: %s",
-			 insn->mnemonic, insn->op_str, insn->address, why);
+		snprintf(e->reason, e->reasonlen, "%s%s%s at 0x%" PRIx64 " cannot be relocated: %s",
+			 insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str, insn->address, why);
 		return -EINVAL;
 	}
 	if (into_window(insn, src, len)) {

@@ -78,8 +78,28 @@ static bool stw_sync_core;
 
 /* ---- raw system calls ------------------------------------------------------ */
 
-static int stw_gettid(void) { return (int)syscall(SYS_gettid); }
+/* Inline system calls, returning -errno: no errno, no PLT slot. The handler runs on
+ * threads that are not frozen yet while others already are, and the first call
+ * through a lazily bound PLT slot runs the dynamic linker's resolver; errno is a libc
+ * call (__errno_location) too. */
+static long stw_sys(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
 
+#define STW_SYS(nr, a, b, c, d, e, f) \
+	stw_sys(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+static int stw_gettid(void) { return (int)STW_SYS(SYS_gettid, 0, 0, 0, 0, 0, 0); }
+static int stw_getpid(void) { return (int)STW_SYS(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+/* clock_gettime is the vDSO through libc: first called by stw_warm, not while frozen. */
 static uint64_t stw_now_ns(void)
 {
 	struct timespec ts;
@@ -90,12 +110,30 @@ static uint64_t stw_now_ns(void)
 static void stw_futex_wait(void *addr, uint32_t val, uint64_t timeout_ns)
 {
 	struct timespec ts = { (time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u) };
-	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, timeout_ns ? &ts : NULL, NULL, 0);
+	STW_SYS(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, timeout_ns ? &ts : NULL, 0, 0);
 }
 
 static void stw_futex_wake(void *addr, int n)
 {
-	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	STW_SYS(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, 0, 0, 0);
+}
+
+static int stw_open(const char *path, int flags)
+{
+	return (int)STW_SYS(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0, 0, 0);
+}
+
+static void stw_close(int fd) { STW_SYS(SYS_close, fd, 0, 0, 0, 0, 0); }
+
+/* Resolves now the libc functions that this module and patch call while the world is
+ * stopped, so that no lazy binding happens then. (Linking with -z now makes this
+ * moot.) */
+static void stw_warm(void)
+{
+	int e = errno;
+	stw_now_ns();
+	syscall(SYS_getpid);
+	errno = e;
 }
 
 /* cpuid is serializing (Intel SDM vol. 3, 8.1.3): after it this core fetches the
@@ -122,22 +160,18 @@ static void stw_chain(int sig, siginfo_t *si, void *uc)
 
 static void stw_handler(int sig, siginfo_t *si, void *ucv)
 {
-	int saved_errno = errno;
 	uint64_t cookie = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 
-	if (si->si_code != SI_QUEUE || si->si_pid != getpid() || cookie >> 48 != STW_MAGIC) {
+	if (si->si_code != SI_QUEUE || si->si_pid != stw_getpid() || cookie >> 48 != STW_MAGIC) {
 		stw_chain(sig, si, ucv);
-		errno = saved_errno;
 		return;
 	}
 	uint32_t idx = (uint32_t)(cookie & 0xffff);
 	uint32_t epoch = (uint32_t)(cookie >> 16);
 	uint64_t want = cookie;
 	if (idx >= STW_MAX_THREADS ||
-	    !atomic_compare_exchange_strong(&stw_slots[idx].req, &want, 0)) {
-		errno = saved_errno; /* late: that stop is over, or gave up on us */
-		return;
-	}
+	    !atomic_compare_exchange_strong(&stw_slots[idx].req, &want, 0))
+		return; /* late: that stop is over, or gave up on us */
 	const ucontext_t *uc = ucv;
 	stw_slots[idx].pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	stw_slots[idx].sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -146,7 +180,6 @@ static void stw_handler(int sig, siginfo_t *si, void *ucv)
 	while (atomic_load_explicit(&stw_gate, memory_order_acquire) == epoch)
 		stw_futex_wait(&stw_gate, epoch, 0);
 	stw_serialize();
-	errno = saved_errno;
 }
 
 /* ---- install ---------------------------------------------------------------- */
@@ -167,9 +200,10 @@ bool stw_installed(void)
  * that migrate after the stop; the per-thread cpuid covers the rest. */
 static void stw_membarrier_register(void)
 {
-	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	long cmds = STW_SYS(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0);
 	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0)
+	    STW_SYS(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0, 0, 0,
+		    0) == 0)
 		stw_sync_core = true;
 }
 
@@ -198,8 +232,10 @@ static int stw_install(char *reason, size_t n)
 		snprintf(reason, n, "cannot install the handler of signal %d: %s", STW_SIGNAL, strerror(e));
 		return -e;
 	}
-	if (!atomic_load(&stw_ready))
+	if (!atomic_load(&stw_ready)) {
 		stw_membarrier_register();
+		stw_warm();
+	}
 	atomic_store(&stw_ready, true);
 	return 0;
 }
@@ -280,34 +316,31 @@ static int stw_send(const struct stw_slot *slot)
 	memset(&si, 0, sizeof si);
 	si.si_signo = STW_SIGNAL;
 	si.si_code = SI_QUEUE;
-	si.si_pid = getpid();
-	si.si_uid = getuid();
+	si.si_pid = stw_getpid();
+	si.si_uid = (uid_t)STW_SYS(SYS_getuid, 0, 0, 0, 0, 0, 0);
 	si.si_value.sival_ptr = (void *)(uintptr_t)slot->cookie;
-	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), slot->tid, STW_SIGNAL, &si) != 0)
-		return -errno;
-	return 0;
+	return (int)STW_SYS(SYS_rt_tgsigqueueinfo, si.si_pid, slot->tid, STW_SIGNAL, &si, 0, 0);
 }
 
 /* Signals the threads of one listing not signalled yet. Returns how many, or <0. */
 static int stw_list_and_signal(struct stw_run *r, int fd)
 {
 	int added = 0;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
+	long e = STW_SYS(SYS_lseek, fd, 0, SEEK_SET, 0, 0, 0);
+	if (e < 0)
+		return (int)e;
 	for (;;) {
-		long nb = syscall(SYS_getdents64, fd, stw_dents, sizeof stw_dents);
+		long nb = STW_SYS(SYS_getdents64, fd, stw_dents, sizeof stw_dents, 0, 0, 0);
 		if (nb < 0)
-			return -errno;
+			return (int)nb;
 		if (nb == 0)
 			return added;
 		for (long off = 0; off < nb;) {
 			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
 			const char *d = stw_dents + off;
-			unsigned short reclen;
-			memcpy(&reclen, d + 16, sizeof reclen);
-			off += reclen;
+			off += (unsigned char)d[16] | (unsigned char)d[17] << 8; /* d_reclen */
 			int tid = stw_parse_tid(d + 19);
-			if (tid <= 0 || tid == r->self || (tid == stw_dead_leader && tid == getpid()))
+			if (tid <= 0 || tid == r->self || (tid == stw_dead_leader && tid == stw_getpid()))
 				continue;
 			size_t cell = stw_seen_cell(tid);
 			if (stw_seen[cell] == tid)
@@ -321,7 +354,7 @@ static int stw_list_and_signal(struct stw_run *r, int fd)
 			slot->cookie = STW_MAGIC << 48 | (uint64_t)r->epoch << 16 | r->nslots;
 			atomic_store(&slot->req, slot->cookie);
 			r->nslots++;
-			int e = stw_send(slot);
+			e = stw_send(slot);
 			if (e == -ESRCH) { /* exited since the listing: nothing queued */
 				atomic_store(&slot->req, 0);
 				slot->state = STW_GONE;
@@ -330,7 +363,7 @@ static int stw_list_and_signal(struct stw_run *r, int fd)
 				atomic_store(&slot->req, 0);
 				slot->state = STW_ABANDONED;
 				r->fail_tid = tid;
-				return e;
+				return (int)e;
 			} else {
 				added++;
 			}
@@ -344,21 +377,26 @@ static int stw_list_and_signal(struct stw_run *r, int fd)
 static char stw_task_state(int tid)
 {
 	char path[48] = "/proc/self/task/", buf[512], digits[12];
-	int nd = 0, len = (int)strlen(path);
+	int nd = 0, len = 16;
 	for (int t = tid; t > 0 && nd < 11; t /= 10)
 		digits[nd++] = (char)('0' + t % 10);
 	while (nd > 0)
 		path[len++] = digits[--nd];
-	memcpy(path + len, "/stat", 6);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	for (const char *t = "/stat"; *t; t++)
+		path[len++] = *t;
+	path[len] = 0;
+	int fd = stw_open(path, O_RDONLY);
 	if (fd < 0)
 		return 0;
-	ssize_t got = read(fd, buf, sizeof buf - 1);
-	close(fd);
+	long got = STW_SYS(SYS_read, fd, buf, sizeof buf - 1, 0, 0, 0);
+	stw_close(fd);
 	if (got <= 0)
 		return 0;
 	buf[got] = 0;
-	const char *p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	const char *p = NULL; /* the last ')': comm may hold spaces and parentheses */
+	for (long i = 0; i < got; i++)
+		if (buf[i] == ')')
+			p = buf + i;
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
@@ -377,7 +415,7 @@ static void stw_reap(struct stw_run *r)
 		if (atomic_compare_exchange_strong(&slot->req, &want, 0)) {
 			slot->state = STW_GONE;
 			r->ngone++;
-			if (slot->tid == getpid())
+			if (slot->tid == stw_getpid())
 				stw_dead_leader = slot->tid;
 		}
 	}
@@ -482,9 +520,9 @@ static size_t stw_compact(const struct stw_run *r)
 
 static int stw_freeze(struct stw_run *r, uint64_t timeout_ns)
 {
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = stw_open("/proc/self/task", O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int err = 0;
 	for (int round = 0;; round++) {
 		int added = stw_list_and_signal(r, fd);
@@ -500,7 +538,7 @@ static int stw_freeze(struct stw_run *r, uint64_t timeout_ns)
 			break;
 		}
 	}
-	close(fd);
+	stw_close(fd);
 	return err;
 }
 
@@ -570,7 +608,7 @@ void stw_resume(struct stw *s)
 		return;
 	stw_serialize();
 	if (stw_sync_core)
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+		STW_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0, 0, 0, 0);
 	stw_open_gate();
 	s->stopped = false;
 	s->n = 0;

@@ -27,14 +27,14 @@ for bin in exe pie pie.stripped; do
 	[[ $(grep -v 0x <<<"$out") == "$want" ]] || bad "$bin: output changed under golat"
 	for fn in 'main.work' 'main.(*box).get'; do
 		addr=$(grep -F "$fn " <<<"$out" | awk '{print $2}')
-		got=$(grep -F "selected $fn at " "$work/$bin.err" | sed 's/.* at \(0x[0-9a-f]*\)-.*/\1/')
+		got=$(grep -F "hooked $fn at " "$work/$bin.err" | sed 's/.* at \(0x[0-9a-f]*\)$/\1/')
 		if [[ -z $got || $((got)) != $((addr)) ]]; then
 			bad "$bin: $fn is at $addr, golat computed '${got}'"
 		else
 			echo "ok: $bin: $fn at $addr"
 		fi
 	done
-	grep -q '2 of [0-9]* functions selected' "$work/$bin.err" || bad "$bin: no summary line: $(cat "$work/$bin.err")"
+	grep -q 'hooked 2 of 2 selected functions' "$work/$bin.err" || bad "$bin: no summary line: $(cat "$work/$bin.err")"
 	if grep -v '^golat: ' "$work/$bin.err"; then bad "$bin: stderr line without the golat: prefix"; fi
 done
 

@@ -1,0 +1,97 @@
+/* analyze: decides, for one Go function, which bytes golat overwrites (its patch
+ * plan), or why it must not be touched. Pure: it reads bytes and writes a plan; the
+ * patcher and the trampoline builder act on it.
+ *
+ * The plan (DESIGN.md, "Patching safely"):
+ *  - the function is decoded whole with capstone (Go puts no data in text); every
+ *    direct branch target and every jump-table target is collected, and a window
+ *    may hold a target only at its first byte;
+ *  - the entry window covers at least 5 bytes from the entry (a jmp rel32), made
+ *    of instructions reloc can move; its trampoline records the entry, then runs
+ *    them, then jumps back;
+ *  - one window per ret ("site"): the ret and as few instructions before it as
+ *    make 5 bytes; after the function's last ret, the 0xCC padding may complete
+ *    it; its trampoline runs the instructions, records the exit, and returns;
+ *  - a window that cannot reach 5 bytes gets a 2-byte jmp rel8 "hop" into the
+ *    function's own padding, where the 5-byte jmp rel32 goes;
+ *  - when the ret falls inside the first 5 bytes (`xor eax,eax; ret`), the entry
+ *    window ends with that ret and covers the whole path: a "whole" window whose
+ *    trampoline records the entry, runs the body, records the exit and returns.
+ *  - an instruction that may fault on program data (a nil dereference) moves
+ *    only where RSP still holds its value at entry, so that a fault in the
+ *    trampoline still finds the Go caller's return address at [rsp] and becomes an
+ *    ordinary nil-pointer panic (runtime/signal_amd64.go, preparePanic).
+ *
+ * Addresses are link-time; the caller adds the load bias. */
+#ifndef GOLAT_ANALYZE_H
+#define GOLAT_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct analyze_input {
+	const char *name;   /* Go symbol name, for reasons and the name policy */
+	uint64_t entry, end; /* [entry, end) includes the 0xCC padding tail */
+	const uint8_t *code; /* the end-entry bytes of the function as in the file */
+	uint8_t flag;       /* pclntab funcFlag (GOBIN_FLAG_*): ASM and SPWRITE are refused */
+	unsigned opts;      /* ANALYZE_* below */
+	/* Reads the 8-byte pointer at link-time address addr, relocations applied
+	 * (jump tables). NULL: a function with a jump table is refused. */
+	bool (*read_ptr)(void *ctx, uint64_t addr, uint64_t *value);
+	/* The name of the function at addr (tail-jump targets, for reasons), or
+	 * NULL. Optional. */
+	const char *(*name_at)(void *ctx, uint64_t addr);
+	void *ctx;
+};
+
+/* analyze_input.opts */
+#define ANALYZE_NO_NAME_POLICY 0x1 /* skip analyze_name_policy: for golat's own hooks
+				      on runtime functions it has vetted */
+
+/* One patch window, [addr, addr + len). */
+struct analyze_window {
+	uint64_t addr;     /* first byte overwritten (the entry, or where a return window starts) */
+	uint32_t len;      /* bytes the window spans: code_len, plus the padding it
+			      borrows after the function's last ret */
+	uint32_t code_len; /* [addr, addr + code_len) are instructions the trampoline
+			      runs (the final ret of a return window included) */
+	bool ret;          /* the instructions end with a ret (return and whole windows) */
+	bool hop;          /* code_len < 5: write jmp rel8 to hop_addr at addr, and the
+			      jmp rel32 to the trampoline at hop_addr */
+	uint64_t hop_addr; /* 5 bytes of the padding, within rel8 reach of addr + 2 */
+};
+
+struct analyze_plan {
+	/* The entry window. entry.ret: it is a whole window ending with a ret. */
+	struct analyze_window entry;
+	/* Every other ret, by address. */
+	struct analyze_window *sites;
+	size_t nsites;
+	uint64_t body_end; /* first byte of the padding tail */
+	uint32_t ninsns;   /* instructions decoded */
+	uint32_t ntargets; /* distinct branch targets inside the function */
+};
+
+/* Fills plan for the function described by in. Returns 0; on failure a negative
+ * errno-style code, plan empty, and a reason naming the function:
+ *   -EPERM   refused by policy: assembly, stack-switching, runtime, fork child
+ *   -ENOENT  no ret: a tail call (the reason names the function to hook instead)
+ *            or a function that never returns
+ *   -EINVAL  undecodable bytes, a jump table that cannot be read, a branch into
+ *            the middle of an instruction
+ *   -ENOSPC  some site has no window of 5 bytes and no padding within reach
+ *   -ENOTSUP a site whose instructions may not move (a call within the first 5
+ *            bytes, a fault where RSP has moved, an untimed exit)
+ *   -ENOMEM
+ * plan must be released with analyze_plan_free after success. */
+int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char *reason,
+		 size_t reasonlen);
+void analyze_plan_free(struct analyze_plan *plan);
+
+/* Why a function named name must not be hooked whatever its code, as a phrase
+ * ("runtime function: ..."), or NULL. Runtime code runs on g0 and signal stacks,
+ * without a g, or between fork and exec, where a trampoline cannot. */
+const char *analyze_name_policy(const char *name);
+
+#endif
