@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "gobin.h"
+#include "hook.h"
 #include "json.h"
 #include "spec.h"
 
@@ -30,17 +31,33 @@ static int open_exe(struct gobin *gb, const char *path)
 	return gobin_open(gb, path, err, sizeof(err)) ? cli_fail("%s", err) : 0;
 }
 
-static void print_func(const struct gobin_func *f, int json, int first)
+/* Prints one function with whether golat can hook it, and why not. */
+static int print_func(const struct gobin *gb, const struct gobin_func *f, int json, int first)
 {
+	struct analyze_plan plan;
+	char why[256] = "";
+	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0;
+	if (ok)
+		analyze_plan_free(&plan);
+	/* The reason starts with the function's name, which the row already shows. */
+	const char *r = strncmp(why, f->name, strlen(f->name)) == 0 && why[strlen(f->name)] == ':'
+				? why + strlen(f->name) + 2 : why;
 	if (!json) {
-		printf("%#10llx %#10llx %6llu  %s\n", (unsigned long long)f->entry,
-		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry), f->name);
-		return;
+		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
+		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
+		       ok ? "yes" : "no", f->name, ok ? "" : "  (", r, ok ? "" : ")");
+		return ok;
 	}
 	printf("%s\n {\"name\":", first ? "" : ",");
 	json_string(stdout, f->name);
-	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\"}", (unsigned long long)f->entry,
-	       (unsigned long long)f->end);
+	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"reason\":",
+	       (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false");
+	if (ok)
+		fputs("null", stdout);
+	else
+		json_string(stdout, r);
+	putchar('}');
+	return ok;
 }
 
 int cmd_list(int argc, char **argv)
@@ -63,13 +80,15 @@ int cmd_list(int argc, char **argv)
 	if (json)
 		putchar('[');
 	else
-		printf("%10s %10s %6s  %s\n", "ENTRY", "END", "SIZE", "NAME");
-	size_t n = 0;
+		printf("%10s %10s %6s  %-3s %s\n", "ENTRY", "END", "SIZE", "OK", "NAME");
+	size_t n = 0, ok = 0;
 	for (size_t i = 0; i < gb.nfuncs; i++)
 		if (spec_match(&specs, gb.funcs[i].name))
-			print_func(&gb.funcs[i], json, n++ == 0);
+			ok += print_func(&gb, &gb.funcs[i], json, n++ == 0);
 	if (json)
 		puts("\n]");
+	else
+		printf("%zu functions, %zu patchable\n", n, ok);
 	int rc = 0;
 	for (size_t k = 0; k < specs.n; k++)
 		if (specs.v[k].matches == 0)
