@@ -1,16 +1,32 @@
 /* golat.c: the shared object's entry points — the constructor that LD_PRELOAD runs
- * before the Go runtime starts, and the public API of include/golat.h. */
+ * before the Go runtime starts, the reports it writes while the program runs and when
+ * it exits, and the public API of include/golat.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "golat.h"
 #include "hook.h"
 #include "log.h"
+#include "report.h"
+#include "statsread.h"
 
 #define GOLAT_API __attribute__((visibility("default")))
+
+static struct {
+	struct config cfg;
+	struct hook_result first; /* the constructor's attach: its skips go in reports */
+	pthread_mutex_t report_mu;
+	int exiting;              /* atomic: runtime.exit was reached */
+	int exit_done;            /* atomic: the final report is written (or failed) */
+} G = { .report_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread char last_error[512];
 
@@ -20,8 +36,42 @@ static int fail(int rc, const char *reason)
 	return rc;
 }
 
-/* Logs what an attach did: one info line, and every skip at debug level. The info
- * line names the three most common skip reasons. */
+static const char *go_version(void)
+{
+	const struct gobin *gb = hook_binary();
+	return gb && gb->go_version[0] ? gb->go_version : "unknown Go version";
+}
+
+/* The most common skip reasons, for the one info line. */
+static void top_reasons(const struct hook_result *r, char *top, size_t n)
+{
+	const char *seen[3] = { 0 };
+	top[0] = 0;
+	for (size_t k = 0; k < 3; k++) {
+		size_t best = 0;
+		const char *why = NULL;
+		for (size_t i = 0; i < r->nskips; i++) {
+			const char *w = r->skips[i].reason, *colon = strstr(w, ": ");
+			w = colon ? colon + 2 : w;
+			int dup = r->skips[i].unmatched;
+			for (size_t j = 0; j < k; j++)
+				dup |= strncmp(seen[j], w, 24) == 0;
+			size_t c = 0;
+			for (size_t j = 0; !dup && j < r->nskips; j++) {
+				const char *x = r->skips[j].reason, *xc = strstr(x, ": ");
+				c += !r->skips[j].unmatched && strncmp(xc ? xc + 2 : x, w, 24) == 0;
+			}
+			if (c > best)
+				best = c, why = w;
+		}
+		if (!why)
+			break;
+		seen[k] = why;
+		snprintf(top + strlen(top), n - strlen(top), "%s%zu× %.60s", k ? "; " : "", best, why);
+	}
+}
+
+/* Logs what an attach did: one info line, unmatched specs, every skip at debug. */
 static void log_result(const struct hook_result *r)
 {
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -30,44 +80,159 @@ static void log_result(const struct hook_result *r)
 		else
 			log_debug("skipped %s: %s", r->skips[i].name, r->skips[i].reason);
 	}
-	char top[256] = "";
-	const char *seen[3] = { 0 };
-	for (size_t k = 0; k < 3; k++) {
-		size_t best = 0;
-		const char *why = NULL;
-		for (size_t i = 0; i < r->nskips; i++) {
-			if (r->skips[i].unmatched)
-				continue;
-			const char *w = strstr(r->skips[i].reason, ": ");
-			w = w ? w + 2 : r->skips[i].reason;
-			int dup = 0;
-			for (size_t j = 0; j < k; j++)
-				dup |= seen[j] && strncmp(seen[j], w, 24) == 0;
-			size_t c = 0;
-			for (size_t j = 0; !dup && j < r->nskips; j++) {
-				if (r->skips[j].unmatched)
-					continue;
-				const char *x = strstr(r->skips[j].reason, ": ");
-				c += strncmp(x ? x + 2 : r->skips[j].reason, w, 24) == 0;
-			}
-			if (c > best)
-				best = c, why = w;
-		}
-		if (!why)
-			break;
-		seen[k] = why;
-		snprintf(top + strlen(top), sizeof(top) - strlen(top), "%s%zu× %.60s", k ? "; " : "", best, why);
-	}
-	const struct gobin *gb = hook_binary();
+	char top[256];
+	top_reasons(r, top, sizeof(top));
 	log_info("pid %d (%s): hooked %zu of %zu selected functions, skipped %zu%s%s%s", (int)getpid(),
-		 gb && gb->go_version[0] ? gb->go_version : "unknown Go version", r->hooked + r->already,
-		 r->selected, r->nskips - r->nunmatched, *top ? " (" : "", top, *top ? ")" : "");
+		 go_version(), r->hooked + r->already, r->selected, r->nskips - r->nunmatched,
+		 *top ? " (" : "", top, *top ? ")" : "");
+}
+
+/* Renders the report to f. */
+static int render(FILE *f, enum report_format fmt, char *err, size_t n)
+{
+	struct statsfile *sf = hook_stats();
+	struct stats_view v;
+	rec_flush_lost();
+	statsfile_pair(sf);
+	int rc = stats_view_mem(&v, sf->h, sf->h->file_size, err, n);
+	if (rc)
+		return rc;
+	struct report_skip *sk = calloc(G.first.nskips + 1, sizeof(*sk));
+	if (!sk)
+		return -ENOMEM;
+	for (size_t i = 0; i < G.first.nskips; i++)
+		sk[i] = (struct report_skip){ G.first.skips[i].spec, G.first.skips[i].name,
+					      G.first.skips[i].reason };
+	struct report_opts o = { .format = fmt, .skipped = sk, .nskipped = G.first.nskips };
+	rc = report_write(f, &v, &o);
+	free(sk);
+	stats_close(&v);
+	if (rc)
+		snprintf(err, n, "%s", strerror(-rc));
+	return rc;
+}
+
+/* Writes the report where GOLAT_OUTPUT says: stderr, or a file replaced atomically
+ * (a reader never sees half a report, even with GOLAT_INTERVAL). */
+static int write_report(char *err, size_t n)
+{
+	const char *out = G.cfg.output;
+	if (!*out || strcmp(out, "-") == 0) {
+		int rc = render(stderr, REPORT_TEXT, err, n);
+		fflush(stderr);
+		return rc;
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.golat-tmp-%d", out, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		snprintf(err, n, "cannot write %.300s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	int rc = render(f, report_format_for_path(out), err, n);
+	if (fclose(f) != 0 && rc == 0) {
+		snprintf(err, n, "cannot write %.300s: %s", tmp, strerror(errno));
+		rc = -EIO;
+	}
+	if (rc == 0 && rename(tmp, out) != 0) {
+		snprintf(err, n, "cannot rename %.200s to %.200s: %s", tmp, out, strerror(errno));
+		rc = -EIO;
+	}
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* runtime.exit was entered (recorder.c, TRAMP_PROCEXIT): the final report, once. Runs
+ * on the exiting thread's golat stack; other threads still run. A second thread that
+ * exits meanwhile waits for the report, so that exit_group cannot cut it short. */
+static void on_process_exit(int code)
+{
+	if (__atomic_exchange_n(&G.exiting, 1, __ATOMIC_ACQ_REL)) {
+		while (!__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		return;
+	}
+	struct statsfile *sf = hook_stats();
+	sf->h->exit_code = (uint64_t)(int64_t)code;
+	__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
+	char err[512];
+	pthread_mutex_lock(&G.report_mu);
+	int rc = write_report(err, sizeof(err));
+	pthread_mutex_unlock(&G.report_mu);
+	if (rc == 0) {
+		__atomic_fetch_or(&sf->h->flags, STATS_F_REPORTED, __ATOMIC_RELEASE);
+		statsfile_remove(sf);
+	} else if (sf->path[0]) {
+		log_info("final report not written: %s; the stats stay in %s (golat report %s)", err,
+			 sf->path, sf->path);
+	} else {
+		log_info("final report not written: %s", err);
+	}
+	__atomic_store_n(&G.exit_done, 1, __ATOMIC_RELEASE);
+}
+
+/* golat's own thread: refreshes the TSC/clock pair every second (so that a reader of
+ * a killed program's file can still convert cycles) and rewrites the report every
+ * GOLAT_INTERVAL seconds. */
+static void *ticker(void *arg)
+{
+	(void)arg;
+	double since = 0;
+	for (;;) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		since += 0.1;
+		statsfile_pair(hook_stats());
+		rec_flush_lost();
+		if (G.cfg.interval <= 0 || since + 1e-9 < G.cfg.interval ||
+		    __atomic_load_n(&G.exiting, __ATOMIC_ACQUIRE))
+			continue;
+		since = 0;
+		char err[512];
+		pthread_mutex_lock(&G.report_mu);
+		int rc = __atomic_load_n(&G.exiting, __ATOMIC_ACQUIRE) ? 0 : write_report(err, sizeof(err));
+		pthread_mutex_unlock(&G.report_mu);
+		if (rc)
+			log_info("periodic report not written: %s", err);
+	}
+	return NULL;
+}
+
+/* An unwritable GOLAT_OUTPUT is found now, not at exit: the report goes to stderr. */
+static void check_output(void)
+{
+	char *out = G.cfg.output, dir[4096];
+	if (!*out || strcmp(out, "-") == 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s", out);
+	const char *d = dirname(dir);
+	const char *why = access(d, W_OK | X_OK) != 0 ? strerror(errno)
+			  : access(out, F_OK) == 0 && access(out, W_OK) != 0 ? strerror(errno) : NULL;
+	if (!why)
+		return;
+	log_info("GOLAT_OUTPUT=%s cannot be written (%s); the report goes to stderr", out, why);
+	out[0] = 0;
+}
+
+static int init_engine(const char *specs, char *why, size_t n)
+{
+	char warn[512];
+	struct hook_config hc = { .specs = specs, .stats_path = G.cfg.stats[0] ? G.cfg.stats : NULL,
+				  .sample = G.cfg.sample, .on_process_exit = on_process_exit };
+	int rc = hook_init(&hc, why, n, warn, sizeof(warn));
+	if (rc == 0 && *warn)
+		log_info("no live stats file (%s): the final report still works", warn);
+	return rc;
 }
 
 GOLAT_API int golat_attach(const char *specs)
 {
 	char why[512];
-	int rc = hook_init(why, sizeof(why));
+	int rc = init_engine(NULL, why, sizeof(why));
 	if (rc)
 		return fail(rc, why);
 	struct hook_result r;
@@ -112,29 +277,33 @@ GOLAT_API const char *golat_error(void)
  * thread and nothing needs freezing. A program that is not Go stays silent. */
 __attribute__((constructor)) static void golat_init(void)
 {
-	const char *funcs = getenv("GOLAT_FUNCS");
-	if (!funcs)
+	if (!getenv("GOLAT_FUNCS"))
 		return;
-	const char *lv = getenv("GOLAT_LOG");
-	if (lv) {
-		int l = log_parse_level(lv);
-		if (l < 0)
-			log_info("GOLAT_LOG=%s is not quiet, info or debug; using info", lv);
-		else
-			log_level = (enum log_level)l;
-	}
+	config_read(&G.cfg);
 	char why[512] = "";
-	int rc = hook_init(why, sizeof(why));
+	int rc = init_engine(G.cfg.funcs, why, sizeof(why));
 	if (rc == -ENOEXEC)
 		return; /* not Go: inert, by contract */
 	if (rc) {
 		log_info("not hooking anything: %s", why);
 		return;
 	}
-	struct hook_result r;
-	if ((rc = hook_attach(funcs, &r, why, sizeof(why))) != 0)
+	check_output();
+	if ((rc = hook_attach(G.cfg.funcs, &G.first, why, sizeof(why))) != 0) {
 		log_info("not hooking anything: %s (%s)", why, strerror(-rc));
-	else
-		log_result(&r);
-	hook_result_free(&r);
+		return;
+	}
+	log_result(&G.first);
+	if ((rc = hook_exit_path(why, sizeof(why))) != 0)
+		log_info("no report at exit: %s (the stats file still has everything)", why);
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if ((rc = pthread_create(&t, &a, ticker, NULL)) != 0)
+		log_info("no periodic reports: cannot start a thread: %s", strerror(rc));
+	pthread_attr_destroy(&a);
+	struct statsfile *sf = hook_stats();
+	if (sf->path[0])
+		log_info("live stats in %s (golat report %d)", sf->path, (int)getpid());
 }

@@ -12,10 +12,12 @@
 #include "patch.h"
 #include "reloc.h"
 #include "spec.h"
+#include "statsfile.h"
 #include "stw.h"
 #include "tramp.h"
 
 #define TRAMP_STACKS 1024 /* threads that can record; more are let through unrecorded */
+#define STATS_SHARDS 128  /* threads with a shard of their own; more share the last */
 
 /* A function hooked at least once. Its trampolines and jumps are built once. */
 struct hfn {
@@ -30,6 +32,7 @@ static struct {
 	int ready;
 	struct gobin gb;
 	struct codemem cm;
+	struct statsfile sf;
 	struct hfn *fns; /* index = recorder function id */
 	size_t nfns, cap;
 } E = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -60,10 +63,27 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 	return analyze_func(&in, plan, reason, n);
 }
 
-int hook_init(char *reason, size_t n)
+/* Function ids the stats file has room for: what the first specs select, plus room
+ * for golat_attach later. */
+static uint32_t fn_room(const char *specs)
+{
+	size_t n = 0;
+	struct spec_set ss = { 0 };
+	if (specs && spec_add_list(&ss, specs) == 0) {
+		spec_resolve(&ss, &E.gb);
+		for (size_t i = 0; i < E.gb.nfuncs; i++)
+			n += spec_match(&ss, E.gb.funcs[i].name);
+	}
+	spec_free(&ss);
+	n = n + 256 > 1024 ? n + 256 : 1024;
+	return n > REC_MAX_FNS ? REC_MAX_FNS : (uint32_t)n;
+}
+
+int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, size_t wn)
 {
 	pthread_mutex_lock(&E.mu);
 	int rc = 0;
+	*warn = 0;
 	if (E.ready)
 		goto out;
 	if ((rc = gobin_open_self(&E.gb, reason, n)) != 0)
@@ -74,9 +94,17 @@ int hook_init(char *reason, size_t n)
 		rc = -ENOTSUP;
 		goto fail;
 	}
-	struct rec_config rc_cfg = { E.gb.g_tls, E.gb.goff.stack_hi, E.gb.goff.goid };
+	if ((rc = statsfile_create(&E.sf, hc->stats_path, fn_room(hc->specs), STATS_SHARDS, warn, wn))) {
+		snprintf(reason, n, "cannot map memory for the stats: %s", strerror(-rc));
+		goto fail;
+	}
+	E.sf.h->sample = hc->sample ? hc->sample : 1;
+	snprintf(E.sf.h->go_version, sizeof(E.sf.h->go_version), "%.31s", E.gb.go_version);
+	struct rec_config rcfg = { .g_tls = E.gb.g_tls, .stack_hi = E.gb.goff.stack_hi,
+				   .goid = E.gb.goff.goid, .sample = E.sf.h->sample, .sf = &E.sf,
+				   .on_process_exit = hc->on_process_exit };
 	uint64_t lo = E.gb.funcs[0].entry + E.gb.bias, hi = E.gb.funcs[E.gb.nfuncs - 1].end + E.gb.bias;
-	if ((rc = rec_init(&rc_cfg, reason, n)) || (rc = tramp_init(TRAMP_STACKS, reason, n)) ||
+	if ((rc = rec_init(&rcfg, reason, n)) || (rc = tramp_init(TRAMP_STACKS, reason, n)) ||
 	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)))
 		goto fail;
 	E.ready = 1;
@@ -88,12 +116,18 @@ out:
 	return rc;
 }
 
+struct statsfile *hook_stats(void)
+{
+	return E.ready ? &E.sf : NULL;
+}
+
 const struct gobin *hook_binary(void)
 {
 	return E.ready ? &E.gb : NULL;
 }
 
-/* Builds the trampoline for window w of function id and the jump(s) into it. */
+/* Builds the trampoline for window w of function id and the jump(s) into it. id
+ * UINT32_MAX: the process-exit hook. */
 static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			const struct gobin_func *f, struct patch_write *out, size_t *nout,
 			char *reason, size_t n)
@@ -118,7 +152,9 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			  sizeof(rel), &rlen, reason, n);
 	if (rc)
 		return rc;
-	if (whole)
+	if (id == UINT32_MAX)
+		tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len);
+	else if (whole)
 		tramp_emit_whole(buf, t, rel, rlen, id);
 	else if (entry)
 		tramp_emit_entry(buf, t, rel, rlen, at + w->code_len, id);
@@ -177,13 +213,15 @@ static struct hfn *find_hfn(const struct gobin_func *f)
 	return NULL;
 }
 
-static int add_skip(struct hook_result *res, const char *name, const char *reason, int unmatched)
+static int add_skip(struct hook_result *res, const char *spec, const char *name, const char *reason,
+		    int unmatched)
 {
 	struct hook_skip *s = realloc(res->skips, (res->nskips + 1) * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	res->skips = s;
 	snprintf(s[res->nskips].name, sizeof(s->name), "%s", name);
+	snprintf(s[res->nskips].spec, sizeof(s->spec), "%s", spec ? spec : "");
 	s[res->nskips].unmatched = unmatched;
 	res->nunmatched += unmatched != 0;
 	snprintf(s[res->nskips].reason, sizeof(s->reason), "%s", reason);
@@ -192,14 +230,14 @@ static int add_skip(struct hook_result *res, const char *name, const char *reaso
 }
 
 /* The hfn of f, built on first use; NULL with a skip recorded when it cannot be. */
-static struct hfn *prepare(const struct gobin_func *f, struct hook_result *res)
+static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct hook_result *res)
 {
 	struct hfn *h = find_hfn(f);
 	if (h)
 		return h->w ? h : NULL;
 	char why[256];
-	if (E.nfns >= REC_MAX_FNS) {
-		add_skip(res, f->name, "too many functions hooked", 0);
+	if (E.nfns >= E.sf.h->max_fns) {
+		add_skip(res, spec, f->name, "too many functions hooked", 0);
 		return NULL;
 	}
 	if (E.nfns == E.cap) {
@@ -215,7 +253,7 @@ static struct hfn *prepare(const struct gobin_func *f, struct hook_result *res)
 	int rc = build_fn(h, (uint32_t)E.nfns, why, sizeof(why));
 	E.nfns++; /* kept even when refused: the refusal is remembered */
 	if (rc) {
-		add_skip(res, f->name, why, 0);
+		add_skip(res, spec, f->name, why, 0);
 		return NULL;
 	}
 	return h;
@@ -236,7 +274,7 @@ static int collect(const char *specs, int want, struct hook_result *res, size_t 
 	spec_resolve(&ss, &E.gb);
 	for (size_t k = 0; k < ss.n; k++)
 		if (ss.v[k].matches == 0 && !ss.v[k].negative)
-			add_skip(res, ss.v[k].text, "matches no function", 1);
+			add_skip(res, ss.v[k].text, ss.v[k].text, "matches no function", 1);
 	*out = calloc(E.gb.nfuncs, sizeof(**out));
 	*nout = 0;
 	for (size_t i = 0; *out && i < E.gb.nfuncs; i++) {
@@ -244,7 +282,7 @@ static int collect(const char *specs, int want, struct hook_result *res, size_t 
 		if (!spec_match(&ss, f->name))
 			continue;
 		res->selected++;
-		struct hfn *h = want ? prepare(f, res) : find_hfn(f);
+		struct hfn *h = want ? prepare(f, spec_which(&ss, f->name), res) : find_hfn(f);
 		if (!h || !h->w)
 			continue;
 		if (h->active == want)
@@ -284,6 +322,7 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 			for (size_t k = 0; k < h->nw; k++)
 				h->w[k] = w[nw++]; /* keeps the saved bytes */
 			h->active = want;
+			statsfile_set_fn(&E.sf, (uint32_t)idx[i], h->f->name, h->f->entry, want);
 			log_debug("%s %s at %#llx", want ? "hooked" : "unhooked", h->f->name,
 				  (unsigned long long)(h->f->entry + E.gb.bias));
 		}
@@ -345,4 +384,36 @@ int hook_counts(const char *name, struct rec_counts *out)
 	}
 	pthread_mutex_unlock(&E.mu);
 	return found ? 0 : -ENOENT;
+}
+
+int hook_exit_path(char *reason, size_t n)
+{
+	const struct gobin_func *f = E.ready ? gobin_func_named(&E.gb, "runtime.exit") : NULL;
+	if (!f) {
+		snprintf(reason, n, "no runtime.exit in this program");
+		return -ENOENT;
+	}
+	/* runtime.exit is assembly (sys_linux_amd64.s: MOVL code+0(FP), DI; MOVL $231, AX;
+	 * SYSCALL): only its entry window is used, and nothing of it can fault. */
+	const uint8_t *code = gobin_code(&E.gb, f);
+	struct analyze_input in = {
+		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = 0,
+		.opts = ANALYZE_NO_NAME_POLICY, .read_ptr = read_ptr, .name_at = name_at, .ctx = &E.gb,
+	};
+	struct analyze_plan plan;
+	struct patch_write w[2];
+	size_t nw = 0;
+	pthread_mutex_lock(&E.mu);
+	int rc = code ? analyze_func(&in, &plan, reason, n) : -EINVAL;
+	if (rc == 0) {
+		if (plan.entry.ret || plan.entry.hop)
+			rc = -ENOTSUP, snprintf(reason, n, "runtime.exit has an unexpected shape");
+		else
+			rc = build_window(&plan.entry, true, UINT32_MAX, f, w, &nw, reason, n);
+		analyze_plan_free(&plan);
+	}
+	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
+		rc = patch_apply(w, nw, NULL, reason, n);
+	pthread_mutex_unlock(&E.mu);
+	return rc;
 }

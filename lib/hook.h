@@ -22,6 +22,7 @@
 /* One function golat would not or could not hook, and why. */
 struct hook_skip {
 	char name[256]; /* the function, or the spec when unmatched (may be cut) */
+	char spec[256]; /* the spec that selected it */
 	int unmatched;    /* a spec that selects nothing, not a function */
 	char reason[200];
 };
@@ -42,10 +43,25 @@ struct hook_result {
 int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze_plan *plan,
 	      char *reason, size_t n);
 
-/* Reads this process's binary and prepares the engine. Idempotent. 0, -ENOEXEC when
- * the program is not Go, or another negative errno, with a reason. */
-int hook_init(char *reason, size_t n);
+struct hook_config {
+	const char *specs;      /* what will be hooked first (sizes the stats file), or NULL */
+	const char *stats_path; /* GOLAT_STATS, or NULL for the default */
+	uint32_t sample;        /* GOLAT_SAMPLE */
+	void (*on_process_exit)(int code); /* called once Go is about to exit_group */
+};
+
+/* Reads this process's binary, creates the stats file and prepares the engine.
+ * Idempotent (later calls return 0 and ignore cfg). 0, -ENOEXEC when the program is
+ * not Go, or another negative errno, with a reason. A stats file that could not be
+ * created is not an error: the stats live in memory and *warn says why. */
+int hook_init(const struct hook_config *cfg, char *reason, size_t n, char *warn, size_t wn);
 const struct gobin *hook_binary(void);
+struct statsfile *hook_stats(void);
+
+/* Hooks the entry of runtime.exit, which every exit path of Go reaches (return from
+ * main.main, os.Exit, log.Fatal, a fatal panic: runtime/proc.go main, os/proc.go Exit),
+ * so that cfg->on_process_exit runs before exit_group. */
+int hook_exit_path(char *reason, size_t n);
 
 /* Hooks every function the specs select (GOLAT_FUNCS syntax). Returns 0 when the
  * patching succeeded (skipped functions are listed in res, not errors), else a

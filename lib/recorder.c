@@ -1,20 +1,23 @@
-/* recorder: per-goroutine shadow stacks and per-thread counters. See recorder.h.
- * Built with -mgeneral-regs-only: golat_tramp_common saves only general registers. */
+/* recorder: per-goroutine shadow stacks, per-thread shards of the stats file. See
+ * recorder.h. Built with -mgeneral-regs-only: golat_tramp_common saves only general
+ * registers, so nothing here may touch a vector register. */
 #include "recorder.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define GSLOTS (1u << 15) /* goroutines (g structs) tracked at once */
 #define GPROBES 64
-#define MAX_SHARDS 512
 
 struct frame {
 	uint32_t fn;
 	uint32_t _pad;
 	uint64_t depth; /* g.stack.hi - SP at the entry */
+	uint64_t tsc;   /* at the entry; 0 when this call is not timed */
 };
 
 struct gstate {
@@ -25,50 +28,59 @@ struct gstate {
 	struct frame f[REC_FRAMES];
 };
 
-struct shard {
-	uint64_t lost;
-	uint64_t _pad[7];
-	struct rec_counts fn[REC_MAX_FNS];
+/* This thread's cells, and whether it shares the last shard with other threads. */
+struct mine {
+	struct stats_cell *cells;
+	int shared;
 };
 
 static struct rec_config cfg;
 static struct gstate *gtab;
-static struct shard *shards;
-static uint32_t nshards;
-static uint64_t lost_global; /* no shard to count in */
-static __thread struct shard *my_shard __attribute__((tls_model("initial-exec")));
-
-static void *map_tables(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
+static uint64_t lost; /* atomic: no shard to count in */
+static __thread struct mine me __attribute__((tls_model("initial-exec")));
 
 int rec_init(const struct rec_config *c, char *reason, size_t n)
 {
 	if (gtab)
 		return 0;
 	cfg = *c;
-	gtab = map_tables(GSLOTS * sizeof(struct gstate));
-	shards = map_tables(MAX_SHARDS * sizeof(struct shard));
-	if (!gtab || !shards) {
-		snprintf(reason, n, "cannot map the recorder's tables: %s", strerror(errno));
+	if (cfg.sample == 0)
+		cfg.sample = 1;
+	void *p = mmap(NULL, GSLOTS * sizeof(struct gstate), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(errno));
 		return -ENOMEM;
 	}
+	gtab = p;
 	return 0;
 }
 
-static struct shard *shard(void)
+/* This thread's cells: its own shard, claimed on its first hooked call. */
+static struct mine *mine(void)
 {
-	struct shard *s = my_shard;
-	if (__builtin_expect(s != NULL, 1))
-		return s;
-	uint32_t i = __atomic_fetch_add(&nshards, 1, __ATOMIC_RELAXED);
-	if (i >= MAX_SHARDS)
-		return NULL;
-	return my_shard = &shards[i];
+	if (__builtin_expect(me.cells != NULL, 1))
+		return &me;
+	struct stats_header *h = cfg.sf->h;
+	uint32_t i = __atomic_fetch_add(&h->nshards, 1, __ATOMIC_RELAXED);
+	me.shared = i >= h->max_shards - 1 && h->max_shards > 0;
+	if (me.shared)
+		i = h->max_shards - 1;
+	struct stats_shard *s = statsfile_shard(cfg.sf, i);
+	if (!me.shared)
+		s->tid = (uint32_t)syscall(SYS_gettid);
+	me.cells = statsfile_cells(s);
+	return &me;
 }
+
+/* Adds to a counter: plainly in a shard of our own, atomically in the shared one. */
+#define ADD(m, field, v)                                                   \
+	do {                                                                   \
+		if ((m)->shared)                                               \
+			__atomic_fetch_add(&(field), (v), __ATOMIC_RELAXED);   \
+		else                                                           \
+			(field) += (v);                                        \
+	} while (0)
 
 static inline uint64_t load64(uint64_t addr)
 {
@@ -103,12 +115,18 @@ static struct gstate *gstate(uint64_t g, int create)
 	return NULL;
 }
 
-static void on_entry(struct gstate *s, struct shard *sh, uint32_t fn, uint64_t depth)
+static void abandon(struct mine *m, struct gstate *s)
+{
+	s->n--;
+	ADD(m, m->cells[s->f[s->n].fn].abandoned, 1);
+}
+
+static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth)
 {
 	if (s->overflow) {
 		if (s->n && depth > s->f[s->n - 1].depth) {
 			s->overflow++;
-			sh->lost++;
+			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 			return;
 		}
 		s->overflow = 0; /* shallower than the tracked top: the deep ones are gone */
@@ -117,45 +135,78 @@ static void on_entry(struct gstate *s, struct shard *sh, uint32_t fn, uint64_t d
 		const struct frame *t = &s->f[s->n - 1];
 		if (t->depth == depth && t->fn == fn)
 			return; /* the same call, back at its entry after morestack */
-		sh->fn[t->fn].abandoned++;
-		s->n--;
+		abandon(m, s);
 	}
 	if (s->n == REC_FRAMES) {
 		s->overflow = 1;
-		sh->lost++;
+		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	s->f[s->n++] = (struct frame){ .fn = fn, .depth = depth };
-	sh->fn[fn].entries++;
+	struct stats_cell *c = &m->cells[fn];
+	ADD(m, c->entries, 1);
+	uint64_t seq = c->seq;
+	ADD(m, c->seq, 1);
+	/* Last, so that the bookkeeping above is not part of the call's time. */
+	s->f[s->n++] = (struct frame){ .fn = fn, .depth = depth,
+				       .tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? __builtin_ia32_rdtsc() : 0 };
 }
 
-static void on_exit(struct gstate *s, struct shard *sh, uint32_t fn, uint64_t depth)
+static void timed(struct mine *m, struct stats_cell *c, uint64_t d)
+{
+	ADD(m, c->timed, 1);
+	ADD(m, c->sum, d);
+	ADD(m, c->hist[stats_bucket(d)], 1);
+	if (m->shared) {
+		uint64_t v = __atomic_load_n(&c->max, __ATOMIC_RELAXED);
+		while (d > v && !__atomic_compare_exchange_n(&c->max, &v, d, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		v = __atomic_load_n(&c->min, __ATOMIC_RELAXED);
+		while ((v == 0 || d < v) &&
+		       !__atomic_compare_exchange_n(&c->min, &v, d, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		return;
+	}
+	if (d > c->max)
+		c->max = d;
+	if (c->min == 0 || d < c->min)
+		c->min = d;
+}
+
+static void on_exit(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth, uint64_t now)
 {
 	if (s->overflow && s->n && depth > s->f[s->n - 1].depth) {
 		s->overflow--;
 		return;
 	}
-	while (s->n && s->f[s->n - 1].depth > depth) {
-		sh->fn[s->f[s->n - 1].fn].abandoned++;
-		s->n--;
-	}
-	if (s->n && s->f[s->n - 1].depth == depth && s->f[s->n - 1].fn == fn) {
-		s->n--;
-		sh->fn[fn].calls++;
-	}
+	while (s->n && s->f[s->n - 1].depth > depth)
+		abandon(m, s);
+	if (!s->n || s->f[s->n - 1].depth != depth || s->f[s->n - 1].fn != fn)
+		return; /* entered before the hook existed: not counted */
+	const struct frame *f = &s->f[--s->n];
+	struct stats_cell *c = &m->cells[fn];
+	ADD(m, c->calls, 1);
+	if (f->tsc)
+		timed(m, c, now - f->tsc);
 }
 
 __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp)
 {
-	struct shard *sh = shard();
-	uint64_t g = current_g();
-	if (!sh || !g || d->fn >= REC_MAX_FNS) {
-		__atomic_fetch_add(&lost_global, 1, __ATOMIC_RELAXED);
+	uint64_t now = d->kind == TRAMP_EXIT ? __builtin_ia32_rdtsc() : 0;
+	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
+		if (cfg.on_process_exit)
+			cfg.on_process_exit((int)*(const int32_t *)(sp + 8)); /* ABI0: code+0(FP) */
 		return;
 	}
+	uint64_t g = current_g();
+	if (!g || !cfg.sf || d->fn >= cfg.sf->h->max_fns) {
+		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	struct mine *m = mine();
 	struct gstate *s = gstate(g, d->kind == TRAMP_ENTRY);
 	if (!s) {
-		sh->lost += d->kind == TRAMP_ENTRY;
+		if (d->kind == TRAMP_ENTRY)
+			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	uint64_t goid = load64(g + cfg.goid);
@@ -166,28 +217,28 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 	}
 	uint64_t depth = load64(g + cfg.stack_hi) - sp;
 	if (d->kind == TRAMP_ENTRY)
-		on_entry(s, sh, d->fn, depth);
+		on_entry(s, m, d->fn, depth);
 	else
-		on_exit(s, sh, d->fn, depth);
+		on_exit(s, m, d->fn, depth, now);
 }
 
 void rec_counts(uint32_t fn, struct rec_counts *out)
 {
 	memset(out, 0, sizeof(*out));
-	uint32_t n = __atomic_load_n(&nshards, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < n && i < MAX_SHARDS && fn < REC_MAX_FNS; i++) {
-		const volatile struct rec_counts *c = &shards[i].fn[fn];
+	if (!cfg.sf || fn >= cfg.sf->h->max_fns)
+		return;
+	const struct stats_header *h = cfg.sf->h;
+	uint32_t n = __atomic_load_n(&h->nshards, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < h->max_shards; i++) {
+		const volatile struct stats_cell *c = &statsfile_cells(statsfile_shard(cfg.sf, i))[fn];
 		out->entries += c->entries;
 		out->calls += c->calls;
 		out->abandoned += c->abandoned;
 	}
 }
 
-uint64_t rec_lost(void)
+void rec_flush_lost(void)
 {
-	uint64_t n = __atomic_load_n(&lost_global, __ATOMIC_RELAXED) + tramp_busy + tramp_nostack;
-	uint32_t k = __atomic_load_n(&nshards, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < k && i < MAX_SHARDS; i++)
-		n += *(volatile uint64_t *)&shards[i].lost;
-	return n;
+	if (cfg.sf)
+		cfg.sf->h->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED) + tramp_busy + tramp_nostack;
 }

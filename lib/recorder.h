@@ -15,13 +15,16 @@
  * So a call is counted whole — its entry and its return both seen through hooks — or
  * not at all; entries - calls - abandoned is what is in flight.
  *
- * Counters live in per-thread shards (no atomic read-modify-write on the hot path);
- * readers sum them. The only atomics are the first sight of a g or of a thread. */
+ * Counters and histograms live in the per-thread shards of the stats file (no atomic
+ * read-modify-write on the hot path: a thread is its shard's only writer; threads
+ * beyond the file's shards share the last one with atomic adds); readers sum them.
+ * A timed call costs two rdtsc: one at its entry, one at its return. */
 #ifndef GOLAT_RECORDER_H
 #define GOLAT_RECORDER_H
 
 #include <stdint.h>
 
+#include "statsfile.h"
 #include "tramp.h"
 
 #define REC_MAX_FNS 16384 /* function ids are 0..REC_MAX_FNS-1 */
@@ -31,6 +34,9 @@ struct rec_config {
 	int64_t g_tls;     /* g is at fs:[g_tls] */
 	uint32_t stack_hi; /* offsets in runtime.g */
 	uint32_t goid;
+	uint32_t sample;   /* time 1 call in sample, per function and thread */
+	struct statsfile *sf; /* where the counters live; ids < sf->h->max_fns */
+	void (*on_process_exit)(int code); /* TRAMP_PROCEXIT: Go is about to exit_group */
 };
 
 struct rec_counts {
@@ -43,6 +49,8 @@ struct rec_counts {
 int rec_init(const struct rec_config *cfg, char *reason, size_t n);
 /* Sums the shards for function id fn (racy but never torn: aligned 8-byte loads). */
 void rec_counts(uint32_t fn, struct rec_counts *out);
+/* Adds the calls let through unrecorded to the stats header. */
+void rec_flush_lost(void);
 /* Calls let through unrecorded: no g slot, too deep, no thread stack or shard. */
 uint64_t rec_lost(void);
 

@@ -83,6 +83,14 @@ bool spec_match(const struct spec_set *s, const char *name)
 	return in;
 }
 
+const char *spec_which(const struct spec_set *s, const char *name)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (!s->v[k].negative && one_matches(&s->v[k], name))
+			return s->v[k].text;
+	return NULL;
+}
+
 void spec_free(struct spec_set *s)
 {
 	for (size_t k = 0; k < s->n; k++)

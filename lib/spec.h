@@ -35,6 +35,8 @@ void spec_resolve(struct spec_set *s, const struct gobin *gb);
 /* Whether name is selected: matches a positive spec (or there is none) and no
  * negative one. Call after spec_resolve. */
 bool spec_match(const struct spec_set *s, const char *name);
+/* The first positive spec that matches name (its text), or NULL. */
+const char *spec_which(const struct spec_set *s, const char *name);
 void spec_free(struct spec_set *s);
 
 #endif

@@ -81,9 +81,9 @@ golat_tramp_common:
 	lock xaddq %r13, tramp_pool_next(%rip)
 	cmpq	tramp_pool_n(%rip), %r13
 	jae	.Lnostack
-	shlq	$16, %r13		/* TRAMP_STACK_SHIFT */
+	shlq	$17, %r13		/* TRAMP_STACK_SHIFT */
 	addq	tramp_pool_base(%rip), %r13
-	addq	$0x10000, %r13		/* TRAMP_STACK_SIZE: r13 = the top */
+	addq	$0x20000, %r13		/* TRAMP_STACK_SIZE: r13 = the top */
 	/* Remember it: stand on the new stack to borrow RAX for the TLS offset. */
 	movq	%rsp, -8(%r13)
 	leaq	-8(%r13), %rsp

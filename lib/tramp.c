@@ -58,8 +58,8 @@ static void put_common(uint8_t *buf)
 size_t tramp_entry_code_offset(void) { return STUB_LEN; }
 size_t tramp_exit_code_offset(void) { return 0; }
 
-size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
-			uint32_t fn)
+static size_t emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			 uint32_t fn, uint32_t kind)
 {
 	size_t o = STUB_LEN;
 	memcpy(buf + o, code, len);
@@ -68,10 +68,21 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 	put32(buf + o + 1, (int32_t)(back - (at + o + 5)));
 	o = align8(o + 5);
 	size_t desc = o, ptr = o + sizeof(struct tramp_desc);
-	put_desc(buf + desc, at + STUB_LEN, fn, TRAMP_ENTRY);
+	put_desc(buf + desc, at + STUB_LEN, fn, kind);
 	put_common(buf + ptr);
 	emit_stub(buf, at, at + desc, at + ptr);
 	return ptr + 8;
+}
+
+size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			uint32_t fn)
+{
+	return emit_entry(buf, at, code, len, back, fn, TRAMP_ENTRY);
+}
+
+size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back)
+{
+	return emit_entry(buf, at, code, len, back, 0, TRAMP_PROCEXIT);
 }
 
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)

@@ -24,7 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tramp_kind { TRAMP_ENTRY = 1, TRAMP_EXIT = 2 };
+enum tramp_kind {
+	TRAMP_ENTRY = 1,
+	TRAMP_EXIT = 2,
+	TRAMP_PROCEXIT = 3, /* runtime.exit: the process is about to exit_group */
+};
 
 /* Read by golat_tramp_common at [r12]: keep resume first. */
 struct tramp_desc {
@@ -35,7 +39,7 @@ struct tramp_desc {
 
 /* The per-thread stacks the stub switches to: TRAMP_STACK_SIZE each, taken from a
  * pool on a thread's first hooked call and kept for the thread's life. */
-#define TRAMP_STACK_SHIFT 16
+#define TRAMP_STACK_SHIFT 17 /* tramp.S repeats it: shlq $17, addq $0x20000 */
 #define TRAMP_STACK_SIZE (1ul << TRAMP_STACK_SHIFT)
 
 /* Maps the pool (no call needed before: without it the stub records nothing). */
@@ -57,6 +61,8 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 			uint32_t fn);
 size_t tramp_exit_code_offset(void);
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
+/* The process-exit hook: like an entry, with kind TRAMP_PROCEXIT. */
+size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back);
 /* A whole window: entry record, code (ret dropped), exit record, ret. */
 size_t tramp_emit_whole(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
 

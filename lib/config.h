@@ -1,0 +1,24 @@
+/* config: the GOLAT_* environment of SPEC.md, read once at load. Malformed values
+ * are reported on a `golat: ` line and replaced by their default: the program always
+ * runs on. */
+#ifndef GOLAT_CONFIG_H
+#define GOLAT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	const char *funcs;  /* GOLAT_FUNCS; NULL: inert */
+	char output[4096];  /* GOLAT_OUTPUT with %p expanded; "" or "-": stderr */
+	char stats[4096];   /* GOLAT_STATS with %p expanded; "": the default path */
+	uint32_t sample;    /* GOLAT_SAMPLE, >= 1 */
+	double interval;    /* GOLAT_INTERVAL seconds, 0: only at exit */
+};
+
+/* Reads the environment (and sets log_level from GOLAT_LOG). */
+void config_read(struct config *c);
+/* Expands %p in pattern to the pid (%% to %); false if it does not fit. */
+bool config_expand(char *out, size_t n, const char *pattern, int pid);
+
+#endif
