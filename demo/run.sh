@@ -2,7 +2,8 @@
 # The golat demo, end to end: installs what is missing, builds golat and the demo
 # service (cgo-linked and stripped, as distributions ship Go services), shows what
 # golat reads from the stripped binary, then runs the service with libgolat.so
-# preloaded under load from the demo's driver.
+# preloaded under load from the demo's driver: golat report reads the live stats
+# midway, and golat's final latency report prints when the service exits.
 # Env: DEMO_SECONDS (default 10), DEMO_GO (a go binary; default the newest installed).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,12 +31,21 @@ IFS=, read -r -a specs <<<"$funcs"
 echo
 echo "== the service under LD_PRELOAD=libgolat.so GOLAT_FUNCS='$funcs' for ${secs}s of load"
 port=$((20000 + RANDOM % 20000))
-LD_PRELOAD=$lib GOLAT_FUNCS=$funcs "$work/service" -addr "127.0.0.1:$port" -for "$((secs + 3))s" 2>&1 &
+LD_PRELOAD=$lib GOLAT_FUNCS=$funcs "$work/service" -addr "127.0.0.1:$port" 2>&1 &
 svc=$!
 trap 'kill $svc 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
 	"$work/load" -url "http://127.0.0.1:$port" -for 50ms -c 1 >/dev/null 2>&1 && break
 	sleep 0.1
 done
-"$work/load" -url "http://127.0.0.1:$port" -for "${secs}s" -c 8
+"$work/load" -url "http://127.0.0.1:$port" -for "$((secs / 2))s" -c 8
+echo
+echo "== golat report $svc --json, live, halfway (calls so far per function)"
+"$golat" report "$svc" --json | python3 -c 'import json,sys
+for f in json.load(sys.stdin)["functions"]:
+    print("  %-36s calls %-8d in flight %d" % (f["name"], f["calls"], f["in_flight"]))'
+"$work/load" -url "http://127.0.0.1:$port" -for "$((secs - secs / 2))s" -c 8
+echo
+echo "== golat's report, written as the service dies of SIGTERM"
+kill -TERM $svc
 wait $svc || true

@@ -147,8 +147,10 @@ static bool grow_entry_through(const struct fn *f, struct extent *e, uint32_t r)
 static void describe_stop(const struct fn *f, const struct extent *e, char *buf, size_t len)
 {
 	char what[160], rsp[160];
-	if (e->stop == STOP_END) {
-		snprintf(buf, len, "the code ends");
+	if (e->stop == STOP_END || e->stop == STOP_NONE) {
+		/* The entry window ran into the end, or ended with a ret. */
+		snprintf(buf, len, "the code is %" PRIu32 " bytes up to %s", e->bytes,
+			 e->ret ? "its ret" : "its end");
 		return;
 	}
 	fn_describe(f, e->at, what, sizeof what);

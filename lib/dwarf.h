@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "elfimg.h" /* lib/elfimg.h: struct elf_image, elf_section(), elf_section_data(), elf_u32/elf_u64 */
+#include "elfimg.h" /* struct elf_image, elf_section(), elf_section_data(), elf_u32/u64 */
 
 /* true when the image has a .debug_info (or .zdebug_info) section with bytes in
  * the file. It says nothing about whether that DWARF is readable. */

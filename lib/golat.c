@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,8 +26,10 @@ static struct {
 	struct config cfg;
 	struct hook_result first; /* the constructor's attach: its skips go in reports */
 	pthread_mutex_t report_mu;
-	int exiting;              /* atomic: runtime.exit was reached */
+	int exiting;              /* atomic: an exit path was reached */
 	int exit_done;            /* atomic: the final report is written (or failed) */
+	int ticker_up;            /* the ticker thread runs */
+	uint32_t wake;            /* futex: the ticker is asked to write the final report */
 } G = { .report_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread char last_error[512];
@@ -146,19 +150,10 @@ static int write_report(char *err, size_t n)
 	return rc;
 }
 
-/* runtime.exit was entered (recorder.c, TRAMP_PROCEXIT): the final report, once. Runs
- * on the exiting thread's golat stack; other threads still run. A second thread that
- * exits meanwhile waits for the report, so that exit_group cannot cut it short. */
-static void on_process_exit(int code)
+/* The final report, once, then the stats file goes (unless GOLAT_STATS named it). */
+static void final_report(void)
 {
-	if (__atomic_exchange_n(&G.exiting, 1, __ATOMIC_ACQ_REL)) {
-		while (!__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE))
-			usleep(1000);
-		return;
-	}
 	struct statsfile *sf = hook_stats();
-	sf->h->exit_code = (uint64_t)(int64_t)code;
-	__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
 	char err[512];
 	pthread_mutex_lock(&G.report_mu);
 	int rc = write_report(err, sizeof(err));
@@ -175,6 +170,46 @@ static void on_process_exit(int code)
 	__atomic_store_n(&G.exit_done, 1, __ATOMIC_RELEASE);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* An exit path was reached (recorder.c, TRAMP_PROCEXIT), on a thread of the program
+ * and on its golat stack; other threads still run.
+ *  - runtime.exit: this thread writes the report. A second thread exiting meanwhile
+ *    waits for it, so that exit_group cannot cut the report short.
+ *  - runtime.dieFromSignal: we are inside Go's signal handler, where stdio and malloc
+ *    could deadlock on a lock the interrupted code holds. The ticker thread writes the
+ *    report; we wait for it at most 3 s, then let the signal kill the process (the
+ *    stats file keeps everything either way). */
+static void on_process_exit(int code, int signaled)
+{
+	if (__atomic_exchange_n(&G.exiting, 1, __ATOMIC_ACQ_REL)) {
+		for (int i = 0; i < 3000 && !__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE); i++)
+			sleep_ms(1);
+		return;
+	}
+	struct statsfile *sf = hook_stats();
+	sf->h->exit_code = (uint64_t)(int64_t)code;
+	__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
+	if (!signaled) {
+		final_report();
+		return;
+	}
+	statsfile_pair(sf);
+	rec_flush_lost();
+	if (!G.ticker_up) {
+		log_info("killed by signal %d: the stats stay in %s", code - 128, sf->path);
+		return;
+	}
+	__atomic_store_n(&G.wake, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &G.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	for (int i = 0; i < 3000 && !__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(1);
+}
+
 /* golat's own thread: refreshes the TSC/clock pair every second (so that a reader of
  * a killed program's file can still convert cycles) and rewrites the report every
  * GOLAT_INTERVAL seconds. */
@@ -184,7 +219,11 @@ static void *ticker(void *arg)
 	double since = 0;
 	for (;;) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		syscall(SYS_futex, &G.wake, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		if (__atomic_load_n(&G.wake, __ATOMIC_ACQUIRE)) {
+			final_report(); /* asked by on_process_exit for a dying process */
+			return NULL;
+		}
 		since += 0.1;
 		statsfile_pair(hook_stats());
 		rec_flush_lost();
@@ -302,6 +341,8 @@ __attribute__((constructor)) static void golat_init(void)
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if ((rc = pthread_create(&t, &a, ticker, NULL)) != 0)
 		log_info("no periodic reports: cannot start a thread: %s", strerror(rc));
+	else
+		G.ticker_up = 1;
 	pthread_attr_destroy(&a);
 	struct statsfile *sf = hook_stats();
 	if (sf->path[0])

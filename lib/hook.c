@@ -127,7 +127,8 @@ const struct gobin *hook_binary(void)
 }
 
 /* Builds the trampoline for window w of function id and the jump(s) into it. id
- * UINT32_MAX: the process-exit hook. */
+ * PROCEXIT_ID + TRAMP_PROCEXIT_*: a process-exit hook. */
+#define PROCEXIT_ID (UINT32_MAX - 2)
 static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			const struct gobin_func *f, struct patch_write *out, size_t *nout,
 			char *reason, size_t n)
@@ -152,8 +153,8 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			  sizeof(rel), &rlen, reason, n);
 	if (rc)
 		return rc;
-	if (id == UINT32_MAX)
-		tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len);
+	if (id >= PROCEXIT_ID)
+		tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len, id - PROCEXIT_ID);
 	else if (whole)
 		tramp_emit_whole(buf, t, rel, rlen, id);
 	else if (entry)
@@ -386,32 +387,54 @@ int hook_counts(const char *name, struct rec_counts *out)
 	return found ? 0 : -ENOENT;
 }
 
-int hook_exit_path(char *reason, size_t n)
+/* Plans and builds the entry hook of one exit-path function (no return hooks). */
+static int exit_hook(const char *name, uint32_t which, struct patch_write *w, size_t *nw,
+		     char *reason, size_t n)
 {
-	const struct gobin_func *f = E.ready ? gobin_func_named(&E.gb, "runtime.exit") : NULL;
-	if (!f) {
-		snprintf(reason, n, "no runtime.exit in this program");
+	const struct gobin_func *f = gobin_func_named(&E.gb, name);
+	const uint8_t *code = f ? gobin_code(&E.gb, f) : NULL;
+	if (!code) {
+		snprintf(reason, n, "no %s in this program", name);
 		return -ENOENT;
 	}
-	/* runtime.exit is assembly (sys_linux_amd64.s: MOVL code+0(FP), DI; MOVL $231, AX;
-	 * SYSCALL): only its entry window is used, and nothing of it can fault. */
-	const uint8_t *code = gobin_code(&E.gb, f);
+	/* Runtime code, vetted here: runtime.exit is assembly (sys_linux_amd64.s: MOVL
+	 * code+0(FP), DI; MOVL $231, AX; SYSCALL); dieFromSignal an ordinary Go function
+	 * that runs on the signal stack. Only their entry windows are used. */
 	struct analyze_input in = {
 		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = 0,
 		.opts = ANALYZE_NO_NAME_POLICY, .read_ptr = read_ptr, .name_at = name_at, .ctx = &E.gb,
 	};
 	struct analyze_plan plan;
-	struct patch_write w[2];
-	size_t nw = 0;
-	pthread_mutex_lock(&E.mu);
-	int rc = code ? analyze_func(&in, &plan, reason, n) : -EINVAL;
-	if (rc == 0) {
-		if (plan.entry.ret || plan.entry.hop)
-			rc = -ENOTSUP, snprintf(reason, n, "runtime.exit has an unexpected shape");
-		else
-			rc = build_window(&plan.entry, true, UINT32_MAX, f, w, &nw, reason, n);
-		analyze_plan_free(&plan);
+	int rc = analyze_func(&in, &plan, reason, n);
+	if (rc)
+		return rc;
+	if (plan.entry.ret || plan.entry.hop) {
+		snprintf(reason, n, "%s has an unexpected shape", name);
+		rc = -ENOTSUP;
+	} else {
+		rc = build_window(&plan.entry, true, PROCEXIT_ID + which, f, w, nw, reason, n);
 	}
+	analyze_plan_free(&plan);
+	return rc;
+}
+
+int hook_exit_path(char *reason, size_t n)
+{
+	if (!E.ready) {
+		snprintf(reason, n, "golat is not initialised");
+		return -ENOEXEC;
+	}
+	struct patch_write w[4];
+	size_t nw = 0, k = 0;
+	pthread_mutex_lock(&E.mu);
+	int rc = exit_hook("runtime.exit", TRAMP_PROCEXIT_EXIT, w, &nw, reason, n);
+	char why[256];
+	/* Without it, a program killed by SIGTERM leaves only its stats file. */
+	if (rc == 0 && exit_hook("runtime.dieFromSignal", TRAMP_PROCEXIT_SIGNAL, w + nw, &k, why,
+				 sizeof(why)) == 0)
+		nw += k;
+	else if (rc == 0)
+		log_info("no report when killed by a signal: %s", why);
 	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
 		rc = patch_apply(w, nw, NULL, reason, n);
 	pthread_mutex_unlock(&E.mu);

@@ -47,7 +47,7 @@ struct hook_config {
 	const char *specs;      /* what will be hooked first (sizes the stats file), or NULL */
 	const char *stats_path; /* GOLAT_STATS, or NULL for the default */
 	uint32_t sample;        /* GOLAT_SAMPLE */
-	void (*on_process_exit)(int code); /* called once Go is about to exit_group */
+	void (*on_process_exit)(int code, int signaled); /* see struct rec_config */
 };
 
 /* Reads this process's binary, creates the stats file and prepares the engine.
@@ -60,7 +60,9 @@ struct statsfile *hook_stats(void);
 
 /* Hooks the entry of runtime.exit, which every exit path of Go reaches (return from
  * main.main, os.Exit, log.Fatal, a fatal panic: runtime/proc.go main, os/proc.go Exit),
- * so that cfg->on_process_exit runs before exit_group. */
+ * and of runtime.dieFromSignal (a signal the program does not handle, such as SIGTERM
+ * or SIGINT: runtime/signal_unix.go sighandler, _SigKill), so that
+ * cfg->on_process_exit runs first. */
 int hook_exit_path(char *reason, size_t n);
 
 /* Hooks every function the specs select (GOLAT_FUNCS syntax). Returns 0 when the

@@ -185,16 +185,30 @@ static void on_exit(struct gstate *s, struct mine *m, uint32_t fn, uint64_t dept
 	const struct frame *f = &s->f[--s->n];
 	struct stats_cell *c = &m->cells[fn];
 	ADD(m, c->calls, 1);
+	/* A goroutine that moved to a CPU whose TSC is a little behind (some VMs) could
+	 * see time go backwards: that is a call of no measurable length, not 2^64. */
 	if (f->tsc)
-		timed(m, c, now - f->tsc);
+		timed(m, c, now > f->tsc ? now - f->tsc : 0);
 }
 
-__attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp)
+/* runtime.exit (ABI0: the code is at 8(SP), sys_linux_amd64.s) or
+ * runtime.dieFromSignal (ABIInternal: the signal is in RAX, signal_unix.go). */
+static void process_exit(const struct tramp_desc *d, uint64_t sp, const uint64_t *regs)
+{
+	if (!cfg.on_process_exit)
+		return;
+	if (d->fn == TRAMP_PROCEXIT_EXIT)
+		cfg.on_process_exit((int)*(const int32_t *)(sp + 8), 0);
+	else
+		cfg.on_process_exit(128 + (int)(uint32_t)regs[TRAMP_REG_RAX], 1);
+}
+
+__attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp,
+							const uint64_t *regs)
 {
 	uint64_t now = d->kind == TRAMP_EXIT ? __builtin_ia32_rdtsc() : 0;
 	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
-		if (cfg.on_process_exit)
-			cfg.on_process_exit((int)*(const int32_t *)(sp + 8)); /* ABI0: code+0(FP) */
+		process_exit(d, sp, regs);
 		return;
 	}
 	uint64_t g = current_g();

@@ -36,7 +36,9 @@ struct rec_config {
 	uint32_t goid;
 	uint32_t sample;   /* time 1 call in sample, per function and thread */
 	struct statsfile *sf; /* where the counters live; ids < sf->h->max_fns */
-	void (*on_process_exit)(int code); /* TRAMP_PROCEXIT: Go is about to exit_group */
+	/* TRAMP_PROCEXIT: Go is about to exit_group (signaled 0), or to die of a signal
+	 * it does not handle (signaled 1, code 128 + the signal). */
+	void (*on_process_exit)(int code, int signaled);
 };
 
 struct rec_counts {
@@ -54,7 +56,7 @@ void rec_flush_lost(void);
 /* Calls let through unrecorded: no g slot, too deep, no thread stack or shard. */
 uint64_t rec_lost(void);
 
-/* Called by golat_tramp_common only. */
-void tramp_record(const struct tramp_desc *d, uint64_t sp);
+/* Called by golat_tramp_common only: regs points at the saved registers. */
+void tramp_record(const struct tramp_desc *d, uint64_t sp, const uint64_t *regs);
 
 #endif

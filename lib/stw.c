@@ -68,6 +68,7 @@ static struct stw_slot stw_slots[STW_MAX_THREADS];
 static int stw_seen[STW_SEEN_SIZE]; /* open-addressing set of tids of this stop */
 static char stw_dents[16384] __attribute__((aligned(8)));
 static _Atomic uint32_t stw_arrived; /* futex: frozen threads of this stop */
+static _Atomic uint32_t stw_want;    /* arrivals the stopper waits for: only the last wakes it */
 static _Atomic uint32_t stw_gate;    /* futex: epoch while closed, 0 when open */
 static _Atomic int stw_owner;        /* futex lock: tid of the stopper, 0 when free */
 static uint32_t stw_epoch;
@@ -175,8 +176,11 @@ static void stw_handler(int sig, siginfo_t *si, void *ucv)
 	const ucontext_t *uc = ucv;
 	stw_slots[idx].pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	stw_slots[idx].sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
-	atomic_fetch_add_explicit(&stw_arrived, 1, memory_order_release);
-	stw_futex_wake(&stw_arrived, 1);
+	/* seq_cst pairs with stw_wait_arrivals: either it sees this arrival, or this
+	 * sees the count it waits for (a stale, smaller one only wakes it once more). */
+	uint32_t now_in = atomic_fetch_add(&stw_arrived, 1) + 1;
+	if (now_in >= atomic_load(&stw_want))
+		stw_futex_wake(&stw_arrived, 1);
 	while (atomic_load_explicit(&stw_gate, memory_order_acquire) == epoch)
 		stw_futex_wait(&stw_gate, epoch, 0);
 	stw_serialize();
@@ -426,7 +430,8 @@ static int stw_wait_arrivals(struct stw_run *r, uint64_t timeout_ns)
 {
 	uint64_t start = stw_now_ns(), next_reap = start + STW_REAP_FIRST_NS;
 	for (;;) {
-		uint32_t a = atomic_load_explicit(&stw_arrived, memory_order_acquire);
+		atomic_store(&stw_want, (uint32_t)(r->nslots - r->ngone));
+		uint32_t a = atomic_load(&stw_arrived);
 		if (a >= r->nslots - r->ngone)
 			return 0;
 		uint64_t now = stw_now_ns();
@@ -464,7 +469,8 @@ static void stw_abandon(struct stw_run *r)
 		}
 	}
 	uint32_t a;
-	while ((a = atomic_load_explicit(&stw_arrived, memory_order_acquire)) < claimed)
+	atomic_store(&stw_want, (uint32_t)claimed);
+	while ((a = atomic_load(&stw_arrived)) < claimed)
 		stw_futex_wait(&stw_arrived, a, 0);
 }
 

@@ -60,6 +60,7 @@ golat_tramp_common:
 	subq	$8, %rsp		/* top is 16-aligned: top-8-80-8 is too */
 	movq	%r12, %rdi
 	movq	88(%rsp), %rsi		/* the goroutine's SP, saved at top-8 */
+	leaq	8(%rsp), %rdx		/* the saved registers, R11 first */
 	call	tramp_record
 	addq	$8, %rsp
 	popq	%r11

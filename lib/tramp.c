@@ -80,9 +80,10 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 	return emit_entry(buf, at, code, len, back, fn, TRAMP_ENTRY);
 }
 
-size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back)
+size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			   uint32_t which)
 {
-	return emit_entry(buf, at, code, len, back, 0, TRAMP_PROCEXIT);
+	return emit_entry(buf, at, code, len, back, which, TRAMP_PROCEXIT);
 }
 
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)

@@ -27,8 +27,14 @@
 enum tramp_kind {
 	TRAMP_ENTRY = 1,
 	TRAMP_EXIT = 2,
-	TRAMP_PROCEXIT = 3, /* runtime.exit: the process is about to exit_group */
+	TRAMP_PROCEXIT = 3, /* fn: TRAMP_PROCEXIT_EXIT or TRAMP_PROCEXIT_SIGNAL */
 };
+#define TRAMP_PROCEXIT_EXIT 0   /* runtime.exit: about to exit_group */
+#define TRAMP_PROCEXIT_SIGNAL 1 /* runtime.dieFromSignal: about to die of a signal */
+
+/* The registers golat_tramp_common saved, as its third argument sees them. */
+enum { TRAMP_REG_R11, TRAMP_REG_R10, TRAMP_REG_R9, TRAMP_REG_R8, TRAMP_REG_RSI, TRAMP_REG_RDI,
+       TRAMP_REG_RDX, TRAMP_REG_RCX, TRAMP_REG_RBX, TRAMP_REG_RAX };
 
 /* Read by golat_tramp_common at [r12]: keep resume first. */
 struct tramp_desc {
@@ -62,7 +68,8 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 size_t tramp_exit_code_offset(void);
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
 /* The process-exit hook: like an entry, with kind TRAMP_PROCEXIT. */
-size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back);
+size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
+			   uint32_t which);
 /* A whole window: entry record, code (ret dropped), exit record, ret. */
 size_t tramp_emit_whole(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
 

@@ -1,0 +1,80 @@
+/* report: renders a stats file as text, JSON or Prometheus text exposition — the
+ * formats of SPEC.md ("The report"), written once for the library's final report and
+ * for `golat report` and `golat top`.
+ *
+ * Functions with no completed call and none in flight are left out. Functions come
+ * slowest total first. Times are ns, converted with the snapshot's TSC rate.
+ * Everything writes with stdio to a FILE* and returns 0 or -errno (a write error, or
+ * -ENOMEM). */
+#ifndef GOLAT_REPORT_H
+#define GOLAT_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "statsread.h"
+
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_PROM };
+
+/* A selected function the library did not hook (the JSON "skipped" array, and a
+ * closing list in the text report). */
+struct report_skip {
+	const char *spec;   /* the GOLAT_FUNCS spec that selected it */
+	const char *name;   /* the function, or the spec itself when it matched nothing */
+	const char *reason;
+};
+
+struct report_opts {
+	enum report_format format;
+	const struct report_skip *skipped; /* may be NULL */
+	size_t nskipped;
+};
+
+/* `.json` → JSON, `.prom` → Prometheus, anything else (and NULL, "-") → text. */
+enum report_format report_format_for_path(const char *path);
+
+/* Takes a snapshot of v and renders it. opts NULL: text, nothing skipped. */
+int report_write(FILE *out, const struct stats_view *v, const struct report_opts *opts);
+/* The same from a snapshot the caller took. */
+int report_render(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		  const struct report_opts *opts);
+
+/* ---- pieces `golat top` shares ---- */
+
+#define REPORT_POW2 64 /* power-of-two ns buckets: 0 is [0, 1), i is [2^(i-1), 2^i) */
+
+/* One function's numbers, in ns. */
+struct report_fn {
+	const struct stats_func *f;
+	uint64_t count;           /* timed calls in the histogram */
+	uint64_t pow2[REPORT_POW2];
+	double total_ns;          /* sum of the timed calls, scaled by calls/timed when sampled */
+	double mean_ns, min_ns, max_ns, p50_ns, p90_ns, p99_ns, p999_ns;
+};
+
+/* Computes f's numbers; hist (STATS_BUCKETS counters) receives its histogram. */
+void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *s,
+		       const struct stats_func *f, uint64_t *hist, struct report_fn *out);
+/* The ids of the functions a report shows, slowest total first, into ids[s->nfns];
+ * returns how many. */
+size_t report_order(const struct stats_snapshot *s, uint32_t *ids);
+/* f's total time: the timed calls' sum, times calls/timed when 1 call in N is timed. */
+double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f);
+/* ns with 3 significant digits and a unit: "980us", "1.21ms", "41.0ms"; sep goes
+ * between number and unit ("12.8 s" in the text header). */
+void report_human_ns(char *buf, size_t n, double ns, const char *sep);
+/* Writes s with control bytes and invalid UTF-8 replaced by '?': names come from a
+ * file anyone may have written and must not drive a terminal. */
+void report_put_clean(FILE *out, const char *s);
+
+/* ---- between report.c and report_export.c ---- */
+int report_json(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		const uint32_t *ids, size_t n, const struct report_opts *o);
+int report_prom(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		const uint32_t *ids, size_t n);
+/* The power-of-two bucket of a value in ns. */
+unsigned report_pow2_index(double ns);
+/* Whole ns as an integer for JSON: rounded, clamped to [0, 2^64). */
+unsigned long long report_ns_int(double ns);
+
+#endif

@@ -1,0 +1,240 @@
+/* statsread: opening and validating a stats file, and finding a process's one. The
+ * sums over shards are in statsagg.c. See statsread.h. */
+#include "statsread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* [off, off + n * size) lies inside [lo, end), computed without overflow. */
+static bool region_inside(uint64_t off, uint64_t n, uint64_t size, uint64_t lo, uint64_t end)
+{
+	return off >= lo && off <= end && (size == 0 || n <= (end - off) / size);
+}
+
+/* The header's own fields: everything but where the tables are. */
+static int check_header(const struct stats_header *h, size_t len, char *err, size_t errlen)
+{
+	if (memcmp(h->magic, STATS_MAGIC, sizeof(h->magic)) != 0)
+		return fail(err, errlen, -EINVAL, "not a golat stats file (bad magic)");
+	if (h->version != STATS_VERSION)
+		return fail(err, errlen, -EINVAL, "stats file version %u; this golat reads version %d",
+			    h->version, STATS_VERSION);
+	if (h->header_size != STATS_HEADER_SIZE)
+		return fail(err, errlen, -EINVAL, "corrupt: header size %u, expected %d",
+			    h->header_size, STATS_HEADER_SIZE);
+	if (h->file_size > len)
+		return fail(err, errlen, -EINVAL, "truncated: %zu bytes, the header says %llu", len,
+			    (unsigned long long)h->file_size);
+	if (h->max_fns == 0 || h->max_fns > STATSREAD_MAX_FNS)
+		return fail(err, errlen, -EINVAL, "corrupt: max_fns %u (1 to %u)", h->max_fns,
+			    STATSREAD_MAX_FNS);
+	if (h->max_shards == 0 || h->max_shards > STATSREAD_MAX_SHARDS)
+		return fail(err, errlen, -EINVAL, "corrupt: max_shards %u (1 to %u)", h->max_shards,
+			    STATSREAD_MAX_SHARDS);
+	if (h->nfns > h->max_fns)
+		return fail(err, errlen, -EINVAL, "corrupt: %u functions, room for %u", h->nfns,
+			    h->max_fns);
+	return 0;
+}
+
+/* Where the function table and the shards are: aligned, inside the file, apart. */
+static int check_tables(const struct stats_header *h, char *err, size_t errlen)
+{
+	uint64_t end = h->file_size;
+	if ((h->fn_off | h->shard_off | h->shard_size) % 8)
+		return fail(err, errlen, -EINVAL, "corrupt: table offsets not 8-byte aligned");
+	if (!region_inside(h->fn_off, h->max_fns, sizeof(struct stats_fn), STATS_HEADER_SIZE, end))
+		return fail(err, errlen, -EINVAL,
+			    "corrupt: function table at %#llx (%u entries) outside the %llu-byte file",
+			    (unsigned long long)h->fn_off, h->max_fns, (unsigned long long)end);
+	uint64_t need = sizeof(struct stats_shard) + (uint64_t)h->max_fns * sizeof(struct stats_cell);
+	if (h->shard_size < need)
+		return fail(err, errlen, -EINVAL, "corrupt: shard size %llu, %u functions need %llu",
+			    (unsigned long long)h->shard_size, h->max_fns, (unsigned long long)need);
+	if (!region_inside(h->shard_off, h->max_shards, h->shard_size, STATS_HEADER_SIZE, end))
+		return fail(err, errlen, -EINVAL,
+			    "corrupt: %u shards of %llu bytes at %#llx outside the %llu-byte file",
+			    h->max_shards, (unsigned long long)h->shard_size,
+			    (unsigned long long)h->shard_off, (unsigned long long)end);
+	uint64_t fn_end = h->fn_off + (uint64_t)h->max_fns * sizeof(struct stats_fn);
+	uint64_t sh_end = h->shard_off + (uint64_t)h->max_shards * h->shard_size;
+	if (h->fn_off < sh_end && h->shard_off < fn_end)
+		return fail(err, errlen, -EINVAL, "corrupt: the function table overlaps the shards");
+	return 0;
+}
+
+int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	if ((uintptr_t)base % 8)
+		return fail(err, errlen, -EINVAL, "stats mapping not 8-byte aligned");
+	if (len < STATS_HEADER_SIZE)
+		return fail(err, errlen, -EINVAL, "truncated: %zu bytes, a stats file has a %d-byte header",
+			    len, STATS_HEADER_SIZE);
+	/* One copy of the header, checked: a writer (or anyone with write access) changing
+	 * the mapping under us cannot change the geometry we go on to use. */
+	struct stats_header h;
+	memcpy(&h, base, sizeof(h));
+	int rc = check_header(&h, len, err, errlen);
+	if (rc == 0)
+		rc = check_tables(&h, err, errlen);
+	if (rc)
+		return rc;
+	v->base = base;
+	v->len = len;
+	v->hdr = base;
+	v->max_fns = h.max_fns;
+	v->max_shards = h.max_shards;
+	v->fn_off = h.fn_off;
+	v->shard_off = h.shard_off;
+	v->shard_size = h.shard_size;
+	return 0;
+}
+
+int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	/* O_NONBLOCK: a FIFO named like a stats file must not hang the reader. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
+	}
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = fail(err, errlen, -EINVAL, "%s: not a regular file", path);
+	else if (st.st_size < STATS_HEADER_SIZE)
+		rc = fail(err, errlen, -EINVAL, "%s: truncated: %lld bytes, a stats file has a %d-byte header",
+			  path, (long long)st.st_size, STATS_HEADER_SIZE);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	size_t len = (size_t)st.st_size;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		rc = fail(err, errlen, -errno, "%s: cannot map: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	char why[256];
+	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) != 0) {
+		munmap(p, len);
+		close(fd);
+		return fail(err, errlen, rc, "%s: %s", path, why);
+	}
+	v->fd = fd;
+	v->own = true;
+	snprintf(v->path, sizeof(v->path), "%s", path);
+	return 0;
+}
+
+void stats_close(struct stats_view *v)
+{
+	if (v->own) {
+		munmap((void *)v->base, v->len);
+		close(v->fd);
+	}
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+}
+
+/* Where the writer (statsfile_default_path) puts pid's file: dir_index 0 is
+ * /dev/shm, 1 is $TMPDIR (or /tmp); it uses the second when it cannot write the
+ * first, which a reader cannot tell, so it tries both. */
+static int default_path(char *buf, size_t n, pid_t pid, int dir_index)
+{
+	const char *dir = "/dev/shm";
+	if (dir_index != 0) {
+		dir = getenv("TMPDIR");
+		if (!dir || !*dir)
+			dir = "/tmp";
+	}
+	int k = snprintf(buf, n, "%s/golat-%d.stats", dir, (int)pid);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Replaces each %p of pattern by pid, as the library does with GOLAT_STATS. */
+static int expand_pid(char *buf, size_t n, const char *pattern, pid_t pid)
+{
+	size_t k = 0;
+	for (const char *s = pattern; *s; s++) {
+		int w = s[0] == '%' && s[1] == 'p' ? snprintf(buf + k, n - k, "%d", (int)pid)
+						   : snprintf(buf + k, n - k, "%c", *s);
+		if (w < 0 || (size_t)w >= n - k)
+			return -ENAMETOOLONG;
+		k += (size_t)w;
+		s += s[0] == '%' && s[1] == 'p';
+	}
+	if (n)
+		buf[k] = 0;
+	return 0;
+}
+
+/* The GOLAT_STATS the process started with, expanded and made reachable from here
+ * (a relative path is relative to its working directory). 0 or -ENOENT. */
+static int environ_stats_path(char *buf, size_t n, pid_t pid)
+{
+	char p[64], env[8192];
+	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	ssize_t got = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (got <= 0)
+		return -ENOENT;
+	env[got] = 0;
+	for (char *s = env; s < env + got; s += strlen(s) + 1) {
+		if (strncmp(s, "GOLAT_STATS=", 12) != 0 || !s[12])
+			continue;
+		char rel[4096];
+		if (expand_pid(rel, sizeof(rel), s + 12, pid))
+			return -ENOENT;
+		int k = rel[0] == '/' ? snprintf(buf, n, "%s", rel)
+				      : snprintf(buf, n, "/proc/%d/cwd/%s", (int)pid, rel);
+		return k < 0 || (size_t)k >= n ? -ENOENT : 0;
+	}
+	return -ENOENT;
+}
+
+int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen)
+{
+	char path[4200], tried[2][300];
+	if (pid <= 0)
+		return fail(err, errlen, -EINVAL, "bad pid %d", (int)pid);
+	if (environ_stats_path(path, sizeof(path), pid) == 0 && access(path, F_OK) == 0)
+		return stats_open(v, path, err, errlen);
+	for (int d = 0; d < 2; d++) {
+		if (default_path(tried[d], sizeof(tried[d]), pid, d) != 0)
+			tried[d][0] = 0;
+		else if (access(tried[d], F_OK) == 0)
+			return stats_open(v, tried[d], err, errlen);
+	}
+	return fail(err, errlen, -ENOENT, "no stats file for pid %d (neither %s nor %s exists)",
+		    (int)pid, tried[0], tried[1]);
+}

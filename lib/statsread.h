@@ -1,0 +1,98 @@
+/* statsread: the one reader of the live stats file (lib/stats.h), shared by the
+ * library's final report and the CLI (`golat report`, `golat top`).
+ *
+ * A stats file may be live (its writer still running), dead (killed: nothing after
+ * the last store), truncated, or written by someone else entirely: stats_view_mem
+ * validates every size and offset of the header against the mapping before anything
+ * else reads it, so no later access goes out of bounds whatever the file holds. Live
+ * values that may still move (nfns, the tsc/ns pair) are re-read and re-checked at
+ * each snapshot. Functions return 0 or a negative errno and fill `err` with a reason
+ * a user can read ("truncated: 8192 bytes, the header says 1052672"). */
+#ifndef GOLAT_STATSREAD_H
+#define GOLAT_STATSREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "stats.h"
+
+/* Limits far above what the writer uses (REC_MAX_FNS, a shard per thread): a header
+ * beyond them is corrupt, and they keep a reader's allocations bounded. */
+#define STATSREAD_MAX_FNS (1u << 20)
+#define STATSREAD_MAX_SHARDS (1u << 16)
+
+/* A validated stats file: base[0, len) holds the header, the function table and
+ * max_shards shards. */
+struct stats_view {
+	const uint8_t *base;
+	size_t len;
+	const struct stats_header *hdr;
+	/* The geometry as validated, copied: the mapping is never trusted twice. */
+	uint32_t max_fns, max_shards;
+	uint64_t fn_off, shard_off, shard_size;
+	/* With a descriptor of the file, readers skip its holes (SEEK_DATA): a read fault
+	 * on a hole of a tmpfs file allocates a page, and cells no thread touched are
+	 * holes. stats_open sets it; after stats_view_mem it is -1 and the caller may set
+	 * it (the view does not close it then). */
+	int fd;
+	bool own;  /* stats_open mapped base and opened fd */
+	char path[256]; /* the file's path, "" for stats_view_mem */
+};
+
+/* One function id, summed over the shards. Times are TSC cycles. */
+struct stats_func {
+	uint32_t id;
+	char name[STATS_NAME_MAX]; /* always NUL-terminated */
+	uint64_t entry;            /* link-time address */
+	uint64_t entries, calls, abandoned;
+	uint64_t in_flight;        /* entries - calls - abandoned, clamped at 0 */
+	uint64_t timed, sum;
+	uint64_t min, max;         /* min 0 = no timed call */
+};
+
+/* Everything a report shows but the histograms, which stats_func_hist sums on
+ * demand (1280 buckets of 8 bytes per function: summing them all at once for 16384
+ * functions would take 160 MB inside the measured program). */
+struct stats_snapshot {
+	uint32_t pid, flags, sample;
+	char exe[256], go_version[32]; /* NUL-terminated copies */
+	uint64_t exit_code, lost;
+	double tsc_hz;       /* 0 when it cannot be measured yet */
+	uint64_t elapsed_ns;
+	bool alive;          /* the writer is still running (not exited, pid alive) */
+	uint32_t nfns, nshards;  /* ids and shards read: [0, nfns), [0, nshards) */
+	struct stats_func *fns;  /* [nfns], by id */
+	struct stats_extents *data; /* where the shards hold data (NULL: everywhere) */
+};
+
+/* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
+int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen);
+/* Validates a mapping the caller owns (base 8-byte aligned, len bytes readable). */
+int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err, size_t errlen);
+/* Opens the stats file of process pid: its GOLAT_STATS when /proc/<pid>/environ says
+ * (with %p replaced), else /dev/shm/golat-<pid>.stats, else $TMPDIR (or /tmp). */
+int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen);
+/* Unmaps what stats_open mapped; harmless on a stats_view_mem view. */
+void stats_close(struct stats_view *v);
+
+/* Sums the shards into a snapshot (fns malloc'ed). Returns 0 or -ENOMEM. */
+int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s);
+void stats_snapshot_free(struct stats_snapshot *s);
+/* Sums function id's histogram over the snapshot's shards into hist[STATS_BUCKETS];
+ * returns the total count. Read live, after the snapshot: its counts may be a few
+ * calls ahead of the snapshot's (percentiles are clamped to the snapshot's min/max). */
+uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id,
+			 uint64_t *hist);
+
+/* Conversions with the snapshot's TSC rate (0 when the rate is unknown). */
+double stats_cycles_to_ns(const struct stats_snapshot *s, double cycles);
+/* The q-th quantile (0 < q <= 1) of a histogram in ns, taken at the midpoint of the
+ * bucket that holds it and clamped to [f->min, f->max]; 0 when it is empty. */
+double stats_quantile_ns(const struct stats_snapshot *s, const struct stats_func *f,
+			 const uint64_t *hist, uint64_t total, double q);
+/* The value a bucket stands for, in cycles: the middle of the integers it holds. */
+double stats_bucket_mid(uint32_t b);
+
+#endif
