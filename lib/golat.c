@@ -86,8 +86,9 @@ static void log_result(const struct hook_result *r)
 	}
 	char top[256];
 	top_reasons(r, top, sizeof(top));
-	log_info("pid %d (%s): hooked %zu of %zu selected functions, skipped %zu%s%s%s", (int)getpid(),
-		 go_version(), r->hooked + r->already, r->selected, r->nskips - r->nunmatched,
+	log_info("pid %d (%s): hooked %zu of %zu selected functions in %.1f ms (%.1f KiB of "
+		 "trampolines), skipped %zu%s%s%s", (int)getpid(), go_version(), r->hooked + r->already,
+		 r->selected, r->elapsed_ns / 1e6, r->tramp_bytes / 1024.0, r->nskips - r->nunmatched,
 		 *top ? " (" : "", top, *top ? ")" : "");
 }
 

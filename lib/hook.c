@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codemem.h"
 #include "log.h"
@@ -335,19 +336,38 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 	return rc;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t tramp_bytes_used(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < E.cm.nchunks; i++)
+		n += E.cm.chunks[i].used;
+	return n;
+}
+
 static int change(const char *specs, int want, struct hook_result *res, char *reason, size_t n)
 {
 	memset(res, 0, sizeof(*res));
+	uint64_t t0 = now_ns();
 	if (!E.ready) {
 		snprintf(reason, n, "golat is not initialised (not a Go program?)");
 		return -ENOEXEC;
 	}
 	pthread_mutex_lock(&E.mu);
+	size_t before = tramp_bytes_used();
 	size_t *idx = NULL, nh = 0;
 	int rc = collect(specs, want, res, &idx, &nh, reason, n);
 	if (rc == 0)
 		rc = flip(idx, nh, want, res, reason, n);
 	free(idx);
+	res->tramp_bytes = tramp_bytes_used() - before;
+	res->elapsed_ns = now_ns() - t0;
 	pthread_mutex_unlock(&E.mu);
 	return rc;
 }

@@ -35,6 +35,8 @@ struct hook_result {
 	size_t nskips;     /* functions skipped, plus unmatched specs */
 	size_t nunmatched; /* of which specs that select nothing */
 	uint64_t stopped_ns; /* how long the world was stopped */
+	uint64_t elapsed_ns; /* the whole call: planning, building, patching */
+	size_t tramp_bytes;  /* code memory the trampolines of this call took */
 	size_t threads;      /* threads frozen */
 };
 

@@ -1,0 +1,3 @@
+module golat.bench/overhead
+
+go 1.19

@@ -1,0 +1,86 @@
+// The overhead benchmark's program: it times, by itself, loops of calls to a tiny
+// function that golat may have hooked (main.leaf), and the cost of two rdtsc in C,
+// and prints one line per measurement:
+//
+//	rdtsc2 <ns per pair>
+//	leaf <goroutines> <ns per call>
+//
+// Each figure is the median of -rounds rounds. Run it with and without golat.
+package main
+
+/*
+#include <stdint.h>
+#include <time.h>
+#include <x86intrin.h>
+
+// ns per pair of rdtsc over n pairs (what the recorder pays at least per call).
+static double rdtsc_pair_ns(long n) {
+	struct timespec a, b;
+	uint64_t acc = 0;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (long i = 0; i < n; i++) {
+		uint64_t t0 = __rdtsc();
+		uint64_t t1 = __rdtsc();
+		acc += t1 - t0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	volatile uint64_t sink = acc; (void)sink;
+	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+}
+*/
+import "C"
+
+import (
+	"flag"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+)
+
+var sink [64]int // one cache line per goroutine: nothing shared in the loop
+
+//go:noinline
+func leaf(x int) int { return x + 1 }
+
+func loop(slot, n int) {
+	v := sink[slot*8]
+	for i := 0; i < n; i++ {
+		v = leaf(v)
+	}
+	sink[slot*8] = v
+}
+
+// perCall runs g goroutines of n calls each and returns ns per call per goroutine.
+func perCall(g, n int) float64 {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < g; i++ {
+		wg.Add(1)
+		go func(i int) { defer wg.Done(); loop(i, n) }(i)
+	}
+	wg.Wait()
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+func median(f func() float64, rounds int) float64 {
+	v := make([]float64, rounds)
+	for i := range v {
+		v[i] = f()
+	}
+	sort.Float64s(v)
+	return v[rounds/2]
+}
+
+func main() {
+	n := flag.Int("n", 2000000, "calls per goroutine per round")
+	rounds := flag.Int("rounds", 7, "rounds per figure (the median is printed)")
+	flag.Parse()
+	runtime.GOMAXPROCS(runtime.NumCPU())
+	fmt.Printf("rdtsc2 %.2f\n", median(func() float64 { return float64(C.rdtsc_pair_ns(C.long(*n))) }, *rounds))
+	for _, g := range []int{1, 2, 4} {
+		perCall(g, *n/10) // warm up: threads, stacks, the stats shards
+		fmt.Printf("leaf %d %.2f\n", g, median(func() float64 { return perCall(g, *n) }, *rounds))
+	}
+}
