@@ -79,9 +79,14 @@ int elf_open(struct elf_image *im, const void *data, size_t size, char *err, siz
 	im->phnum = eh->e_phnum;
 	if (!(im->ph = copy_table(im->data, eh->e_phoff, im->phnum, sizeof(Elf64_Phdr))))
 		return -ENOMEM;
-	/* Section headers are optional (sstrip): a bad table is ignored, not fatal. */
-	if (eh->e_shnum && eh->e_shentsize == sizeof(Elf64_Shdr) &&
-	    in_bounds(size, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr))) {
+	/* Section headers are optional (sstrip sets e_shnum to 0), but a table that the
+	 * header announces and the file does not hold means the file was cut short. */
+	if (eh->e_shnum && (eh->e_shentsize != sizeof(Elf64_Shdr) ||
+			    !in_bounds(size, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))) {
+		elf_close(im);
+		return fail(err, errlen, "corrupt or truncated ELF file: section headers outside the file");
+	}
+	if (eh->e_shnum) {
 		im->shnum = eh->e_shnum;
 		if (!(im->sh = copy_table(im->data, eh->e_shoff, im->shnum, sizeof(Elf64_Shdr)))) {
 			elf_close(im);

@@ -38,7 +38,8 @@ int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, s
 int gobin_open(struct gobin *gb, const char *path, char *err, size_t errlen)
 {
 	memset(gb, 0, sizeof(*gb));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO or a device must not hang us; regular files ignore it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));

@@ -6,6 +6,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=${GOLAT_TEST_WORK:-${TMPDIR:-/tmp}/golat-testwork}/reader
 mkdir -p "$top"
 
+export PYTHONDONTWRITEBYTECODE=1
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=${GOFLAGS:--mod=mod}
 # The toolchains are /usr/lib/go-1.N/bin/go; the newest one builds the reference.
 newest_go=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -t. -k2,2n | tail -1)
@@ -38,12 +39,14 @@ build_ref() {
 		exit 77
 	fi
 	local tmp="$top/ref.tmp.$$"
-	if ! (cd "$here/ref" && "$newest_go" build -o "$tmp" .) >"$top/ref.build.log" 2>&1; then
+	if ! (cd "$here/ref" && "$newest_go" build -o "$tmp" .) >"$tmp.log" 2>&1; then
 		echo "FAIL: building ref/ with $newest_go:"
-		cat "$top/ref.build.log"
+		cat "$tmp.log"
+		rm -f "$tmp.log"
 		rm -f "$tmp"
 		exit 1
 	fi
+	rm -f "$tmp.log"
 	mv -f "$tmp" "$top/ref"
 }
 

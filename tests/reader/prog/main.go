@@ -26,8 +26,8 @@ func (r Rect) Name() string  { return "rect" }
 
 type Circle struct{ R float64 }
 
-func (c *Circle) Area() float64 { return 3 * c.R * c.R } // pointer receiver
-func (c *Circle) Name() string  { return "circle" }
+func (c *Circle) Area() float64  { return 3 * c.R * c.R } // pointer receiver
+func (c *Circle) Name() string   { return "circle" }
 func (c *Circle) Grow(f float64) { c.R *= f }
 
 // Labeled embeds *Circle: the compiler emits promoted-method wrappers for it.
@@ -41,6 +41,9 @@ type Number interface {
 }
 
 // Generic functions and types: one instantiation per GC shape ("main.Sum[...]").
+// Kept out of line (go:noinline) so that their symbols exist.
+//
+//go:noinline
 func Sum[T Number](xs []T) T {
 	var s T
 	for _, x := range xs {
@@ -49,6 +52,7 @@ func Sum[T Number](xs []T) T {
 	return s
 }
 
+//go:noinline
 func Map[T, U any](xs []T, f func(T) U) []U {
 	out := make([]U, 0, len(xs))
 	for _, x := range xs {
@@ -59,7 +63,10 @@ func Map[T, U any](xs []T, f func(T) U) []U {
 
 type Stack[T any] struct{ items []T }
 
+//go:noinline
 func (s *Stack[T]) Push(v T) { s.items = append(s.items, v) }
+
+//go:noinline
 func (s *Stack[T]) Pop() (T, bool) {
 	var zero T
 	if len(s.items) == 0 {
@@ -98,6 +105,7 @@ func fib(n int) int {
 	return fib(n-1) + fib(n-2)
 }
 
+//go:noinline
 func counter() func() int {
 	n := 0
 	return func() int { // closure: main.counter.func1
@@ -107,7 +115,9 @@ func counter() func() int {
 }
 
 func main() {
-	shapes := []Shape{Rect{2, 3}, &Circle{1}, Labeled{&Circle{2}, "l"}}
+	grow := &Circle{1}
+	grow.Grow(2)
+	shapes := []Shape{Rect{2, 3}, grow, Labeled{&Circle{2}, "l"}}
 	sort.Slice(shapes, func(i, j int) bool { return shapes[i].Area() < shapes[j].Area() })
 	names := Map(shapes, func(s Shape) string { return s.Name() })
 
@@ -123,6 +133,8 @@ func main() {
 	wg.Wait()
 
 	var st Stack[string]
+	var ints Stack[int]
+	ints.Push(1)
 	st.Push("a")
 	st.Push("b")
 	top, _ := st.Pop()

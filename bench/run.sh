@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# golat's benchmark: one command, one table, every figure measured in this run.
+#   1. the cost golat adds to a call (hooked minus unhooked, ns per call, median of
+#      rounds) beside the cost of two rdtsc measured in the same run, with 1, 2 and 4
+#      goroutines calling in parallel, and with GOLAT_SAMPLE=100;
+#   2. the same function under bpftrace uprobes on its entry and every ret (the
+#      go-bpf-gen way), when bpftrace and uprobes are usable here, with both counts;
+#   3. the demo service's throughput under wrk, unhooked and with its hot functions
+#      hooked;
+#   4. attach time and memory for hooking 1, 100, 1000 and every patchable function
+#      of the demo service.
+# Env: BENCH_GO (a go binary; default the newest installed), BENCH_SECONDS (wrk run
+# length, default 5).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+./deps.sh >/dev/null
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGOLAT_TESTS=OFF >/dev/null
+cmake --build build-bench -j "$(nproc)" >/dev/null
+golat=$top/build-bench/tools/golat
+lib=$top/build-bench/lib/libgolat.so
+go=${BENCH_GO:-$(ls -d /usr/lib/go-1.*/bin/go | sort -V | tail -n 1)}
+secs=${BENCH_SECONDS:-5}
+work=$top/build-bench/work
+mkdir -p "$work"
+export GOTOOLCHAIN=local GOPROXY=off
+(cd bench/overhead && CGO_ENABLED=1 "$go" build -o "$work/overhead" .)
+(cd demo/service && CGO_ENABLED=1 "$go" build -ldflags='-s -w' -o "$work/service" .)
+
+echo "golat benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+	"Linux $(uname -r), load $(cut -d' ' -f1 /proc/loadavg); $("$go" version | cut -d' ' -f3)"
+echo
+
+# --- 1. call cost -------------------------------------------------------------
+run_overhead() { # label, then env assignments; prints "g ns" lines and rdtsc2
+	env "${@:2}" "$work/overhead" -rounds 7 >"$work/ovh.$1"
+}
+for i in 1 2 3; do # alternate, so that drift in the machine's load hits both sides
+	run_overhead off.$i
+	run_overhead on.$i LD_PRELOAD="$lib" GOLAT_FUNCS=main.leaf GOLAT_LOG=quiet GOLAT_OUTPUT="$work/ovh.json"
+	run_overhead s100.$i LD_PRELOAD="$lib" GOLAT_FUNCS=main.leaf GOLAT_LOG=quiet GOLAT_SAMPLE=100 GOLAT_OUTPUT="$work/ovh.json"
+done
+python3 - "$work" <<'PY'
+import statistics, sys, glob
+work = sys.argv[1]
+def load(kind):
+    leaf, rd = {}, []
+    for f in glob.glob(f"{work}/ovh.{kind}.*"):
+        for line in open(f):
+            p = line.split()
+            if p[0] == "rdtsc2": rd.append(float(p[1]))
+            else: leaf.setdefault(int(p[1]), []).append(float(p[2]))
+    return {g: statistics.median(v) for g, v in leaf.items()}, rd
+off, r1 = load("off"); on, r2 = load("on"); s100, r3 = load("s100")
+rd = statistics.median(r1 + r2 + r3)
+print("call cost (ns per call, median of 3x7 rounds)  unhooked   golat   added  2x rdtsc  added/2x rdtsc")
+for g in sorted(off):
+    a = on[g] - off[g]
+    print(f"  main.leaf, {g} goroutine{'s' if g > 1 else ' '}                  {off[g]:8.1f} {on[g]:7.1f} {a:7.1f} {rd:9.1f} {a / rd:10.2f}")
+g = 1
+print(f"  main.leaf, 1 goroutine, GOLAT_SAMPLE=100    {off[g]:8.1f} {s100[g]:7.1f} {s100[g] - off[g]:7.1f} {rd:9.1f} {(s100[g] - off[g]) / rd:10.2f}")
+open(f"{work}/leaf_added_ns", "w").write(f"{on[1] - off[1]:.1f}\n")
+PY
+echo
+
+# --- 2. bpftrace --------------------------------------------------------------
+"$top/bench/bpftrace.sh" "$work" "$golat" "$lib" || true
+echo
+
+# --- 3. demo throughput -------------------------------------------------------
+"$top/bench/throughput.sh" "$work" "$lib" "$secs" || true
+echo
+
+# --- 4. attach time and memory ------------------------------------------------
+"$top/bench/attach.sh" "$work" "$golat" "$lib" || true
