@@ -219,6 +219,8 @@ static int give_hop(struct planner *pl, const struct extent *e, struct analyze_w
 	uint32_t at = f->ins[e->first].off;
 	if (e->bytes < JMP8)
 		return fail_window(pl, e, site, "is too short even for a 2-byte jump into padding");
+	if (f->body_len == f->len)
+		return fail_window(pl, e, site, "the function has no padding for a hop");
 	if (pl->pad_next + JMP32 > f->len)
 		return fail_window(pl, e, site, "no padding left for a hop");
 	if (pl->pad_next - (at + JMP8) > INT8_MAX)
@@ -267,10 +269,10 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 		if (!(f->ins[r].flags & INS_RET))
 			continue;
 		grow_site(f, r, floor, &sites[n]);
-		if (n == 0 && merge_first_site(pl, &sites[0]))
-			n--;
-		n++;
 		floor = r + 1;
+		if (n == 0 && merge_first_site(pl, &sites[0]))
+			continue;
+		n++;
 	}
 	bool borrows = reserve_padding(pl, n ? &sites[n - 1] : &pl->entry);
 	int rc = finish(pl, &pl->entry, borrows && n == 0, &plan->entry, "the entry");
@@ -298,8 +300,13 @@ static int refuse_exit(const struct fn *f, uint32_t nrets)
 		}
 	}
 	if (nrets == 0 && !f->exit_indirect) {
-		snprintf(f->reason, f->reasonlen, "%s: no return: ends in a tail jump to %s; hook %s instead",
-			 f->name, to, to);
+		const char *why = to != addr ? analyze_name_policy(to) : NULL;
+		if (why)
+			snprintf(f->reason, f->reasonlen, "%s: no return: ends in a tail jump to %s, which "
+				 "golat refuses too (%s)", f->name, to, why);
+		else
+			snprintf(f->reason, f->reasonlen, "%s: no return: ends in a tail jump to %s; hook %s "
+				 "instead", f->name, to, to);
 		return -ENOENT;
 	}
 	if (nrets == 0) {

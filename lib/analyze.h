@@ -14,13 +14,38 @@
  *    it; its trampoline runs the instructions, records the exit, and returns;
  *  - a window that cannot reach 5 bytes gets a 2-byte jmp rel8 "hop" into the
  *    function's own padding, where the 5-byte jmp rel32 goes;
- *  - when the ret falls inside the first 5 bytes (`xor eax,eax; ret`), the entry
- *    window ends with that ret and covers the whole path: a "whole" window whose
- *    trampoline records the entry, runs the body, records the exit and returns.
- *  - an instruction that may fault on program data (a nil dereference) moves
- *    only where RSP still holds its value at entry, so that a fault in the
- *    trampoline still finds the Go caller's return address at [rsp] and becomes an
- *    ordinary nil-pointer panic (runtime/signal_amd64.go, preparePanic).
+ *  - when a ret falls inside the first 5 bytes (`xor eax,eax; ret`), or right
+ *    after them with no room for a window of its own (`test rax,rax; jne L; ret`),
+ *    the entry window ends with that ret: a "whole" window whose trampoline records
+ *    the entry, runs the instructions, records the exit and returns;
+ *  - an instruction that may fault on program data (a nil dereference: any memory
+ *    operand not based on RSP, RIP, [r14+disp] (g) or TLS) moves only where RSP
+ *    still holds its value at entry: in the entry window when no instruction
+ *    before it writes RSP, in a return window when none between it and the ret
+ *    does (a ret pops what the call pushed, so RSP at a ret is RSP at entry). A
+ *    fault in the trampoline then finds the Go caller's return address at [rsp]
+ *    and becomes an ordinary nil-pointer panic (runtime/signal_amd64.go,
+ *    preparePanic); anywhere else it would kill the process.
+ *
+ * Using a plan (the trampoline builder and the patcher):
+ *  - each window's instructions are moved with reloc_window(code + (addr - entry),
+ *    code_len, ..., ret ? RELOC_DROP_RET : 0); an entry window's trampoline then
+ *    jumps back to addr + code_len; a return window's records the exit and returns;
+ *    a whole window's (entry.ret) records the entry, runs them, records the exit
+ *    and returns;
+ *  - written: a jmp rel32 (5 bytes) at addr, or for a hop a jmp rel8 (2 bytes) at
+ *    addr and the jmp rel32 at hop_addr. The rest of [addr, addr + len) is never
+ *    entered again (no branch targets it) and may stay as it is;
+ *  - a thread must not be stopped strictly inside [addr, addr + len) while it is
+ *    written (stw + patch check that). A goroutine that is not on a thread but
+ *    was preempted asynchronously (runtime/preempt.go) at an instruction boundary
+ *    inside the written bytes would resume inside the jump: Go does not mark
+ *    epilogues (`add rsp; pop rbp; ret`) as unsafe points, so windows are written
+ *    before the Go runtime starts (constructor), where no goroutine exists yet;
+ *  - branches to the entry re-enter the entry trampoline at the same RSP: the
+ *    morestack tail's `jmp entry` after growing the stack
+ *    (cmd/internal/obj/x86/obj6.go, stacksplit), and rarely a loop whose header is
+ *    the entry. The recorder counts them as the same call.
  *
  * Addresses are link-time; the caller adds the load bias. */
 #ifndef GOLAT_ANALYZE_H
@@ -48,6 +73,11 @@ struct analyze_input {
 /* analyze_input.opts */
 #define ANALYZE_NO_NAME_POLICY 0x1 /* skip analyze_name_policy: for golat's own hooks
 				      on runtime functions it has vetted */
+
+/* The most instruction bytes a window holds (code_len): a window stops growing at
+ * 5 bytes, so it is at most 4 + 15 (the longest x86 instruction); a whole window
+ * adds the 4 bytes up to its ret. */
+#define ANALYZE_MAX_CODE 23
 
 /* One patch window, [addr, addr + len). */
 struct analyze_window {
@@ -79,7 +109,7 @@ struct analyze_plan {
  *   -ENOENT  no ret: a tail call (the reason names the function to hook instead)
  *            or a function that never returns
  *   -EINVAL  undecodable bytes, a jump table that cannot be read, a branch into
- *            the middle of an instruction
+ *            the middle of an instruction, a ret with an immediate
  *   -ENOSPC  some site has no window of 5 bytes and no padding within reach
  *   -ENOTSUP a site whose instructions may not move (a call within the first 5
  *            bytes, a fault where RSP has moved, an untimed exit)

@@ -203,14 +203,6 @@ static void track_regs(struct pass *ps, const cs_insn *insn, const cs_regs wr, u
 	}
 }
 
-static bool in_group(const cs_insn *insn, uint8_t group)
-{
-	for (uint8_t i = 0; i < insn->detail->groups_count; i++)
-		if (insn->detail->groups[i] == group)
-			return true;
-	return false;
-}
-
 /* Records one decoded instruction. */
 static int see(struct pass *ps, const cs_insn *insn)
 {
@@ -229,22 +221,32 @@ static int see(struct pass *ps, const cs_insn *insn)
 
 	cs_regs rd, wr;
 	uint8_t nrd = 0, nwr = 0;
-	if (cs_regs_access(ps->cs, insn, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+	if (cs_regs_access(ps->cs, insn, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+		/* Unknown effects: assume the worst of it. */
 		nwr = 0;
+		in->flags |= INS_WRSP;
+		ps->regs = (struct regs){ 0 };
+	}
 	for (uint8_t i = 0; i < nwr; i++)
 		if (gpr(wr[i]) == GPR_RSP)
 			in->flags |= INS_WRSP;
 	if (ins_can_fault(insn))
 		in->flags |= INS_FAULT;
-	if (insn->id == X86_INS_RET && insn->size == 1)
+	if (insn->id == X86_INS_RET && insn->size == 1) {
 		in->flags |= INS_RET;
-	else
+	} else if (insn->id == X86_INS_RET) {
+		/* ret imm16 or a prefixed ret: Go emits neither. */
+		snprintf(f->reason, f->reasonlen, "%s: unexpected %s %s at +0x%" PRIx32, f->name,
+			 insn->mnemonic, insn->op_str, in->off);
+		return -EINVAL;
+	} else {
 		in->refusal = reloc_refusal(insn);
+	}
 
 	const cs_x86 *x = &insn->detail->x86;
-	bool jump = in_group(insn, CS_GRP_JUMP), call = in_group(insn, CS_GRP_CALL);
+	bool jump = cs_insn_group(ps->cs, insn, CS_GRP_JUMP), call = cs_insn_group(ps->cs, insn, CS_GRP_CALL);
 	int rc = 0;
-	if ((jump || call || in_group(insn, CS_GRP_BRANCH_RELATIVE)) && x->op_count == 1 &&
+	if ((jump || call || cs_insn_group(ps->cs, insn, CS_GRP_BRANCH_RELATIVE)) && x->op_count == 1 &&
 	    x->operands[0].type == X86_OP_IMM) {
 		uint64_t to = (uint64_t)x->operands[0].imm;
 		if (to >= f->in->entry && to < f->in->end) {

@@ -27,6 +27,38 @@ static bool in_group(const cs_insn *insn, uint8_t group)
 	return false;
 }
 
+/* Where the disp32 of insn's [rip+disp32] operand is: its offset in the bytes, 0
+ * when insn has no such operand, -1 when it has one whose bytes cannot be found.
+ * In 64-bit mode a rip displacement is always 32 bits, whatever the operand size
+ * (capstone 4 reports disp_size 2 after a 0x66 prefix), so the 4 bytes at
+ * disp_offset must read back as the displacement. */
+static int rip_disp_offset(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	bool rip = false;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			rip = true;
+	if (!rip)
+		return 0;
+	uint8_t off = x->encoding.disp_offset;
+	int32_t disp;
+	if (off == 0 || off + 4u > insn->size)
+		return -1;
+	memcpy(&disp, insn->bytes + off, 4);
+	return disp == (int32_t)x->disp ? off : -1;
+}
+
+/* An operand addressed relative to EIP (rip with an 0x67 prefix) wraps at 4 GiB. */
+static bool eip_relative(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_EIP)
+			return true;
+	return false;
+}
+
 const char *reloc_refusal(const cs_insn *insn)
 {
 	if (insn->id == X86_INS_INVALID || !insn->detail)
@@ -70,6 +102,10 @@ const char *reloc_refusal(const cs_insn *insn)
 		if (!plain)
 			return "a branch with prefixes";
 	}
+	if (eip_relative(insn))
+		return "an eip-relative operand wraps at 4 GiB";
+	if (rip_disp_offset(insn) < 0)
+		return "its rip displacement cannot be found in its bytes";
 	return NULL;
 }
 
@@ -151,29 +187,19 @@ static int emit_branch(struct emit *e, const cs_insn *insn, uint64_t dst)
 	return 0;
 }
 
-/* Copies insn to dst, adjusting a [rip+disp32] operand if it has one. */
+/* Copies insn to dst, adjusting a [rip+disp32] operand if it has one (reloc_refusal
+ * has checked that its displacement can be found). */
 static int emit_copy(struct emit *e, const cs_insn *insn, uint64_t dst)
 {
-	const cs_x86 *x = &insn->detail->x86;
 	int rc = emit_room(e, insn->size);
 	if (rc)
 		return rc;
 	uint8_t *p = e->out + e->len;
 	memcpy(p, insn->bytes, insn->size);
-	bool riprel = false;
-	for (uint8_t i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
-			riprel = true;
-	if (riprel) {
-		uint8_t off = x->encoding.disp_offset, size = x->encoding.disp_size;
+	int off = rip_disp_offset(insn);
+	if (off > 0) {
 		int32_t old;
-		if (size != 4 || off == 0 || off + 4u > insn->size ||
-		    (memcpy(&old, insn->bytes + off, 4), old != (int32_t)x->disp)) {
-			snprintf(e->reason, e->reasonlen,
-				 "%s %s at 0x%" PRIx64 ": cannot find its rip displacement", insn->mnemonic,
-				 insn->op_str, insn->address);
-			return -EINVAL;
-		}
+		memcpy(&old, insn->bytes + off, 4);
 		/* Same length, so the target next+disp stays put when disp grows by the
 		 * distance the instruction moved back. */
 		int64_t disp = (int64_t)old + (int64_t)(insn->address - dst);

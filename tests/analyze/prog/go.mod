@@ -1,0 +1,3 @@
+module analyzeprog
+
+go 1.19

@@ -1,0 +1,3 @@
+module selfprog
+
+go 1.19

@@ -1,0 +1,328 @@
+/* The analyzer on hand-assembled functions shaped like Go's: the prologues and
+ * epilogues of Go 1.19 and 1.21+, frameless leaves, a 3-byte function, jump
+ * tables, branch targets inside would-be windows, tail-call wrappers, nil checks
+ * before and after RSP moves, hops into padding, and the name policy.
+ *
+ * Each case gives the code (hex; "90*140" repeats a byte), the function's length
+ * with its 0xCC padding, and the plan expected, written as
+ *   entry 0+6; ret 18+6; ret 1c+2 hop@25; whole 0+5(3)
+ * i.e. window kind, offset+length (hex), "(n)" when only n of those bytes are
+ * instructions (the rest is padding), and the hop's padding slot. Every window of
+ * every plan is also relocated with reloc_window, and every hop encoded. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "gobin.h"
+#include "reloc.h"
+
+#define BASE 0x402000ull
+
+struct acase {
+	const char *what;
+	const char *name; /* NULL: main.f */
+	const char *code;
+	uint32_t len;     /* with padding; 0: the code's own length */
+	uint8_t flag;
+	unsigned opts;
+	const int *table; /* jump table entries (offsets), -1 ended; at BASE+0x100d */
+	int rc;
+	const char *want; /* the plan, or a substring of the reason */
+};
+
+static const int table1[] = { 0x10, 0x15, 0x18, 0x1e, -1 };
+static const int table2[] = { 0x13, 0x18, 0x1b, 0x21, -1 };
+
+/* Go 1.21+: cmp rsp,[r14+0x10]; jbe morestack; push rbp; mov rbp,rsp; sub rsp,0x18;
+ * mov [rsp+0x28],rax; call; add rsp,0x18; pop rbp; ret; morestack tail: spill, call
+ * runtime.morestack_noctxt, reload, jmp entry. */
+#define GO121 "49 3b 66 10 76 18 55 48 89 e5 48 83 ec 18 48 89 44 24 28 e8 fb 0f 00 00 " \
+	      "48 83 c4 18 5d c3 48 89 44 24 08 e8 fb 1f 00 00 48 8b 44 24 08 eb d1"
+
+static const struct acase cases[] = {
+	/* Go prologues and epilogues */
+	{ "Go 1.21 frame: stack check is the entry window, add rsp;pop rbp;ret the return", NULL,
+	  GO121, 0x40, 0, 0, NULL, 0, "entry 0+6; ret 18+6" },
+	{ "Go 1.19 frame: sub rsp/mov [rsp],rbp prologue, add rsp;ret epilogue", NULL,
+	  /* cmp rsp,[r14+0x10]; jbe; sub rsp,0x18; mov [rsp+0x10],rbp; lea rbp,[rsp+0x10]; call;
+	   * mov rbp,[rsp+0x10]; add rsp,0x18; ret; call morestack; jmp entry */
+	  "49 3b 66 10 76 1d 48 83 ec 18 48 89 6c 24 10 48 8d 6c 24 10 e8 fb 0f 00 00 "
+	  "48 8b 6c 24 10 48 83 c4 18 c3 e8 fb 1f 00 00 eb d6", 0x40, 0, 0, NULL, 0, "entry 0+6; ret 1e+5" },
+	{ "Go 1.19 big frame: lea r12,[rsp-N] alone makes the entry window", NULL,
+	  /* lea r12,[rsp-0x100]; cmp r12,[r14+0x10]; jbe; sub rsp,0x180; mov [rsp+0x178],rbp;
+	   * lea rbp,[rsp+0x178]; call; mov rbp,[rsp+0x178]; add rsp,0x180; ret; morestack tail */
+	  "4c 8d a4 24 00 ff ff ff 4d 3b 66 10 76 2c 48 81 ec 80 01 00 00 48 89 ac 24 78 01 00 00 "
+	  "48 8d ac 24 78 01 00 00 e8 fb 0f 00 00 48 8b ac 24 78 01 00 00 48 81 c4 80 01 00 00 c3 "
+	  "e8 fb 1f 00 00 eb bf", 0x60, 0, 0, NULL, 0, "entry 0+8; ret 32+8" },
+	{ "jbe rel32 to a far morestack tail widens the entry window to 10 bytes", NULL,
+	  /* cmp; jbe rel32; push rbp; mov rbp,rsp; 130 nops; pop rbp; ret; call; jmp entry */
+	  "49 3b 66 10 0f 86 88 00 00 00 55 48 89 e5 90*130 5d c3 e8 fb 1f 00 00 e9 64 ff ff ff",
+	  0xa0, 0, 0, NULL, 0, "entry 0+a; ret 8d+5" },
+
+	/* frameless leaves and tiny functions */
+	{ "leaf getter mov rax,[rax+8]; ret: one whole window, fault allowed at RSP = entry", NULL,
+	  "48 8b 40 08 c3", 0x20, 0, 0, NULL, 0, "whole 0+5" },
+	{ "3-byte xor eax,eax; ret: whole window completed by padding", "main.tiny",
+	  "31 c0 c3", 0x20, 0, 0, NULL, 0, "whole 0+5(3)" },
+	{ "3-byte function without padding is refused", "main.tiny",
+	  "31 c0 c3", 0, 0, 0, NULL, -ENOSPC,
+	  "main.tiny: the entry has no 5-byte window (the code is 3 bytes up to its ret) and the function "
+	  "has no padding for a hop" },
+	{ "ret right after a 5-byte entry window joins it (whole), later ret borrows padding", NULL,
+	  /* test rax,rax; jne L; ret; L: mov rax,[rax]; ret */
+	  "48 85 c0 75 01 c3 48 8b 00 c3", 0x10, 0, 0, NULL, 0, "whole 0+6; ret 6+5(4)" },
+	{ "loop head at +2: the entry hops into padding", NULL,
+	  /* xor ecx,ecx; L: inc ecx; cmp ecx,10; jl L; mov eax,ecx; ret */
+	  "31 c9 ff c1 83 f9 0a 7c f9 89 c8 c3", 0x20, 0, 0, NULL, 0, "entry 0+2 hop@c; ret 7+5" },
+	{ "an int3 inside the body is decoded as an instruction", NULL,
+	  /* test rax,rax; je L; int3; L: mov rax,[rax]; ret */
+	  "48 85 c0 74 01 cc 48 8b 00 c3", 0x10, 0, 0, NULL, 0, "entry 0+5; ret 6+5(4)" },
+
+	/* jump tables */
+	{ "jump table targets (lea; jmp [rcx+rax*8]) stop a return window", NULL,
+	  /* cmp rax,3; ja; lea rcx,[rip+T]; jmp [rcx+rax*8]; c0: mov eax,7; c1: add eax,ecx; ret;
+	   * c2: mov eax,2; ret; c3: mov eax,3; ret; default: mov eax,-1; ret */
+	  "48 83 f8 03 77 1e 48 8d 0d 00 10 00 00 ff 24 c1 b8 07 00 00 00 01 c8 c3 b8 02 00 00 00 c3 "
+	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table1, 0,
+	  "entry 0+6; ret 15+3 hop@2a; ret 18+6; ret 1e+6; ret 24+6" },
+	{ "jump table through a register (mov rdx,[rcx+rax*8]; jmp rdx)", NULL,
+	  "48 83 f8 03 77 21 48 8d 0d 00 10 00 00 48 8b 14 c1 ff e2 b8 07 00 00 00 01 c8 c3 "
+	  "b8 02 00 00 00 c3 b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table2, 0,
+	  "entry 0+6; ret 18+3 hop@2d; ret 1b+6; ret 21+6; ret 27+6" },
+	{ "jump table without a pointer reader is refused", NULL,
+	  "48 83 f8 03 77 1e 48 8d 0d 00 10 00 00 ff 24 c1 b8 07 00 00 00 01 c8 c3 b8 02 00 00 00 c3 "
+	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, NULL, -EINVAL, "jump table at +0xd" },
+
+	/* branch targets inside windows */
+	{ "a jcc to pop rbp keeps add rsp out of the return window: hop", NULL,
+	  /* Go 1.21 frame whose `je` lands on pop rbp */
+	  "49 3b 66 10 76 18 55 48 89 e5 48 83 ec 10 48 85 c0 74 09 e8 fb 0f 00 00 48 83 c4 10 "
+	  "5d c3 e8 fb 1f 00 00 eb db", 0x40, 0, 0, NULL, 0, "entry 0+6; ret 1c+2 hop@25" },
+	{ "two hops share the padding, the earlier site the nearer slot", NULL,
+	  /* cmp rax,1; je A; cmp rax,2; je B; mov eax,3; ret; A: inc eax; ret; B: dec eax; ret; ud2 */
+	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 ff c8 c3 0f 0b", 0x40, 0, 0,
+	  NULL, 0, "entry 0+6; ret c+6; ret 12+3 hop@1a; ret 15+3 hop@1f" },
+	{ "two hops and room for one", NULL,
+	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 ff c8 c3 0f 0b", 0x20, 0, 0,
+	  NULL, -ENOSPC,
+	  "main.f: return at +0x17 has no 5-byte window (`dec eax` at +0x15 is a branch target) and no "
+	  "padding left for a hop" },
+	{ "padding out of rel8 reach", NULL,
+	  /* as above with 140 nops before the last block */
+	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 90*140 ff c8 c3", 0xc0, 0, 0,
+	  NULL, -ENOSPC,
+	  "main.f: return at +0x14 has no 5-byte window (`inc eax` at +0x12 is a branch target) and no "
+	  "padding within reach" },
+	{ "a ret that is itself a target, not at the end: too short for anything", NULL,
+	  /* test rax,rax; je L; mov eax,1; L: ret; ud2 */
+	  "48 85 c0 74 05 b8 01 00 00 00 c3 0f 0b", 0x20, 0, 0, NULL, -ENOSPC,
+	  "`ret` at +0xa is a branch target) and is too short" },
+
+	/* faulting operands */
+	{ "nil check test byte ptr [rax],al at the entry is relocated", NULL,
+	  /* test [rax],al; mov ecx,[rax+0x10]; add ecx,1; mov [rax+0x10],ecx; ret */
+	  "84 00 8b 48 10 83 c1 01 89 48 10 c3", 0x10, 0, 0, NULL, 0, "entry 0+5; ret 5+7" },
+	{ "nil check after push rbp is refused", NULL,
+	  /* push rbp; mov rbp,rsp; test [rax],al; mov rcx,[rax+8]; mov rax,[rcx]; pop rbp; ret */
+	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0, 0, 0, NULL, -ENOTSUP,
+	  "main.f: the entry has no 5-byte window (`test byte ptr [rax], al` at +0x4 may fault where RSP "
+	  "is not its value at entry (`push rbp` at +0x0 writes RSP))" },
+	{ "nil check after push rbp stays in place when the entry can hop over it", NULL,
+	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0x20, 0, 0, NULL, 0,
+	  "entry 0+4 hop@12; ret d+5(2)" },
+	{ "a load just before ret moves (RSP = entry there), one before pop rbp does not", NULL,
+	  /* test rax,rax; je L; mov rax,[rax+8]; ret; L: mov rax,[rax]; pop rbp; ret */
+	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0x20, 0, 0, NULL, 0,
+	  "entry 0+5; ret 5+5; ret d+5(2)" },
+	{ "...and without padding the second return is refused", NULL,
+	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0, 0, 0, NULL, -ENOTSUP,
+	  "`mov rax, qword ptr [rax]` at +0xa may fault where RSP is not its value at entry "
+	  "(`pop rbp` at +0xd writes RSP)" },
+	{ "a call within the first 5 bytes is refused", NULL,
+	  "e8 fb 0f 00 00 c3", 0x10, 0, 0, NULL, -ENOTSUP,
+	  "`call 0x403000` at +0x0 cannot be relocated: a return address inside a trampoline" },
+
+	/* functions without a ret */
+	{ "promoted-method wrapper: tail jmp, the reason names the method", NULL,
+	  "e9 fb 0f 00 00", 0x10, 0, 0, NULL, -ENOENT,
+	  "main.f: no return: ends in a tail jump to main.(*T).M; hook main.(*T).M instead" },
+	{ "interface wrapper: indirect tail call", NULL,
+	  /* mov rcx,[rax]; mov rax,[rax+8]; mov rcx,[rcx+0x18]; jmp rcx */
+	  "48 8b 08 48 8b 40 08 48 8b 49 18 ff e1", 0x10, 0, 0, NULL, -ENOENT,
+	  "no return: ends in an indirect tail call at +0xb" },
+	{ "a tail jump besides a ret leaves an untimed exit", NULL,
+	  "48 85 c0 74 05 e9 fb 0f 00 00 31 c0 c3", 0x10, 0, 0, NULL, -ENOTSUP,
+	  "leaves by a tail jump at +0x5 to 0x403005 besides returning" },
+	{ "a function that only panics never returns", NULL,
+	  "48 83 ec 08 e8 fb 0f 00 00 0f 0b", 0x10, 0, 0, NULL, -ENOENT, "never returns" },
+
+	/* undecodable and inconsistent code */
+	{ "only padding", NULL, "", 0x10, 0, 0, NULL, -EINVAL, "only padding" },
+	{ "undecodable byte", NULL, "06 c3", 0x10, 0, 0, NULL, -EINVAL, "cannot decode the instruction at +0x0" },
+	{ "branch into the middle of an instruction", NULL, "eb 01 b8 01 00 00 00 c3", 0x10, 0, 0, NULL,
+	  -EINVAL, "the branch at +0x0 lands at +0x3, not on an instruction" },
+
+	/* policy */
+	{ "runtime functions are refused by name", "runtime.mallocgc", GO121, 0x40, 0, 0, NULL, -EPERM,
+	  "runtime.mallocgc: runtime function" },
+	{ "internal/runtime packages too", "internal/runtime/maps.(*Map).getWithKey", GO121, 0x40, 0, 0,
+	  NULL, -EPERM, "runtime function" },
+	{ "packages the runtime calls from anywhere", "internal/abi.(*Type).Uncommon", GO121, 0x40, 0, 0,
+	  NULL, -EPERM, "runtimePkgs" },
+	{ "the fork child's code", "syscall.forkAndExecInChild1", GO121, 0x40, 0, 0, NULL, -EPERM,
+	  "between fork and exec" },
+	{ "the fork child's raw syscalls", "syscall.RawSyscall6", GO121, 0x40, 0, 0, NULL, -EPERM,
+	  "between fork and exec" },
+	{ "assembly functions", "main.asm", GO121, 0x40, GOBIN_FLAG_ASM, 0, NULL, -EPERM,
+	  "main.asm: assembly function" },
+	{ "functions that write SP", NULL, GO121, 0x40, GOBIN_FLAG_SPWRITE, 0, NULL, -EPERM, "SPWRITE" },
+	{ "ANALYZE_NO_NAME_POLICY lets golat hook a runtime function it vetted", "runtime.exitHook", GO121,
+	  0x40, 0, ANALYZE_NO_NAME_POLICY, NULL, 0, "entry 0+6; ret 18+6" },
+	{ "a user function is not refused by name", "main.runtime.x", GO121, 0x40, 0, 0, NULL, 0,
+	  "entry 0+6; ret 18+6" },
+};
+
+static int failures;
+
+static size_t unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned v, rep;
+	int k;
+	while (sscanf(s, " %2x%n", &v, &k) == 1) {
+		s += k;
+		rep = 1;
+		if (*s == '*' && sscanf(s + 1, "%u%n", &rep, &k) == 1)
+			s += 1 + k;
+		for (unsigned i = 0; i < rep && n < cap; i++)
+			out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+static bool read_ptr(void *ctx, uint64_t addr, uint64_t *value)
+{
+	const int *t = ctx;
+	uint64_t table = BASE + 0x100d;
+	if (!t || addr < table || (addr - table) % 8)
+		return false;
+	uint64_t i = (addr - table) / 8;
+	for (uint64_t k = 0; k <= i; k++)
+		if (t[k] < 0) {
+			*value = 0x7f0000; /* the next object: not in the function */
+			return true;
+		}
+	*value = BASE + (uint64_t)t[i];
+	return true;
+}
+
+static const char *name_at(void *ctx, uint64_t addr)
+{
+	(void)ctx;
+	return addr == BASE + 0x1000 ? "main.(*T).M" : NULL;
+}
+
+static void print_window(char *buf, size_t cap, const char *kind, const struct analyze_window *w)
+{
+	size_t o = strlen(buf);
+	o += (size_t)snprintf(buf + o, cap - o, "%s%s %llx+%x", o ? "; " : "", kind,
+			      (unsigned long long)(w->addr - BASE), w->len);
+	if (w->code_len != w->len)
+		o += (size_t)snprintf(buf + o, cap - o, "(%x)", w->code_len);
+	if (w->hop)
+		snprintf(buf + o, cap - o, " hop@%llx", (unsigned long long)(w->hop_addr - BASE));
+}
+
+/* The plan's windows relocate, hops encode, and nothing overlaps. */
+static const char *check_windows(const struct analyze_plan *p, const uint8_t *code, uint32_t len)
+{
+	const struct analyze_window *all[64];
+	size_t n = 0;
+	all[n++] = &p->entry;
+	for (size_t i = 0; i < p->nsites && n < 64; i++)
+		all[n++] = &p->sites[i];
+	uint64_t last = BASE;
+	for (size_t i = 0; i < n; i++) {
+		const struct analyze_window *w = all[i];
+		uint8_t out[RELOC_MAX_OUT(ANALYZE_MAX_CODE)], hop[2];
+		char why[256];
+		size_t outlen;
+		if (w->addr < last || w->addr + w->len > BASE + len)
+			return "windows overlap or leave the function";
+		last = w->addr + w->len;
+		if (w->code_len > ANALYZE_MAX_CODE || reloc_window(code + (w->addr - BASE), w->code_len, w->addr, BASE + 0x10000000,
+						     w->ret ? RELOC_DROP_RET : 0, out, sizeof out, &outlen, why,
+						     sizeof why))
+			return "a window does not relocate";
+		if (w->hop && (reloc_jmp8(hop, w->addr, w->hop_addr) || w->hop_addr < p->body_end ||
+			       w->hop_addr + 5 > BASE + len))
+			return "a hop does not encode or leaves the padding";
+		if (!w->hop && w->len < 5)
+			return "a window shorter than 5 bytes without a hop";
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (all[i]->hop && all[j]->hop && all[i]->hop_addr + 5 > all[j]->hop_addr &&
+			    all[j]->hop_addr + 5 > all[i]->hop_addr)
+				return "hop slots overlap";
+	return NULL;
+}
+
+static void run_case(const struct acase *c)
+{
+	uint8_t code[512];
+	memset(code, 0xCC, sizeof code);
+	uint32_t n = (uint32_t)unhex(c->code, code, sizeof code);
+	uint32_t len = c->len ? c->len : n;
+	struct analyze_input in = {
+		.name = c->name ? c->name : "main.f", .entry = BASE, .end = BASE + len, .code = code,
+		.flag = c->flag, .opts = c->opts, .read_ptr = c->table ? read_ptr : NULL,
+		.name_at = name_at, .ctx = (void *)c->table,
+	};
+	struct analyze_plan plan;
+	char reason[512] = "", got[512] = "";
+	int rc = analyze_func(&in, &plan, reason, sizeof reason);
+	const char *bad = NULL;
+	if (rc == 0) {
+		print_window(got, sizeof got, plan.entry.ret ? "whole" : "entry", &plan.entry);
+		for (size_t i = 0; i < plan.nsites; i++)
+			print_window(got, sizeof got, "ret", &plan.sites[i]);
+		bad = check_windows(&plan, code, len);
+		analyze_plan_free(&plan);
+	}
+	bool ok = rc == c->rc && !bad && (rc == 0 ? strcmp(got, c->want) == 0 : strstr(reason, c->want) != NULL);
+	if (ok) {
+		printf("ok: %s\n    %s\n", c->what, rc == 0 ? got : reason);
+		return;
+	}
+	printf("FAIL: %s\n  got  rc %d: %s%s%s\n  want rc %d: %s\n", c->what, rc, rc == 0 ? got : reason,
+	       bad ? " -- " : "", bad ? bad : "", c->rc, c->want);
+	failures++;
+}
+
+static void expect(bool cond, const char *what)
+{
+	printf("%s: %s\n", cond ? "ok" : "FAIL", what);
+	failures += !cond;
+}
+
+static void test_policy(void)
+{
+	expect(analyze_name_policy("runtime.sigtramp") != NULL, "runtime.sigtramp is refused by name");
+	expect(analyze_name_policy("runtime/internal/atomic.Load") != NULL, "runtime/internal/* is refused");
+	expect(analyze_name_policy("syscall.runtime_AfterForkInChild") != NULL,
+	       "syscall.runtime_AfterForkInChild (runs in the child) is refused");
+	expect(analyze_name_policy("net/http.(*conn).serve") == NULL, "net/http.(*conn).serve is not");
+	expect(analyze_name_policy("syscall.Syscall") == NULL, "syscall.Syscall is not");
+	expect(analyze_name_policy("reflect.Value.Call") == NULL, "reflect.Value.Call is not");
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		run_case(&cases[i]);
+	test_policy();
+	printf("%s\n", failures ? "FAILED" : "all passed");
+	return failures ? 1 : 0;
+}
