@@ -9,37 +9,13 @@
 #include <unistd.h>
 
 #include "log.h"
-
-bool config_expand(char *out, size_t n, const char *pattern, int pid)
-{
-	size_t k = 0;
-	for (const char *p = pattern; *p; p++) {
-		char num[16];
-		const char *add = num;
-		if (p[0] == '%' && p[1] == 'p') {
-			snprintf(num, sizeof(num), "%d", pid);
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			num[0] = '%', num[1] = 0;
-			p++;
-		} else {
-			num[0] = *p, num[1] = 0;
-		}
-		size_t len = strlen(add);
-		if (k + len + 1 > n)
-			return false;
-		memcpy(out + k, add, len);
-		k += len;
-	}
-	out[k] = 0;
-	return true;
-}
+#include "paths.h"
 
 static void read_path(char *out, size_t n, const char *var)
 {
 	const char *v = getenv(var);
 	out[0] = 0;
-	if (v && *v && !config_expand(out, n, v, getpid())) {
+	if (v && *v && !paths_expand(out, n, v, getpid())) {
 		log_info("%s is too long; using the default", var);
 		out[0] = 0;
 	}

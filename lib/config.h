@@ -18,7 +18,5 @@ struct config {
 
 /* Reads the environment (and sets log_level from GOLAT_LOG). */
 void config_read(struct config *c);
-/* Expands %p in pattern to the pid (%% to %); false if it does not fit. */
-bool config_expand(char *out, size_t n, const char *pattern, int pid);
 
 #endif

@@ -3,8 +3,7 @@
 
 #include <stdint.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
-static int utf8_len(const unsigned char *p)
+int json_utf8_len(const unsigned char *p)
 {
 	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
 	for (int i = 1; i < n; i++)
@@ -26,7 +25,7 @@ void json_string(FILE *f, const char *s)
 		} else if (*p < 0x80) {
 			fputc(*p++, f);
 		} else {
-			int n = utf8_len(p);
+			int n = json_utf8_len(p);
 			if (n == 0)
 				fprintf(f, "\\u%04x", *p++);
 			else

@@ -1,6 +1,7 @@
 /* report: what every format shares (order, per-function numbers, units) and the text
  * format. JSON and Prometheus are in report_export.c. See report.h. */
 #include "report.h"
+#include "json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,20 +135,10 @@ static void human_hz(char *buf, size_t n, double hz)
 			return;
 }
 
-/* Length of the valid UTF-8 sequence at p (2-4 bytes), or 0. */
-static int utf8_seq(const unsigned char *p)
-{
-	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 void report_put_clean(FILE *out, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		int n = *p < 0x80 ? 1 : utf8_seq(p);
+		int n = *p < 0x80 ? 1 : json_utf8_len(p);
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
 			fputc('?', out);
 			p++;
@@ -277,6 +268,7 @@ int report_render(FILE *out, const struct stats_view *v, const struct stats_snap
 {
 	static const struct report_opts text = { REPORT_TEXT, NULL, 0 };
 	const struct report_opts *o = opts ? opts : &text;
+	errno = 0; /* what a failed stdio write leaves is the error to return */
 	uint32_t *ids = malloc((s->nfns ? s->nfns : 1) * sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;

@@ -60,6 +60,7 @@ struct stats_header {
 	uint64_t lost;           /* calls let through unrecorded (no stack, no g slot, too deep) */
 	char exe[256];
 	char go_version[32];
+	uint64_t start_time; /* of the writer process (paths_start_time): pid reuse shows */
 };
 
 struct stats_fn {

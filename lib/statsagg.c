@@ -5,6 +5,7 @@
  * torn and that the compiler may not merge or repeat while a writer is storing. */
 #define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,12 +147,12 @@ static uint64_t mono_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The newest (tsc, ns) pair, read under its seqlock. A writer killed in the middle
- * leaves the sequence odd for good: after enough tries take what is there, the rate
- * check in tsc_rate() catches a half-written pair. */
-static void read_pair(const struct stats_header *h, uint64_t *tsc, uint64_t *ns)
+/* The newest (tsc, ns) pair, read under its seqlock. Only a live writer is worth
+ * waiting for: one killed in the middle leaves the sequence odd for good, and then
+ * the rate check in tsc_rate() catches a half-written pair. */
+static void read_pair(const struct stats_header *h, bool live, uint64_t *tsc, uint64_t *ns)
 {
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < (live ? 1000 : 1); i++) {
 		uint32_t s1 = __atomic_load_n(&h->pair_seq, __ATOMIC_ACQUIRE);
 		*tsc = ld64(&h->tsc_last);
 		*ns = ld64(&h->mono_last_ns);
@@ -177,7 +178,7 @@ static double rate(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_t ns1)
 static void tsc_rate(const struct stats_header *h, struct stats_snapshot *s)
 {
 	uint64_t tsc0 = ld64(&h->tsc_start), ns0 = ld64(&h->mono_start_ns), tsc1, ns1;
-	read_pair(h, &tsc1, &ns1);
+	read_pair(h, s->alive, &tsc1, &ns1);
 	s->tsc_hz = ns1 - ns0 >= 50000000 ? rate(tsc0, ns0, tsc1, ns1) : 0;
 	if (s->tsc_hz == 0 && s->alive)
 		s->tsc_hz = rate(tsc0, ns0, __rdtsc(), mono_now_ns());
@@ -189,9 +190,9 @@ static void tsc_rate(const struct stats_header *h, struct stats_snapshot *s)
 		s->elapsed_ns = ns1 > ns0 ? ns1 - ns0 : 0;
 }
 
-/* The writer runs on: it has not reached Go's exit and its pid is in use (by it, we
- * assume: a reused pid would need /proc/<pid>/stat start times to rule out). */
-static bool writer_alive(uint32_t pid, uint32_t flags)
+/* The writer runs on: it has not reached Go's exit, its pid is in use, and by the
+ * same process (its start time, when the header has one, rules out a reused pid). */
+static bool writer_alive(uint32_t pid, uint32_t flags, uint64_t start_time)
 {
 	if (flags & STATS_F_EXITED)
 		return false;
@@ -200,7 +201,9 @@ static bool writer_alive(uint32_t pid, uint32_t flags)
 	/* pid 0 or one past INT_MAX would make kill() signal a process group. */
 	if (pid == 0 || pid > 0x3fffffff)
 		return false;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return false;
+	return !start_time || paths_start_time((int)pid) == start_time;
 }
 
 int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
@@ -216,7 +219,7 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	s->go_version[sizeof(s->go_version) - 1] = 0;
 	s->exit_code = ld64(&h->exit_code);
 	s->lost = ld64(&h->lost);
-	s->alive = writer_alive(s->pid, s->flags);
+	s->alive = writer_alive(s->pid, s->flags, ld64(&h->start_time));
 	tsc_rate(h, s);
 	/* nfns is published with a release store after the function's entry is written. */
 	uint32_t nfns = __atomic_load_n(&h->nfns, __ATOMIC_ACQUIRE);

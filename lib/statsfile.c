@@ -1,6 +1,8 @@
 /* statsfile: the writer side of the stats file. See statsfile.h and stats.h. */
 #include "statsfile.h"
 
+#include "paths.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,16 +20,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void statsfile_default_path(char *out, size_t n, int pid)
+/* /dev/shm when we may write there, else $TMPDIR or /tmp (paths_default_stats). */
+static void default_path(char *out, size_t n)
 {
-	const char *dir = "/dev/shm";
 	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
-		dir = getenv("TMPDIR");
-		if (!dir || !*dir)
-			dir = "/tmp";
-	}
-	snprintf(out, n, "%s/golat-%d.stats", dir, pid);
+	int shm = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0;
+	paths_default_stats(out, n, getpid(), shm ? 0 : 1);
 }
 
 /* Opens path for a new file, replacing a stale regular file of ours. */
@@ -74,6 +72,7 @@ static void init_header(struct stats_header *h, uint64_t size, uint32_t max_fns,
 	h->tsc_start = __builtin_ia32_rdtsc();
 	h->tsc_last = h->tsc_start;
 	h->mono_last_ns = h->mono_start_ns;
+	h->start_time = paths_start_time(getpid());
 	ssize_t k = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 	h->exe[k > 0 ? k : 0] = 0;
 }
@@ -82,12 +81,13 @@ int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, u
 		     char *warn, size_t n)
 {
 	memset(sf, 0, sizeof(*sf));
+	sf->fd = -1;
 	*warn = 0;
 	uint64_t shard_off = (STATS_HEADER_SIZE + (uint64_t)max_fns * sizeof(struct stats_fn) + 4095) & ~4095ull;
 	uint64_t size = shard_off + (uint64_t)max_shards * stats_shard_size(max_fns);
 	sf->user_path = path != NULL;
 	if (!path) {
-		statsfile_default_path(sf->path, sizeof(sf->path), getpid());
+		default_path(sf->path, sizeof(sf->path));
 		path = sf->path;
 	} else {
 		snprintf(sf->path, sizeof(sf->path), "%s", path);
@@ -105,7 +105,10 @@ int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, u
 				unlink(sf->path);
 			}
 		}
-		close(fd);
+		if (map == MAP_FAILED)
+			close(fd);
+		else
+			sf->fd = fd; /* kept: readers skip the file's holes with SEEK_DATA */
 	}
 	if (map == MAP_FAILED) {
 		sf->path[0] = 0;

@@ -17,6 +17,7 @@
 
 struct statsfile {
 	struct stats_header *h; /* the mapping, h->file_size bytes */
+	int fd;                 /* the file, or -1 when anonymous */
 	char path[4096];        /* "" when anonymous */
 	bool user_path;         /* GOLAT_STATS named it: it is kept after the report */
 };
@@ -27,8 +28,6 @@ struct statsfile {
  * errno only when not even memory could be had. */
 int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, uint32_t max_shards,
 		     char *warn, size_t n);
-/* The default path for pid. */
-void statsfile_default_path(char *out, size_t n, int pid);
 
 /* Names function id (its name and link-time entry) and publishes it to readers. */
 void statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked);

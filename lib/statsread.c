@@ -1,6 +1,7 @@
 /* statsread: opening and validating a stats file, and finding a process's one. The
  * sums over shards are in statsagg.c. See statsread.h. */
 #include "statsread.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,38 +164,6 @@ void stats_close(struct stats_view *v)
 	v->fd = -1;
 }
 
-/* Where the writer (statsfile_default_path) puts pid's file: dir_index 0 is
- * /dev/shm, 1 is $TMPDIR (or /tmp); it uses the second when it cannot write the
- * first, which a reader cannot tell, so it tries both. */
-static int default_path(char *buf, size_t n, pid_t pid, int dir_index)
-{
-	const char *dir = "/dev/shm";
-	if (dir_index != 0) {
-		dir = getenv("TMPDIR");
-		if (!dir || !*dir)
-			dir = "/tmp";
-	}
-	int k = snprintf(buf, n, "%s/golat-%d.stats", dir, (int)pid);
-	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
-}
-
-/* Replaces each %p of pattern by pid, as the library does with GOLAT_STATS. */
-static int expand_pid(char *buf, size_t n, const char *pattern, pid_t pid)
-{
-	size_t k = 0;
-	for (const char *s = pattern; *s; s++) {
-		int w = s[0] == '%' && s[1] == 'p' ? snprintf(buf + k, n - k, "%d", (int)pid)
-						   : snprintf(buf + k, n - k, "%c", *s);
-		if (w < 0 || (size_t)w >= n - k)
-			return -ENAMETOOLONG;
-		k += (size_t)w;
-		s += s[0] == '%' && s[1] == 'p';
-	}
-	if (n)
-		buf[k] = 0;
-	return 0;
-}
-
 /* The GOLAT_STATS the process started with, expanded and made reachable from here
  * (a relative path is relative to its working directory). 0 or -ENOENT. */
 static int environ_stats_path(char *buf, size_t n, pid_t pid)
@@ -213,7 +182,7 @@ static int environ_stats_path(char *buf, size_t n, pid_t pid)
 		if (strncmp(s, "GOLAT_STATS=", 12) != 0 || !s[12])
 			continue;
 		char rel[4096];
-		if (expand_pid(rel, sizeof(rel), s + 12, pid))
+		if (!paths_expand(rel, sizeof(rel), s + 12, (int)pid))
 			return -ENOENT;
 		int k = rel[0] == '/' ? snprintf(buf, n, "%s", rel)
 				      : snprintf(buf, n, "/proc/%d/cwd/%s", (int)pid, rel);
@@ -230,7 +199,7 @@ int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen)
 	if (environ_stats_path(path, sizeof(path), pid) == 0 && access(path, F_OK) == 0)
 		return stats_open(v, path, err, errlen);
 	for (int d = 0; d < 2; d++) {
-		if (default_path(tried[d], sizeof(tried[d]), pid, d) != 0)
+		if (paths_default_stats(tried[d], sizeof(tried[d]), (int)pid, d) != 0)
 			tried[d][0] = 0;
 		else if (access(tried[d], F_OK) == 0)
 			return stats_open(v, tried[d], err, errlen);

@@ -19,9 +19,10 @@
 #include "stats.h"
 
 /* Limits far above what the writer uses (REC_MAX_FNS, a shard per thread): a header
- * beyond them is corrupt, and they keep a reader's allocations bounded. */
-#define STATSREAD_MAX_FNS (1u << 20)
-#define STATSREAD_MAX_SHARDS (1u << 16)
+ * beyond them is corrupt, and they bound a reader's allocations and its walk over
+ * the cells of a hostile sparse file. */
+#define STATSREAD_MAX_FNS (1u << 16)
+#define STATSREAD_MAX_SHARDS (1u << 14)
 
 /* A validated stats file: base[0, len) holds the header, the function table and
  * max_shards shards. */
@@ -32,10 +33,10 @@ struct stats_view {
 	/* The geometry as validated, copied: the mapping is never trusted twice. */
 	uint32_t max_fns, max_shards;
 	uint64_t fn_off, shard_off, shard_size;
-	/* With a descriptor of the file, readers skip its holes (SEEK_DATA): a read fault
-	 * on a hole of a tmpfs file allocates a page, and cells no thread touched are
-	 * holes. stats_open sets it; after stats_view_mem it is -1 and the caller may set
-	 * it (the view does not close it then). */
+	/* With a descriptor of the file that base maps from offset 0, readers skip its
+	 * holes (SEEK_DATA): a read fault on a hole of a tmpfs file allocates a page, and
+	 * the cells no thread touched are holes. stats_open sets it; after stats_view_mem
+	 * it is -1 and the caller may set it (stats_close does not close it then). */
 	int fd;
 	bool own;  /* stats_open mapped base and opened fd */
 	char path[256]; /* the file's path, "" for stats_view_mem */

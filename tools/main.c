@@ -10,6 +10,12 @@
 static const char USAGE[] =
 	"usage: golat list [--json] EXE [SPEC...]   every function of a Go binary (stripped or not)\n"
 	"       golat info [--json] EXE             Go version, pclntab, g's TLS slot and fields\n"
+	"       golat run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] -- CMD [ARGS]\n"
+	"                                           run CMD with the library injected\n"
+	"       golat report [STATS_FILE|PID] [--json|--text|--prom]\n"
+	"                                           render a live or dead program's stats\n"
+	"       golat top [STATS_FILE|PID] [-n N] [-d SECONDS]\n"
+	"                                           a live table, refreshed every second\n"
 	"       golat version\n"
 	"SPEC is an exact Go name or a glob (*, ?, [...]); !SPEC excludes its matches.\n";
 
@@ -35,6 +41,12 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "info") == 0)
 		return cmd_info(argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "top") == 0)
+		return cmd_top(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0) {
 		printf("golat %s\n", golat_version());
 		return 0;

@@ -1,0 +1,53 @@
+/* fixture: synthetic stats files for the reader's tests — a header, a function table
+ * and shards with known cells, laid out as lib/statsfile.c lays out a real one. */
+#ifndef GOLAT_TEST_FIXTURE_H
+#define GOLAT_TEST_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+/* CHECK(cond, fmt, ...): a failed check prints the function, line and message and
+ * counts in fixture_failures; the test goes on to show every failure at once. */
+extern int fixture_failures;
+#define CHECK(cond, ...)                                            \
+	do {                                                        \
+		if (!(cond)) {                                      \
+			printf("FAIL %s:%d: ", __func__, __LINE__); \
+			printf(__VA_ARGS__);                        \
+			putchar('\n');                              \
+			fixture_failures++;                         \
+		}                                                   \
+	} while (0)
+
+#define FIXTURE_HZ 2000000000.0 /* 2.0 GHz: 1 ms is 2,000,000 cycles */
+#define FIXTURE_ELAPSED_NS 12800000000ull
+#define FIXTURE_PID 999999999u /* past any pid_max: never a live process */
+
+struct fixture {
+	uint8_t *buf; /* page-aligned, len bytes */
+	size_t len;
+	struct stats_header *h;
+};
+
+/* A file with room for max_fns functions and max_shards shards, marked exited, whose
+ * TSC pairs give FIXTURE_HZ over FIXTURE_ELAPSED_NS. Returns 0 or -1 (no memory). */
+int fixture_init(struct fixture *fx, uint32_t max_fns, uint32_t max_shards);
+void fixture_free(struct fixture *fx);
+/* Adds a function; returns its id. */
+uint32_t fixture_fn(struct fixture *fx, const char *name, uint64_t entry);
+struct stats_cell *fixture_cell(struct fixture *fx, uint32_t shard, uint32_t id);
+/* One completed, timed call of c cycles, as the recorder counts it. */
+void fixture_call(struct stats_cell *c, uint64_t cycles);
+/* Writes the file (its holes as holes). Returns 0 or -1. */
+int fixture_write(const struct fixture *fx, const char *path);
+
+/* The demo file the report tests render: "main.handle" (1000 calls at exactly 1 ms
+ * over 3 shards, 2 in flight, 1 abandoned), "main.fast" (a spread of 100 ns to 10 us),
+ * "main.\"odd\"\\name\n" (names that need escaping), "main.stuck" (in flight only),
+ * "main.unused" (nothing: omitted). */
+int fixture_demo(struct fixture *fx);
+
+#endif

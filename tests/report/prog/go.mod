@@ -1,0 +1,3 @@
+module golat.test/report
+
+go 1.19

@@ -1,0 +1,261 @@
+/* The stats reader on synthetic files: sums over shards, in-flight calls, the TSC
+ * rate, percentiles within 2% for several distributions, and every corrupt or
+ * truncated header rejected with a reason. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "statsread.h"
+
+static void sums_over_shards(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[256];
+	CHECK(fixture_demo(&fx) == 0, "fixture");
+	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
+	CHECK(stats_snapshot(&v, &s) == 0, "snapshot");
+	CHECK(s.nfns == 5 && s.nshards == 4, "nfns %u nshards %u", s.nfns, s.nshards);
+	const struct stats_func *h = &s.fns[0];
+	CHECK(strcmp(h->name, "main.handle") == 0 && h->entry == 0x6f3a20, "name %s", h->name);
+	CHECK(h->calls == 1000 && h->timed == 1000 && h->entries == 1003 && h->abandoned == 1,
+	      "calls %llu entries %llu", (unsigned long long)h->calls, (unsigned long long)h->entries);
+	CHECK(h->in_flight == 2, "in_flight %llu", (unsigned long long)h->in_flight);
+	CHECK(h->sum == 2000000000ull && h->min == 2000000 && h->max == 2000000, "sum/min/max");
+	CHECK(fabs(s.tsc_hz - FIXTURE_HZ) < 1, "tsc_hz %.0f", s.tsc_hz);
+	CHECK(s.elapsed_ns == FIXTURE_ELAPSED_NS && !s.alive, "elapsed %llu",
+	      (unsigned long long)s.elapsed_ns);
+	CHECK(s.fns[3].in_flight == 3 && s.fns[3].calls == 0, "stuck in flight");
+	uint64_t hist[STATS_BUCKETS];
+	uint64_t n = stats_func_hist(&v, &s, 0, hist);
+	CHECK(n == 1000 && hist[stats_bucket(2000000)] == 1000, "hist total %llu", (unsigned long long)n);
+	/* min == max: every percentile is the exact value, 1 ms. */
+	double p = stats_quantile_ns(&s, h, hist, n, 0.99);
+	CHECK(fabs(p - 1e6) < 1e-6, "p99 %.3f", p);
+	CHECK(fabs(stats_cycles_to_ns(&s, (double)h->sum / (double)h->timed) - 1e6) < 1e-6, "mean");
+	stats_snapshot_free(&s);
+	fixture_free(&fx);
+}
+
+/* Shards past nshards are not read; past max_shards, threads share the last. */
+static void shard_bounds(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[256];
+	CHECK(fixture_init(&fx, 4, 3) == 0, "fixture");
+	uint32_t id = fixture_fn(&fx, "main.f", 0x1000);
+	for (uint32_t sh = 0; sh < 3; sh++)
+		fixture_call(fixture_cell(&fx, sh, id), 100);
+	fx.h->nshards = 2; /* shard 2 written but not claimed: ignored */
+	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
+	CHECK(stats_snapshot(&v, &s) == 0 && s.fns[0].calls == 2, "calls %llu",
+	      (unsigned long long)s.fns[0].calls);
+	stats_snapshot_free(&s);
+	fx.h->nshards = 70; /* more threads than shards */
+	CHECK(stats_snapshot(&v, &s) == 0 && s.nshards == 3 && s.fns[0].calls == 3, "shared last shard");
+	stats_snapshot_free(&s);
+	fx.h->nfns = 0; /* a function not yet published is not read */
+	CHECK(stats_snapshot(&v, &s) == 0 && s.nfns == 0, "nfns 0");
+	stats_snapshot_free(&s);
+	fixture_free(&fx);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double uniform(void) { return (rand() + 1.0) / (RAND_MAX + 2.0); }
+
+/* Durations in cycles of each distribution. */
+static uint64_t draw(int dist)
+{
+	switch (dist) {
+	case 0: return 2000 + (uint64_t)(uniform() * 2e6);                     /* uniform 1us..1ms */
+	case 1: return uniform() < 0.7 ? 20000 + rand() % 4000 : 2e7 + rand() % 4000000; /* bimodal */
+	case 2: return 1 + (uint64_t)(-log(uniform()) * 2e5);                  /* exponential */
+	default: return (uint64_t)exp(10 + 2.5 * sqrt(-2 * log(uniform())) * cos(6.2831853 * uniform()));
+	}
+}
+
+/* Percentiles from the histogram against the exact order statistics of the same
+ * durations: the rank is ceil(q*n), as the reader takes it. */
+static void percentiles(void)
+{
+	static const char *names[] = { "uniform", "bimodal", "exponential", "lognormal" };
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	enum { N = 200000 };
+	uint64_t *d = malloc(N * sizeof(*d));
+	srand(42);
+	for (int dist = 0; dist < 4; dist++) {
+		struct fixture fx;
+		struct stats_view v;
+		struct stats_snapshot s;
+		char err[256];
+		fixture_init(&fx, 2, 4);
+		uint32_t id = fixture_fn(&fx, names[dist], 0x1000);
+		for (int i = 0; i < N; i++) {
+			d[i] = draw(dist);
+			fixture_call(fixture_cell(&fx, (uint32_t)i % 4, id), d[i]);
+		}
+		qsort(d, N, sizeof(*d), cmp_u64);
+		CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
+		stats_snapshot(&v, &s);
+		uint64_t hist[STATS_BUCKETS];
+		uint64_t n = stats_func_hist(&v, &s, id, hist);
+		for (int k = 0; k < 4; k++) {
+			double exact = (double)d[(size_t)ceil(qs[k] * N - 1e-9) - 1] * 1e9 / FIXTURE_HZ;
+			double got = stats_quantile_ns(&s, &s.fns[id], hist, n, qs[k]);
+			CHECK(fabs(got - exact) <= 0.02 * exact, "%s p%g: %.1f ns, exact %.1f ns", names[dist],
+			      qs[k] * 100, got, exact);
+		}
+		stats_snapshot_free(&s);
+		fixture_free(&fx);
+	}
+	free(d);
+}
+
+/* Header field k made corrupt; returns a word the reason must contain. */
+static const char *mutate(struct stats_header *h, int k)
+{
+	switch (k) {
+	case 0: h->magic[0] = 'X'; return "magic";
+	case 1: h->version = 2; return "version";
+	case 2: h->header_size = 8192; return "header size";
+	case 3: h->file_size += 4096; return "truncated";
+	case 4: h->max_fns = 0; return "max_fns";
+	case 5: h->max_fns = STATSREAD_MAX_FNS + 1; return "max_fns";
+	case 6: h->max_shards = 0; return "max_shards";
+	case 7: h->max_shards = STATSREAD_MAX_SHARDS + 1; return "max_shards";
+	case 8: h->nfns = h->max_fns + 1; return "room for";
+	case 9: h->fn_off += 4; return "aligned";
+	case 10: h->fn_off = h->file_size; return "function table";
+	case 11: h->fn_off = 0; return "function table";
+	case 12: h->max_fns = STATSREAD_MAX_FNS; return "function table";
+	case 13: h->shard_size = 4096; return "shard size";
+	case 14: h->shard_off = UINT64_MAX - 7; return "shards";
+	case 15: h->shard_size = 1ull << 62; return "shards";
+	case 16: h->max_shards += 1; return "shards";
+	case 17: h->shard_off = h->fn_off; return "overlaps";
+	case 18: h->file_size = 0; return "function table";
+	default: return NULL;
+	}
+}
+
+static void corrupt_headers(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	char err[256];
+	fixture_demo(&fx);
+	struct stats_header good = *fx.h;
+	for (int k = 0;; k++) {
+		*fx.h = good;
+		const char *word = mutate(fx.h, k);
+		if (!word)
+			break;
+		err[0] = 0;
+		int rc = stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err));
+		CHECK(rc == -EINVAL && strstr(err, word), "case %d: rc %d, reason '%s', want '%s'", k, rc,
+		      err, word);
+	}
+	*fx.h = good;
+	size_t lens[] = { 0, 100, 4095, 4096, 8192, fx.len / 2, fx.len - 1 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		err[0] = 0;
+		CHECK(stats_view_mem(&v, fx.buf, lens[i], err, sizeof(err)) == -EINVAL &&
+			      strstr(err, "truncated"), "length %zu: '%s'", lens[i], err);
+	}
+	CHECK(stats_view_mem(&v, fx.buf + 4, fx.len - 4, err, sizeof(err)) == -EINVAL, "misaligned");
+	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "the good one: %s", err);
+	fixture_free(&fx);
+}
+
+/* A writer killed inside its seqlock leaves pair_seq odd: the reader still returns. */
+static void odd_seqlock_and_liveness(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[256];
+	fixture_demo(&fx);
+	fx.h->pair_seq = 7;
+	stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err));
+	CHECK(stats_snapshot(&v, &s) == 0 && fabs(s.tsc_hz - FIXTURE_HZ) < 1, "hz %.0f", s.tsc_hz);
+	stats_snapshot_free(&s);
+	fx.h->flags = 0; /* not exited, but the pid is dead: killed */
+	stats_snapshot(&v, &s);
+	CHECK(!s.alive && s.elapsed_ns == FIXTURE_ELAPSED_NS, "killed: elapsed %llu",
+	      (unsigned long long)s.elapsed_ns);
+	stats_snapshot_free(&s);
+	fx.h->pid = (uint32_t)getpid();
+	stats_snapshot(&v, &s);
+	CHECK(s.alive, "own pid alive");
+	stats_snapshot_free(&s);
+	fx.h->pid = 0; /* kill(0, 0) would ask about our process group */
+	stats_snapshot(&v, &s);
+	CHECK(!s.alive, "pid 0 is not alive");
+	stats_snapshot_free(&s);
+	fixture_free(&fx);
+}
+
+static void files(const char *dir)
+{
+	struct fixture fx;
+	struct stats_view v;
+	char err[512], path[512], path2[512];
+	fixture_demo(&fx);
+	snprintf(path, sizeof(path), "%s/golat-test-%d.stats", dir, (int)getpid());
+	CHECK(fixture_write(&fx, path) == 0, "write %s", path);
+	CHECK(stats_open(&v, path, err, sizeof(err)) == 0, "open: %s", err);
+	struct stat st0, st1;
+	stat(path, &st0);
+	struct stats_snapshot s;
+	CHECK(stats_snapshot(&v, &s) == 0 && s.fns[0].calls == 1000, "snapshot of the file");
+	uint64_t hist[STATS_BUCKETS];
+	for (uint32_t id = 0; id < s.nfns; id++)
+		stats_func_hist(&v, &s, id, hist);
+	stat(path, &st1);
+	/* On tmpfs a read fault on a hole allocates a page: the reader must skip holes. */
+	CHECK(st1.st_blocks == st0.st_blocks, "reading filled holes: %lld blocks, were %lld",
+	      (long long)st1.st_blocks, (long long)st0.st_blocks);
+	stats_snapshot_free(&s);
+	stats_close(&v);
+	CHECK(truncate(path, (off_t)fx.len / 2) == 0, "truncate");
+	CHECK(stats_open(&v, path, err, sizeof(err)) == -EINVAL && strstr(err, "truncated"), "'%s'", err);
+	unlink(path);
+	CHECK(stats_open(&v, path, err, sizeof(err)) == -ENOENT, "missing: '%s'", err);
+	CHECK(stats_open(&v, dir, err, sizeof(err)) == -EINVAL && strstr(err, "regular"), "dir: '%s'",
+	      err);
+	snprintf(path2, sizeof(path2), "%s/golat-test-%d.fifo", dir, (int)getpid());
+	if (mkfifo(path2, 0600) == 0) {
+		CHECK(stats_open(&v, path2, err, sizeof(err)) == -EINVAL, "fifo: '%s'", err);
+		unlink(path2);
+	}
+	CHECK(stats_open_pid(&v, 999999999, err, sizeof(err)) == -ENOENT && strstr(err, "999999999"),
+	      "no such pid: '%s'", err);
+	fixture_free(&fx);
+}
+
+int main(void)
+{
+	sums_over_shards();
+	shard_bounds();
+	percentiles();
+	corrupt_headers();
+	odd_seqlock_and_liveness();
+	struct stat st;
+	files(stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+	      : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	printf("%s\n", fixture_failures ? "FAILED" : "ok");
+	return fixture_failures != 0;
+}

@@ -1,0 +1,179 @@
+/* golat run: executes a command with libgolat.so preloaded and the GOLAT_* variables
+ * set, after checking with the binary reader that the loader will honour LD_PRELOAD
+ * (a dynamically linked Go program). exec keeps the pid, so the command's exit status
+ * is golat's and its stats file is golat-<that pid>.stats. */
+#define _GNU_SOURCE /* asprintf */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gobin.h"
+
+static const char RUN_USAGE[] =
+	"usage: golat run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] -- CMD [ARGS]\n";
+
+/* A regular file we may open with mode; errno says why not (0: not a regular file). */
+static bool is_file(const char *path, int mode)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return false;
+	errno = 0;
+	return S_ISREG(st.st_mode) && access(path, mode) == 0;
+}
+
+/* libgolat.so: $GOLAT_LIB, else next to this binary as installed or as built
+ * (build/tools/golat and build/lib/libgolat.so). */
+static int find_lib(char out[PATH_MAX])
+{
+	const char *env = getenv("GOLAT_LIB");
+	if (env && *env) {
+		if (!is_file(env, R_OK))
+			return cli_fail("GOLAT_LIB=%s: %s", env, errno ? strerror(errno) : "not a file");
+		return realpath(env, out) ? 0 : cli_fail("GOLAT_LIB=%s: %s", env, strerror(errno));
+	}
+	char self[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (k <= 0)
+		return cli_fail("cannot find libgolat.so: /proc/self/exe: %s; set GOLAT_LIB",
+				strerror(errno));
+	self[k] = 0;
+	const char *dir = dirname(self);
+	static const char *rel[] = { "libgolat.so", "../lib/libgolat.so", "../lib/golat/libgolat.so" };
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX + 32];
+		snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]);
+		if (is_file(cand, R_OK) && realpath(cand, out))
+			return 0;
+	}
+	return cli_fail("cannot find libgolat.so next to %s (., ../lib, ../lib/golat); set GOLAT_LIB",
+			dir);
+}
+
+/* cmd as execvp would find it: a path when it has a '/', else the first executable
+ * file of that name in $PATH. */
+static int resolve(const char *cmd, char *out, size_t n)
+{
+	if (strchr(cmd, '/')) {
+		if (!is_file(cmd, X_OK))
+			return cli_fail("%s: %s", cmd, errno ? strerror(errno) : "not a regular file");
+		snprintf(out, n, "%s", cmd);
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	char *dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	int rc = 1;
+	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && rc; d = strtok_r(NULL, ":", &save)) {
+		int k = snprintf(out, n, "%s/%s", *d ? d : ".", cmd);
+		if (k > 0 && (size_t)k < n && is_file(out, X_OK))
+			rc = 0;
+	}
+	free(dirs);
+	return rc ? cli_fail("%s: command not found", cmd) : 0;
+}
+
+/* Refuses what LD_PRELOAD cannot work on: not Go, or statically linked. */
+static int check_binary(const char *path)
+{
+	struct gobin gb;
+	char err[512];
+	int rc = gobin_open(&gb, path, err, sizeof(err));
+	if (rc) {
+		/* gobin's reason starts with the path: say it once. */
+		size_t k = strlen(path);
+		const char *why = strncmp(err, path, k) == 0 && err[k] == ':' ? err + k + 2 : err;
+		if (strncmp(why, "not a Go binary: ", 17) == 0)
+			why += 17;
+		if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR)
+			return cli_fail("%s: %s", path, why);
+		return cli_fail("%s is not a Go program: %s", path, why);
+	}
+	bool dynamic = gb.dynamic;
+	gobin_close(&gb);
+	if (!dynamic)
+		return cli_fail("%s is statically linked: the dynamic loader ignores LD_PRELOAD; build it "
+				"with cgo or -ldflags=-linkmode=external", path);
+	return 0;
+}
+
+struct run_opts {
+	const char *funcs, *output, *sample, *interval;
+	int cmd; /* index of CMD in argv */
+};
+
+static bool valid_number(const char *s, bool integer)
+{
+	char *end;
+	if (integer) {
+		long v = strtol(s, &end, 10);
+		return *s && !*end && v >= 1 && v <= 0x7fffffff;
+	}
+	double v = strtod(s, &end);
+	return *s && !*end && v >= 0 && v < 1e9;
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		const char **dst = strcmp(argv[i], "-f") == 0	? &o->funcs
+				   : strcmp(argv[i], "-o") == 0 ? &o->output
+				   : strcmp(argv[i], "-s") == 0 ? &o->sample
+				   : strcmp(argv[i], "-i") == 0 ? &o->interval
+								: NULL;
+		if (!dst || i + 1 >= argc)
+			return -1;
+		*dst = argv[++i];
+	}
+	if ((o->sample && !valid_number(o->sample, true)) ||
+	    (o->interval && !valid_number(o->interval, false)))
+		return -1;
+	o->cmd = i;
+	return i < argc ? 0 : -1;
+}
+
+static int set_env(const char *lib, const struct run_opts *o)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *pre = NULL;
+	if (asprintf(&pre, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
+		return cli_fail("out of memory");
+	int rc = setenv("LD_PRELOAD", pre, 1);
+	free(pre);
+	const char *names[] = { "GOLAT_FUNCS", "GOLAT_OUTPUT", "GOLAT_SAMPLE", "GOLAT_INTERVAL" };
+	const char *vals[] = { o->funcs, o->output, o->sample, o->interval };
+	for (int i = 0; i < 4 && rc == 0; i++)
+		if (vals[i])
+			rc = setenv(names[i], vals[i], 1);
+	return rc ? cli_fail("cannot set the environment: %s", strerror(errno)) : 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(RUN_USAGE, stdout);
+		return 0;
+	}
+	if (parse(argc, argv, &o) != 0) {
+		fputs(RUN_USAGE, stderr);
+		return 2;
+	}
+	char lib[PATH_MAX], exe[PATH_MAX];
+	if (resolve(argv[o.cmd], exe, sizeof(exe)) || check_binary(exe) ||
+	    find_lib(lib) || set_env(lib, &o))
+		return 1;
+	execv(exe, argv + o.cmd);
+	return cli_fail("cannot run %s: %s", exe, strerror(errno));
+}
