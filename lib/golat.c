@@ -102,6 +102,7 @@ static int render(FILE *f, enum report_format fmt, char *err, size_t n)
 	int rc = stats_view_mem(&v, sf->h, sf->h->file_size, err, n);
 	if (rc)
 		return rc;
+	v.fd = sf->fd; /* reading a hole of a tmpfs mapping would allocate it: skip them */
 	struct report_skip *sk = calloc(G.first.nskips + 1, sizeof(*sk));
 	if (!sk)
 		return -ENOMEM;
@@ -275,6 +276,7 @@ GOLAT_API int golat_attach(const char *specs)
 	int rc = init_engine(NULL, why, sizeof(why));
 	if (rc)
 		return fail(rc, why);
+	hook_runtime_started(); /* only the constructor runs before the runtime */
 	struct hook_result r;
 	rc = hook_attach(specs, &r, why, sizeof(why));
 	if (rc == 0)
@@ -289,6 +291,7 @@ GOLAT_API int golat_detach(const char *specs)
 {
 	char why[512];
 	struct hook_result r;
+	hook_runtime_started();
 	int rc = hook_detach(specs, &r, why, sizeof(why));
 	if (rc == 0)
 		rc = (int)r.hooked;

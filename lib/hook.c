@@ -19,6 +19,9 @@
 
 #define TRAMP_STACKS 1024 /* threads that can record; more are let through unrecorded */
 #define STATS_SHARDS 128  /* threads with a shard of their own; more share the last */
+/* Trampoline ids that are not functions of the recorder. */
+#define PROCEXIT_ID (UINT32_MAX - 2) /* + TRAMP_PROCEXIT_EXIT or _SIGNAL */
+#define RESUME_ID (UINT32_MAX - 3)
 
 /* A function hooked at least once. Its trampolines and jumps are built once. */
 struct hfn {
@@ -34,6 +37,10 @@ static struct {
 	struct gobin gb;
 	struct codemem cm;
 	struct statsfile sf;
+	csh cs;
+	int resume_hooked;   /* runtime.asyncPreempt's end is hooked: attach is safe at run time */
+	char resume_why[200]; /* why not */
+	int runtime_started; /* after the constructor: goroutines may be parked anywhere */
 	struct hfn *fns; /* index = recorder function id */
 	size_t nfns, cap;
 } E = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -62,6 +69,42 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 		.read_ptr = read_ptr, .name_at = name_at, .ctx = (void *)gb,
 	};
 	return analyze_func(&in, plan, reason, n);
+}
+
+static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
+			const struct gobin_func *f, struct patch_write *out, size_t *nout,
+			char *reason, size_t n);
+static int exit_hook_plan(const char *name, struct analyze_plan *plan, const struct gobin_func **fp,
+			  char *reason, size_t n);
+
+/* Hooks the return of runtime.asyncPreempt (golat_tramp_resume), before anything
+ * else is patched: from then on, a goroutine preempted inside a window resumes in
+ * its trampoline. Called with E.mu held. */
+static int hook_resume(char *reason, size_t n)
+{
+	struct analyze_plan plan;
+	const struct gobin_func *f;
+	int rc = exit_hook_plan("runtime.asyncPreempt", &plan, &f, reason, n);
+	if (rc)
+		return rc;
+	struct patch_write *w = calloc(2 * plan.nsites + 1, sizeof(*w));
+	size_t nw = 0;
+	for (size_t i = 0; w && rc == 0 && i < plan.nsites; i++) {
+		size_t k = 0;
+		rc = build_window(&plan.sites[i], false, RESUME_ID, f, w + nw, &k, reason, n);
+		nw += k;
+	}
+	if (!w)
+		rc = -ENOMEM;
+	if (rc == 0 && plan.nsites == 0) {
+		snprintf(reason, n, "runtime.asyncPreempt has no return");
+		rc = -ENOTSUP;
+	}
+	analyze_plan_free(&plan);
+	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
+		rc = patch_apply(w, nw, NULL, reason, n);
+	free(w);
+	return rc;
 }
 
 /* Function ids the stats file has room for: what the first specs select, plus room
@@ -106,9 +149,11 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 				   .on_process_exit = hc->on_process_exit };
 	uint64_t lo = E.gb.funcs[0].entry + E.gb.bias, hi = E.gb.funcs[E.gb.nfuncs - 1].end + E.gb.bias;
 	if ((rc = rec_init(&rcfg, reason, n)) || (rc = tramp_init(TRAMP_STACKS, reason, n)) ||
-	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)))
+	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)) ||
+	    (rc = reloc_capstone_open(&E.cs)))
 		goto fail;
 	E.ready = 1;
+	E.resume_hooked = hook_resume(E.resume_why, sizeof(E.resume_why)) == 0;
 	goto out;
 fail:
 	gobin_close(&E.gb);
@@ -127,9 +172,31 @@ const struct gobin *hook_binary(void)
 	return E.ready ? &E.gb : NULL;
 }
 
+/* Registers where a goroutine stopped inside window w must resume: the relocated
+ * copy of each instruction that starts after the window's first byte and inside the
+ * bytes the jump overwrites (beyond them the original bytes stay). Async preemption
+ * can stop a goroutine at any instruction of Go code (runtime/preempt.go,
+ * isAsyncSafePoint: epilogues included), and golat_tramp_resume redirects it. */
+static int map_resume(const struct analyze_window *w, const uint8_t *src, uint64_t at,
+		      uint64_t dst, const char *name, char *reason, size_t n)
+{
+	size_t jlen = w->hop ? RELOC_JMP8_LEN : RELOC_JMP32_LEN, cnt;
+	cs_insn *insn;
+	cnt = cs_disasm(E.cs, src, w->code_len, at, 0, &insn);
+	int rc = 0;
+	for (size_t i = 1; i < cnt && rc == 0 && insn[i].address < at + jlen; i++) {
+		size_t off = insn[i].address - at, olen;
+		uint8_t tmp[RELOC_MAX_OUT(32)];
+		if ((rc = reloc_window(src, off, at, dst, 0, tmp, sizeof(tmp), &olen, reason, n)) == 0 &&
+		    (rc = tramp_resume_add(at + off, dst + olen)) != 0)
+			snprintf(reason, n, "%s: too many windows hooked (resume table full)", name);
+	}
+	cs_free(insn, cnt);
+	return rc;
+}
+
 /* Builds the trampoline for window w of function id and the jump(s) into it. id
- * PROCEXIT_ID + TRAMP_PROCEXIT_*: a process-exit hook. */
-#define PROCEXIT_ID (UINT32_MAX - 2)
+ * PROCEXIT_ID + TRAMP_PROCEXIT_*: a process-exit hook; RESUME_ID: asyncPreempt's end. */
 static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			const struct gobin_func *f, struct patch_write *out, size_t *nout,
 			char *reason, size_t n)
@@ -156,12 +223,16 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 		return rc;
 	if (id >= PROCEXIT_ID)
 		tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len, id - PROCEXIT_ID);
+	else if (id == RESUME_ID)
+		tramp_emit_resume(buf, t, rel, rlen);
 	else if (whole)
 		tramp_emit_whole(buf, t, rel, rlen, id);
 	else if (entry)
 		tramp_emit_entry(buf, t, rel, rlen, at + w->code_len, id);
 	else
 		tramp_emit_exit(buf, t, rel, rlen, id);
+	if (id < RESUME_ID && (rc = map_resume(w, src, at, t + code_at, f->name, reason, n)) != 0)
+		return rc;
 	*nout = 0;
 	struct patch_write *jw = &out[(*nout)++];
 	memset(jw, 0, sizeof(*jw));
@@ -360,6 +431,11 @@ static int change(const char *specs, int want, struct hook_result *res, char *re
 		return -ENOEXEC;
 	}
 	pthread_mutex_lock(&E.mu);
+	if (E.runtime_started && !E.resume_hooked) {
+		snprintf(reason, n, "cannot patch while goroutines run: %s", E.resume_why);
+		pthread_mutex_unlock(&E.mu);
+		return -ENOTSUP;
+	}
 	size_t before = tramp_bytes_used();
 	size_t *idx = NULL, nh = 0;
 	int rc = collect(specs, want, res, &idx, &nh, reason, n);
@@ -407,9 +483,12 @@ int hook_counts(const char *name, struct rec_counts *out)
 	return found ? 0 : -ENOENT;
 }
 
-/* Plans and builds the entry hook of one exit-path function (no return hooks). */
-static int exit_hook(const char *name, uint32_t which, struct patch_write *w, size_t *nw,
-		     char *reason, size_t n)
+/* Plans one of the runtime functions golat hooks for itself, vetted here rather than
+ * by the name policy: runtime.exit (assembly: MOVL code+0(FP), DI; MOVL $231, AX;
+ * SYSCALL), runtime.dieFromSignal (Go, on the signal stack) and runtime.asyncPreempt
+ * (assembly). None of them is ever preempted or its window run by two paths. */
+static int exit_hook_plan(const char *name, struct analyze_plan *plan, const struct gobin_func **fp,
+			  char *reason, size_t n)
 {
 	const struct gobin_func *f = gobin_func_named(&E.gb, name);
 	const uint8_t *code = f ? gobin_code(&E.gb, f) : NULL;
@@ -417,15 +496,21 @@ static int exit_hook(const char *name, uint32_t which, struct patch_write *w, si
 		snprintf(reason, n, "no %s in this program", name);
 		return -ENOENT;
 	}
-	/* Runtime code, vetted here: runtime.exit is assembly (sys_linux_amd64.s: MOVL
-	 * code+0(FP), DI; MOVL $231, AX; SYSCALL); dieFromSignal an ordinary Go function
-	 * that runs on the signal stack. Only their entry windows are used. */
 	struct analyze_input in = {
 		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = 0,
 		.opts = ANALYZE_NO_NAME_POLICY, .read_ptr = read_ptr, .name_at = name_at, .ctx = &E.gb,
 	};
+	*fp = f;
+	return analyze_func(&in, plan, reason, n);
+}
+
+/* Plans and builds the entry hook of one exit-path function (no return hooks). */
+static int exit_hook(const char *name, uint32_t which, struct patch_write *w, size_t *nw,
+		     char *reason, size_t n)
+{
 	struct analyze_plan plan;
-	int rc = analyze_func(&in, &plan, reason, n);
+	const struct gobin_func *f;
+	int rc = exit_hook_plan(name, &plan, &f, reason, n);
 	if (rc)
 		return rc;
 	if (plan.entry.ret || plan.entry.hop) {
@@ -459,4 +544,9 @@ int hook_exit_path(char *reason, size_t n)
 		rc = patch_apply(w, nw, NULL, reason, n);
 	pthread_mutex_unlock(&E.mu);
 	return rc;
+}
+
+void hook_runtime_started(void)
+{
+	E.runtime_started = 1;
 }

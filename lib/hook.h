@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <capstone/capstone.h>
+
 #include "analyze.h"
 #include "gobin.h"
 #include "recorder.h"
@@ -74,6 +76,11 @@ int hook_attach(const char *specs, struct hook_result *res, char *reason, size_t
 /* Unhooks the hooked functions the specs select; res->hooked counts them. */
 int hook_detach(const char *specs, struct hook_result *res, char *reason, size_t n);
 void hook_result_free(struct hook_result *res);
+
+/* Says that the Go runtime may be running (anything after the constructor): from then
+ * on a change is made only if a goroutine that async preemption stopped inside a
+ * window can be redirected (runtime.asyncPreempt's end is hooked). */
+void hook_runtime_started(void);
 
 /* Sums the counts of every hooked function named name (ABI wrappers share names).
  * -ENOENT when none was ever hooked. */

@@ -104,4 +104,59 @@ golat_tramp_common:
 	jmp	*(%r12)
 	.size golat_tramp_common, .-golat_tramp_common
 
+/* golat_tramp_resume: the end of runtime.asyncPreempt jumps here (through a
+ * trampoline that ran its epilogue), just before its RET takes the goroutine back to
+ * the instruction the preemption signal interrupted. If that instruction lies inside
+ * a window golat has overwritten (after the window's first byte), the return address
+ * is redirected to the instruction's relocated copy in the trampoline: the goroutine
+ * resumes in the same code, never in the middle of a jump. Flags are live here
+ * (asyncPreempt has just restored them with POPF), so they are saved; the 32 bytes
+ * pushed lie in asyncPreempt's frame, just popped (runtime/preempt.go,
+ * asyncPreemptStack, guarantees it was there). golat_resume_tab: 65536 {pc, to} pairs,
+ * open addressing, keys written last, never removed. */
+	.bss
+	.p2align 3
+	.globl golat_resume_tab
+	.hidden golat_resume_tab
+golat_resume_tab: .zero 8
+
+	.text
+	.p2align 4
+	.globl golat_tramp_resume
+	.hidden golat_tramp_resume
+	.type golat_tramp_resume, @function
+golat_tramp_resume:
+	pushfq
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	movq	32(%rsp), %rax		/* where the goroutine resumes */
+	movq	golat_resume_tab(%rip), %rdx
+	testq	%rdx, %rdx
+	jz	.Lrdone
+	movabsq	$0x9e3779b97f4a7c15, %rcx
+	imulq	%rax, %rcx
+	shrq	$48, %rcx		/* RESUME_BITS: 16 */
+.Lrprobe:
+	movq	%rcx, %r13
+	shlq	$4, %r13
+	addq	%rdx, %r13
+	cmpq	%rax, (%r13)
+	je	.Lrfound
+	cmpq	$0, (%r13)
+	je	.Lrdone
+	incq	%rcx
+	andq	$0xffff, %rcx
+	jmp	.Lrprobe
+.Lrfound:
+	movq	8(%r13), %r13
+	movq	%r13, 32(%rsp)
+.Lrdone:
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popfq
+	jmp	*(%r12)
+	.size golat_tramp_resume, .-golat_tramp_resume
+
 	.section .note.GNU-stack,"",@progbits

@@ -49,10 +49,15 @@ static void put_desc(uint8_t *buf, uint64_t resume, uint32_t fn, uint32_t kind)
 	memcpy(buf, &d, sizeof(d));
 }
 
+static void put_target(uint8_t *buf, void (*target)(void))
+{
+	uint64_t p = (uint64_t)(uintptr_t)target;
+	memcpy(buf, &p, 8);
+}
+
 static void put_common(uint8_t *buf)
 {
-	uint64_t p = (uint64_t)(uintptr_t)golat_tramp_common;
-	memcpy(buf, &p, 8);
+	put_target(buf, golat_tramp_common);
 }
 
 size_t tramp_entry_code_offset(void) { return STUB_LEN; }
@@ -86,16 +91,57 @@ size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_
 	return emit_entry(buf, at, code, len, back, which, TRAMP_PROCEXIT);
 }
 
-size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
+static size_t emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn,
+			void (*target)(void))
 {
 	memcpy(buf, code, len);
 	size_t ret = len + STUB_LEN;
 	buf[ret] = 0xc3;
 	size_t desc = align8(ret + 1), ptr = desc + sizeof(struct tramp_desc);
 	put_desc(buf + desc, at + ret, fn, TRAMP_EXIT);
-	put_common(buf + ptr);
+	put_target(buf + ptr, target);
 	emit_stub(buf + len, at + len, at + desc, at + ptr);
 	return ptr + 8;
+}
+
+size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
+{
+	return emit_exit(buf, at, code, len, fn, golat_tramp_common);
+}
+
+size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len)
+{
+	return emit_exit(buf, at, code, len, 0, golat_tramp_resume);
+}
+
+static size_t resume_used;
+
+int tramp_resume_add(uint64_t pc, uint64_t to)
+{
+	const uint64_t mask = (1u << TRAMP_RESUME_BITS) - 1;
+	if (!golat_resume_tab) {
+		void *p = mmap(NULL, (mask + 1) * 16, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		__atomic_store_n(&golat_resume_tab, (uint64_t *)p, __ATOMIC_RELEASE);
+	}
+	/* The same hash and probe order as golat_tramp_resume. */
+	uint64_t i = (pc * 0x9e3779b97f4a7c15ull) >> (64 - TRAMP_RESUME_BITS);
+	for (;; i = (i + 1) & mask) {
+		uint64_t *e = golat_resume_tab + 2 * i;
+		if (e[0] == pc)
+			return 0; /* the mapping of a pc never changes */
+		if (e[0] == 0)
+			break;
+	}
+	if (resume_used >= (mask + 1) / 2)
+		return -ENOSPC;
+	uint64_t *e = golat_resume_tab + 2 * i;
+	e[1] = to;
+	__atomic_store_n(&e[0], pc, __ATOMIC_RELEASE); /* the key last: readers take no lock */
+	resume_used++;
+	return 0;
 }
 
 size_t tramp_emit_whole(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)

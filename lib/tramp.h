@@ -56,6 +56,14 @@ size_t tramp_size(size_t reloc_len, int whole);
 
 /* Stub entry point and the stub's own counters (calls it could not record). */
 void golat_tramp_common(void);
+/* The resume fixup at the end of runtime.asyncPreempt, and its table (tramp.c). */
+void golat_tramp_resume(void);
+extern uint64_t *golat_resume_tab;
+#define TRAMP_RESUME_BITS 16
+/* Says that a goroutine stopped at pc (inside an overwritten window) must resume at
+ * to (the same instruction, relocated). Single writer; never removed. -ENOSPC when
+ * the table is half full. */
+int tramp_resume_add(uint64_t pc, uint64_t to);
 extern uint64_t tramp_pool_base, tramp_pool_n, tramp_pool_next;
 extern uint64_t tramp_busy, tramp_nostack;
 
@@ -67,6 +75,8 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 			uint32_t fn);
 size_t tramp_exit_code_offset(void);
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
+/* A return window whose stub is golat_tramp_resume (runtime.asyncPreempt's end). */
+size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len);
 /* The process-exit hook: like an entry, with kind TRAMP_PROCEXIT. */
 size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
 			   uint32_t which);

@@ -14,7 +14,7 @@ if ! command -v clang >/dev/null; then
 	exit 77
 fi
 srcs=()
-for f in "$top"/lib/*.c; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
+for f in "$top"/lib/*.c "$top"/lib/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
 clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -I"$top/lib" -I"$top/include" \
 	"$here/fuzz_gobin.c" "${srcs[@]}" $(pkg-config --cflags --libs capstone zlib) \
