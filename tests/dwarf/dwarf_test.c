@@ -37,10 +37,10 @@ static const char *errname(int err)
 	}
 }
 
-static double now_ms(void)
+static double now_ms(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -79,11 +79,12 @@ static int lookup(int argc, char **argv)
 	open_image(&im, data, size);
 	for (int i = 2; i + 1 < argc; i += 2) {
 		uint64_t off;
-		double t0 = now_ms();
+		double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 		int err = dwarf_member_offset(&im, argv[i], argv[i + 1], &off);
 		if (i == 2)
-			fprintf(stderr, "dwarf_member_offset(%s, %s): %.1f ms\n", argv[i], argv[i + 1],
-				now_ms() - t0);
+			fprintf(stderr, "dwarf_member_offset(%s, %s): %.1f ms, %.1f ms CPU\n", argv[i],
+				argv[i + 1], now_ms(CLOCK_MONOTONIC) - t0,
+				now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0);
 		if (err)
 			printf("%s %s %s\n", argv[i], argv[i + 1], errname(err));
 		else
@@ -177,8 +178,8 @@ static uint8_t *inflated(const struct elf_image *im, const Elf64_Shdr *sh, size_
 	return buf;
 }
 
-/* Rebuilds the file with every debug section uncompressed; returns the copy and
- * each section's index (or -1) and [offset, size) in it. */
+/* Rebuilds the file with every debug section uncompressed and appended; returns
+ * the copy, and each section's header index (or -1: absent, or only .zdebug_). */
 static uint8_t *flatten(const uint8_t *data, size_t size, size_t *outsize, long idx[NSECT])
 {
 	struct elf_image im;
@@ -228,8 +229,12 @@ static int damaged_lookup(const struct elf_image *im, const char *type, const ch
 	return 1;
 }
 
-/* The original compressed section, cut short: the zlib stream ends early. */
-static int damage_compressed(struct elf_image *im, const char *type, const char *member)
+/* The original compressed section, cut short: the zlib stream ends early. Cuts
+ * inside the zlib header fail at once; later ones fail when the walk reaches the
+ * cut, or read right if what they need comes before it (.debug_info is inflated
+ * only as far as the walk goes, and the adler32 trailer is not checked). */
+static int damage_compressed(struct elf_image *im, const char *type, const char *member,
+			     uint64_t want)
 {
 	const Elf64_Shdr *info = elf_section(im, ".debug_info");
 	int fails = 0;
@@ -238,10 +243,14 @@ static int damage_compressed(struct elf_image *im, const char *type, const char 
 		return 0;
 	Elf64_Shdr *sh = &im->sh[info - im->sh];
 	uint64_t full = sh->sh_size;
-	const uint64_t cuts[] = { 0, 8, sizeof(Elf64_Chdr), sizeof(Elf64_Chdr) + 3, full / 2, full - 1 };
+	const uint64_t cuts[] = { 0, 8, sizeof(Elf64_Chdr), sizeof(Elf64_Chdr) + 1 };
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(*cuts); i++) {
 		sh->sh_size = cuts[i];
 		fails += expect(im, type, member, -EINVAL, 0);
+	}
+	for (uint64_t n = sizeof(Elf64_Chdr) + 2; n < full; n += n < full - 64 ? full / 64 : 1) {
+		sh->sh_size = n;
+		fails += damaged_lookup(im, type, member, true, want);
 	}
 	sh->sh_size = full;
 	return fails;
@@ -294,7 +303,7 @@ static int damage(const char *path, const char *type, const char *member)
 		printf("FAIL: %s: no offset for %s %s to start from\n", path, type, member);
 		return 1;
 	}
-	fails += damage_compressed(&im, type, member);
+	fails += damage_compressed(&im, type, member, want);
 	elf_close(&im);
 
 	uint8_t *buf = flatten(data, size, &fsize, idx);
@@ -303,10 +312,10 @@ static int damage(const char *path, const char *type, const char *member)
 	for (size_t i = 0; i < NSECT; i++) {
 		if (idx[i] < 0)
 			continue;
-		double t0 = now_ms();
+		double t0 = now_ms(CLOCK_MONOTONIC);
 		int f = damage_section(&im, buf, idx[i], type, member, want);
 		printf("%s: damaged %s: %s (%.0f ms)\n", path, debug_sections[i], f ? "FAIL" : "ok",
-		       now_ms() - t0);
+		       now_ms(CLOCK_MONOTONIC) - t0);
 		fails += f;
 	}
 	elf_close(&im);
