@@ -127,9 +127,9 @@ int codemem_vmas(struct codemem_vma **vmas, size_t *n, char *reason, size_t rn)
 	 * binary search depends on it. */
 	for (size_t i = 1; i < k; i++) {
 		if (v[i].lo < v[i - 1].hi) {
-			free(v);
 			snprintf(reason, rn, "/proc/self/maps is not sorted at 0x%llx",
 				 (unsigned long long)v[i].lo);
+			free(v);
 			return -EPROTO;
 		}
 	}
@@ -189,9 +189,9 @@ static bool codemem_tried(const uint64_t *tried, size_t ntried, uint64_t base)
 	return false;
 }
 
-/* Considers the gap [glo, ghi) for a chunk of size bytes: the chunk goes at the top
- * of the part of the gap within reach (nearest the range when below it; farthest
- * from the brk heap when above it). */
+/* Considers [glo, ghi), a free part of a gap, for a chunk of size bytes: the chunk
+ * goes at its top, within reach (nearest the range when below it; farthest from the
+ * brk heap, which grows up from the end of bss, when above it). */
 static void codemem_consider(const struct codemem *cm, uint64_t glo, uint64_t ghi, size_t size,
 			     const uint64_t *tried, size_t ntried, struct codemem_pick *best)
 {
@@ -209,6 +209,18 @@ static void codemem_consider(const struct codemem *cm, uint64_t glo, uint64_t gh
 		*best = p;
 }
 
+/* A gap may hold the range itself when the range is not (all) mapped: its parts
+ * below and above the range are considered apart. */
+static void codemem_consider_gap(const struct codemem *cm, uint64_t glo, uint64_t ghi,
+				 size_t size, const uint64_t *tried, size_t ntried,
+				 struct codemem_pick *best)
+{
+	if (glo < cm->lo)
+		codemem_consider(cm, glo, ghi < cm->lo ? ghi : cm->lo, size, tried, ntried, best);
+	if (ghi > cm->hi)
+		codemem_consider(cm, glo > cm->hi ? glo : cm->hi, ghi, size, tried, ntried, best);
+}
+
 static struct codemem_pick codemem_choose(const struct codemem *cm, const struct codemem_vma *v,
 					  size_t nv, size_t size, const uint64_t *tried,
 					  size_t ntried)
@@ -218,7 +230,7 @@ static struct codemem_pick codemem_choose(const struct codemem *cm, const struct
 	for (size_t i = 0; i <= nv; i++) {
 		uint64_t next = i < nv ? v[i].lo : CODEMEM_USER_TOP;
 		if (next > prev)
-			codemem_consider(cm, prev, next, size, tried, ntried, &best);
+			codemem_consider_gap(cm, prev, next, size, tried, ntried, &best);
 		if (i < nv && v[i].hi > prev)
 			prev = v[i].hi;
 	}

@@ -21,9 +21,10 @@
 #define PATCH_BACKOFF_US_MAX 10000
 #define PATCH_STOP_RETRIES 3 /* stops that time out before giving up */
 
-struct patch_page {
-	uint64_t addr; /* page start */
-	int prot;      /* exact protection before the patch */
+/* Pages made writable together: one mprotect each way. */
+struct patch_span {
+	uint64_t lo, hi; /* page aligned */
+	int prot;        /* exact protection before the patch, the same on all of it */
 };
 
 enum patch_fail { PATCH_OK, PATCH_UNDER_THREAD, PATCH_IN_AVOID, PATCH_PROTECT, PATCH_RESTORE,
@@ -33,8 +34,8 @@ struct patch_plan {
 	struct patch_write *w;
 	size_t n;
 	size_t *order; /* indexes of w by address */
-	struct patch_page *pages; /* sorted, distinct */
-	size_t npages, changed;
+	struct patch_span *spans; /* sorted, disjoint */
+	size_t nspans, changed;   /* changed: pages made writable */
 	const struct patch_opts *o;
 	bool revert;
 	/* the last failure, worded after the resume */
@@ -64,9 +65,9 @@ static int patch_cmp_order(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
-static int patch_cmp_page(const void *a, const void *b)
+static int patch_cmp_span(const void *a, const void *b)
 {
-	uint64_t x = ((const struct patch_page *)a)->addr, y = ((const struct patch_page *)b)->addr;
+	uint64_t x = ((const struct patch_span *)a)->lo, y = ((const struct patch_span *)b)->lo;
 	return x < y ? -1 : x > y;
 }
 
@@ -93,38 +94,60 @@ static int patch_sort(struct patch_plan *p, char *reason, size_t rn)
 	return 0;
 }
 
-/* Every page touched, with its protection from /proc/self/maps. */
-static int patch_pages(struct patch_plan *p, char *reason, size_t rn)
+/* True when [lo, hi) is mapped without a hole, all of it with protection prot. */
+static bool patch_uniform(const struct codemem_vma *v, size_t nv, uint64_t lo, uint64_t hi,
+			  int prot)
 {
-	uint64_t mask = ~(patch_page_size() - 1);
+	for (const struct codemem_vma *m = codemem_vma_find(v, nv, lo); m; m++) {
+		if (m->prot != prot)
+			return false;
+		if (m->hi >= hi)
+			return true;
+		if (m + 1 == v + nv || m[1].lo != m->hi)
+			return false;
+	}
+	return false;
+}
+
+/* The pages touched, with their protection from /proc/self/maps, merged into spans:
+ * two pages go in one span when everything between them is mapped with the same
+ * protection. Why not page by page: a private file mapping made writable is charged
+ * (VM_ACCOUNT) and gets its own anon_vma, so each page changed alone would stay a
+ * mapping of its own after the restore; hooking thousands of functions would leave
+ * thousands of mappings (vm.max_map_count is 65530). Spans leave a handful, and two
+ * mprotect calls for a text of any size. */
+static int patch_spans(struct patch_plan *p, char *reason, size_t rn)
+{
+	uint64_t page = patch_page_size(), mask = ~(page - 1);
 	size_t k = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t first = p->w[i].addr & mask, last = (p->w[i].addr + p->w[i].len - 1) & mask;
-		p->pages[k++].addr = first;
+		p->spans[k++] = (struct patch_span){ first, first + page, 0 };
 		if (last != first)
-			p->pages[k++].addr = last;
+			p->spans[k++] = (struct patch_span){ last, last + page, 0 };
 	}
-	qsort(p->pages, k, sizeof *p->pages, patch_cmp_page);
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++)
-		if (m == 0 || p->pages[m - 1].addr != p->pages[i].addr)
-			p->pages[m++] = p->pages[i];
-	p->npages = m;
+	qsort(p->spans, k, sizeof *p->spans, patch_cmp_span);
 
 	struct codemem_vma *v;
-	size_t nv;
+	size_t nv, m = 0;
 	int err = codemem_vmas(&v, &nv, reason, rn);
 	if (err)
 		return err;
-	for (size_t i = 0; i < m; i++) {
-		const struct codemem_vma *vma = codemem_vma_find(v, nv, p->pages[i].addr);
+	for (size_t i = 0; i < k; i++) {
+		struct patch_span sp = p->spans[i], *prev = m ? &p->spans[m - 1] : NULL;
+		const struct codemem_vma *vma = codemem_vma_find(v, nv, sp.lo);
 		if (!vma) {
-			snprintf(reason, rn, "0x%llx is not mapped", (unsigned long long)p->pages[i].addr);
+			snprintf(reason, rn, "0x%llx is not mapped", (unsigned long long)sp.lo);
 			free(v);
 			return -EFAULT;
 		}
-		p->pages[i].prot = vma->prot;
+		sp.prot = vma->prot;
+		if (prev && prev->prot == sp.prot && patch_uniform(v, nv, prev->lo, sp.hi, sp.prot))
+			prev->hi = sp.hi > prev->hi ? sp.hi : prev->hi;
+		else
+			p->spans[m++] = sp;
 	}
+	p->nspans = m;
 	free(v);
 	return 0;
 }
@@ -178,7 +201,7 @@ static bool patch_conflict(struct patch_plan *p, const struct stw *s)
 	uint64_t pc;
 	for (size_t i = 0; stw_thread(s, i, &tid, &pc, NULL); i++) {
 		const struct patch_write *w = patch_window_at(p, pc);
-		if (w) {
+		if (w && !(p->o->start_ok && pc == w->addr)) {
 			p->fail = PATCH_UNDER_THREAD;
 			p->fail_tid = tid;
 			p->fail_pc = pc;
@@ -198,48 +221,46 @@ static bool patch_conflict(struct patch_plan *p, const struct stw *s)
 	return false;
 }
 
-/* Gives pages [0, upto) their original protection back. Returns 0 or an errno. */
+/* Gives spans [0, upto) their original protection back. Returns 0 or an errno. */
 static int patch_restore(struct patch_plan *p, size_t upto)
 {
-	uint64_t page = patch_page_size();
 	int first_err = 0;
 	for (size_t i = 0; i < upto; i++) {
-		if (p->pages[i].prot & PROT_WRITE)
+		const struct patch_span *sp = &p->spans[i];
+		if (sp->prot & PROT_WRITE)
 			continue;
-		int e = patch_mprotect(p->pages[i].addr, page, p->pages[i].prot);
+		int e = patch_mprotect(sp->lo, sp->hi - sp->lo, sp->prot);
 		if (e && !first_err) {
 			first_err = e;
-			p->fail_addr = p->pages[i].addr;
+			p->fail_addr = sp->lo;
 		}
 	}
 	return first_err;
 }
 
-/* Makes every page writable, keeping it executable. On failure the pages already
- * changed get their protection back. */
+/* Makes every span writable, keeping it executable (this thread may be running code
+ * in it). On failure the spans already changed get their protection back. */
 static int patch_unprotect(struct patch_plan *p)
 {
-	uint64_t page = patch_page_size();
 	p->changed = 0;
-	for (size_t i = 0; i < p->npages; i++) {
-		if (p->pages[i].prot & PROT_WRITE)
+	for (size_t i = 0; i < p->nspans; i++) {
+		const struct patch_span *sp = &p->spans[i];
+		if (sp->prot & PROT_WRITE)
 			continue;
-		int e = patch_mprotect(p->pages[i].addr, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+		int e = patch_mprotect(sp->lo, sp->hi - sp->lo, PROT_READ | PROT_WRITE | PROT_EXEC);
 		if (e) {
 			p->fail = PATCH_PROTECT;
 			p->fail_errno = e;
-			p->fail_addr = p->pages[i].addr;
+			p->fail_addr = sp->lo;
 			patch_restore(p, i);
-			return -p->fail_errno;
+			return -e;
 		}
-		p->changed++;
+		p->changed += (sp->hi - sp->lo) / patch_page_size();
 	}
 	return 0;
 }
 
-/* Steps 4 to 6 of the protocol. Single-page mprotect calls: a window's pages are
- * rarely adjacent to another's, and pages of equal protection that are adjacent
- * merge back into one mapping when restored. */
+/* Steps 4 to 6 of the protocol. */
 static int patch_write_frozen(struct patch_plan *p)
 {
 	int err = patch_unprotect(p);
@@ -250,7 +271,7 @@ static int patch_write_frozen(struct patch_plan *p)
 		if (!patch_same((const volatile uint8_t *)(uintptr_t)w->addr, w->bytes, w->len)) {
 			p->fail = PATCH_STALE;
 			p->fail_addr = w->addr;
-			patch_restore(p, p->npages);
+			patch_restore(p, p->nspans);
 			return -ESTALE;
 		}
 	}
@@ -264,7 +285,7 @@ static int patch_write_frozen(struct patch_plan *p)
 			patch_copy(at, w->bytes, w->len);
 		}
 	}
-	int e = patch_restore(p, p->npages);
+	int e = patch_restore(p, p->nspans);
 	if (e) {
 		p->fail = PATCH_RESTORE;
 		p->fail_errno = e;
@@ -360,14 +381,14 @@ static int patch_run(struct patch_write *w, size_t n, const struct patch_opts *o
 	if (n == 0)
 		return 0;
 	p.order = malloc(n * sizeof *p.order);
-	p.pages = malloc(2 * n * sizeof *p.pages);
+	p.spans = malloc(2 * n * sizeof *p.spans);
 	int err = -ENOMEM;
-	if (!p.order || !p.pages)
+	if (!p.order || !p.spans)
 		snprintf(reason, rn, "out of memory for %zu windows", n);
-	else if ((err = patch_sort(&p, reason, rn)) == 0 && (err = patch_pages(&p, reason, rn)) == 0)
+	else if ((err = patch_sort(&p, reason, rn)) == 0 && (err = patch_spans(&p, reason, rn)) == 0)
 		err = patch_attempts(&p, reason, rn);
 	free(p.order);
-	free(p.pages);
+	free(p.spans);
 	return err;
 }
 

@@ -10,7 +10,8 @@
  *      ranges the caller names (trampolines being rewritten), resume, sleep, retry —
  *      never write under a thread; after the last attempt fail with the reason;
  *   4. make each touched page that is not writable read-write-execute (execute kept:
- *      the page may hold code this very thread is running);
+ *      the page may hold code this very thread is running); pages of one mapping
+ *      are changed together, in one span, to keep the number of mappings flat;
  *   5. save the bytes there, write the new ones;
  *   6. give every page back its exact original protection;
  *   7. resume: stw_resume serializes this core, membarrier SYNC_CORE, and each frozen
@@ -52,7 +53,8 @@ struct patch_range {
 struct patch_stats {
 	unsigned attempts;   /* stops made (1 when no thread was in the way) */
 	size_t threads;      /* threads frozen by the successful stop */
-	size_t pages;        /* pages whose protection was changed and restored */
+	size_t pages;        /* pages made writable and restored (the windows' pages and
+			      * those between them in the same mapping: see patch.c) */
 	uint64_t stopped_ns; /* time the world stayed stopped in the successful stop */
 };
 
@@ -62,6 +64,11 @@ struct patch_opts {
 	unsigned attempts;   /* 0: PATCH_ATTEMPTS_DEFAULT */
 	unsigned backoff_us; /* 0: PATCH_BACKOFF_US_DEFAULT */
 	unsigned timeout_ms; /* per stop, see struct stw; 0: its default */
+	/* A frozen pc at a window's first byte is not in the way: that thread will run
+	 * the new bytes from their start. Set it only when every window begins on an
+	 * instruction boundary of both the old and the new code (analyzer windows do);
+	 * it halves the retries on hot entries. */
+	bool start_ok;
 	struct patch_stats *stats; /* filled when not NULL */
 };
 

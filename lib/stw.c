@@ -248,7 +248,9 @@ static int stw_install(char *reason, size_t n)
 
 /* A futex lock that knows its owner, so that a stop asked for by a signal handler
  * that interrupted this thread's own stop fails instead of deadlocking. Waiting is
- * interruptible by STW_SIGNAL: a waiter is frozen like everyone else. */
+ * interruptible by STW_SIGNAL: a waiter is frozen like everyone else. An owner that
+ * is not a thread of this process (a child forked while the parent's stop was under
+ * way inherits the lock) is taken over. */
 static int stw_lock(int self)
 {
 	for (;;) {
@@ -257,7 +259,10 @@ static int stw_lock(int self)
 			return 0;
 		if (cur == self)
 			return -EDEADLK;
-		stw_futex_wait(&stw_owner, (uint32_t)cur, 0);
+		if (STW_SYS(SYS_tgkill, stw_getpid(), cur, 0, 0, 0, 0) == -ESRCH &&
+		    atomic_compare_exchange_strong(&stw_owner, &cur, self))
+			return 0;
+		stw_futex_wait(&stw_owner, (uint32_t)cur, 100000000); /* recheck every 100 ms */
 	}
 }
 
@@ -554,13 +559,13 @@ static void stw_fail_reason(int err, const struct stw_run *r, unsigned ms, char 
 		stw_explain_late(r, ms, reason, n);
 	else if (err == -E2BIG)
 		snprintf(reason, n, "more than %d threads to stop", STW_MAX_THREADS);
-	else if (err == -EAGAIN && r->fail_tid)
+	else if (r->fail_tid) /* EAGAIN: RLIMIT_SIGPENDING */
 		snprintf(reason, n, "cannot queue signal %d to thread %d: %s", STW_SIGNAL, r->fail_tid,
 			 strerror(-err));
 	else if (err == -EAGAIN)
 		snprintf(reason, n, "threads kept appearing through %d listings", STW_MAX_ROUNDS);
 	else
-		snprintf(reason, n, "cannot stop thread %d: %s", r->fail_tid, strerror(-err));
+		snprintf(reason, n, "cannot list /proc/self/task: %s", strerror(-err));
 }
 
 int stw_stop(struct stw *s, char *reason, size_t n)

@@ -21,7 +21,10 @@
  * Rules for callers:
  *  - While the world is stopped, call nothing that takes a user-space lock (malloc,
  *    stdio, dlopen, pthread_mutex of code the frozen threads share): a frozen thread
- *    may hold it. Raw system calls (mprotect, read, write) are fine.
+ *    may hold it. System calls (mprotect, read, write) are fine. Nor a libc function
+ *    called for the first time through a lazily bound PLT slot (the resolver runs):
+ *    stw_init calls clock_gettime, syscall and errno once for this; anything else
+ *    must have been called before the stop (or link with -z now).
  *  - Stops are serialized by a lock of this module. A thread that asks for a stop
  *    while another stop is under way waits for it, and is frozen by it meanwhile
  *    (the wait is interruptible by STW_SIGNAL). Asking for a stop from a signal
@@ -62,11 +65,12 @@ struct stw {
 	bool stopped;
 };
 
-/* Installs the handler of STW_SIGNAL (once; the handler found there is kept and
- * chained) and registers for membarrier SYNC_CORE when the kernel has it. Safe in an
- * LD_PRELOAD constructor before the Go runtime starts, and later from any thread.
- * Returns 0, or a negative errno with a reason ("signal 34 already has a handler
- * without SA_SIGINFO…" is not an error: it is chained). Called by stw_stop as needed. */
+/* Installs the handler of STW_SIGNAL (the handler found there is kept and chained;
+ * a no-op when ours is in place, a reinstall when someone replaced it) and registers
+ * for membarrier SYNC_CORE when the kernel has it. Safe in an LD_PRELOAD constructor
+ * before the Go runtime starts, and later from any thread while it runs. Returns 0, or
+ * a negative errno with a reason. stw_stop installs it on first use, but refuses
+ * (-EBUSY) to reinstall it behind the back of whoever replaced it. */
 int stw_init(char *reason, size_t n);
 
 /* True when STW_SIGNAL's current handler is this module's (Go did not take it). */

@@ -1,0 +1,3 @@
+module golat.test/stwprog
+
+go 1.19
