@@ -147,7 +147,18 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 	struct rec_config rcfg = { .g_tls = E.gb.g_tls, .stack_hi = E.gb.goff.stack_hi,
 				   .goid = E.gb.goff.goid, .sample = E.sf.h->sample, .sf = &E.sf,
 				   .on_process_exit = hc->on_process_exit };
-	uint64_t lo = E.gb.funcs[0].entry + E.gb.bias, hi = E.gb.funcs[E.gb.nfuncs - 1].end + E.gb.bias;
+	/* Trampolines must reach the text (jumps) and the data that relocated
+	 * [rip+disp] operands address: the whole loaded image. */
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < E.gb.elf.phnum; i++) {
+		const Elf64_Phdr *p = &E.gb.elf.ph[i];
+		if (p->p_type != PT_LOAD)
+			continue;
+		lo = p->p_vaddr < lo ? p->p_vaddr : lo;
+		hi = p->p_vaddr + p->p_memsz > hi ? p->p_vaddr + p->p_memsz : hi;
+	}
+	lo += E.gb.bias;
+	hi += E.gb.bias;
 	if ((rc = rec_init(&rcfg, reason, n)) || (rc = tramp_init(TRAMP_STACKS, reason, n)) ||
 	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)) ||
 	    (rc = reloc_capstone_open(&E.cs)))
