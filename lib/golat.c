@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <linux/futex.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,8 +119,28 @@ static int render(FILE *f, enum report_format fmt, char *err, size_t n)
 	return rc;
 }
 
-/* Writes the report where GOLAT_OUTPUT says: stderr, or a file replaced atomically
- * (a reader never sees half a report, even with GOLAT_INTERVAL). */
+/* Renders into an already open descriptor (a device, a FIFO, /dev/stderr). */
+static int write_to_fd(int fd, const char *out, enum report_format fmt, char *err, size_t n)
+{
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		snprintf(err, n, "cannot write %.300s: %s", out, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	int rc = render(f, fmt, err, n);
+	if (fclose(f) != 0 && rc == 0) {
+		snprintf(err, n, "cannot write %.300s: %s", out, strerror(errno));
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* Writes the report where GOLAT_OUTPUT says. A regular file (or a new one) is
+ * replaced atomically, so that a reader never sees half a report, even with
+ * GOLAT_INTERVAL; anything else that exists (/dev/null, a FIFO, a terminal) is
+ * written in place: renaming over it would replace the device by a file. */
 static int write_report(char *err, size_t n)
 {
 	const char *out = G.cfg.output;
@@ -128,21 +149,14 @@ static int write_report(char *err, size_t n)
 		fflush(stderr);
 		return rc;
 	}
+	enum report_format fmt = report_format_for_path(out);
+	struct stat st;
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_to_fd(open(out, O_WRONLY | O_CLOEXEC | O_NONBLOCK), out, fmt, err, n);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.golat-tmp-%d", out, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		snprintf(err, n, "cannot write %.300s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -EIO;
-	}
-	int rc = render(f, report_format_for_path(out), err, n);
-	if (fclose(f) != 0 && rc == 0) {
-		snprintf(err, n, "cannot write %.300s: %s", tmp, strerror(errno));
-		rc = -EIO;
-	}
+	int rc = write_to_fd(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644),
+			     tmp, fmt, err, n);
 	if (rc == 0 && rename(tmp, out) != 0) {
 		snprintf(err, n, "cannot rename %.200s to %.200s: %s", tmp, out, strerror(errno));
 		rc = -EIO;
