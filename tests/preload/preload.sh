@@ -22,7 +22,8 @@ bad() { echo "FAIL: $*"; fail=1; }
 for bin in exe pie pie.stripped; do
 	exe=$work/$bin
 	want=$("$exe" | grep -v 0x)
-	out=$(GOLAT_FUNCS='main.work,main.(*box).get' GOLAT_LOG=debug LD_PRELOAD=$GOLAT_LIB "$exe" 2>"$work/$bin.err")
+	out=$(GOLAT_FUNCS='main.work,main.(*box).get' GOLAT_LOG=debug GOLAT_OUTPUT="$work/$bin.json" \
+		LD_PRELOAD=$GOLAT_LIB "$exe" 2>"$work/$bin.err")
 	# PIE addresses change from run to run (ASLR): compare the rest.
 	[[ $(grep -v 0x <<<"$out") == "$want" ]] || bad "$bin: output changed under golat"
 	for fn in 'main.work' 'main.(*box).get'; do
@@ -36,13 +37,16 @@ for bin in exe pie pie.stripped; do
 	done
 	grep -q 'hooked 2 of 2 selected functions' "$work/$bin.err" || bad "$bin: no summary line: $(cat "$work/$bin.err")"
 	if grep -v '^golat: ' "$work/$bin.err"; then bad "$bin: stderr line without the golat: prefix"; fi
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert {f["name"] for f in d["functions"]} == {"main.work", "main.(*box).get"}' \
+		"$work/$bin.json" || bad "$bin: the JSON report does not list the two functions"
 done
 
 exe=$work/pie.stripped
 err=$(LD_PRELOAD=$GOLAT_LIB "$exe" 2>&1 >/dev/null)
 [[ -z $err ]] || bad "GOLAT_FUNCS unset but golat printed: $err"
-err=$(GOLAT_FUNCS='main.*' GOLAT_LOG=quiet LD_PRELOAD=$GOLAT_LIB "$exe" 2>&1 >/dev/null)
+err=$(GOLAT_FUNCS='main.*' GOLAT_LOG=quiet GOLAT_OUTPUT="$work/quiet.txt" LD_PRELOAD=$GOLAT_LIB "$exe" 2>&1 >/dev/null)
 [[ -z $err ]] || bad "GOLAT_LOG=quiet but golat printed: $err"
+grep -q '^main.work ' "$work/quiet.txt" || bad "GOLAT_LOG=quiet lost the report itself"
 err=$(GOLAT_FUNCS='main.*' LD_PRELOAD=$GOLAT_LIB /bin/true 2>&1)
 [[ -z $err ]] || bad "a non-Go program got output: $err"
 out=$(GOLAT_FUNCS='main.nosuch,main.work' LD_PRELOAD=$GOLAT_LIB "$exe" 2>"$work/nosuch.err")
