@@ -57,6 +57,34 @@ static void read_interval(struct config *c)
 	c->interval = s;
 }
 
+/* CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every P-, C- and
+ * T-state (Intel SDM 17.17.1, AMD APM 2.5), so cycles convert to time. */
+static bool invariant_tsc(void)
+{
+	unsigned a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000u), "c"(0));
+	if (a < 0x80000007u)
+		return false;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000007u), "c"(0));
+	return d & (1u << 8);
+}
+
+static void read_clock(struct config *c)
+{
+	const char *v = getenv("GOLAT_CLOCK");
+	if (v && strcmp(v, "monotonic") == 0) {
+		c->monotonic = 1;
+		return;
+	}
+	if (v && strcmp(v, "tsc") != 0 && strcmp(v, "auto") != 0)
+		log_info("GOLAT_CLOCK=%s is not tsc, monotonic or auto; using auto", v);
+	if ((!v || strcmp(v, "tsc") != 0) && !invariant_tsc()) {
+		log_info("this CPU's TSC is not invariant (CPUID 0x80000007): timing with "
+			 "CLOCK_MONOTONIC instead, which costs more per call");
+		c->monotonic = 1;
+	}
+}
+
 void config_read(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -73,4 +101,5 @@ void config_read(struct config *c)
 	read_path(c->stats, sizeof(c->stats), "GOLAT_STATS");
 	read_sample(c);
 	read_interval(c);
+	read_clock(c);
 }

@@ -14,6 +14,7 @@ struct config {
 	char stats[4096];   /* GOLAT_STATS with %p expanded; "": the default path */
 	uint32_t sample;    /* GOLAT_SAMPLE, >= 1 */
 	double interval;    /* GOLAT_INTERVAL seconds, 0: only at exit */
+	int monotonic;      /* GOLAT_CLOCK=monotonic, or auto on a CPU without an invariant TSC */
 };
 
 /* Reads the environment (and sets log_level from GOLAT_LOG). */

@@ -277,7 +277,8 @@ static int init_engine(const char *specs, char *why, size_t n)
 {
 	char warn[512];
 	struct hook_config hc = { .specs = specs, .stats_path = G.cfg.stats[0] ? G.cfg.stats : NULL,
-				  .sample = G.cfg.sample, .on_process_exit = on_process_exit };
+				  .sample = G.cfg.sample, .monotonic = G.cfg.monotonic,
+				  .on_process_exit = on_process_exit };
 	int rc = hook_init(&hc, why, n, warn, sizeof(warn));
 	if (rc == 0 && *warn)
 		log_info("no live stats file (%s): the final report still works", warn);

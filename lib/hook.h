@@ -51,6 +51,7 @@ struct hook_config {
 	const char *specs;      /* what will be hooked first (sizes the stats file), or NULL */
 	const char *stats_path; /* GOLAT_STATS, or NULL for the default */
 	uint32_t sample;        /* GOLAT_SAMPLE */
+	int monotonic;          /* time with CLOCK_MONOTONIC rather than the TSC */
 	void (*on_process_exit)(int code, int signaled); /* see struct rec_config */
 };
 

@@ -148,7 +148,7 @@ static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t dep
 	ADD(m, c->seq, 1);
 	/* Last, so that the bookkeeping above is not part of the call's time. */
 	s->f[s->n++] = (struct frame){ .fn = fn, .depth = depth,
-				       .tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? __builtin_ia32_rdtsc() : 0 };
+				       .tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? stats_clock(cfg.monotonic) : 0 };
 }
 
 static void timed(struct mine *m, struct stats_cell *c, uint64_t d)
@@ -206,7 +206,7 @@ static void process_exit(const struct tramp_desc *d, uint64_t sp, const uint64_t
 __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp,
 							const uint64_t *regs)
 {
-	uint64_t now = d->kind == TRAMP_EXIT ? __builtin_ia32_rdtsc() : 0;
+	uint64_t now = d->kind == TRAMP_EXIT ? stats_clock(cfg.monotonic) : 0;
 	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
 		process_exit(d, sp, regs);
 		return;

@@ -35,6 +35,7 @@ struct rec_config {
 	uint32_t stack_hi; /* offsets in runtime.g */
 	uint32_t goid;
 	uint32_t sample;   /* time 1 call in sample, per function and thread */
+	int monotonic;     /* time with CLOCK_MONOTONIC: the TSC is not invariant */
 	struct statsfile *sf; /* where the counters live; ids < sf->h->max_fns */
 	/* TRAMP_PROCEXIT: Go is about to exit_group (signaled 0), or to die of a signal
 	 * it does not handle (signaled 1, code 128 + the signal). */

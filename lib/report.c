@@ -219,7 +219,10 @@ static void text_header(FILE *out, const struct stats_snapshot *s)
 	report_put_clean(out, s->exe[0] ? s->exe : "?");
 	fputs(" (", out);
 	report_put_clean(out, s->go_version[0] ? s->go_version : "unknown Go version");
-	fprintf(out, ") %s, TSC %s\n", el, hz);
+	if (s->flags & STATS_F_MONOTONIC)
+		fprintf(out, ") %s, clock CLOCK_MONOTONIC (the TSC is not invariant)\n", el);
+	else
+		fprintf(out, ") %s, TSC %s\n", el, hz);
 }
 
 static void text_skipped(FILE *out, const struct report_opts *o)

@@ -16,7 +16,8 @@
  * live read is a consistent-enough snapshot (a call may be in `entries` and not yet in
  * `calls`). The file is sparse: a page exists once a thread touched it.
  *
- * Times are TSC cycles; a reader converts with the header's two (tsc, monotonic ns)
+ * Times are TSC cycles (ns of CLOCK_MONOTONIC with STATS_F_MONOTONIC, on a CPU whose
+ * TSC is not invariant); a reader converts with the header's two (tsc, monotonic ns)
  * pairs: the one taken at start and the newest (refreshed every second while the
  * program runs, and at exit). Histograms are log-linear in cycles: values below 32
  * exactly, then 32 buckets per power of two, so a percentile taken at a bucket's
@@ -25,6 +26,7 @@
 #define GOLAT_STATS_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define STATS_MAGIC "GOLATST1"
 #define STATS_VERSION 1
@@ -40,6 +42,7 @@
 #define STATS_F_EXITED 0x1   /* the program reached Go's exit path */
 #define STATS_F_REPORTED 0x2 /* the final report was written */
 #define STATS_F_INVARIANT_TSC 0x4
+#define STATS_F_MONOTONIC 0x8 /* "cycles" are CLOCK_MONOTONIC ns: the TSC was not usable */
 
 struct stats_header {
 	char magic[8];
@@ -60,7 +63,7 @@ struct stats_header {
 	uint64_t lost;           /* calls let through unrecorded (no stack, no g slot, too deep) */
 	char exe[256];
 	char go_version[32];
-	uint64_t start_time; /* of the writer process (paths_start_time): pid reuse shows */
+	uint64_t start_time; /* of the writer process (proc_start_time): pid reuse shows */
 };
 
 struct stats_fn {
@@ -88,6 +91,16 @@ struct stats_cell {
 	uint64_t seq;       /* entries seen by this shard, for sampling */
 	uint64_t hist[STATS_BUCKETS];
 };
+
+/* What the recorder counts time in: the TSC, or CLOCK_MONOTONIC in ns. */
+static inline uint64_t stats_clock(int monotonic)
+{
+	if (!monotonic)
+		return __builtin_ia32_rdtsc();
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no vector registers, no lock */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* The bucket of a duration of c cycles. */
 static inline uint32_t stats_bucket(uint64_t c)

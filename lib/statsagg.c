@@ -5,7 +5,7 @@
  * torn and that the compiler may not merge or repeat while a writer is storing. */
 #define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
-#include "paths.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -179,6 +179,11 @@ static void tsc_rate(const struct stats_header *h, struct stats_snapshot *s)
 {
 	uint64_t tsc0 = ld64(&h->tsc_start), ns0 = ld64(&h->mono_start_ns), tsc1, ns1;
 	read_pair(h, s->alive, &tsc1, &ns1);
+	if (s->flags & STATS_F_MONOTONIC) { /* the writer counted ns */
+		s->tsc_hz = 1e9;
+		s->elapsed_ns = s->alive && mono_now_ns() >= ns0 ? mono_now_ns() - ns0 : ns1 - ns0;
+		return;
+	}
 	s->tsc_hz = ns1 - ns0 >= 50000000 ? rate(tsc0, ns0, tsc1, ns1) : 0;
 	if (s->tsc_hz == 0 && s->alive)
 		s->tsc_hz = rate(tsc0, ns0, __rdtsc(), mono_now_ns());
@@ -203,7 +208,7 @@ static bool writer_alive(uint32_t pid, uint32_t flags, uint64_t start_time)
 		return false;
 	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
 		return false;
-	return !start_time || paths_start_time((int)pid) == start_time;
+	return !start_time || proc_start_time((int)pid) == start_time;
 }
 
 int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)

@@ -2,6 +2,7 @@
 #include "statsfile.h"
 
 #include "paths.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,10 +70,10 @@ static void init_header(struct stats_header *h, uint64_t size, uint32_t max_fns,
 	clock_gettime(CLOCK_REALTIME, &rt);
 	h->real_start_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
 	h->mono_start_ns = mono_ns();
-	h->tsc_start = __builtin_ia32_rdtsc();
+	h->tsc_start = stats_clock(0);
 	h->tsc_last = h->tsc_start;
 	h->mono_last_ns = h->mono_start_ns;
-	h->start_time = paths_start_time(getpid());
+	h->start_time = proc_start_time(getpid());
 	ssize_t k = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
 	h->exe[k > 0 ? k : 0] = 0;
 }
@@ -121,6 +122,14 @@ int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, u
 	return 0;
 }
 
+void statsfile_use_monotonic(struct statsfile *sf)
+{
+	struct stats_header *h = sf->h;
+	h->tsc_start = h->mono_start_ns;
+	__atomic_fetch_or(&h->flags, STATS_F_MONOTONIC, __ATOMIC_RELEASE);
+	statsfile_pair(sf);
+}
+
 void statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked)
 {
 	struct stats_header *h = sf->h;
@@ -144,7 +153,7 @@ void statsfile_pair(struct statsfile *sf)
 {
 	struct stats_header *h = sf->h;
 	__atomic_fetch_add(&h->pair_seq, 1, __ATOMIC_ACQ_REL);
-	h->tsc_last = __builtin_ia32_rdtsc();
+	h->tsc_last = stats_clock(h->flags & STATS_F_MONOTONIC);
 	h->mono_last_ns = mono_ns();
 	__atomic_fetch_add(&h->pair_seq, 1, __ATOMIC_ACQ_REL);
 }

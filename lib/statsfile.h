@@ -29,6 +29,8 @@ struct statsfile {
 int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, uint32_t max_shards,
 		     char *warn, size_t n);
 
+/* Counts time in CLOCK_MONOTONIC ns instead of TSC cycles (before any call is timed). */
+void statsfile_use_monotonic(struct statsfile *sf);
 /* Names function id (its name and link-time entry) and publishes it to readers. */
 void statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked);
 /* Records a new (TSC, CLOCK_MONOTONIC) pair under the header's seqlock. */
