@@ -1,5 +1,5 @@
-/* codemem: trampoline memory within rel32 reach of a range (see codemem.h), and the
- * /proc/self/maps reader. */
+/* codemem: trampoline memory within rel32 reach of a range (see codemem.h). The
+ * gaps come from /proc/self/maps, read by proc.c. */
 #define _GNU_SOURCE
 #include "codemem.h"
 
@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels ignore it (a hint) */
 #endif
@@ -21,137 +23,6 @@
 static uint64_t codemem_page(void)
 {
 	return (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-/* ---- /proc/self/maps ------------------------------------------------------- */
-
-static const char *codemem_hex(const char *p, uint64_t *v)
-{
-	uint64_t x = 0;
-	int digits = 0;
-	for (;; p++, digits++) {
-		int c = *p, d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			break;
-		x = x << 4 | (uint64_t)d;
-	}
-	*v = x;
-	return digits ? p : NULL;
-}
-
-/* "lo-hi rwxp …": false for a line that does not start that way. */
-static bool codemem_parse_line(const char *p, struct codemem_vma *v)
-{
-	if (!(p = codemem_hex(p, &v->lo)) || *p++ != '-' || !(p = codemem_hex(p, &v->hi)) ||
-	    *p++ != ' ' || strlen(p) < 4)
-		return false;
-	v->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
-		  (p[2] == 'x' ? PROT_EXEC : 0);
-	return v->lo < v->hi;
-}
-
-/* The whole file in one malloc'd, NUL-terminated buffer. */
-static int codemem_slurp(const char *path, char **out, char *reason, size_t rn)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(reason, rn, "cannot open %s: %s", path, strerror(e));
-		return -e;
-	}
-	size_t cap = 16384, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (buf && len + 1 == cap) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger)
-				free(buf);
-			buf = bigger;
-			cap *= 2;
-		}
-		if (!buf) {
-			close(fd);
-			snprintf(reason, rn, "out of memory reading %s", path);
-			return -ENOMEM;
-		}
-		ssize_t got = read(fd, buf + len, cap - 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int e = errno;
-			close(fd);
-			free(buf);
-			snprintf(reason, rn, "cannot read %s: %s", path, strerror(e));
-			return -e;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	buf[len] = 0;
-	*out = buf;
-	return 0;
-}
-
-int codemem_vmas(struct codemem_vma **vmas, size_t *n, char *reason, size_t rn)
-{
-	char *text = NULL;
-	int err = codemem_slurp("/proc/self/maps", &text, reason, rn);
-	if (err)
-		return err;
-	size_t lines = 1;
-	for (const char *p = text; *p; p++)
-		lines += *p == '\n';
-	struct codemem_vma *v = malloc(lines * sizeof *v);
-	if (!v) {
-		free(text);
-		snprintf(reason, rn, "out of memory reading /proc/self/maps");
-		return -ENOMEM;
-	}
-	size_t k = 0;
-	for (char *line = text; *line;) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = 0;
-		if (codemem_parse_line(line, &v[k]))
-			k++;
-		line = nl ? nl + 1 : line + strlen(line);
-	}
-	free(text);
-	/* The kernel lists mappings in address order; keep that an invariant anyway, a
-	 * binary search depends on it. */
-	for (size_t i = 1; i < k; i++) {
-		if (v[i].lo < v[i - 1].hi) {
-			snprintf(reason, rn, "/proc/self/maps is not sorted at 0x%llx",
-				 (unsigned long long)v[i].lo);
-			free(v);
-			return -EPROTO;
-		}
-	}
-	*vmas = v;
-	*n = k;
-	return 0;
-}
-
-const struct codemem_vma *codemem_vma_find(const struct codemem_vma *vmas, size_t n,
-					   uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (addr < vmas[mid].lo)
-			hi = mid;
-		else if (addr >= vmas[mid].hi)
-			lo = mid + 1;
-		else
-			return &vmas[mid];
-	}
-	return NULL;
 }
 
 /* ---- finding and mapping a chunk ----------------------------------------------- */
@@ -221,7 +92,7 @@ static void codemem_consider_gap(const struct codemem *cm, uint64_t glo, uint64_
 		codemem_consider(cm, glo > cm->hi ? glo : cm->hi, ghi, size, tried, ntried, best);
 }
 
-static struct codemem_pick codemem_choose(const struct codemem *cm, const struct codemem_vma *v,
+static struct codemem_pick codemem_choose(const struct codemem *cm, const struct proc_vma *v,
 					  size_t nv, size_t size, const uint64_t *tried,
 					  size_t ntried)
 {
@@ -243,9 +114,9 @@ static int codemem_map(struct codemem *cm, size_t size, uint64_t *out, char *rea
 	uint64_t tried[CODEMEM_ATTEMPTS];
 	size_t ntried = 0;
 	while (ntried < CODEMEM_ATTEMPTS) {
-		struct codemem_vma *v;
+		struct proc_vma *v;
 		size_t nv;
-		int err = codemem_vmas(&v, &nv, reason, n);
+		int err = proc_maps(&v, &nv, reason, n);
 		if (err)
 			return err;
 		struct codemem_pick pick = codemem_choose(cm, v, nv, size, tried, ntried);

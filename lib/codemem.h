@@ -1,5 +1,5 @@
 /* codemem: memory for trampolines, within rel32 reach (±2 GiB) of the code that jumps
- * to them, and the reader of /proc/self/maps that finds room for it.
+ * to them, found in the gaps of /proc/self/maps (read by proc.h's proc_maps).
  *
  * A `jmp rel32` written over a function's entry or return reaches ±2 GiB from the
  * site; the trampoline jumps back and its relocated `[rip+disp32]` operands point into
@@ -51,12 +51,6 @@ struct codemem {
 	size_t nchunks, cap;
 };
 
-/* One line of /proc/self/maps: [lo, hi) with PROT_* bits. */
-struct codemem_vma {
-	uint64_t lo, hi;
-	int prot;
-};
-
 /* Prepares cm for trampolines that must reach [lo, hi) (runtime addresses). No
  * memory is mapped yet. chunk_size 0 means CODEMEM_CHUNK_DEFAULT (rounded up to
  * pages). Returns 0, or -EINVAL when the range is empty or wider than the reach. */
@@ -83,14 +77,5 @@ bool codemem_reaches(const struct codemem *cm, uint64_t addr, size_t len);
 
 /* Frees the bookkeeping. The chunks stay mapped and executable, by design. */
 void codemem_fini(struct codemem *cm);
-
-/* Reads /proc/self/maps into *vmas (malloc'd, sorted by address, caller frees) and
- * sets *n. Shared with patch, which needs each page's exact protection. Not for use
- * while the world is stopped (malloc). Returns 0 or a negative errno with a reason. */
-int codemem_vmas(struct codemem_vma **vmas, size_t *n, char *reason, size_t rn);
-
-/* The mapping containing addr in a sorted vma list, or NULL. */
-const struct codemem_vma *codemem_vma_find(const struct codemem_vma *vmas, size_t n,
-					   uint64_t addr);
 
 #endif

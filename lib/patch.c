@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codemem.h"
+#include "proc.h"
 #include "stw.h"
 
 #define PATCH_BACKOFF_US_MAX 10000
@@ -95,10 +95,10 @@ static int patch_sort(struct patch_plan *p, char *reason, size_t rn)
 }
 
 /* True when [lo, hi) is mapped without a hole, all of it with protection prot. */
-static bool patch_uniform(const struct codemem_vma *v, size_t nv, uint64_t lo, uint64_t hi,
+static bool patch_uniform(const struct proc_vma *v, size_t nv, uint64_t lo, uint64_t hi,
 			  int prot)
 {
-	for (const struct codemem_vma *m = codemem_vma_find(v, nv, lo); m; m++) {
+	for (const struct proc_vma *m = proc_vma_find(v, nv, lo); m; m++) {
 		if (m->prot != prot)
 			return false;
 		if (m->hi >= hi)
@@ -128,14 +128,14 @@ static int patch_spans(struct patch_plan *p, char *reason, size_t rn)
 	}
 	qsort(p->spans, k, sizeof *p->spans, patch_cmp_span);
 
-	struct codemem_vma *v;
+	struct proc_vma *v;
 	size_t nv, m = 0;
-	int err = codemem_vmas(&v, &nv, reason, rn);
+	int err = proc_maps(&v, &nv, reason, rn);
 	if (err)
 		return err;
 	for (size_t i = 0; i < k; i++) {
 		struct patch_span sp = p->spans[i], *prev = m ? &p->spans[m - 1] : NULL;
-		const struct codemem_vma *vma = codemem_vma_find(v, nv, sp.lo);
+		const struct proc_vma *vma = proc_vma_find(v, nv, sp.lo);
 		if (!vma) {
 			snprintf(reason, rn, "0x%llx is not mapped", (unsigned long long)sp.lo);
 			free(v);

@@ -4,7 +4,7 @@
  * an entry or a return, a `jmp rel8` hop, a trampoline's jump target), runtime
  * addresses. The protocol, per attempt:
  *   1. before anything stops: read /proc/self/maps for the exact protection of every
- *      page touched (codemem_vmas), and allocate what the batch needs;
+ *      page touched (proc_maps), and allocate what the batch needs;
  *   2. stop the world (stw);
  *   3. if a frozen thread's pc lies inside a window, or inside one of the extra
  *      ranges the caller names (trampolines being rewritten), resume, sleep, retry —

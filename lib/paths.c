@@ -2,11 +2,9 @@
 #include "paths.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 bool paths_expand(char *out, size_t n, const char *pattern, int pid)
 {
@@ -40,23 +38,4 @@ int paths_default_stats(char *out, size_t n, int pid, int dir_index)
 	}
 	int k = snprintf(out, n, "%s/golat-%d.stats", dir, pid);
 	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
-}
-
-uint64_t paths_start_time(int pid)
-{
-	char p[64], buf[1024];
-	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (got <= 0)
-		return 0;
-	buf[got] = 0;
-	/* comm (field 2) may hold spaces and parentheses: count from the last ')'. */
-	char *s = strrchr(buf, ')');
-	for (int field = 2; s && field < 22; field++)
-		s = strchr(s + 1, ' ');
-	return s ? strtoull(s + 1, NULL, 10) : 0;
 }

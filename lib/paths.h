@@ -17,8 +17,4 @@ bool paths_expand(char *out, size_t n, const char *pattern, int pid);
  * it tries both. 0, or -ENAMETOOLONG. */
 int paths_default_stats(char *out, size_t n, int pid, int dir_index);
 
-/* When pid started, in clock ticks since boot (/proc/<pid>/stat, field 22), or 0. With
- * the pid it names a process across pid reuse. */
-uint64_t paths_start_time(int pid);
-
 #endif

@@ -20,24 +20,27 @@
  * no handler still writes into the slots.
  *
  * Only raw system calls are used between sending the first signal and releasing the
- * last thread: no malloc, no stdio (a frozen thread may hold their locks). */
+ * last thread: no malloc, no stdio (a frozen thread may hold their locks). The raw
+ * system call is stw_sys.h's; the thread listing and thread states come from the raw
+ * readers of proc.c, which keep the same rule. */
 #define _GNU_SOURCE
 #include "stw.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#include "proc.h"
+#include "stw_sys.h"
 
 #define STW_MAGIC 0x676cULL       /* "gl", top 16 bits of the cookie */
 #define STW_SEEN_SIZE (2 * STW_MAX_THREADS)
@@ -66,7 +69,7 @@ struct stw_run {
 
 static struct stw_slot stw_slots[STW_MAX_THREADS];
 static int stw_seen[STW_SEEN_SIZE]; /* open-addressing set of tids of this stop */
-static char stw_dents[16384] __attribute__((aligned(8)));
+static char stw_dents[16384] __attribute__((aligned(8))); /* proc_tasks buffer, under stw_owner */
 static _Atomic uint32_t stw_arrived; /* futex: frozen threads of this stop */
 static _Atomic uint32_t stw_want;    /* arrivals the stopper waits for: only the last wakes it */
 static _Atomic uint32_t stw_gate;    /* futex: epoch while closed, 0 when open */
@@ -79,23 +82,7 @@ static bool stw_sync_core;
 
 /* ---- raw system calls ------------------------------------------------------ */
 
-/* Inline system calls, returning -errno: no errno, no PLT slot. The handler runs on
- * threads that are not frozen yet while others already are, and the first call
- * through a lazily bound PLT slot runs the dynamic linker's resolver; errno is a libc
- * call (__errno_location) too. */
-static long stw_sys(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-#define STW_SYS(nr, a, b, c, d, e, f) \
-	stw_sys(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+/* STW_SYS (stw_sys.h): inline system calls, returning -errno; no errno, no PLT slot. */
 
 static int stw_gettid(void) { return (int)STW_SYS(SYS_gettid, 0, 0, 0, 0, 0, 0); }
 static int stw_getpid(void) { return (int)STW_SYS(SYS_getpid, 0, 0, 0, 0, 0, 0); }
@@ -118,13 +105,6 @@ static void stw_futex_wake(void *addr, int n)
 {
 	STW_SYS(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, 0, 0, 0);
 }
-
-static int stw_open(const char *path, int flags)
-{
-	return (int)STW_SYS(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0, 0, 0);
-}
-
-static void stw_close(int fd) { STW_SYS(SYS_close, fd, 0, 0, 0, 0, 0); }
 
 /* Resolves now the libc functions that this module and patch call while the world is
  * stopped, so that no lazy binding happens then. (Linking with -z now makes this
@@ -306,19 +286,6 @@ static void stw_seen_clear(size_t nslots)
 	}
 }
 
-static int stw_parse_tid(const char *s)
-{
-	long v = 0;
-	if (*s == 0)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > INT_MAX / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return (int)v;
-}
-
 static int stw_send(const struct stw_slot *slot)
 {
 	siginfo_t si;
@@ -332,82 +299,44 @@ static int stw_send(const struct stw_slot *slot)
 }
 
 /* Signals the threads of one listing not signalled yet. Returns how many, or <0. */
-static int stw_list_and_signal(struct stw_run *r, int fd)
+static int stw_list_and_signal(struct stw_run *r, struct proc_tasks *tasks)
 {
-	int added = 0;
-	long e = STW_SYS(SYS_lseek, fd, 0, SEEK_SET, 0, 0, 0);
-	if (e < 0)
-		return (int)e;
-	for (;;) {
-		long nb = STW_SYS(SYS_getdents64, fd, stw_dents, sizeof stw_dents, 0, 0, 0);
-		if (nb < 0)
-			return (int)nb;
-		if (nb == 0)
-			return added;
-		for (long off = 0; off < nb;) {
-			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
-			const char *d = stw_dents + off;
-			off += (unsigned char)d[16] | (unsigned char)d[17] << 8; /* d_reclen */
-			int tid = stw_parse_tid(d + 19);
-			if (tid <= 0 || tid == r->self || (tid == stw_dead_leader && tid == stw_getpid()))
-				continue;
-			size_t cell = stw_seen_cell(tid);
-			if (stw_seen[cell] == tid)
-				continue; /* signalled in an earlier round */
-			if (r->nslots == STW_MAX_THREADS)
-				return -E2BIG;
-			stw_seen[cell] = tid; /* every key has a slot: stw_seen_clear */
-			struct stw_slot *slot = &stw_slots[r->nslots];
-			slot->tid = tid;
-			slot->state = STW_PENDING;
-			slot->cookie = STW_MAGIC << 48 | (uint64_t)r->epoch << 16 | r->nslots;
-			atomic_store(&slot->req, slot->cookie);
-			r->nslots++;
-			e = stw_send(slot);
-			if (e == -ESRCH) { /* exited since the listing: nothing queued */
-				atomic_store(&slot->req, 0);
-				slot->state = STW_GONE;
-				r->ngone++;
-			} else if (e) {
-				atomic_store(&slot->req, 0);
-				slot->state = STW_ABANDONED;
-				r->fail_tid = tid;
-				return (int)e;
-			} else {
-				added++;
-			}
+	int added = 0, tid = proc_tasks_rewind(tasks);
+	if (tid < 0)
+		return tid;
+	while ((tid = proc_tasks_next(tasks)) > 0) {
+		if (tid == r->self || (tid == stw_dead_leader && tid == stw_getpid()))
+			continue;
+		size_t cell = stw_seen_cell(tid);
+		if (stw_seen[cell] == tid)
+			continue; /* signalled in an earlier round */
+		if (r->nslots == STW_MAX_THREADS)
+			return -E2BIG;
+		stw_seen[cell] = tid; /* every key has a slot: stw_seen_clear */
+		struct stw_slot *slot = &stw_slots[r->nslots];
+		slot->tid = tid;
+		slot->state = STW_PENDING;
+		slot->cookie = STW_MAGIC << 48 | (uint64_t)r->epoch << 16 | r->nslots;
+		atomic_store(&slot->req, slot->cookie);
+		r->nslots++;
+		int e = stw_send(slot);
+		if (e == -ESRCH) { /* exited since the listing: nothing queued */
+			atomic_store(&slot->req, 0);
+			slot->state = STW_GONE;
+			r->ngone++;
+		} else if (e) {
+			atomic_store(&slot->req, 0);
+			slot->state = STW_ABANDONED;
+			r->fail_tid = tid;
+			return e;
+		} else {
+			added++;
 		}
 	}
+	return tid < 0 ? tid : added; /* -errno of the listing, or its end */
 }
 
 /* ---- waiting ------------------------------------------------------------------ */
-
-/* Reads the state letter of /proc/self/task/TID/stat: 0 when the thread is gone. */
-static char stw_task_state(int tid)
-{
-	char path[48] = "/proc/self/task/", buf[512], digits[12];
-	int nd = 0, len = 16;
-	for (int t = tid; t > 0 && nd < 11; t /= 10)
-		digits[nd++] = (char)('0' + t % 10);
-	while (nd > 0)
-		path[len++] = digits[--nd];
-	for (const char *t = "/stat"; *t; t++)
-		path[len++] = *t;
-	path[len] = 0;
-	int fd = stw_open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	long got = STW_SYS(SYS_read, fd, buf, sizeof buf - 1, 0, 0, 0);
-	stw_close(fd);
-	if (got <= 0)
-		return 0;
-	buf[got] = 0;
-	const char *p = NULL; /* the last ')': comm may hold spaces and parentheses */
-	for (long i = 0; i < got; i++)
-		if (buf[i] == ')')
-			p = buf + i;
-	return p && p[1] == ' ' ? p[2] : '?';
-}
 
 /* Takes out of the count the signalled threads that exited, or are zombies (a main
  * thread that called pthread_exit stays listed but never handles a signal). */
@@ -417,7 +346,7 @@ static void stw_reap(struct stw_run *r)
 		struct stw_slot *slot = &stw_slots[i];
 		if (slot->state != STW_PENDING || atomic_load(&slot->req) == 0)
 			continue;
-		char st = stw_task_state(slot->tid);
+		char st = proc_task_state(slot->tid); /* raw: no libc while threads are frozen */
 		if (st != 0 && st != 'Z' && st != 'X')
 			continue;
 		uint64_t want = slot->cookie;
@@ -490,26 +419,11 @@ static void stw_open_gate(void)
 /* Explains why thread tid did not arrive, from /proc (the world runs again). */
 static void stw_explain_late(const struct stw_run *r, unsigned ms, char *reason, size_t n)
 {
-	char path[64], buf[2048], name[32] = "?", state = '?';
-	unsigned long long blk = 0;
-	snprintf(path, sizeof path, "/proc/self/task/%d/status", r->fail_tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (got > 0) {
-		buf[got] = 0;
-		const char *p;
-		if ((p = strstr(buf, "Name:\t")))
-			sscanf(p + 6, "%31[^\n]", name);
-		if ((p = strstr(buf, "State:\t")))
-			state = p[7];
-		if ((p = strstr(buf, "SigBlk:\t")))
-			blk = strtoull(p + 8, NULL, 16);
-	}
-	bool blocked = blk & (1ULL << (STW_SIGNAL - 1));
+	struct proc_task_status st;
+	proc_task_status(r->fail_tid, &st); /* what it cannot read stays "?" */
+	bool blocked = st.sigblk & (1ULL << (STW_SIGNAL - 1));
 	snprintf(reason, n, "thread %d (%s, state %c)%s did not stop within %u ms%s", r->fail_tid,
-		 name, state, r->nlate > 1 ? " and others" : "", ms,
+		 st.name, st.state, r->nlate > 1 ? " and others" : "", ms,
 		 blocked ? " (it blocks signal 34)" : "");
 }
 
@@ -531,12 +445,12 @@ static size_t stw_compact(const struct stw_run *r)
 
 static int stw_freeze(struct stw_run *r, uint64_t timeout_ns)
 {
-	int fd = stw_open("/proc/self/task", O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	int err = 0;
+	struct proc_tasks tasks;
+	int err = proc_tasks_open(&tasks, stw_dents, sizeof stw_dents);
+	if (err)
+		return err;
 	for (int round = 0;; round++) {
-		int added = stw_list_and_signal(r, fd);
+		int added = stw_list_and_signal(r, &tasks);
 		if (added < 0) {
 			err = added;
 			break;
@@ -549,7 +463,7 @@ static int stw_freeze(struct stw_run *r, uint64_t timeout_ns)
 			break;
 		}
 	}
-	stw_close(fd);
+	proc_tasks_close(&tasks);
 	return err;
 }
 

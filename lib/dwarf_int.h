@@ -1,0 +1,222 @@
+/* dwarf_int: what the parts of the DWARF reader share; private to lib/dwarf*.c.
+ *
+ *   dwarf_sect.c  the sections of one lookup: found by name, inflated when compressed
+ *                 (SHF_COMPRESSED or .zdebug_*; .debug_info only as far as the walk
+ *                 goes), freed at the end
+ *   dwarf_die.c   the unit and DIE reader: unit headers, abbreviation tables,
+ *                 attribute forms, the few attributes a search looks at
+ *   dwarf.c       the search: a struct by name, then a dotted member path (dwarf.h)
+ *
+ * Safety rests on three things. Every read goes through struct dwarf_rd, which
+ * checks it against the end of the unit and turns an overrun into a sticky error.
+ * Every loop consumes at least one byte per turn (DIEs, abbreviations, units,
+ * LEB128) or is bounded by a constant (typedef chains, DW_FORM_indirect). And the
+ * work no single pass bounds is budgeted: bytes inflated, abbreviation bytes
+ * re-parsed, table sizes. */
+#ifndef GOLAT_DWARF_INT_H
+#define GOLAT_DWARF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "dwarf.h"
+
+enum {
+	DW_TAG_class_type = 0x02, DW_TAG_member = 0x0d, DW_TAG_structure_type = 0x13,
+	DW_TAG_typedef = 0x16, DW_TAG_union_type = 0x17, DW_TAG_const_type = 0x26,
+	DW_TAG_packed_type = 0x2d, DW_TAG_volatile_type = 0x35, DW_TAG_restrict_type = 0x37,
+	DW_TAG_atomic_type = 0x47,
+
+	DW_AT_name = 0x03, DW_AT_data_member_location = 0x38, DW_AT_declaration = 0x3c,
+	DW_AT_type = 0x49, DW_AT_str_offsets_base = 0x72,
+
+	DW_FORM_addr = 0x01, DW_FORM_block2 = 0x03, DW_FORM_block4, DW_FORM_data2,
+	DW_FORM_data4, DW_FORM_data8, DW_FORM_string, DW_FORM_block, DW_FORM_block1,
+	DW_FORM_data1, DW_FORM_flag, DW_FORM_sdata, DW_FORM_strp, DW_FORM_udata,
+	DW_FORM_ref_addr, DW_FORM_ref1, DW_FORM_ref2, DW_FORM_ref4, DW_FORM_ref8,
+	DW_FORM_ref_udata, DW_FORM_indirect, DW_FORM_sec_offset, DW_FORM_exprloc,
+	DW_FORM_flag_present, DW_FORM_strx, DW_FORM_addrx, DW_FORM_ref_sup4,
+	DW_FORM_strp_sup, DW_FORM_data16, DW_FORM_line_strp, DW_FORM_ref_sig8,
+	DW_FORM_implicit_const, DW_FORM_loclistx, DW_FORM_rnglistx, DW_FORM_ref_sup8,
+	DW_FORM_strx1, DW_FORM_strx2, DW_FORM_strx3, DW_FORM_strx4, DW_FORM_addrx1,
+	DW_FORM_addrx2, DW_FORM_addrx3, DW_FORM_addrx4, /* = 0x2c */
+	DW_FORM_GNU_addr_index = 0x1f01, DW_FORM_GNU_str_index, DW_FORM_GNU_ref_alt = 0x1f20,
+	DW_FORM_GNU_strp_alt,
+
+	DW_OP_constu = 0x10, DW_OP_plus_uconst = 0x23,
+	DW_UT_type = 0x02, DW_UT_skeleton = 0x04, DW_UT_split_compile, DW_UT_split_type,
+};
+
+#define DWARF_NO_REF UINT64_MAX /* a reference we cannot follow */
+
+struct dwarf_sec {
+	const uint8_t *p;
+	size_t len;
+	void *owned; /* the inflated copy, or NULL when p points into the image */
+};
+
+struct dwarf_attr {
+	uint32_t name;    /* 0 when out of range: then it matches nothing */
+	uint16_t form;
+	int16_t size;     /* dwarf_form_size() in the units this table was loaded for */
+	int64_t implicit; /* the value of a DW_FORM_implicit_const */
+};
+
+struct dwarf_abbrev {
+	uint64_t code;
+	uint32_t tag;
+	bool children;
+	int64_t fixed;      /* byte size of all attributes when none varies, else -1 */
+	size_t attr, nattr; /* slice of dwarf_abbrevs.at */
+};
+
+/* The last abbreviation table parsed. Go's units all share one table, so keeping
+ * it avoids re-parsing per unit. Fixed sizes depend on the unit's address size,
+ * offset size and version, which are part of the key. */
+struct dwarf_abbrevs {
+	bool valid;
+	uint64_t off;
+	uint16_t version;
+	uint8_t addr_size, off_size;
+	struct dwarf_abbrev *a; /* sorted by code */
+	size_t n, cap;
+	struct dwarf_attr *at;
+	size_t nat, atcap;
+};
+
+struct dwarf_cu {
+	uint64_t start, die, end; /* .debug_info offsets: header, first DIE, past the unit */
+	uint64_t abbrev_off, str_base;
+	uint16_t version; /* 0: a unit of a version we do not read; skipped */
+	uint8_t addr_size, off_size;
+};
+
+struct dwarf_ctx {
+	union { /* by name, or as an array in dwarf_ctx_open's order */
+		struct {
+			struct dwarf_sec info, abbrev, str, line_str, str_offsets;
+		};
+		struct dwarf_sec sec[5];
+	};
+	struct dwarf_abbrevs ab;
+	uint64_t inflate_left; /* of DWARF_MAX_INFLATE */
+	uint64_t abbrev_left;  /* abbreviation bytes we may still parse */
+	z_stream zinfo;        /* a compressed .debug_info is inflated as the walk needs it */
+	bool zinfo_open;
+};
+
+/* A bounded cursor. A read past end sets bad, moves p to end and yields 0, so a
+ * caller may read several fields and check once. */
+struct dwarf_rd {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+/* What a DIE's interesting attributes say. */
+struct dwarf_die {
+	const char *name;
+	uint64_t type; /* absolute .debug_info offset, or DWARF_NO_REF */
+	uint64_t loc;
+	int loc_state; /* 0 absent, 1 loc valid, -1 present but not a constant we read */
+	bool decl;
+};
+
+/* One attribute value: integers, offsets, references and indexes in u; strings
+ * (without their NUL), blocks and exprlocs as [blk, blk + len). */
+struct dwarf_val {
+	uint64_t u;
+	const uint8_t *blk;
+	uint64_t len;
+};
+
+/* ---- the bounded cursor ---------------------------------------------------- */
+
+static inline bool dwarf_need(struct dwarf_rd *r, uint64_t n)
+{
+	if (r->bad || n > (uint64_t)(r->end - r->p)) {
+		r->bad = true;
+		r->p = r->end;
+		return false;
+	}
+	return true;
+}
+
+static inline void dwarf_skip(struct dwarf_rd *r, uint64_t n)
+{
+	if (dwarf_need(r, n))
+		r->p += n;
+}
+
+static inline uint64_t dwarf_uint(struct dwarf_rd *r, unsigned n) /* n <= 8, little-endian */
+{
+	uint64_t v = 0;
+
+	if (!dwarf_need(r, n))
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += n;
+	return v;
+}
+
+static inline uint64_t dwarf_leb(struct dwarf_rd *r, bool sign)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	if (r->p < r->end && *r->p < 0x40) /* most values: one byte, positive either way */
+		return *r->p++;
+	while (r->p < r->end) {
+		uint8_t b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (sign && shift < 64 && (b & 0x40))
+				v |= ~0ull << shift;
+			return v;
+		}
+	}
+	r->bad = true;
+	return 0;
+}
+
+static inline struct dwarf_rd dwarf_rd_at(const struct dwarf_sec *s, uint64_t from, uint64_t to)
+{
+	if (from > to || to > s->len || !s->p) /* an absent section has p NULL */
+		return (struct dwarf_rd){ .bad = true };
+	return (struct dwarf_rd){ s->p + from, s->p + to, false };
+}
+
+/* ---- dwarf_sect.c ------------------------------------------------------------ */
+
+/* Loads (inflating if need be) the sections of one lookup into c, which starts zeroed.
+ * On error, dwarf_ctx_close still frees what was loaded. */
+int dwarf_ctx_open(struct dwarf_ctx *c, const struct elf_image *im);
+/* Frees what c holds: inflated sections, the open .debug_info stream, and the
+ * abbreviation table dwarf_die.c grew in it. */
+void dwarf_ctx_close(struct dwarf_ctx *c);
+/* A cursor on .debug_info [from, to), inflated that far first when compressed. */
+struct dwarf_rd dwarf_info_at(struct dwarf_ctx *c, uint64_t from, uint64_t to);
+
+/* ---- dwarf_die.c -------------------------------------------------------------- */
+
+/* Reads the header of the unit at .debug_info offset off; version 0: not one we read. */
+int dwarf_cu_header(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu);
+/* Makes cu the unit being read (abbreviations, DWARF 5 str_offsets_base). */
+int dwarf_cu_enter(struct dwarf_ctx *c, struct dwarf_cu *cu);
+/* Finds and enters the unit holding .debug_info offset off. */
+int dwarf_cu_find(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu);
+/* Reads a DIE's abbreviation code: *ab, or NULL for a null entry. */
+int dwarf_die_head(const struct dwarf_ctx *c, struct dwarf_rd *r,
+		   const struct dwarf_abbrev **ab);
+/* Decodes name, type, member location and declaration of the DIE just headed. */
+int dwarf_die_attrs(const struct dwarf_ctx *c, struct dwarf_cu *cu, struct dwarf_rd *r,
+		    const struct dwarf_abbrev *ab, struct dwarf_die *d);
+/* Steps over the attributes of the DIE just headed. */
+void dwarf_die_skip(const struct dwarf_ctx *c, const struct dwarf_cu *cu, struct dwarf_rd *r,
+		    const struct dwarf_abbrev *ab);
+
+#endif
