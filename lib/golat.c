@@ -192,37 +192,31 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* An exit path was reached (recorder.c, TRAMP_PROCEXIT), on a thread of the program
- * and on its golat stack; other threads still run.
- *  - runtime.exit: this thread writes the report. A second thread exiting meanwhile
- *    waits for it, so that exit_group cannot cut the report short.
- *  - runtime.dieFromSignal: we are inside Go's signal handler, where stdio and malloc
- *    could deadlock on a lock the interrupted code holds. The ticker thread writes the
- *    report; we wait for it at most 3 s, then let the signal kill the process (the
- *    stats file keeps everything either way). */
+/* An exit path was reached (recorder.c, TRAMP_PROCEXIT), on a thread of the program,
+ * on its small golat stack (tramp.S); other threads still run. The ticker thread,
+ * with a stack of its own, writes the report, and we wait for it: at most 10 s for
+ * runtime.exit, 3 s for runtime.dieFromSignal, where we are inside Go's signal
+ * handler and the report could deadlock on a lock the interrupted code holds (stdio,
+ * malloc). Either way the stats file keeps everything. A second thread that exits
+ * meanwhile waits too, so that exit_group cannot cut the report short. */
 static void on_process_exit(int code, int signaled)
 {
-	if (__atomic_exchange_n(&G.exiting, 1, __ATOMIC_ACQ_REL)) {
-		for (int i = 0; i < 3000 && !__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE); i++)
-			sleep_ms(1);
-		return;
+	int waits = signaled ? 3000 : 10000;
+	if (!__atomic_exchange_n(&G.exiting, 1, __ATOMIC_ACQ_REL)) {
+		struct statsfile *sf = hook_stats();
+		sf->h->exit_code = (uint64_t)(int64_t)code;
+		__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
+		statsfile_pair(sf);
+		rec_flush_lost();
+		if (!G.ticker_up) {
+			log_info("no report: golat's thread is not running; the stats stay in %s",
+				 sf->path[0] ? sf->path : "memory only");
+			return;
+		}
+		__atomic_store_n(&G.wake, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &G.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	}
-	struct statsfile *sf = hook_stats();
-	sf->h->exit_code = (uint64_t)(int64_t)code;
-	__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
-	if (!signaled) {
-		final_report();
-		return;
-	}
-	statsfile_pair(sf);
-	rec_flush_lost();
-	if (!G.ticker_up) {
-		log_info("killed by signal %d: the stats stay in %s", code - 128, sf->path);
-		return;
-	}
-	__atomic_store_n(&G.wake, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &G.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	for (int i = 0; i < 3000 && !__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE); i++)
+	for (int i = 0; i < waits && !__atomic_load_n(&G.exit_done, __ATOMIC_ACQUIRE); i++)
 		sleep_ms(1);
 }
 

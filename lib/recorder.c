@@ -15,7 +15,7 @@
 
 struct frame {
 	uint32_t fn;
-	uint32_t _pad;
+	uint32_t gen;   /* the function's attach generation at the entry */
 	uint64_t depth; /* g.stack.hi - SP at the entry */
 	uint64_t tsc;   /* at the entry; 0 when this call is not timed */
 };
@@ -24,7 +24,12 @@ struct gstate {
 	uint64_t g;    /* the key: g structs are reused, never freed */
 	uint64_t goid; /* a new goroutine on a reused g starts afresh */
 	uint32_t n;
-	uint32_t overflow; /* frames deeper than REC_FRAMES, not tracked */
+	uint32_t _pad;
+	/* Depth of the shallowest call not tracked because the shadow stack was full,
+	 * 0 when none: calls deeper than it are let through until it returns or is
+	 * unwound. A depth, not a count, so that morestack re-entries and panics
+	 * cannot leave it out of step. */
+	uint64_t untracked;
 	struct frame f[REC_FRAMES];
 };
 
@@ -36,6 +41,9 @@ struct mine {
 
 static struct rec_config cfg;
 static struct gstate *gtab;
+/* Attach generation per function id: a frame entered under an older generation
+ * belongs to a call that was in flight when its function was detached. */
+static uint32_t *gens;
 static uint64_t lost; /* atomic: no shard to count in */
 static __thread struct mine me __attribute__((tls_model("initial-exec")));
 
@@ -53,7 +61,20 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 		return -ENOMEM;
 	}
 	gtab = p;
+	p = mmap(NULL, REC_MAX_FNS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(reason, n, "cannot map the recorder's generations: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	gens = p;
 	return 0;
+}
+
+void rec_new_generation(uint32_t fn)
+{
+	if (gens && fn < REC_MAX_FNS)
+		__atomic_fetch_add(&gens[fn], 1, __ATOMIC_RELEASE);
 }
 
 /* This thread's cells: its own shard, claimed on its first hooked call. */
@@ -121,24 +142,29 @@ static void abandon(struct mine *m, struct gstate *s)
 	ADD(m, m->cells[s->f[s->n].fn].abandoned, 1);
 }
 
+/* The frame on top is this call: same depth, same function, same attach. */
+static bool is_top(const struct gstate *s, uint32_t fn, uint64_t depth)
+{
+	const struct frame *t = &s->f[s->n - 1];
+	return t->depth == depth && t->fn == fn && t->gen == __atomic_load_n(&gens[fn], __ATOMIC_RELAXED);
+}
+
 static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth)
 {
-	if (s->overflow) {
-		if (s->n && depth > s->f[s->n - 1].depth) {
-			s->overflow++;
+	if (s->untracked) {
+		if (depth > s->untracked) {
 			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 			return;
 		}
-		s->overflow = 0; /* shallower than the tracked top: the deep ones are gone */
+		s->untracked = 0; /* at or above it: the untracked calls are gone */
 	}
 	while (s->n && s->f[s->n - 1].depth >= depth) {
-		const struct frame *t = &s->f[s->n - 1];
-		if (t->depth == depth && t->fn == fn)
+		if (is_top(s, fn, depth))
 			return; /* the same call, back at its entry after morestack */
 		abandon(m, s);
 	}
 	if (s->n == REC_FRAMES) {
-		s->overflow = 1;
+		s->untracked = depth;
 		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -147,8 +173,10 @@ static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t dep
 	uint64_t seq = c->seq;
 	ADD(m, c->seq, 1);
 	/* Last, so that the bookkeeping above is not part of the call's time. */
-	s->f[s->n++] = (struct frame){ .fn = fn, .depth = depth,
-				       .tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? stats_clock(cfg.monotonic) : 0 };
+	s->f[s->n++] = (struct frame){
+		.fn = fn, .gen = __atomic_load_n(&gens[fn], __ATOMIC_RELAXED), .depth = depth,
+		.tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? stats_clock(cfg.monotonic) : 0
+	};
 }
 
 static void timed(struct mine *m, struct stats_cell *c, uint64_t d)
@@ -174,13 +202,17 @@ static void timed(struct mine *m, struct stats_cell *c, uint64_t d)
 
 static void on_exit(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth, uint64_t now)
 {
-	if (s->overflow && s->n && depth > s->f[s->n - 1].depth) {
-		s->overflow--;
-		return;
+	if (s->untracked) {
+		if (depth >= s->untracked) {
+			if (depth == s->untracked)
+				s->untracked = 0; /* the shallowest untracked call returns */
+			return;
+		}
+		s->untracked = 0;
 	}
 	while (s->n && s->f[s->n - 1].depth > depth)
 		abandon(m, s);
-	if (!s->n || s->f[s->n - 1].depth != depth || s->f[s->n - 1].fn != fn)
+	if (!s->n || !is_top(s, fn, depth))
 		return; /* entered before the hook existed: not counted */
 	const struct frame *f = &s->f[--s->n];
 	struct stats_cell *c = &m->cells[fn];
@@ -224,10 +256,11 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		return;
 	}
 	uint64_t goid = load64(g + cfg.goid);
-	if (s->goid != goid) { /* a new goroutine on a reused g */
+	if (s->goid != goid) { /* a new goroutine on a reused g: the old one ended */
+		while (s->n)
+			abandon(m, s);
 		s->goid = goid;
-		s->n = 0;
-		s->overflow = 0;
+		s->untracked = 0;
 	}
 	uint64_t depth = load64(g + cfg.stack_hi) - sp;
 	if (d->kind == TRAMP_ENTRY)
@@ -254,5 +287,5 @@ void rec_counts(uint32_t fn, struct rec_counts *out)
 void rec_flush_lost(void)
 {
 	if (cfg.sf)
-		cfg.sf->h->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED) + tramp_busy + tramp_nostack;
+		cfg.sf->h->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED) + tramp_busy;
 }

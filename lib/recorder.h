@@ -52,6 +52,9 @@ struct rec_counts {
 int rec_init(const struct rec_config *cfg, char *reason, size_t n);
 /* Sums the shards for function id fn (racy but never torn: aligned 8-byte loads). */
 void rec_counts(uint32_t fn, struct rec_counts *out);
+/* Starts a new attach generation for function id fn (before it is attached again):
+ * frames of its calls still in flight from the last attach no longer match. */
+void rec_new_generation(uint32_t fn);
 /* Adds the calls let through unrecorded to the stats header. */
 void rec_flush_lost(void);
 /* Calls let through unrecorded: no g slot, too deep, no thread stack or shard. */

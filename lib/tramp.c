@@ -8,23 +8,6 @@
 
 #define STUB_LEN 13 /* lea r12,[rip+desc] (7) + jmp [rip+common] (6) */
 
-int tramp_init(size_t nstacks, char *reason, size_t n)
-{
-	if (tramp_pool_base)
-		return 0;
-	/* Reserved, not committed: a thread's stack costs only the pages it touches. */
-	void *p = mmap(NULL, nstacks * TRAMP_STACK_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-		snprintf(reason, n, "cannot map %zu trampoline stacks: %s", nstacks, strerror(e));
-		return -e;
-	}
-	tramp_pool_base = (uint64_t)p;
-	__atomic_store_n(&tramp_pool_n, nstacks, __ATOMIC_RELEASE);
-	return 0;
-}
-
 size_t tramp_size(size_t reloc_len, int whole)
 {
 	return reloc_len + 2 * STUB_LEN + 5 + 1 + 7 + 2 * sizeof(struct tramp_desc) + 8 + (whole ? STUB_LEN : 0);
@@ -111,7 +94,13 @@ size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t le
 
 size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len)
 {
-	return emit_exit(buf, at, code, len, 0, golat_tramp_resume);
+	(void)at; /* everything in it is relative to itself */
+	memcpy(buf, code, len);
+	size_t ptr = align8(len + 6);
+	buf[len] = 0xff, buf[len + 1] = 0x25; /* jmp [rip+ptr]: no register, no flag */
+	put32(buf + len + 2, (int32_t)(ptr - (len + 6)));
+	put_target(buf + ptr, golat_tramp_resume);
+	return ptr + 8;
 }
 
 static size_t resume_used;

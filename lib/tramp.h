@@ -43,19 +43,18 @@ struct tramp_desc {
 	uint32_t kind;   /* enum tramp_kind */
 };
 
-/* The per-thread stacks the stub switches to: TRAMP_STACK_SIZE each, taken from a
- * pool on a thread's first hooked call and kept for the thread's life. */
-#define TRAMP_STACK_SHIFT 17 /* tramp.S repeats it: shlq $17, addq $0x20000 */
-#define TRAMP_STACK_SIZE (1ul << TRAMP_STACK_SHIFT)
-
-/* Maps the pool (no call needed before: without it the stub records nothing). */
-int tramp_init(size_t nstacks, char *reason, size_t n);
+/* Bytes of each thread's recorder stack (tramp.S repeats it). 8 KiB: the recorder
+ * uses well under 1 KiB; anything bigger (reports) runs on golat's own thread. Static
+ * TLS also shrinks every thread's stack by this much: glibc refuses to create a
+ * thread whose requested stack cannot hold it (below about 24 KiB). */
+#define TRAMP_TLS_STACK 8192
 
 /* Bytes a trampoline for a window with relocated code of reloc_len bytes needs. */
 size_t tramp_size(size_t reloc_len, int whole);
 
-/* Stub entry point and the stub's own counters (calls it could not record). */
+/* Stub entry point and the stub's own counter (calls it could not record). */
 void golat_tramp_common(void);
+extern uint64_t tramp_busy;
 /* The resume fixup at the end of runtime.asyncPreempt, and its table (tramp.c). */
 void golat_tramp_resume(void);
 extern uint64_t *golat_resume_tab;
@@ -64,8 +63,6 @@ extern uint64_t *golat_resume_tab;
  * to (the same instruction, relocated). Single writer; never removed. -ENOSPC when
  * the table is half full. */
 int tramp_resume_add(uint64_t pc, uint64_t to);
-extern uint64_t tramp_pool_base, tramp_pool_n, tramp_pool_next;
-extern uint64_t tramp_busy, tramp_nostack;
 
 /* Emitters: write a trampoline at buf, which will run at address at. `code` holds
  * the window's relocated instructions (reloc_window output for address at+offset
@@ -75,7 +72,8 @@ size_t tramp_emit_entry(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 			uint32_t fn);
 size_t tramp_exit_code_offset(void);
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn);
-/* A return window whose stub is golat_tramp_resume (runtime.asyncPreempt's end). */
+/* runtime.asyncPreempt's end: its epilogue (ret dropped), then jmp golat_tramp_resume,
+ * which returns itself. No register is touched on the way. */
 size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len);
 /* The process-exit hook: like an entry, with kind TRAMP_PROCEXIT. */
 size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint64_t back,
