@@ -67,7 +67,22 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = f->flag,
 		.read_ptr = read_ptr, .name_at = name_at, .ctx = (void *)gb,
 	};
-	return analyze_func(&in, plan, reason, n);
+	int rc = analyze_func(&in, plan, reason, n);
+	if (rc)
+		return rc;
+	/* A 2-byte hop puts a 5-byte jump in the function's 0xCC padding, where the
+	 * pc tables end: a SIGPROF or a preemption landing on it makes the runtime's
+	 * unwinder throw "invalid pc-encoded table" (runtime/symtab.go, pcvalue). */
+	const struct analyze_window *hop = plan->entry.hop ? &plan->entry : NULL;
+	for (size_t i = 0; !hop && i < plan->nsites; i++)
+		hop = plan->sites[i].hop ? &plan->sites[i] : NULL;
+	if (!hop)
+		return 0;
+	snprintf(reason, n, "%s: %s at +%#llx has no 5-byte window (a jump through the padding "
+		 "would stand where Go's unwinder has no table)", f->name,
+		 hop == &plan->entry ? "the entry" : "return", (unsigned long long)(hop->addr - f->entry));
+	analyze_plan_free(plan);
+	return -ENOSPC;
 }
 
 static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
