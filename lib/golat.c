@@ -274,7 +274,10 @@ static int init_engine(const char *specs, char *why, size_t n)
 				  .sample = G.cfg.sample, .monotonic = G.cfg.monotonic,
 				  .on_process_exit = on_process_exit };
 	int rc = hook_init(&hc, why, n, warn, sizeof(warn));
-	if (rc == 0 && *warn)
+	if (rc == 0 && *warn && G.cfg.stats[0])
+		log_info("GOLAT_STATS=%s: %s; no live stats file, the final report still works",
+			 G.cfg.stats, warn);
+	else if (rc == 0 && *warn)
 		log_info("no live stats file (%s): the final report still works", warn);
 	return rc;
 }
@@ -331,11 +334,13 @@ __attribute__((constructor)) static void golat_init(void)
 {
 	if (!getenv("GOLAT_FUNCS"))
 		return;
+	log_hold();
 	config_read(&G.cfg);
 	char why[512] = "";
 	int rc = init_engine(G.cfg.funcs, why, sizeof(why));
+	log_release(rc != -ENOEXEC); /* not Go: inert and silent, by contract */
 	if (rc == -ENOEXEC)
-		return; /* not Go: inert, by contract */
+		return;
 	if (rc) {
 		log_info("not hooking anything: %s", why);
 		return;

@@ -14,7 +14,8 @@ import json
 import re
 import sys
 
-TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "functions", "skipped"}
+# SPEC.md's keys, plus "lost" (calls let through unrecorded), golat's addition.
+TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "lost", "functions", "skipped"}
 FN_KEYS = {"name", "entry", "calls", "timed", "in_flight", "total_ns", "min_ns", "max_ns",
            "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "histogram"}
 errors = []
