@@ -1,0 +1,3 @@
+module hooksemantics
+
+go 1.19

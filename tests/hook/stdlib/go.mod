@@ -1,0 +1,3 @@
+module hookstdlib
+
+go 1.19

@@ -1,0 +1,3 @@
+module hooktorture
+
+go 1.19

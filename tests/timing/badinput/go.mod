@@ -1,0 +1,3 @@
+module badinput
+
+go 1.19

@@ -1,0 +1,79 @@
+# Shared by the timing tests (sourced, not run). Provides:
+#   timing_setup AREA GO     the toolchain (ver, e.g. go-1.22; gover, e.g. go1.22), the work
+#                            directory (work), the test's own folder (here); or exit 77 with
+#                            "SKIP: go1.N not installed"
+#   timing_build PROGDIR     builds PROGDIR twice: $work/exe (go build) and $work/pie
+#                            (-buildmode=pie, then strip, as distributions ship them)
+#   bins                     the two binaries' names: exe pie
+#   check ARGS...            python3 check.py ARGS... (JSON checks; prints what it saw)
+#   bad MSG / ok MSG         a failed check (fail=1) and why / a passed one
+#   finish                   prints the verdict and exits with it
+#   stats_default PID        the default stats file of a process (/dev/shm, else $TMPDIR)
+#   wait_for FILE SECONDS    polls until FILE exists (0) or the time is up (1)
+# Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK (default: /tmp/golat-testwork).
+# shellcheck shell=bash
+
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+ok() { echo "ok: $*"; }
+
+timing_setup() {
+	area=$1
+	go=$2
+	ver=$(basename "$(dirname "$(dirname "$go")")")
+	gover=go${ver#go-}
+	if [[ ! -x $go ]]; then
+		echo "SKIP: $gover not installed"
+		exit 77
+	fi
+	: "${GOLAT_LIB:?GOLAT_LIB must name libgolat.so}"
+	: "${GOLAT_CLI:?GOLAT_CLI must name the golat command}"
+	[[ -f $GOLAT_LIB ]] || { echo "FAIL: GOLAT_LIB=$GOLAT_LIB does not exist"; exit 1; }
+	[[ -x $GOLAT_CLI ]] || { echo "FAIL: GOLAT_CLI=$GOLAT_CLI is not executable"; exit 1; }
+	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	work=${GOLAT_TEST_WORK:-/tmp/golat-testwork}/timing/$area/$ver
+	rm -rf "$work"
+	mkdir -p "$work"
+	# shellcheck disable=SC2034 # for the scripts that source this
+	bins=(exe pie)
+	# A check that fails while a program runs in the background must not leave it running.
+	trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+}
+
+timing_build() {
+	local dir=$1
+	(cd "$dir" && "$go" build -o "$work/exe" . && "$go" build -buildmode=pie -o "$work/pie" . &&
+		strip "$work/pie") || { echo "FAIL: $gover cannot build $dir"; exit 1; }
+}
+
+check() {
+	python3 "$here/check.py" "$@"
+}
+
+finish() {
+	if ((fail == 0)); then
+		echo "timing $area $gover: all checks passed"
+	else
+		echo "timing $area $gover: FAILED"
+	fi
+	exit $fail
+}
+
+stats_default() {
+	local dir=/dev/shm
+	[[ -d $dir && -w $dir ]] || dir=${TMPDIR:-/tmp}
+	echo "$dir/golat-$1.stats"
+}
+
+wait_for() {
+	local file=$1 i
+	for ((i = 0; i < $2 * 20; i++)); do
+		[[ -e $file ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}

@@ -1,0 +1,3 @@
+module interval
+
+go 1.19

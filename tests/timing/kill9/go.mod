@@ -1,0 +1,3 @@
+module kill9
+
+go 1.19

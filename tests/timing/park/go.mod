@@ -1,0 +1,3 @@
+module park
+
+go 1.19
