@@ -13,10 +13,15 @@ hook_setup torture "$1"
 
 hook_build "$here/torture" "$work/exe"
 secs=${TORTURE_SECONDS:-15}
+refused=$("$GOLAT_CLI" list --json "$work/exe" 'main.t*' | python3 -c '
+import json, sys
+print(",".join(f["name"] for f in json.load(sys.stdin) if not f["patchable"]))')
+[[ -z $refused ]] || echo "  refused by golat here: $refused"
 rm -f "$work"/{out,err,report}
 # The churn is bounded by the program; the final phase and the pauses take a few
 # seconds more. A hang is a failure, not a CTest timeout.
-env -u GOLAT_FUNCS GOLAT_OUTPUT="$work/report" TORTURE_SECONDS="$secs" LD_PRELOAD="$GOLAT_LIB" \
+env -u GOLAT_FUNCS GOLAT_OUTPUT="$work/report" TORTURE_SECONDS="$secs" TORTURE_REFUSED="$refused" \
+	LD_PRELOAD="$GOLAT_LIB" \
 	timeout -s QUIT -k 10 $((secs + 60)) "$work/exe" >"$work/out" 2>"$work/err"
 rc=$?
 echo "$gover:"

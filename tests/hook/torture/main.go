@@ -66,6 +66,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,11 @@ const (
 	fSwitch
 	fIndex
 	nfuncs
+)
+
+var (
+	refused = map[string]bool{}
+	want    int
 )
 
 var names = [nfuncs]string{"main.tLeaf", "main.tFrame", "main.tRec", "main.tBlock", "main.tSwitch", "main.tIndex"}
@@ -355,6 +361,15 @@ func main() {
 		os.Exit(1)
 	}
 	cycles := envInt("TORTURE_CYCLES", 2000)
+	// Functions golat refuses in this build (golat list says which, and why: on some
+	// toolchains tIndex's return needs a hop into padding, which golat no longer
+	// makes). They run under the churn all the same, unhooked.
+	for _, name := range strings.Split(os.Getenv("TORTURE_REFUSED"), ",") {
+		if name != "" {
+			refused[name] = true
+		}
+	}
+	want = nfuncs - len(refused)
 	fill = envInt("TORTURE_FILL", fill)
 	limit := time.Duration(envInt("TORTURE_SECONDS", 15)) * time.Second
 
@@ -383,8 +398,8 @@ func main() {
 		attached := n >= 0
 		if n < 0 {
 			churnError("attach", n, msg, errs)
-		} else if n != nfuncs {
-			fail("cycle %d: golat_attach hooked %d functions, want %d", done, n, nfuncs)
+		} else if n != want {
+			fail("cycle %d: golat_attach hooked %d functions, want %d", done, n, want)
 		}
 		if done%3 == 0 {
 			time.Sleep(time.Duration(done%7) * 50 * time.Microsecond)
@@ -394,8 +409,8 @@ func main() {
 		tDetach += time.Since(t0)
 		if n < 0 {
 			churnError("detach", n, msg, errs)
-		} else if attached && n != nfuncs {
-			fail("cycle %d: golat_detach unhooked %d functions, want %d", done, n, nfuncs)
+		} else if attached && n != want {
+			fail("cycle %d: golat_detach unhooked %d functions, want %d", done, n, want)
 		}
 		done++
 		if done%250 == 0 {
@@ -437,7 +452,9 @@ func main() {
 		ours := after.ours[k] - before.ours[k]
 		total += after.ours[k]
 		if !after.hooked[k] {
-			fail("%s was never hooked", name)
+			if !refused[name] {
+				fail("%s was never hooked", name)
+			}
 			continue
 		}
 		calls := int64(after.golat[k].calls) - int64(before.golat[k].calls)
