@@ -32,6 +32,8 @@ const char *golat_version(void);
  *   -ENOEXEC  the program is not Go, or its function table cannot be read
  *   -ETIMEDOUT, -EBUSY  the world could not be stopped (a thread would not stop, or
  *             stayed inside code being patched); nothing was changed
+ *   -ENOTSUP  patching while goroutines run needs runtime.asyncPreempt hooked first
+ *             (to move goroutines preempted inside a window), and it could not be
  *   -ENOMEM, -EINVAL */
 int golat_attach(const char *specs);
 
@@ -49,7 +51,9 @@ struct golat_counts {
  * 0, or -ENOENT when it was never hooked. */
 int golat_counts(const char *name, struct golat_counts *out);
 
-/* Why the calling thread's last failed golat_* call failed. Never NULL. */
+/* Why the calling thread's last failed golat_* call failed. Never NULL. It is per
+ * thread: a Go caller must read it in the same C function as the failed call, since
+ * the goroutine may run on another thread at its next cgo call. */
 const char *golat_error(void);
 
 #ifdef __cplusplus
