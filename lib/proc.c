@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -230,7 +231,8 @@ static int proc_slurp(const char *path, char **out, char *reason, size_t rn)
 	return 0;
 }
 
-int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
+/* One reading of /proc/self/maps, parsed. */
+static int maps_once(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 {
 	char *text = NULL;
 	int err = proc_slurp("/proc/self/maps", &text, reason, rn);
@@ -255,19 +257,36 @@ int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 		line = nl ? nl + 1 : line + strlen(line);
 	}
 	free(text);
-	/* The kernel lists mappings in address order; keep that an invariant anyway, a
-	 * binary search depends on it. */
-	for (size_t i = 1; i < k; i++) {
-		if (v[i].lo < v[i - 1].hi) {
-			snprintf(reason, rn, "/proc/self/maps is not sorted at 0x%llx",
-				 (unsigned long long)v[i].lo);
-			free(v);
-			return -EPROTO;
-		}
-	}
 	*vmas = v;
 	*n = k;
 	return 0;
+}
+
+static bool maps_sorted(const struct proc_vma *v, size_t k)
+{
+	for (size_t i = 1; i < k; i++)
+		if (v[i].lo < v[i - 1].hi)
+			return false;
+	return true;
+}
+
+int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
+{
+	/* The kernel lists mappings in address order, but a file read in several
+	 * chunks while other threads map memory (the Go heap grows at 0xc000000000)
+	 * can come out torn: entries twice, or out of order. Read again until one
+	 * reading is consistent; a binary search depends on it. */
+	for (int attempt = 0; attempt < 20; attempt++) {
+		int err = maps_once(vmas, n, reason, rn);
+		if (err || maps_sorted(*vmas, *n))
+			return err;
+		free(*vmas);
+		*vmas = NULL;
+		struct timespec ts = { 0, 200000 };
+		nanosleep(&ts, NULL);
+	}
+	snprintf(reason, rn, "/proc/self/maps kept changing while it was read");
+	return -EAGAIN;
 }
 
 const struct proc_vma *proc_vma_find(const struct proc_vma *vmas, size_t n, uint64_t addr)
