@@ -54,12 +54,12 @@ def load(kind):
     return {g: statistics.median(v) for g, v in leaf.items()}, rd
 off, r1 = load("off"); on, r2 = load("on"); s100, r3 = load("s100")
 rd = statistics.median(r1 + r2 + r3)
-print("call cost (ns per call, median of 3x7 rounds)  unhooked   golat   added  2x rdtsc  added/2x rdtsc")
+print("call cost (CPU ns per call, median of 3x7 rounds)  unhooked   golat   added  2x rdtsc  added/2x rdtsc")
 for g in sorted(off):
     a = on[g] - off[g]
-    print(f"  main.leaf, {g} goroutine{'s' if g > 1 else ' '}                  {off[g]:8.1f} {on[g]:7.1f} {a:7.1f} {rd:9.1f} {a / rd:10.2f}")
+    print(f"  main.leaf, {g} goroutine{'s' if g > 1 else ' '} in parallel          {off[g]:8.1f} {on[g]:7.1f} {a:7.1f} {rd:9.1f} {a / rd:10.2f}")
 g = 1
-print(f"  main.leaf, 1 goroutine, GOLAT_SAMPLE=100    {off[g]:8.1f} {s100[g]:7.1f} {s100[g] - off[g]:7.1f} {rd:9.1f} {(s100[g] - off[g]) / rd:10.2f}")
+print(f"  main.leaf, 1 goroutine, GOLAT_SAMPLE=100        {off[g]:8.1f} {s100[g]:7.1f} {s100[g] - off[g]:7.1f} {rd:9.1f} {(s100[g] - off[g]) / rd:10.2f}")
 open(f"{work}/leaf_added_ns", "w").write(f"{on[1] - off[1]:.1f}\n")
 PY
 echo

@@ -365,4 +365,5 @@ __attribute__((constructor)) static void golat_init(void)
 	struct statsfile *sf = hook_stats();
 	if (sf->path[0])
 		log_info("live stats in %s (golat report %d)", sf->path, (int)getpid());
+	hook_trim();
 }

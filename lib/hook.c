@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "codemem.h"
@@ -593,4 +594,12 @@ int hook_exit_path(char *reason, size_t n)
 void hook_runtime_started(void)
 {
 	E.runtime_started = 1;
+}
+
+void hook_trim(void)
+{
+	/* Our read-only map of the executable is only read again by a later attach;
+	 * its pages are clean and come back from the page cache when touched. */
+	if (E.ready && E.gb.map)
+		madvise(E.gb.map, E.gb.map_len, MADV_DONTNEED);
 }

@@ -83,6 +83,9 @@ void hook_result_free(struct hook_result *res);
  * window can be redirected (runtime.asyncPreempt's end is hooked). */
 void hook_runtime_started(void);
 
+/* Gives back the memory of what the engine only needs again for a later attach. */
+void hook_trim(void);
+
 /* Sums the counts of every hooked function named name (ABI wrappers share names).
  * -ENOENT when none was ever hooked. */
 int hook_counts(const char *name, struct rec_counts *out);

@@ -52,7 +52,9 @@ func loop(slot, n int) {
 	sink[slot*8] = v
 }
 
-// perCall runs g goroutines of n calls each and returns ns per call per goroutine.
+// perCall runs g goroutines of n calls each and returns the CPU time of one call: the
+// wall time per call of each goroutine, times the share of a core each one had (with
+// more goroutines than cores they take turns, and wall time grows for that alone).
 func perCall(g, n int) float64 {
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -61,7 +63,11 @@ func perCall(g, n int) float64 {
 		go func(i int) { defer wg.Done(); loop(i, n) }(i)
 	}
 	wg.Wait()
-	return float64(time.Since(start).Nanoseconds()) / float64(n)
+	cores := runtime.NumCPU()
+	if cores > g {
+		cores = g
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n) * float64(cores) / float64(g)
 }
 
 func median(f func() float64, rounds int) float64 {
