@@ -37,9 +37,12 @@ struct gstate {
 struct mine {
 	struct stats_cell *cells;
 	int shared;
+	uint64_t last_g; /* the goroutine this thread recorded last, and its slot: */
+	struct gstate *last_s; /* a goroutine usually makes many calls in a row */
 };
 
 static struct rec_config cfg;
+static uint32_t max_fns; /* cfg.sf->h->max_fns, read on every call */
 static struct gstate *gtab;
 /* Attach generation per function id: a frame entered under an older generation
  * belongs to a call that was in flight when its function was detached. */
@@ -54,6 +57,7 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 	cfg = *c;
 	if (cfg.sample == 0)
 		cfg.sample = 1;
+	max_fns = cfg.sf ? cfg.sf->h->max_fns : 0;
 	void *p = mmap(NULL, GSLOTS * sizeof(struct gstate), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
@@ -170,12 +174,15 @@ static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t dep
 	}
 	struct stats_cell *c = &m->cells[fn];
 	ADD(m, c->entries, 1);
-	uint64_t seq = c->seq;
-	ADD(m, c->seq, 1);
+	bool take = true;
+	if (cfg.sample > 1) {
+		take = c->seq % cfg.sample == 0;
+		ADD(m, c->seq, 1);
+	}
 	/* Last, so that the bookkeeping above is not part of the call's time. */
 	s->f[s->n++] = (struct frame){
 		.fn = fn, .gen = __atomic_load_n(&gens[fn], __ATOMIC_RELAXED), .depth = depth,
-		.tsc = cfg.sample == 1 || seq % cfg.sample == 0 ? stats_clock(cfg.monotonic) : 0
+		.tsc = take ? stats_clock(cfg.monotonic) : 0
 	};
 }
 
@@ -244,17 +251,19 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		return;
 	}
 	uint64_t g = current_g();
-	if (!g || !cfg.sf || d->fn >= cfg.sf->h->max_fns) {
+	if (!g || d->fn >= max_fns) {
 		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	struct mine *m = mine();
-	struct gstate *s = gstate(g, d->kind == TRAMP_ENTRY);
+	struct gstate *s = m->last_g == g ? m->last_s : gstate(g, d->kind == TRAMP_ENTRY);
 	if (!s) {
 		if (d->kind == TRAMP_ENTRY)
 			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	m->last_g = g;
+	m->last_s = s;
 	uint64_t goid = load64(g + cfg.goid);
 	if (s->goid != goid) { /* a new goroutine on a reused g: the old one ended */
 		while (s->n)
