@@ -26,8 +26,9 @@
 /* A function hooked at least once. Its trampolines and jumps are built once. */
 struct hfn {
 	const struct gobin_func *f;
-	struct patch_write *w; /* the jumps: one per window, two for a hop */
+	struct patch_write *w; /* the jumps: one per window, two for a hop; NULL: refused */
 	size_t nw;
+	uint32_t id;           /* the recorder's function id (stats file slot) */
 	int active;
 };
 
@@ -41,8 +42,10 @@ static struct {
 	int resume_hooked;   /* runtime.asyncPreempt's end is hooked: attach is safe at run time */
 	char resume_why[200]; /* why not */
 	int runtime_started; /* after the constructor: goroutines may be parked anywhere */
-	struct hfn *fns; /* index = recorder function id */
+	struct hfn *fns; /* every function ever prepared, hooked or refused */
 	size_t nfns, cap;
+	int32_t *idx;    /* by index in gb.funcs: its place in fns, or -1 */
+	uint32_t nids;   /* recorder ids handed out */
 } E = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static bool read_ptr(void *ctx, uint64_t addr, uint64_t *value)
@@ -195,6 +198,11 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)) ||
 	    (rc = reloc_capstone_open(&E.cs)))
 		goto fail;
+	if (!(E.idx = malloc(E.gb.nfuncs * sizeof(*E.idx)))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memset(E.idx, 0xff, E.gb.nfuncs * sizeof(*E.idx)); /* -1 */
 	E.ready = 1;
 	E.resume_hooked = hook_resume(E.resume_why, sizeof(E.resume_why)) == 0;
 	goto out;
@@ -323,10 +331,8 @@ static int build_fn(struct hfn *h, uint32_t id, char *reason, size_t n)
 
 static struct hfn *find_hfn(const struct gobin_func *f)
 {
-	for (size_t i = 0; i < E.nfns; i++)
-		if (E.fns[i].f == f)
-			return &E.fns[i];
-	return NULL;
+	int32_t i = E.idx[f - E.gb.funcs];
+	return i >= 0 ? &E.fns[i] : NULL;
 }
 
 static int add_skip(struct hook_result *res, const char *spec, const char *name, const char *reason,
@@ -352,8 +358,9 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 	if (h)
 		return h->w ? h : NULL;
 	char why[256];
-	if (E.nfns >= E.sf.h->max_fns) {
-		add_skip(res, spec, f->name, "too many functions hooked", 0);
+	if (E.nids >= E.sf.h->max_fns) {
+		snprintf(why, sizeof(why), "too many functions hooked (%u at most)", E.sf.h->max_fns);
+		add_skip(res, spec, f->name, why, 0);
 		return NULL;
 	}
 	if (E.nfns == E.cap) {
@@ -365,13 +372,14 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 		E.cap = cap;
 	}
 	h = &E.fns[E.nfns];
-	*h = (struct hfn){ .f = f };
-	int rc = build_fn(h, (uint32_t)E.nfns, why, sizeof(why));
-	E.nfns++; /* kept even when refused: the refusal is remembered */
+	*h = (struct hfn){ .f = f, .id = E.nids };
+	int rc = build_fn(h, h->id, why, sizeof(why));
+	E.idx[f - E.gb.funcs] = (int32_t)E.nfns++; /* kept when refused: no second try */
 	if (rc) {
 		add_skip(res, spec, f->name, why, 0);
 		return NULL;
 	}
+	E.nids++;
 	return h;
 }
 
@@ -428,7 +436,7 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 	struct patch_opts o = { .stats = &st };
 	int rc = 0;
 	for (size_t i = 0; want && i < nh; i++)
-		rec_new_generation((uint32_t)idx[i]);
+		rec_new_generation(E.fns[idx[i]].id);
 	if (nw && want && (rc = codemem_seal(&E.cm, reason, n)) == 0)
 		rc = patch_apply(w, nw, &o, reason, n);
 	else if (nw && !want)
@@ -440,7 +448,7 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 			for (size_t k = 0; k < h->nw; k++)
 				h->w[k] = w[nw++]; /* keeps the saved bytes */
 			h->active = want;
-			statsfile_set_fn(&E.sf, (uint32_t)idx[i], h->f->name, h->f->entry, want);
+			statsfile_set_fn(&E.sf, h->id, h->f->name, h->f->entry, want);
 			log_debug("%s %s at %#llx", want ? "hooked" : "unhooked", h->f->name,
 				  (unsigned long long)(h->f->entry + E.gb.bias));
 		}
@@ -518,7 +526,7 @@ int hook_counts(const char *name, struct rec_counts *out)
 		if (!E.fns[i].w || strcmp(E.fns[i].f->name, name) != 0)
 			continue;
 		struct rec_counts c;
-		rec_counts((uint32_t)i, &c);
+		rec_counts(E.fns[i].id, &c);
 		out->entries += c.entries;
 		out->calls += c.calls;
 		out->abandoned += c.abandoned;

@@ -84,7 +84,7 @@ golat_tramp_common:
  * Every register and the flags are live here (asyncPreempt has just restored them),
  * so everything used is saved; the 40 bytes pushed lie in asyncPreempt's frame, just
  * popped (runtime/preempt.go, asyncPreemptStack, guarantees it was there). Then RET.
- * golat_resume_tab: 65536 {pc, to} pairs, open addressing, keys written last, never
+ * golat_resume_tab: 2^18 {pc, to} pairs, open addressing, keys written last, never
  * removed (tramp_resume_add). */
 	.bss
 	.p2align 3
@@ -109,7 +109,7 @@ golat_tramp_resume:
 	jz	.Lrdone
 	movabsq	$0x9e3779b97f4a7c15, %rcx
 	imulq	%rax, %rcx
-	shrq	$48, %rcx		/* TRAMP_RESUME_BITS: 16 */
+	shrq	$46, %rcx		/* 64 - TRAMP_RESUME_BITS (18) */
 .Lrprobe:
 	movq	%rcx, %rsi
 	shlq	$4, %rsi
@@ -119,7 +119,7 @@ golat_tramp_resume:
 	cmpq	$0, (%rsi)
 	je	.Lrdone
 	incq	%rcx
-	andq	$0xffff, %rcx
+	andq	$0x3ffff, %rcx
 	jmp	.Lrprobe
 .Lrfound:
 	movq	8(%rsi), %rsi

@@ -58,7 +58,7 @@ extern uint64_t tramp_busy;
 /* The resume fixup at the end of runtime.asyncPreempt, and its table (tramp.c). */
 void golat_tramp_resume(void);
 extern uint64_t *golat_resume_tab;
-#define TRAMP_RESUME_BITS 16
+#define TRAMP_RESUME_BITS 18 /* tramp.S repeats it: shrq $46, andq $0x3ffff */
 /* Says that a goroutine stopped at pc (inside an overwritten window) must resume at
  * to (the same instruction, relocated). Single writer; never removed. -ENOSPC when
  * the table is half full. */
