@@ -16,18 +16,11 @@ bad() {
 	fail=1
 }
 
+source "$(dirname "${BASH_SOURCE[0]}")/../gotool.sh"
+
 hook_setup() {
 	local area=$1
-	go=$2
-	ver=$(basename "$(dirname "$(dirname "$go")")")
-	gover=go${ver#go-}
-	if [[ ! -x $go ]]; then
-		echo "SKIP: $gover not installed"
-		exit 77
-	fi
-	: "${GOLAT_LIB:?GOLAT_LIB must name libgolat.so}"
-	[[ -f $GOLAT_LIB ]] || { echo "FAIL: GOLAT_LIB=$GOLAT_LIB does not exist"; exit 1; }
-	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
+	go_toolchain "$2"
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	work=${GOLAT_TEST_WORK:-/tmp/golat-testwork}/hook/$area/$ver
 	mkdir -p "$work"

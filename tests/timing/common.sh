@@ -20,20 +20,13 @@ bad() {
 }
 ok() { echo "ok: $*"; }
 
+source "$(dirname "${BASH_SOURCE[0]}")/../gotool.sh"
+
 timing_setup() {
 	area=$1
-	go=$2
-	ver=$(basename "$(dirname "$(dirname "$go")")")
-	gover=go${ver#go-}
-	if [[ ! -x $go ]]; then
-		echo "SKIP: $gover not installed"
-		exit 77
-	fi
-	: "${GOLAT_LIB:?GOLAT_LIB must name libgolat.so}"
+	go_toolchain "$2"
 	: "${GOLAT_CLI:?GOLAT_CLI must name the golat command}"
-	[[ -f $GOLAT_LIB ]] || { echo "FAIL: GOLAT_LIB=$GOLAT_LIB does not exist"; exit 1; }
 	[[ -x $GOLAT_CLI ]] || { echo "FAIL: GOLAT_CLI=$GOLAT_CLI is not executable"; exit 1; }
-	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	work=${GOLAT_TEST_WORK:-/tmp/golat-testwork}/timing/$area/$ver
 	rm -rf "$work"

@@ -1,0 +1,17 @@
+# Sourced by the test scripts that build Go programs. go_toolchain GO sets go, ver
+# (go-1.22), gover (go1.22) and the Go environment of the tests (local toolchain only,
+# no module proxy, cgo on), checks that GOLAT_LIB exists, or exits 77 with
+# "SKIP: go1.N not installed" when the toolchain is missing (CTest counts it skipped).
+# shellcheck shell=bash disable=SC2034  # go, ver, gover: for the sourcing script
+go_toolchain() {
+	go=$1
+	ver=$(basename "$(dirname "$(dirname "$go")")")
+	gover=go${ver#go-}
+	if [[ ! -x $go ]]; then
+		echo "SKIP: $gover not installed"
+		exit 77
+	fi
+	: "${GOLAT_LIB:?GOLAT_LIB must name libgolat.so}"
+	[[ -f $GOLAT_LIB ]] || { echo "FAIL: GOLAT_LIB=$GOLAT_LIB does not exist"; exit 1; }
+	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
+}
