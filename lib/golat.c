@@ -282,15 +282,16 @@ static int init_engine(const char *specs, char *why, size_t n)
 	return rc;
 }
 
-GOLAT_API int golat_attach(const char *specs)
+/* golat_attach and golat_detach: the number of functions changed, or -errno. */
+static int api_change(const char *specs, int attach)
 {
 	char why[512];
-	int rc = init_engine(NULL, why, sizeof(why));
+	int rc = attach ? init_engine(NULL, why, sizeof(why)) : 0;
 	if (rc)
 		return fail(rc, why);
 	hook_runtime_started(); /* only the constructor runs before the runtime */
 	struct hook_result r;
-	rc = hook_attach(specs, &r, why, sizeof(why));
+	rc = (attach ? hook_attach : hook_detach)(specs, &r, why, sizeof(why));
 	if (rc == 0)
 		rc = (int)r.hooked;
 	else
@@ -299,18 +300,14 @@ GOLAT_API int golat_attach(const char *specs)
 	return rc;
 }
 
+GOLAT_API int golat_attach(const char *specs)
+{
+	return api_change(specs, 1);
+}
+
 GOLAT_API int golat_detach(const char *specs)
 {
-	char why[512];
-	struct hook_result r;
-	hook_runtime_started();
-	int rc = hook_detach(specs, &r, why, sizeof(why));
-	if (rc == 0)
-		rc = (int)r.hooked;
-	else
-		fail(rc, why);
-	hook_result_free(&r);
-	return rc;
+	return api_change(specs, 0);
 }
 
 GOLAT_API int golat_counts(const char *name, struct golat_counts *out)

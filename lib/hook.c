@@ -538,8 +538,8 @@ int hook_counts(const char *name, struct rec_counts *out)
 
 /* Plans one of the runtime functions golat hooks for itself, vetted here rather than
  * by the name policy: runtime.exit (assembly: MOVL code+0(FP), DI; MOVL $231, AX;
- * SYSCALL), runtime.dieFromSignal (Go, on the signal stack) and runtime.asyncPreempt
- * (assembly). None of them is ever preempted or its window run by two paths. */
+ * SYSCALL) and runtime.dieFromSignal (Go, on the signal stack). Neither is ever
+ * preempted, and only their entry windows are used. */
 static int exit_hook_plan(const char *name, struct analyze_plan *plan, const struct gobin_func **fp,
 			  char *reason, size_t n)
 {

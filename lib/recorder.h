@@ -57,8 +57,6 @@ void rec_counts(uint32_t fn, struct rec_counts *out);
 void rec_new_generation(uint32_t fn);
 /* Adds the calls let through unrecorded to the stats header. */
 void rec_flush_lost(void);
-/* Calls let through unrecorded: no g slot, too deep, no thread stack or shard. */
-uint64_t rec_lost(void);
 
 /* Called by golat_tramp_common only: regs points at the saved registers. */
 void tramp_record(const struct tramp_desc *d, uint64_t sp, const uint64_t *regs);

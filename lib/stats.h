@@ -41,7 +41,6 @@
 /* header.flags */
 #define STATS_F_EXITED 0x1   /* the program reached Go's exit path */
 #define STATS_F_REPORTED 0x2 /* the final report was written */
-#define STATS_F_INVARIANT_TSC 0x4
 #define STATS_F_MONOTONIC 0x8 /* "cycles" are CLOCK_MONOTONIC ns: the TSC was not usable */
 
 struct stats_header {

@@ -22,7 +22,7 @@ int fixture_init(struct fixture *fx, uint32_t max_fns, uint32_t max_shards)
 	h->header_size = STATS_HEADER_SIZE;
 	h->file_size = fx->len;
 	h->pid = FIXTURE_PID;
-	h->flags = STATS_F_EXITED | STATS_F_INVARIANT_TSC;
+	h->flags = STATS_F_EXITED;
 	h->max_fns = max_fns;
 	h->max_shards = max_shards;
 	h->fn_off = STATS_HEADER_SIZE;
