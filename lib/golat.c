@@ -267,10 +267,10 @@ static void check_output(void)
 	out[0] = 0;
 }
 
-static int init_engine(const char *specs, char *why, size_t n)
+static int init_engine(char *why, size_t n)
 {
 	char warn[512];
-	struct hook_config hc = { .specs = specs, .stats_path = G.cfg.stats[0] ? G.cfg.stats : NULL,
+	struct hook_config hc = { .stats_path = G.cfg.stats[0] ? G.cfg.stats : NULL,
 				  .sample = G.cfg.sample, .monotonic = G.cfg.monotonic,
 				  .on_process_exit = on_process_exit };
 	int rc = hook_init(&hc, why, n, warn, sizeof(warn));
@@ -286,7 +286,7 @@ static int init_engine(const char *specs, char *why, size_t n)
 static int api_change(const char *specs, int attach)
 {
 	char why[512];
-	int rc = attach ? init_engine(NULL, why, sizeof(why)) : 0;
+	int rc = attach ? init_engine(why, sizeof(why)) : 0;
 	if (rc)
 		return fail(rc, why);
 	hook_runtime_started(); /* only the constructor runs before the runtime */
@@ -334,7 +334,7 @@ __attribute__((constructor)) static void golat_init(void)
 	log_hold();
 	config_read(&G.cfg);
 	char why[512] = "";
-	int rc = init_engine(G.cfg.funcs, why, sizeof(why));
+	int rc = init_engine(why, sizeof(why));
 	log_release(rc != -ENOEXEC); /* not Go: inert and silent, by contract */
 	if (rc == -ENOEXEC)
 		return;

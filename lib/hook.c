@@ -18,7 +18,6 @@
 #include "stw.h"
 #include "tramp.h"
 
-#define STATS_SHARDS 128  /* threads with a shard of their own; more share the last */
 /* Trampoline ids that are not functions of the recorder. */
 #define PROCEXIT_ID (UINT32_MAX - 2) /* + TRAMP_PROCEXIT_EXIT or _SIGNAL */
 #define RESUME_ID (UINT32_MAX - 3)
@@ -139,22 +138,6 @@ static int hook_resume(char *reason, size_t n)
 	return rc;
 }
 
-/* Function ids the stats file has room for: what the first specs select, plus room
- * for golat_attach later. */
-static uint32_t fn_room(const char *specs)
-{
-	size_t n = 0;
-	struct spec_set ss = { 0 };
-	if (specs && spec_add_list(&ss, specs) == 0) {
-		spec_resolve(&ss, &E.gb);
-		for (size_t i = 0; i < E.gb.nfuncs; i++)
-			n += spec_match(&ss, E.gb.funcs[i].name);
-	}
-	spec_free(&ss);
-	n = n + 256 > 1024 ? n + 256 : 1024;
-	return n > REC_MAX_FNS ? REC_MAX_FNS : (uint32_t)n;
-}
-
 int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, size_t wn)
 {
 	pthread_mutex_lock(&E.mu);
@@ -170,7 +153,7 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 		rc = -ENOTSUP;
 		goto fail;
 	}
-	if ((rc = statsfile_create(&E.sf, hc->stats_path, fn_room(hc->specs), STATS_SHARDS, warn, wn))) {
+	if ((rc = statsfile_create(&E.sf, hc->stats_path, NULL, warn, wn))) {
 		snprintf(reason, n, "cannot map memory for the stats: %s", strerror(-rc));
 		goto fail;
 	}
@@ -358,8 +341,8 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 	if (h)
 		return h->w ? h : NULL;
 	char why[256];
-	if (E.nids >= E.sf.h->max_fns) {
-		snprintf(why, sizeof(why), "too many functions hooked (%u at most)", E.sf.h->max_fns);
+	if (E.nids >= REC_MAX_FNS) {
+		snprintf(why, sizeof(why), "too many functions hooked (%u at most)", REC_MAX_FNS);
 		add_skip(res, spec, f->name, why, 0);
 		return NULL;
 	}
@@ -375,6 +358,14 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 	*h = (struct hfn){ .f = f, .id = E.nids };
 	int rc = build_fn(h, h->id, why, sizeof(why));
 	E.idx[f - E.gb.funcs] = (int32_t)E.nfns++; /* kept when refused: no second try */
+	/* Its record in the stats file is reserved before any call can reach it. */
+	if (rc == 0 && (rc = statsfile_set_fn(&E.sf, h->id, f->name, f->entry, false)) != 0) {
+		snprintf(why, sizeof(why), "no room for it in the stats file (%s)",
+			 rc == -ENOSPC ? "cannot reserve space" : "function table full");
+		free(h->w);
+		h->w = NULL;
+		h->nw = 0;
+	}
 	if (rc) {
 		add_skip(res, spec, f->name, why, 0);
 		return NULL;

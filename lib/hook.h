@@ -48,7 +48,6 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 	      char *reason, size_t n);
 
 struct hook_config {
-	const char *specs;      /* what will be hooked first (sizes the stats file), or NULL */
 	const char *stats_path; /* GOLAT_STATS, or NULL for the default */
 	uint32_t sample;        /* GOLAT_SAMPLE */
 	int monotonic;          /* time with CLOCK_MONOTONIC rather than the TSC */

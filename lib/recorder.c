@@ -1,6 +1,6 @@
-/* recorder: per-goroutine shadow stacks, per-thread shards of the stats file. See
- * recorder.h. Built with -mgeneral-regs-only: golat_tramp_common saves only general
- * registers, so nothing here may touch a vector register. */
+/* recorder: per-goroutine shadow stacks (gslot.c), per-thread cells of the stats
+ * file. See recorder.h. Built with -mgeneral-regs-only: golat_tramp_common saves only
+ * general registers, so nothing here may touch a vector register. */
 #include "recorder.h"
 
 #include <errno.h>
@@ -10,63 +10,43 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define GSLOTS (1u << 15) /* goroutines (g structs) tracked at once */
-#define GPROBES 64
+#include "gslot.h"
 
-struct frame {
-	uint32_t fn;
-	uint32_t gen;   /* the function's attach generation at the entry */
-	uint64_t depth; /* g.stack.hi - SP at the entry */
-	uint64_t tsc;   /* at the entry; 0 when this call is not timed */
-};
+#define GEN_MASK ((1u << (32 - REC_GEN_SHIFT)) - 1)
 
-struct gstate {
-	uint64_t g;    /* the key: g structs are reused, never freed */
-	uint64_t goid; /* a new goroutine on a reused g starts afresh */
-	uint32_t n;
-	uint32_t _pad;
-	/* Depth of the shallowest call not tracked because the shadow stack was full,
-	 * 0 when none: calls deeper than it are let through until it returns or is
-	 * unwound. A depth, not a count, so that morestack re-entries and panics
-	 * cannot leave it out of step. */
-	uint64_t untracked;
-	struct frame f[REC_FRAMES];
-};
-
-/* This thread's cells, and whether it shares the last shard with other threads. */
+/* This thread's view: the goroutine it recorded last and that one's slot, and where
+ * its cells are. */
 struct mine {
-	struct stats_cell *cells;
-	int shared;
-	uint64_t last_g; /* the goroutine this thread recorded last, and its slot: */
-	struct gstate *last_s; /* a goroutine usually makes many calls in a row */
+	uint64_t g;        /* the goroutine whose slot is cached, 0 = none */
+	uint64_t key;      /* what *r.key holds while the slot is still ours */
+	struct gref r;
+	uint32_t holder;   /* this thread's index in slot keys, 0 until its first call */
+	uint32_t tid;
+	struct stats_cell **dir; /* cell page of function group k = fn / 16, or NULL */
+	uint32_t ndir;
 };
 
 static struct rec_config cfg;
-static uint32_t max_fns; /* cfg.sf->h->max_fns, read on every call */
-static struct gstate *gtab;
 /* Attach generation per function id: a frame entered under an older generation
  * belongs to a call that was in flight when its function was detached. */
 static uint32_t *gens;
-static uint64_t lost; /* atomic: no shard to count in */
+static uint64_t lost;        /* atomic: calls recorded nowhere */
+static uint32_t holders;     /* atomic: thread indices given out */
 static __thread struct mine me __attribute__((tls_model("initial-exec")));
 
 int rec_init(const struct rec_config *c, char *reason, size_t n)
 {
-	if (gtab)
+	if (gens)
 		return 0;
 	cfg = *c;
 	if (cfg.sample == 0)
 		cfg.sample = 1;
-	max_fns = cfg.sf ? cfg.sf->h->max_fns : 0;
-	void *p = mmap(NULL, GSLOTS * sizeof(struct gstate), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(errno));
+	if (gslot_init() != 0) {
+		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	gtab = p;
-	p = mmap(NULL, REC_MAX_FNS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, REC_MAX_FNS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		snprintf(reason, n, "cannot map the recorder's generations: %s", strerror(errno));
 		return -ENOMEM;
@@ -81,31 +61,52 @@ void rec_new_generation(uint32_t fn)
 		__atomic_fetch_add(&gens[fn], 1, __ATOMIC_RELEASE);
 }
 
-/* This thread's cells: its own shard, claimed on its first hooked call. */
-static struct mine *mine(void)
+static void count_lost(void)
 {
-	if (__builtin_expect(me.cells != NULL, 1))
-		return &me;
-	struct stats_header *h = cfg.sf->h;
-	uint32_t i = __atomic_fetch_add(&h->nshards, 1, __ATOMIC_RELAXED);
-	me.shared = i >= h->max_shards - 1 && h->max_shards > 0;
-	if (me.shared)
-		i = h->max_shards - 1;
-	struct stats_shard *s = statsfile_shard(cfg.sf, i);
-	if (!me.shared)
-		s->tid = (uint32_t)syscall(SYS_gettid);
-	me.cells = statsfile_cells(s);
-	return &me;
+	__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 }
 
-/* Adds to a counter: plainly in a shard of our own, atomically in the shared one. */
-#define ADD(m, field, v)                                                   \
-	do {                                                                   \
-		if ((m)->shared)                                               \
-			__atomic_fetch_add(&(field), (v), __ATOMIC_RELAXED);   \
-		else                                                           \
-			(field) += (v);                                        \
-	} while (0)
+/* Grows this thread's directory to hold group k: a new mapping, the old one copied
+ * and unmapped (only this thread ever reads it). */
+static int grow_dir(struct mine *m, uint32_t k)
+{
+	uint32_t want = m->ndir ? m->ndir : 512;
+	while (want <= k)
+		want *= 2;
+	struct stats_cell **d = mmap(NULL, want * sizeof(*d), PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d == MAP_FAILED)
+		return -1;
+	for (uint32_t i = 0; i < m->ndir; i++)
+		d[i] = m->dir[i];
+	if (m->dir)
+		munmap(m->dir, m->ndir * sizeof(*d));
+	m->dir = d;
+	m->ndir = want;
+	return 0;
+}
+
+/* This thread's cell for function fn, its page claimed (and reserved) on first use;
+ * NULL when the stats file has no space left. */
+static struct stats_cell *cell_slow(struct mine *m, uint32_t fn)
+{
+	uint32_t k = fn / STATS_CELLS_PER_PAGE;
+	if (k >= m->ndir && grow_dir(m, k) != 0)
+		return NULL;
+	struct stats_cell *p = statsfile_page(cfg.sf, STATS_PG_CELLS, m->tid, k);
+	if (!p)
+		return NULL;
+	m->dir[k] = p;
+	return &p[fn % STATS_CELLS_PER_PAGE];
+}
+
+static inline struct stats_cell *cell(struct mine *m, uint32_t fn)
+{
+	uint32_t k = fn / STATS_CELLS_PER_PAGE;
+	if (__builtin_expect(k < m->ndir && m->dir[k] != NULL, 1))
+		return &m->dir[k][fn % STATS_CELLS_PER_PAGE];
+	return cell_slow(m, fn);
+}
 
 static inline uint64_t load64(uint64_t addr)
 {
@@ -119,95 +120,101 @@ static inline uint64_t current_g(void)
 	return g;
 }
 
-/* The shadow stack of g, claiming a slot on first sight. */
-static struct gstate *gstate(uint64_t g, int create)
+static inline uint32_t frame_id(uint32_t fn)
 {
-	uint32_t h = (uint32_t)(((g >> 4) * 0x9e3779b97f4a7c15ull) >> 40) & (GSLOTS - 1);
-	for (uint32_t i = 0; i < GPROBES; i++) {
-		struct gstate *s = &gtab[(h + i) & (GSLOTS - 1)];
-		uint64_t k = __atomic_load_n(&s->g, __ATOMIC_ACQUIRE);
-		if (k == g)
-			return s;
-		if (k != 0)
-			continue;
-		if (!create)
-			return NULL;
-		uint64_t zero = 0;
-		if (__atomic_compare_exchange_n(&s->g, &zero, g, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
-		    zero == g)
-			return s;
-	}
-	return NULL;
+	return fn | (__atomic_load_n(&gens[fn], __ATOMIC_RELAXED) & GEN_MASK) << REC_GEN_SHIFT;
 }
 
-static void abandon(struct mine *m, struct gstate *s)
+static inline struct gframe *top(struct gslot *s)
 {
+	return gslot_frame(s, s->n - 1);
+}
+
+/* Drops the frame on top: a call that a panic or Goexit unwound. */
+static void abandon(struct mine *m, struct gslot *s)
+{
+	uint32_t fn = top(s)->id & (REC_MAX_FNS - 1);
 	s->n--;
-	ADD(m, m->cells[s->f[s->n].fn].abandoned, 1);
+	struct stats_cell *c = cell(m, fn);
+	if (c)
+		c->panicked++;
+	else
+		count_lost();
 }
 
-/* The frame on top is this call: same depth, same function, same attach. */
-static bool is_top(const struct gstate *s, uint32_t fn, uint64_t depth)
+/* A new goroutine on a reused g: the old one's calls ended with it. */
+static void restart(struct mine *m, struct gslot *s, uint64_t goid)
 {
-	const struct frame *t = &s->f[s->n - 1];
-	return t->depth == depth && t->fn == fn && t->gen == __atomic_load_n(&gens[fn], __ATOMIC_RELAXED);
+	while (s->n)
+		abandon(m, s);
+	s->untracked = 0;
+	gslot_shrink(s);
+	s->goid = goid;
 }
 
-static void on_entry(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth)
+/* The first call on this thread: its index for slot keys. */
+static void thread_start(struct mine *m)
+{
+	m->holder = __atomic_add_fetch(&holders, 1, __ATOMIC_RELAXED) % 0xffff + 1;
+	m->tid = (uint32_t)syscall(SYS_gettid);
+	__atomic_fetch_add(&cfg.sf->h->nthreads, 1, __ATOMIC_RELAXED);
+}
+
+/* This thread moves on to goroutine g: gives back the slot of the last one if it has
+ * nothing in flight, and finds (or, at an entry, makes) g's. */
+static struct gslot *switch_to(struct mine *m, uint64_t g, int create)
+{
+	if (__builtin_expect(m->holder == 0, 0))
+		thread_start(m);
+	if (m->g)
+		gslot_release(&m->r, m->holder);
+	m->g = 0;
+	struct gref r;
+	if (gslot_get(g, m->holder, create, &r) != 0)
+		return NULL;
+	m->g = g;
+	m->r = r;
+	m->key = (uint64_t)m->holder << 48 | (g & GSLOT_G_MASK);
+	return r.s;
+}
+
+static void on_entry(struct gslot *s, struct mine *m, uint32_t fn, uint64_t depth)
 {
 	if (s->untracked) {
 		if (depth > s->untracked) {
-			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+			count_lost();
 			return;
 		}
 		s->untracked = 0; /* at or above it: the untracked calls are gone */
 	}
-	while (s->n && s->f[s->n - 1].depth >= depth) {
-		if (is_top(s, fn, depth))
+	uint32_t id = frame_id(fn);
+	while (s->n && top(s)->depth >= depth) {
+		const struct gframe *t = top(s);
+		if (t->depth == depth && t->id == id)
 			return; /* the same call, back at its entry after morestack */
 		abandon(m, s);
 	}
-	if (s->n == REC_FRAMES) {
-		s->untracked = depth;
-		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+	struct gframe *f = s->n < GSLOT_FRAMES ? gslot_frame(s, s->n) : NULL;
+	if (!f && s->n == GSLOT_INLINE && gslot_extend(s) == 0)
+		f = gslot_frame(s, s->n);
+	struct stats_cell *c = f ? cell(m, fn) : NULL;
+	if (!c) {
+		s->untracked = (uint32_t)depth;
+		count_lost();
 		return;
 	}
-	struct stats_cell *c = &m->cells[fn];
-	ADD(m, c->entries, 1);
+	c->entries++;
 	bool take = true;
-	if (cfg.sample > 1) {
-		take = c->seq % cfg.sample == 0;
-		ADD(m, c->seq, 1);
-	}
+	if (cfg.sample > 1)
+		take = c->seq++ % cfg.sample == 0;
+	f->id = id;
+	f->depth = (uint32_t)depth;
+	s->n++;
 	/* Last, so that the bookkeeping above is not part of the call's time. */
-	s->f[s->n++] = (struct frame){
-		.fn = fn, .gen = __atomic_load_n(&gens[fn], __ATOMIC_RELAXED), .depth = depth,
-		.tsc = take ? stats_clock(cfg.monotonic) : 0
-	};
+	f->tsc = take ? stats_clock(cfg.monotonic) : 0;
 }
 
-static void timed(struct mine *m, struct stats_cell *c, uint64_t d)
-{
-	ADD(m, c->timed, 1);
-	ADD(m, c->sum, d);
-	ADD(m, c->hist[stats_bucket(d)], 1);
-	if (m->shared) {
-		uint64_t v = __atomic_load_n(&c->max, __ATOMIC_RELAXED);
-		while (d > v && !__atomic_compare_exchange_n(&c->max, &v, d, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			;
-		v = __atomic_load_n(&c->min, __ATOMIC_RELAXED);
-		while ((v == 0 || d < v) &&
-		       !__atomic_compare_exchange_n(&c->min, &v, d, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			;
-		return;
-	}
-	if (d > c->max)
-		c->max = d;
-	if (c->min == 0 || d < c->min)
-		c->min = d;
-}
-
-static void on_exit(struct gstate *s, struct mine *m, uint32_t fn, uint64_t depth, uint64_t now)
+static void on_exit(struct gslot *s, struct mine *m, uint32_t fn, uint64_t depth, uint64_t now)
 {
 	if (s->untracked) {
 		if (depth >= s->untracked) {
@@ -217,17 +224,27 @@ static void on_exit(struct gstate *s, struct mine *m, uint32_t fn, uint64_t dept
 		}
 		s->untracked = 0;
 	}
-	while (s->n && s->f[s->n - 1].depth > depth)
+	while (s->n && top(s)->depth > depth)
 		abandon(m, s);
-	if (!s->n || !is_top(s, fn, depth))
+	if (!s->n)
 		return; /* entered before the hook existed: not counted */
-	const struct frame *f = &s->f[--s->n];
-	struct stats_cell *c = &m->cells[fn];
-	ADD(m, c->calls, 1);
+	const struct gframe *f = top(s);
+	if (f->depth != depth || f->id != frame_id(fn))
+		return;
+	uint64_t tsc = f->tsc;
+	s->n--;
+	if (s->n == 0 && s->ext)
+		gslot_shrink(s);
+	struct stats_cell *c = cell(m, fn);
+	if (!c) {
+		count_lost();
+		return;
+	}
+	c->calls++;
 	/* A goroutine that moved to a CPU whose TSC is a little behind (some VMs) could
 	 * see time go backwards: that is a call of no measurable length, not 2^64. */
-	if (f->tsc)
-		timed(m, c, now > f->tsc ? now - f->tsc : 0);
+	if (tsc)
+		statsfile_time(cfg.sf, c, fn, now > tsc ? now - tsc : 0);
 }
 
 /* runtime.exit (ABI0: the code is at 8(SP), sys_linux_amd64.s) or
@@ -251,45 +268,48 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		return;
 	}
 	uint64_t g = current_g();
-	if (!g || d->fn >= max_fns) {
-		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+	uint32_t fn = d->fn;
+	if (!g || fn >= REC_MAX_FNS) {
+		count_lost();
 		return;
 	}
-	struct mine *m = mine();
-	struct gstate *s = m->last_g == g ? m->last_s : gstate(g, d->kind == TRAMP_ENTRY);
-	if (!s) {
+	struct mine *m = &me;
+	struct gslot *s;
+	if (__builtin_expect(m->g == g && __atomic_load_n(m->r.key, __ATOMIC_RELAXED) == m->key, 1))
+		s = m->r.s;
+	else if (!(s = switch_to(m, g, d->kind == TRAMP_ENTRY))) {
 		if (d->kind == TRAMP_ENTRY)
-			__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+			count_lost();
 		return;
 	}
-	m->last_g = g;
-	m->last_s = s;
 	uint64_t goid = load64(g + cfg.goid);
-	if (s->goid != goid) { /* a new goroutine on a reused g: the old one ended */
-		while (s->n)
-			abandon(m, s);
-		s->goid = goid;
-		s->untracked = 0;
-	}
+	if (__builtin_expect(s->goid != goid, 0))
+		restart(m, s, goid);
 	uint64_t depth = load64(g + cfg.stack_hi) - sp;
 	if (d->kind == TRAMP_ENTRY)
-		on_entry(s, m, d->fn, depth);
+		on_entry(s, m, fn, depth);
 	else
-		on_exit(s, m, d->fn, depth, now);
+		on_exit(s, m, fn, depth, now);
 }
 
 void rec_counts(uint32_t fn, struct rec_counts *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!cfg.sf || fn >= cfg.sf->h->max_fns)
+	if (!cfg.sf)
 		return;
 	const struct stats_header *h = cfg.sf->h;
-	uint32_t n = __atomic_load_n(&h->nshards, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < n && i < h->max_shards; i++) {
-		const volatile struct stats_cell *c = &statsfile_cells(statsfile_shard(cfg.sf, i))[fn];
+	uint32_t np = __atomic_load_n(&h->npages, __ATOMIC_ACQUIRE);
+	const struct stats_page *dir = (const void *)((const char *)h + h->dir_off);
+	uint32_t want = (uint32_t)STATS_PG_CELLS << 24 | fn / STATS_CELLS_PER_PAGE;
+	for (uint32_t i = 0; i < np; i++) {
+		if (dir[i].what != want)
+			continue;
+		const volatile struct stats_cell *c =
+			(const struct stats_cell *)((const char *)h + h->page_off + (uint64_t)i * STATS_PAGE) +
+			fn % STATS_CELLS_PER_PAGE;
 		out->entries += c->entries;
 		out->calls += c->calls;
-		out->abandoned += c->abandoned;
+		out->abandoned += c->panicked;
 	}
 }
 

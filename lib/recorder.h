@@ -1,24 +1,28 @@
 /* recorder: what runs on every hooked entry and exit — the hot path behind
- * golat_tramp_common (tramp.S), on the thread's own stack, with no lock, no libc
- * call and no vector register (compiled with -mgeneral-regs-only).
+ * golat_tramp_common (tramp.S), on the thread's own stack, with no lock in the common
+ * case, no libc call but system calls, and no vector register (compiled with
+ * -mgeneral-regs-only).
  *
  * Calls are keyed by goroutine and stack depth, never by thread (goroutines move
  * between threads): g comes from its TLS slot, depth = g.stack.hi - SP, which stays
- * the same when Go copies a stack. Each g has a shadow stack of the hooked frames it
- * is in:
+ * the same when Go copies a stack. Each goroutine with hooked calls in flight has a
+ * slot (gslot.h) holding a shadow stack of them:
  *  - an entry at the depth and function on top of it is the same call coming back
  *    (morestack and synchronous preemption jump back to the entry:
  *    cmd/internal/obj/x86/obj6.go, stacksplit), not a new call;
- *  - an entry or exit finds the frames deeper than itself abandoned (a panic unwound
- *    them) and drops them, counted as abandoned;
+ *  - an entry or exit finds the frames deeper than itself abandoned (a panic or
+ *    runtime.Goexit unwound them) and drops them, counted as panicked;
  *  - an exit whose frame is not on top was entered before the hook existed: ignored.
  * So a call is counted whole — its entry and its return both seen through hooks — or
- * not at all; entries - calls - abandoned is what is in flight.
+ * not at all; entries - calls - panicked is what is in flight.
  *
- * Counters and histograms live in the per-thread shards of the stats file (no atomic
- * read-modify-write on the hot path: a thread is its shard's only writer; threads
- * beyond the file's shards share the last one with atomic adds); readers sum them.
- * A timed call costs two rdtsc: one at its entry, one at its return. */
+ * Counters live in the calling thread's cells in the stats file (stats.h): a thread is
+ * its cells' only writer, so the hot path has no atomic read-modify-write and shares
+ * no cache line with another thread. A thread finds its cell for function fn through
+ * a directory of its own (fn / 16 -> page), filled the first time it records one of
+ * those functions. A timed call costs two rdtsc: one at its entry, one at its return.
+ * Whatever cannot be recorded (no g, no slot, no space for a cell) is counted in the
+ * header's `lost`, and the program runs on. */
 #ifndef GOLAT_RECORDER_H
 #define GOLAT_RECORDER_H
 
@@ -27,8 +31,8 @@
 #include "statsfile.h"
 #include "tramp.h"
 
-#define REC_MAX_FNS 16384 /* function ids are 0..REC_MAX_FNS-1 */
-#define REC_FRAMES 64     /* hooked frames deep per goroutine that are tracked */
+#define REC_GEN_SHIFT 20
+#define REC_MAX_FNS (1u << REC_GEN_SHIFT) /* function ids are 0..REC_MAX_FNS-1 */
 
 struct rec_config {
 	int64_t g_tls;     /* g is at fs:[g_tls] */
@@ -36,7 +40,7 @@ struct rec_config {
 	uint32_t goid;
 	uint32_t sample;   /* time 1 call in sample, per function and thread */
 	int monotonic;     /* time with CLOCK_MONOTONIC: the TSC is not invariant */
-	struct statsfile *sf; /* where the counters live; ids < sf->h->max_fns */
+	struct statsfile *sf; /* where the counters live */
 	/* TRAMP_PROCEXIT: Go is about to exit_group (signaled 0), or to die of a signal
 	 * it does not handle (signaled 1, code 128 + the signal). */
 	void (*on_process_exit)(int code, int signaled);
@@ -50,7 +54,7 @@ struct rec_counts {
 
 /* Maps the recorder's tables. Returns 0 or a negative errno with a reason. */
 int rec_init(const struct rec_config *cfg, char *reason, size_t n);
-/* Sums the shards for function id fn (racy but never torn: aligned 8-byte loads). */
+/* Sums the cells of every thread for function id fn (racy but never torn). */
 void rec_counts(uint32_t fn, struct rec_counts *out);
 /* Starts a new attach generation for function id fn (before it is attached again):
  * frames of its calls still in flight from the last attach no longer match. */

@@ -1,47 +1,73 @@
 /* stats: the live stats file — layout shared by its writer (the recorder in the host
- * program) and its readers (the final report, `golat report`, `golat top`).
+ * program, through statsfile.c) and its readers (the final report, `golat report`,
+ * `golat top`).
  *
  * One file per process, mapped shared, so a reader sees the counters live and nothing
- * recorded is lost when the program is killed: the kernel keeps the pages. Layout:
+ * recorded is lost when the program is killed: the kernel keeps the pages. The file is
+ * sparse and large (its regions are sized for a million functions and millions of
+ * pages), but no byte of it is written before the space under it was reserved with
+ * fallocate: on a full tmpfs a write to a hole of a shared mapping is SIGBUS, and the
+ * host would die of it. What cannot be reserved is not recorded (counted in `lost`).
  *
- *   [0, 4096)            struct stats_header
- *   [fn_off, ...)        struct stats_fn[max_fns]      what each function id is
- *   [shard_off, ...)     max_shards shards of shard_size bytes: struct stats_shard,
- *                        then struct stats_cell[max_fns]
+ *   [0, 4096)              struct stats_header
+ *   [fn_off, ...)          struct stats_fn[fn_cap]   what each function id is
+ *   [name_off, ...)        name_cap bytes            the functions' names, NUL-ended
+ *   [dir_off, ...)         struct stats_page[page_cap]  what each page holds
+ *   [page_off, ...)        page_cap pages of 4096 bytes, claimed in order (npages)
  *
- * A shard belongs to one thread, which is its only writer: plain stores, no atomic
- * read-modify-write on the hot path (a goroutine that moves between threads updates
- * the shard of the thread it is on). Threads beyond max_shards share the last shard
- * with atomic adds. Readers sum the shards; 8-byte aligned loads are never torn, so a
- * live read is a consistent-enough snapshot (a call may be in `entries` and not yet in
- * `calls`). The file is sparse: a page exists once a thread touched it.
+ * A page is one of:
+ *  - CELLS: the cells of one thread for the 16 function ids [16k, 16k + 16): one
+ *    thread writes it, with plain stores (no atomic read-modify-write on the hot path;
+ *    a goroutine that moves between threads updates the cells of the thread it is on).
+ *    A thread gets such a page the first time it records one of those functions, so
+ *    memory follows the (thread, function) pairs that really occur.
+ *  - BLOCKS: 16 blocks of 256 bytes, for the functions' shared histograms, written
+ *    with atomic adds.
+ *
+ * Histograms are log-linear in cycles: values below 32 exactly, then 32 buckets per
+ * power of two, so a percentile taken at a bucket's midpoint is within 1/64 (1.6%) of
+ * the truth. Bucket b lies in octave b / 32. A cell keeps a window of STATS_WIN octaves
+ * in 16-bit counters, placed where the thread's first timed call of the function fell;
+ * a duration outside the window, and the 65,536 of a counter that wraps, go to the
+ * function's shared histogram: an octave table (one block of 40 block ids) whose
+ * octaves are blocks of 32 64-bit counters, made on first use. Readers add the windows
+ * of every cell and the shared histogram.
+ *
+ * Readers sum the cells; 8-byte aligned loads are never torn, so a live read is a
+ * consistent-enough snapshot (a call may be in `entries` and not yet in `calls`).
  *
  * Times are TSC cycles (ns of CLOCK_MONOTONIC with STATS_F_MONOTONIC, on a CPU whose
  * TSC is not invariant); a reader converts with the header's two (tsc, monotonic ns)
  * pairs: the one taken at start and the newest (refreshed every second while the
- * program runs, and at exit). Histograms are log-linear in cycles: values below 32
- * exactly, then 32 buckets per power of two, so a percentile taken at a bucket's
- * midpoint is within 1/64 (1.6%) of the truth. */
+ * program runs, and at exit). */
 #ifndef GOLAT_STATS_H
 #define GOLAT_STATS_H
 
 #include <stdint.h>
 #include <time.h>
 
-#define STATS_MAGIC "GOLATST1"
-#define STATS_VERSION 1
+#define STATS_MAGIC "GOLATST2"
+#define STATS_VERSION 2
 #define STATS_HEADER_SIZE 4096
+#define STATS_PAGE 4096
 #define STATS_NAME_MAX 200 /* bytes of a name kept, NUL included; longer ones end in "..." */
 
 #define STATS_SUB_BITS 5
 #define STATS_SUB (1u << STATS_SUB_BITS) /* buckets per power of two */
 #define STATS_MAX_EXP 44                  /* values >= 2^44 cycles share the last bucket */
 #define STATS_BUCKETS ((STATS_MAX_EXP - STATS_SUB_BITS + 1) * STATS_SUB)
+#define STATS_OCTAVES (STATS_BUCKETS / STATS_SUB) /* 40 */
+#define STATS_WIN 3 /* octaves a cell counts itself: a range of 8x */
+
+#define STATS_CELLS_PER_PAGE 16
+#define STATS_BLOCK 256
+#define STATS_BLOCKS_PER_PAGE (STATS_PAGE / STATS_BLOCK)
 
 /* header.flags */
-#define STATS_F_EXITED 0x1   /* the program reached Go's exit path */
-#define STATS_F_REPORTED 0x2 /* the final report was written */
+#define STATS_F_EXITED 0x1    /* the program reached Go's exit path */
+#define STATS_F_REPORTED 0x2  /* the final report was written */
 #define STATS_F_MONOTONIC 0x8 /* "cycles" are CLOCK_MONOTONIC ns: the TSC was not usable */
+#define STATS_F_FULL 0x10     /* space ran out: some calls went unrecorded (lost) */
 
 struct stats_header {
 	char magic[8];
@@ -49,47 +75,62 @@ struct stats_header {
 	uint32_t header_size;
 	uint64_t file_size;
 	uint32_t pid;
-	uint32_t flags;          /* STATS_F_* */
-	uint32_t max_fns, max_shards;
-	uint32_t nfns;           /* ids in use: [0, nfns); published with a release store */
-	uint32_t nshards;        /* shards claimed (may exceed max_shards: the rest share the last) */
-	uint64_t fn_off, shard_off, shard_size;
+	uint32_t flags;        /* STATS_F_* */
+	uint32_t fn_cap;       /* ids the function table has room for */
+	uint32_t nfns;         /* ids in use: [0, nfns); published with a release store */
+	uint32_t page_cap;     /* pages the page region has room for */
+	uint32_t npages;       /* pages claimed: [0, npages); published with a release store */
+	uint64_t fn_off, name_off, name_cap, dir_off, page_off;
+	uint64_t name_used;    /* bytes of the name region in use */
 	uint64_t tsc_start, mono_start_ns, real_start_ns; /* at load */
 	uint64_t tsc_last, mono_last_ns;                  /* newest pair: seqlock-written */
-	uint32_t pair_seq;       /* odd while tsc_last/mono_last_ns are being written */
-	uint32_t sample;         /* GOLAT_SAMPLE: 1 in sample calls is timed */
-	uint64_t exit_code;      /* valid with STATS_F_EXITED */
-	uint64_t lost;           /* calls let through unrecorded (no stack, no g slot, too deep) */
+	uint32_t pair_seq;     /* odd while tsc_last/mono_last_ns are being written */
+	uint32_t sample;       /* GOLAT_SAMPLE: 1 in sample calls is timed */
+	uint64_t exit_code;    /* valid with STATS_F_EXITED */
+	uint64_t lost;         /* calls let through unrecorded (no g, nested, no space) */
 	char exe[256];
 	char go_version[32];
-	uint64_t start_time; /* of the writer process (proc_start_time): pid reuse shows */
+	uint64_t start_time;   /* of the writer process (proc_start_time): pid reuse shows */
+	uint32_t nthreads;     /* threads that recorded */
+	uint32_t _pad;
+	uint64_t unbinned;     /* timed durations that no histogram could take (no space) */
 };
 
 struct stats_fn {
-	char name[STATS_NAME_MAX];
-	uint64_t entry;   /* link-time address (what `golat list` shows) */
-	uint32_t hooked;  /* 1 while hooked */
+	uint64_t entry;    /* link-time address (what `golat list` shows) */
+	uint64_t name;     /* offset of its name in the name region */
+	uint32_t name_len; /* bytes, NUL excluded */
+	uint32_t hooked;   /* 1 while hooked */
+	uint32_t hist;     /* 1 + block id of its octave table, 0 = none yet */
 	uint32_t _pad;
-	uint64_t _spare[5];
+	uint64_t _spare[4];
 };
 
-struct stats_shard {
-	uint32_t tid;
-	uint32_t _pad;
-	uint64_t _spare[7];
-	/* struct stats_cell cells[max_fns] follow */
+enum stats_page_kind { STATS_PG_NONE = 0, STATS_PG_CELLS = 1, STATS_PG_BLOCKS = 2 };
+
+/* What page i holds: written once, before the page is published through npages. */
+struct stats_page {
+	uint32_t owner; /* CELLS: the thread's tid */
+	uint32_t what;  /* kind << 24 | index (CELLS: the 16-function group k) */
 };
 
 struct stats_cell {
 	uint64_t entries;   /* calls entered (a morestack re-entry is the same call) */
 	uint64_t calls;     /* calls whose entry and return were both seen */
-	uint64_t abandoned; /* entered, then unwound by a panic or lost with their goroutine */
+	uint64_t panicked;  /* entered, then unwound by a panic or Goexit, or lost with their goroutine */
 	uint64_t timed;     /* calls timed (1 in sample) */
 	uint64_t sum;       /* cycles of the timed calls */
 	uint64_t min, max;  /* cycles; min 0 = none yet */
-	uint64_t seq;       /* entries seen by this shard, for sampling */
-	uint64_t hist[STATS_BUCKETS];
+	uint32_t seq;       /* entries seen by this cell, for sampling */
+	uint8_t base;       /* 1 + the window's first octave; 0 = no window yet */
+	uint8_t _pad;
+	uint16_t spills;    /* durations that fell outside the window since it was placed */
+	uint16_t win[STATS_WIN * STATS_SUB];
 };
+
+_Static_assert(sizeof(struct stats_cell) * STATS_CELLS_PER_PAGE == STATS_PAGE, "cell size");
+_Static_assert(sizeof(struct stats_fn) == 64, "fn size");
+_Static_assert(STATS_OCTAVES * 4 <= STATS_BLOCK && STATS_SUB * 8 == STATS_BLOCK, "block size");
 
 /* What the recorder counts time in: the TSC, or CLOCK_MONOTONIC in ns. */
 static inline uint64_t stats_clock(int monotonic)
@@ -129,10 +170,12 @@ static inline uint64_t stats_bucket_hi(uint32_t b)
 	return stats_bucket_lo(b) + (1ull << (e - STATS_SUB_BITS));
 }
 
-static inline uint64_t stats_shard_size(uint32_t max_fns)
+/* The first octave of a window that should hold octave o: one below it, so that the
+ * window spans half to four times the first duration seen. */
+static inline uint32_t stats_win_first(uint32_t o)
 {
-	uint64_t s = sizeof(struct stats_shard) + (uint64_t)max_fns * sizeof(struct stats_cell);
-	return (s + 4095) & ~4095ull;
+	uint32_t f = o ? o - 1 : 0;
+	return f + STATS_WIN > STATS_OCTAVES ? STATS_OCTAVES - STATS_WIN : f;
 }
 
 #endif

@@ -1,9 +1,8 @@
-/* statsagg: the sums over shards, the TSC rate and the percentiles — what every
+/* statsagg: the sums over cells, the TSC rate and the percentiles — what every
  * report of a stats file is computed from. See statsread.h.
  *
  * Loads from the mapping are relaxed atomics: 8-byte aligned loads that are never
  * torn and that the compiler may not merge or repeat while a writer is storing. */
-#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
 #include "proc.h"
 
@@ -15,12 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
-
-/* Byte ranges of the shard region that hold data; the rest are holes (zeros). */
-struct stats_extents {
-	size_t n;
-	struct { uint64_t lo, hi; } r[];
-};
 
 static inline uint64_t ld64(const uint64_t *p)
 {
@@ -37,64 +30,14 @@ static const struct stats_fn *fn_at(const struct stats_view *v, uint32_t id)
 	return (const struct stats_fn *)(v->base + v->fn_off) + id;
 }
 
-static uint64_t cell_off(const struct stats_view *v, uint32_t shard, uint32_t id)
+static const uint8_t *page_at(const struct stats_view *v, uint32_t i)
 {
-	return v->shard_off + shard * v->shard_size + sizeof(struct stats_shard) +
-	       (uint64_t)id * sizeof(struct stats_cell);
+	return v->base + v->page_off + (uint64_t)i * STATS_PAGE;
 }
 
-/* The data ranges of [lo, hi) of v's file, or NULL when holes cannot be told apart
- * (no descriptor, a file system without SEEK_DATA, no memory): then all is read. */
-static struct stats_extents *find_extents(const struct stats_view *v, uint64_t lo, uint64_t hi)
+static uint32_t page_what(const struct stats_view *v, uint32_t i)
 {
-	if (v->fd < 0)
-		return NULL;
-	size_t cap = 16;
-	struct stats_extents *e = malloc(sizeof(*e) + cap * sizeof(e->r[0]));
-	if (!e)
-		return NULL;
-	e->n = 0;
-	for (uint64_t pos = lo; pos < hi;) {
-		off_t d = lseek(v->fd, (off_t)pos, SEEK_DATA);
-		if (d < 0 && errno == ENXIO)
-			break; /* no data past pos */
-		off_t h = d < 0 ? -1 : lseek(v->fd, d, SEEK_HOLE);
-		if (h < 0) {
-			free(e);
-			return NULL;
-		}
-		if ((uint64_t)d >= hi)
-			break;
-		if (e->n == cap) {
-			struct stats_extents *g = realloc(e, sizeof(*e) + 2 * cap * sizeof(e->r[0]));
-			if (!g) {
-				free(e);
-				return NULL;
-			}
-			e = g;
-			cap *= 2;
-		}
-		e->r[e->n].lo = (uint64_t)d;
-		e->r[e->n].hi = (uint64_t)h < hi ? (uint64_t)h : hi;
-		pos = e->r[e->n++].hi;
-	}
-	return e;
-}
-
-/* Whether any byte of [off, off + len) may hold data. */
-static bool has_data(const struct stats_extents *e, uint64_t off, uint64_t len)
-{
-	if (!e)
-		return true;
-	size_t a = 0, b = e->n; /* the first extent ending past off */
-	while (a < b) {
-		size_t m = (a + b) / 2;
-		if (e->r[m].hi <= off)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a < e->n && e->r[a].lo < off + len;
+	return ld32(&((const struct stats_page *)(v->base + v->dir_off))[i].what);
 }
 
 /* Adds one cell's counters into f; min 0 means none. */
@@ -102,7 +45,7 @@ static void add_cell(struct stats_func *f, const struct stats_cell *c)
 {
 	f->entries += ld64(&c->entries);
 	f->calls += ld64(&c->calls);
-	f->abandoned += ld64(&c->abandoned);
+	f->abandoned += ld64(&c->panicked);
 	f->timed += ld64(&c->timed);
 	f->sum += ld64(&c->sum);
 	uint64_t mn = ld64(&c->min), mx = ld64(&c->max);
@@ -112,32 +55,65 @@ static void add_cell(struct stats_func *f, const struct stats_cell *c)
 		f->max = mx;
 }
 
+/* Names are copied from the name region, bounded by it and by STATS_NAME_MAX. */
 static void read_names(const struct stats_view *v, struct stats_snapshot *s)
 {
 	for (uint32_t id = 0; id < s->nfns; id++) {
 		const struct stats_fn *fn = fn_at(v, id);
 		struct stats_func *f = &s->fns[id];
 		f->id = id;
-		memcpy(f->name, fn->name, sizeof(f->name));
-		f->name[sizeof(f->name) - 1] = 0;
 		f->entry = ld64(&fn->entry);
+		uint64_t off = ld64(&fn->name), len = ld32(&fn->name_len);
+		if (off > v->name_cap)
+			off = v->name_cap;
+		if (len > v->name_cap - off)
+			len = v->name_cap - off;
+		if (len > sizeof(f->name) - 1)
+			len = sizeof(f->name) - 1;
+		memcpy(f->name, v->base + v->name_off + off, len);
+		f->name[len] = 0;
+		f->name[strnlen(f->name, len)] = 0; /* a NUL inside ends it */
 	}
 }
 
-static void sum_cells(const struct stats_view *v, struct stats_snapshot *s)
+/* Groups the CELLS pages by function group (a counting sort), and sums their cells. */
+static int sum_cells(const struct stats_view *v, struct stats_snapshot *s)
 {
-	/* Shard by shard: a shard's cells are contiguous. */
-	for (uint32_t sh = 0; sh < s->nshards; sh++)
-		for (uint32_t id = 0; id < s->nfns; id++) {
-			uint64_t off = cell_off(v, sh, id);
-			if (has_data(s->data, off, offsetof(struct stats_cell, hist)))
-				add_cell(&s->fns[id], (const struct stats_cell *)(v->base + off));
+	uint32_t ngroups = (s->nfns + STATS_CELLS_PER_PAGE - 1) / STATS_CELLS_PER_PAGE;
+	s->group_start = calloc(ngroups + 2, sizeof(uint32_t));
+	s->cell_pages = calloc(s->npages ? s->npages : 1, sizeof(uint32_t));
+	if (!s->group_start || !s->cell_pages)
+		return -ENOMEM;
+	uint32_t *what = malloc((s->npages ? s->npages : 1) * sizeof(uint32_t));
+	if (!what)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->npages; i++) {
+		what[i] = page_what(v, i); /* read once: the counting and the filling agree */
+		uint32_t k = what[i] & 0xffffffu;
+		if (what[i] >> 24 == STATS_PG_CELLS && k < ngroups)
+			s->group_start[k + 2]++;
+	}
+	for (uint32_t k = 0; k < ngroups; k++)
+		s->group_start[k + 2] += s->group_start[k + 1];
+	for (uint32_t i = 0; i < s->npages; i++) {
+		uint32_t k = what[i] & 0xffffffu;
+		if (what[i] >> 24 == STATS_PG_CELLS && k < ngroups)
+			s->cell_pages[s->group_start[k + 1]++] = i;
+	}
+	free(what);
+	for (uint32_t k = 0; k < ngroups; k++)
+		for (uint32_t j = s->group_start[k]; j < s->group_start[k + 1]; j++) {
+			const struct stats_cell *c = (const struct stats_cell *)page_at(v, s->cell_pages[j]);
+			for (uint32_t i = 0; i < STATS_CELLS_PER_PAGE; i++)
+				if (k * STATS_CELLS_PER_PAGE + i < s->nfns)
+					add_cell(&s->fns[k * STATS_CELLS_PER_PAGE + i], &c[i]);
 		}
 	for (uint32_t id = 0; id < s->nfns; id++) {
 		struct stats_func *f = &s->fns[id];
 		uint64_t open = f->entries > f->calls ? f->entries - f->calls : 0;
 		f->in_flight = open > f->abandoned ? open - f->abandoned : 0;
 	}
+	return 0;
 }
 
 static uint64_t mono_now_ns(void)
@@ -224,27 +200,44 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	s->go_version[sizeof(s->go_version) - 1] = 0;
 	s->exit_code = ld64(&h->exit_code);
 	s->lost = ld64(&h->lost);
+	s->unbinned = ld64(&h->unbinned);
+	s->full = s->flags & STATS_F_FULL;
+	s->nthreads = ld32(&h->nthreads);
 	s->alive = writer_alive(s->pid, s->flags, ld64(&h->start_time));
 	tsc_rate(h, s);
-	/* nfns is published with a release store after the function's entry is written. */
+	/* nfns and npages are published with release stores after what they cover. */
 	uint32_t nfns = __atomic_load_n(&h->nfns, __ATOMIC_ACQUIRE);
-	uint32_t nsh = ld32(&h->nshards);
-	s->nfns = nfns < v->max_fns ? nfns : v->max_fns;
-	s->nshards = nsh < v->max_shards ? nsh : v->max_shards;
+	uint32_t np = __atomic_load_n(&h->npages, __ATOMIC_ACQUIRE);
+	s->nfns = nfns < v->fn_cap ? nfns : v->fn_cap;
+	s->npages = np < v->page_cap ? np : v->page_cap;
 	s->fns = calloc(s->nfns ? s->nfns : 1, sizeof(*s->fns));
 	if (!s->fns)
 		return -ENOMEM;
-	s->data = find_extents(v, v->shard_off, v->shard_off + s->nshards * v->shard_size);
 	read_names(v, s);
-	sum_cells(v, s);
+	if (sum_cells(v, s) != 0) {
+		stats_snapshot_free(s);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void stats_snapshot_free(struct stats_snapshot *s)
 {
 	free(s->fns);
-	free(s->data);
+	free(s->cell_pages);
+	free(s->group_start);
 	memset(s, 0, sizeof(*s));
+}
+
+/* The 256-byte block 1 + id names, when it lies in a BLOCKS page read; else NULL. */
+static const void *block_at(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id1)
+{
+	if (id1 == 0)
+		return NULL;
+	uint32_t page = (id1 - 1) / STATS_BLOCKS_PER_PAGE;
+	if (page >= s->npages || page_what(v, page) >> 24 != STATS_PG_BLOCKS)
+		return NULL;
+	return page_at(v, page) + (uint64_t)((id1 - 1) % STATS_BLOCKS_PER_PAGE) * STATS_BLOCK;
 }
 
 uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id,
@@ -253,21 +246,21 @@ uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot
 	memset(hist, 0, STATS_BUCKETS * sizeof(*hist));
 	if (id >= s->nfns)
 		return 0;
-	for (uint32_t sh = 0; sh < s->nshards; sh++) {
-		uint64_t off = cell_off(v, sh, id) + offsetof(struct stats_cell, hist);
-		/* Page by page: buckets no call reached are often holes. */
-		for (uint32_t b = 0; b < STATS_BUCKETS;) {
-			uint64_t o = off + b * 8ull, page_end = (o | 4095) + 1;
-			uint32_t k = (uint32_t)((page_end - o) / 8);
-			if (k > STATS_BUCKETS - b)
-				k = STATS_BUCKETS - b;
-			if (has_data(s->data, o, k * 8ull)) {
-				const uint64_t *p = (const uint64_t *)(v->base + o);
-				for (uint32_t j = 0; j < k; j++)
-					hist[b + j] += ld64(&p[j]);
-			}
-			b += k;
-		}
+	uint32_t k = id / STATS_CELLS_PER_PAGE;
+	for (uint32_t j = s->group_start[k]; j < s->group_start[k + 1]; j++) {
+		const struct stats_cell *c =
+			(const struct stats_cell *)page_at(v, s->cell_pages[j]) + id % STATS_CELLS_PER_PAGE;
+		uint32_t base = __atomic_load_n(&c->base, __ATOMIC_RELAXED);
+		if (base == 0 || base - 1 > STATS_OCTAVES - STATS_WIN)
+			continue;
+		for (uint32_t i = 0; i < STATS_WIN * STATS_SUB; i++)
+			hist[(base - 1) * STATS_SUB + i] += __atomic_load_n(&c->win[i], __ATOMIC_RELAXED);
+	}
+	const uint32_t *tab = block_at(v, s, ld32(&fn_at(v, id)->hist));
+	for (uint32_t o = 0; tab && o < STATS_OCTAVES; o++) {
+		const uint64_t *oct = block_at(v, s, ld32(&tab[o]));
+		for (uint32_t i = 0; oct && i < STATS_SUB; i++)
+			hist[o * STATS_SUB + i] += ld64(&oct[i]);
 	}
 	uint64_t total = 0;
 	for (uint32_t b = 0; b < STATS_BUCKETS; b++)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEF_FN_CAP (1u << 20)
+#define DEF_NAME_CAP (64ull << 20)
+#define DEF_PAGE_CAP (1u << 21)
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t round_page(uint64_t v)
+{
+	return (v + STATS_PAGE - 1) & ~(uint64_t)(STATS_PAGE - 1);
 }
 
 /* /dev/shm when we may write there, else $TMPDIR or /tmp (paths_default_stats). */
@@ -53,18 +63,24 @@ static int open_new(const char *path, char *warn, size_t n)
 	return -EEXIST;
 }
 
-static void init_header(struct stats_header *h, uint64_t size, uint32_t max_fns, uint32_t max_shards)
+static void set_geometry(struct stats_header *h, const struct stats_geom *g)
+{
+	h->fn_cap = g && g->fn_cap ? g->fn_cap : DEF_FN_CAP;
+	h->page_cap = g && g->page_cap ? g->page_cap : DEF_PAGE_CAP;
+	h->name_cap = round_page(g && g->name_cap ? g->name_cap : DEF_NAME_CAP);
+	h->fn_off = STATS_HEADER_SIZE;
+	h->name_off = round_page(h->fn_off + (uint64_t)h->fn_cap * sizeof(struct stats_fn));
+	h->dir_off = h->name_off + h->name_cap;
+	h->page_off = round_page(h->dir_off + (uint64_t)h->page_cap * sizeof(struct stats_page));
+	h->file_size = h->page_off + (uint64_t)h->page_cap * STATS_PAGE;
+}
+
+static void init_header(struct stats_header *h)
 {
 	memcpy(h->magic, STATS_MAGIC, 8);
 	h->version = STATS_VERSION;
 	h->header_size = STATS_HEADER_SIZE;
-	h->file_size = size;
 	h->pid = (uint32_t)getpid();
-	h->max_fns = max_fns;
-	h->max_shards = max_shards;
-	h->fn_off = STATS_HEADER_SIZE;
-	h->shard_off = (STATS_HEADER_SIZE + (uint64_t)max_fns * sizeof(struct stats_fn) + 4095) & ~4095ull;
-	h->shard_size = stats_shard_size(max_fns);
 	h->sample = 1;
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -78,47 +94,68 @@ static void init_header(struct stats_header *h, uint64_t size, uint32_t max_fns,
 	h->exe[k > 0 ? k : 0] = 0;
 }
 
-int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, uint32_t max_shards,
+/* Maps the file at sf->path with its header page reserved; -errno and warn on failure
+ * (the file is gone again then). */
+static int map_file(struct statsfile *sf, const struct stats_header *g, char *warn, size_t n)
+{
+	int fd = open_new(sf->path, warn, n);
+	if (fd < 0)
+		return fd;
+	const char *what = "size";
+	void *map = MAP_FAILED;
+	if (ftruncate(fd, (off_t)g->file_size) == 0) { /* sparse: nothing allocated yet */
+		what = "map";
+		map = mmap(NULL, g->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	}
+	int e = errno;
+	if (map != MAP_FAILED) {
+		sf->fd = fd;
+		sf->h = map;
+		if (statsfile_reserve(sf, 0, STATS_HEADER_SIZE) == 0)
+			return 0;
+		e = sf->full_errno;
+		what = "reserve space for";
+		munmap(map, g->file_size);
+		sf->h = NULL;
+		sf->fd = -1;
+		sf->full_errno = 0;
+	}
+	snprintf(warn, n, "cannot %s %s: %s", what, sf->path, strerror(e));
+	unlink(sf->path);
+	close(fd);
+	return -e;
+}
+
+int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n)
 {
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
+	sf->blk_next = STATS_BLOCKS_PER_PAGE;
 	*warn = 0;
-	uint64_t shard_off = (STATS_HEADER_SIZE + (uint64_t)max_fns * sizeof(struct stats_fn) + 4095) & ~4095ull;
-	uint64_t size = shard_off + (uint64_t)max_shards * stats_shard_size(max_fns);
+	struct stats_header g = { 0 };
+	set_geometry(&g, geom);
 	sf->user_path = path != NULL;
-	if (!path) {
+	if (!path)
 		default_path(sf->path, sizeof(sf->path));
-		path = sf->path;
-	} else {
+	else
 		snprintf(sf->path, sizeof(sf->path), "%s", path);
-	}
-	void *map = MAP_FAILED;
-	int fd = open_new(sf->path, warn, n);
-	if (fd >= 0) {
-		if (ftruncate(fd, (off_t)size) != 0) { /* sparse: pages appear when touched */
-			snprintf(warn, n, "cannot size %s: %s", sf->path, strerror(errno));
-			unlink(sf->path);
-		} else {
-			map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (map == MAP_FAILED) {
-				snprintf(warn, n, "cannot map %s: %s", sf->path, strerror(errno));
-				unlink(sf->path);
-			}
-		}
-		if (map == MAP_FAILED)
-			close(fd);
-		else
-			sf->fd = fd; /* kept: readers skip the file's holes with SEEK_DATA */
-	}
-	if (map == MAP_FAILED) {
+	if (map_file(sf, &g, warn, n) != 0) {
 		sf->path[0] = 0;
-		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *map = mmap(NULL, g.file_size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (map == MAP_FAILED)
 			return -errno;
+		sf->h = map;
+		if (statsfile_reserve(sf, 0, STATS_HEADER_SIZE) != 0) {
+			munmap(map, g.file_size);
+			sf->h = NULL;
+			return -ENOMEM;
+		}
 	}
-	sf->h = map;
-	init_header(sf->h, size, max_fns, max_shards);
+	sf->header_ok = true;
+	memcpy(sf->h, &g, sizeof(g));
+	init_header(sf->h);
 	return 0;
 }
 
@@ -130,23 +167,53 @@ void statsfile_use_monotonic(struct statsfile *sf)
 	statsfile_pair(sf);
 }
 
-void statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked)
+static struct stats_fn *fn_rec(const struct statsfile *sf, uint32_t id)
+{
+	return (struct stats_fn *)((char *)sf->h + sf->h->fn_off) + id;
+}
+
+/* Reserves [region, region + need) in whole pages past what *done covers. */
+static int reserve_upto(struct statsfile *sf, uint64_t region, uint64_t *done, uint64_t need)
+{
+	if (need <= *done)
+		return 0;
+	uint64_t to = round_page(need);
+	if (statsfile_reserve(sf, region + *done, to - *done) != 0)
+		return -ENOSPC;
+	*done = to;
+	return 0;
+}
+
+int statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked)
 {
 	struct stats_header *h = sf->h;
-	if (id >= h->max_fns)
-		return;
-	struct stats_fn *f = (struct stats_fn *)((char *)h + h->fn_off) + id;
-	size_t len = strlen(name);
-	if (len < STATS_NAME_MAX) {
-		memcpy(f->name, name, len + 1);
-	} else {
-		memcpy(f->name, name, STATS_NAME_MAX - 4);
-		memcpy(f->name + STATS_NAME_MAX - 4, "...", 4);
+	if (id < h->nfns) {
+		__atomic_store_n(&fn_rec(sf, id)->hooked, hooked ? 1u : 0u, __ATOMIC_RELEASE);
+		return 0;
 	}
+	if (id != h->nfns || id >= h->fn_cap)
+		return -E2BIG;
+	size_t len = strlen(name);
+	if (len >= STATS_NAME_MAX)
+		len = STATS_NAME_MAX - 1;
+	if (h->name_used + len + 1 > h->name_cap)
+		return -E2BIG;
+	if (reserve_upto(sf, h->fn_off, &sf->fn_reserved, (uint64_t)(id + 1) * sizeof(struct stats_fn)) ||
+	    reserve_upto(sf, h->name_off, &sf->name_reserved, h->name_used + len + 1))
+		return -ENOSPC;
+	char *dst = (char *)h + h->name_off + h->name_used;
+	memcpy(dst, name, len);
+	if (len == STATS_NAME_MAX - 1)
+		memcpy(dst + len - 3, "...", 3);
+	dst[len] = 0;
+	struct stats_fn *f = fn_rec(sf, id);
 	f->entry = entry;
-	__atomic_store_n(&f->hooked, hooked ? 1u : 0u, __ATOMIC_RELEASE);
-	if (id >= h->nfns)
-		__atomic_store_n(&h->nfns, id + 1, __ATOMIC_RELEASE);
+	f->name = h->name_used;
+	f->name_len = (uint32_t)len;
+	f->hooked = hooked ? 1u : 0u;
+	h->name_used += len + 1;
+	__atomic_store_n(&h->nfns, id + 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void statsfile_pair(struct statsfile *sf)
@@ -156,17 +223,6 @@ void statsfile_pair(struct statsfile *sf)
 	h->tsc_last = stats_clock(h->flags & STATS_F_MONOTONIC);
 	h->mono_last_ns = mono_ns();
 	__atomic_fetch_add(&h->pair_seq, 1, __ATOMIC_ACQ_REL);
-}
-
-struct stats_shard *statsfile_shard(const struct statsfile *sf, uint32_t i)
-{
-	const struct stats_header *h = sf->h;
-	return (struct stats_shard *)((char *)h + h->shard_off + (uint64_t)i * h->shard_size);
-}
-
-struct stats_cell *statsfile_cells(struct stats_shard *s)
-{
-	return (struct stats_cell *)(s + 1);
 }
 
 void statsfile_remove(struct statsfile *sf)

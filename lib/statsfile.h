@@ -5,7 +5,14 @@
  * symbolic link, never another user's file. A stale file of ours at the same path (a
  * dead process with the same pid) is replaced. When no file can be made, the stats
  * live in anonymous memory: the final report still works, live readers and crash
- * survival do not, and the caller says so. */
+ * survival do not, and the caller says so.
+ *
+ * Space is reserved before it is written (fallocate on the file, MADV_POPULATE_WRITE
+ * on anonymous memory), page by page as it is claimed: function records and names when
+ * a function gets an id (before it is patched), cell and block pages when a thread
+ * first needs one (off the hot path's common case). Once a reservation fails the file
+ * is full for good (STATS_F_FULL): every later claim fails fast, without a system
+ * call, and the caller counts what it could not record as lost. */
 #ifndef GOLAT_STATSFILE_H
 #define GOLAT_STATSFILE_H
 
@@ -15,29 +22,58 @@
 
 #include "stats.h"
 
+/* Region sizes; 0 takes the default (a million functions, 64 MiB of names, 8 GiB of
+ * pages: virtual room in a sparse file, not space). */
+struct stats_geom {
+	uint32_t fn_cap, page_cap;
+	uint64_t name_cap;
+};
+
 struct statsfile {
 	struct stats_header *h; /* the mapping, h->file_size bytes */
 	int fd;                 /* the file, or -1 when anonymous */
 	char path[4096];        /* "" when anonymous */
 	bool user_path;         /* GOLAT_STATS named it: it is kept after the report */
+	int lock;               /* spinlock: page and block claims */
+	uint32_t blk_page;      /* the BLOCKS page blocks are cut from, and the next one */
+	uint32_t blk_next;      /* STATS_BLOCKS_PER_PAGE: none left */
+	uint64_t fn_reserved, name_reserved; /* bytes reserved of each region */
+	int full_errno;         /* why the first reservation failed */
+	bool header_ok;         /* the header page is reserved */
 };
 
 /* Creates the file at path (NULL: the default, /dev/shm/golat-<pid>.stats, else
  * $TMPDIR or /tmp) and maps it. On failure to create a file it falls back to
  * anonymous memory, returns 0 and puts the reason in warn ("" when none). A negative
- * errno only when not even memory could be had. */
-int statsfile_create(struct statsfile *sf, const char *path, uint32_t max_fns, uint32_t max_shards,
+ * errno only when not even memory could be had (or the header could not be
+ * reserved anywhere). */
+int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n);
 
 /* Counts time in CLOCK_MONOTONIC ns instead of TSC cycles (before any call is timed). */
 void statsfile_use_monotonic(struct statsfile *sf);
-/* Names function id (its name and link-time entry) and publishes it to readers. */
-void statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked);
+/* Names function id (its name and link-time entry), reserving its record and name
+ * first, and publishes it to readers; for an id already named, sets only `hooked`.
+ * Ids are given in order (id == nfns for a new one). 0, -ENOSPC (no space: the
+ * function must not be hooked), or -E2BIG (past fn_cap). */
+int statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64_t entry, bool hooked);
+/* Claims, reserves and publishes a page of the given kind; NULL when the file is full
+ * or out of pages. Thread-safe; may be called from the recorder (not async-signal
+ * reentrant on one thread: the recorder is never nested). */
+void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index);
+/* The shared histogram's 32 counters of octave o of function fn, made on first use;
+ * NULL when there is no space. Thread-safe, lock-free but for block claims. */
+uint64_t *statsfile_octave(struct statsfile *sf, uint32_t fn, uint32_t o);
+/* Records one timed call of d cycles in cell c of function fn (its window, or the
+ * shared histogram). Only c's thread calls it for c. */
+void statsfile_time(struct statsfile *sf, struct stats_cell *c, uint32_t fn, uint64_t d);
+/* Reserves [off, off + len) of the mapping (page-aligned); 0 or -ENOSPC, after which
+ * the file is full. */
+int statsfile_reserve(struct statsfile *sf, uint64_t off, uint64_t len);
+/* Whether space ran out (STATS_F_FULL), and why (an errno). */
+bool statsfile_full(const struct statsfile *sf, int *err);
 /* Records a new (TSC, CLOCK_MONOTONIC) pair under the header's seqlock. */
 void statsfile_pair(struct statsfile *sf);
-/* The shard at index i (0 <= i < max_shards). */
-struct stats_shard *statsfile_shard(const struct statsfile *sf, uint32_t i);
-struct stats_cell *statsfile_cells(struct stats_shard *s);
 /* Removes the file (after a successful final report). */
 void statsfile_remove(struct statsfile *sf);
 

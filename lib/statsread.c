@@ -1,5 +1,5 @@
 /* statsread: opening and validating a stats file, and finding a process's one. The
- * sums over shards are in statsagg.c. See statsread.h. */
+ * sums over cells are in statsagg.c. See statsread.h. */
 #include "statsread.h"
 #include "paths.h"
 
@@ -31,7 +31,7 @@ static bool region_inside(uint64_t off, uint64_t n, uint64_t size, uint64_t lo, 
 	return off >= lo && off <= end && (size == 0 || n <= (end - off) / size);
 }
 
-/* The header's own fields: everything but where the tables are. */
+/* The header's own fields: everything but where the regions are. */
 static int check_header(const struct stats_header *h, size_t len, char *err, size_t errlen)
 {
 	if (memcmp(h->magic, STATS_MAGIC, sizeof(h->magic)) != 0)
@@ -45,41 +45,44 @@ static int check_header(const struct stats_header *h, size_t len, char *err, siz
 	if (h->file_size > len)
 		return fail(err, errlen, -EINVAL, "truncated: %zu bytes, the header says %llu", len,
 			    (unsigned long long)h->file_size);
-	if (h->max_fns == 0 || h->max_fns > STATSREAD_MAX_FNS)
-		return fail(err, errlen, -EINVAL, "corrupt: max_fns %u (1 to %u)", h->max_fns,
+	if (h->fn_cap == 0 || h->fn_cap > STATSREAD_MAX_FNS)
+		return fail(err, errlen, -EINVAL, "corrupt: fn_cap %u (1 to %u)", h->fn_cap,
 			    STATSREAD_MAX_FNS);
-	if (h->max_shards == 0 || h->max_shards > STATSREAD_MAX_SHARDS)
-		return fail(err, errlen, -EINVAL, "corrupt: max_shards %u (1 to %u)", h->max_shards,
-			    STATSREAD_MAX_SHARDS);
-	if (h->nfns > h->max_fns)
-		return fail(err, errlen, -EINVAL, "corrupt: %u functions, room for %u", h->nfns,
-			    h->max_fns);
+	if (h->page_cap > STATSREAD_MAX_PAGES)
+		return fail(err, errlen, -EINVAL, "corrupt: page_cap %u (at most %u)", h->page_cap,
+			    STATSREAD_MAX_PAGES);
+	if (h->name_cap > STATSREAD_MAX_NAMES)
+		return fail(err, errlen, -EINVAL, "corrupt: name_cap %llu (at most %llu)",
+			    (unsigned long long)h->name_cap, (unsigned long long)STATSREAD_MAX_NAMES);
+	if (h->nfns > h->fn_cap)
+		return fail(err, errlen, -EINVAL, "corrupt: %u functions, room for %u", h->nfns, h->fn_cap);
+	if (h->npages > h->page_cap)
+		return fail(err, errlen, -EINVAL, "corrupt: %u pages, room for %u", h->npages, h->page_cap);
 	return 0;
 }
 
-/* Where the function table and the shards are: aligned, inside the file, apart. */
-static int check_tables(const struct stats_header *h, char *err, size_t errlen)
+/* Where the regions are: aligned, inside the file, in order and apart. */
+static int check_regions(const struct stats_header *h, char *err, size_t errlen)
 {
 	uint64_t end = h->file_size;
-	if ((h->fn_off | h->shard_off | h->shard_size) % 8)
-		return fail(err, errlen, -EINVAL, "corrupt: table offsets not 8-byte aligned");
-	if (!region_inside(h->fn_off, h->max_fns, sizeof(struct stats_fn), STATS_HEADER_SIZE, end))
+	if ((h->fn_off | h->name_off | h->dir_off) % 8 || h->page_off % STATS_PAGE)
+		return fail(err, errlen, -EINVAL, "corrupt: region offsets not aligned");
+	if (!region_inside(h->fn_off, h->fn_cap, sizeof(struct stats_fn), STATS_HEADER_SIZE, end))
 		return fail(err, errlen, -EINVAL,
 			    "corrupt: function table at %#llx (%u entries) outside the %llu-byte file",
-			    (unsigned long long)h->fn_off, h->max_fns, (unsigned long long)end);
-	uint64_t need = sizeof(struct stats_shard) + (uint64_t)h->max_fns * sizeof(struct stats_cell);
-	if (h->shard_size < need)
-		return fail(err, errlen, -EINVAL, "corrupt: shard size %llu, %u functions need %llu",
-			    (unsigned long long)h->shard_size, h->max_fns, (unsigned long long)need);
-	if (!region_inside(h->shard_off, h->max_shards, h->shard_size, STATS_HEADER_SIZE, end))
+			    (unsigned long long)h->fn_off, h->fn_cap, (unsigned long long)end);
+	uint64_t fn_end = h->fn_off + (uint64_t)h->fn_cap * sizeof(struct stats_fn);
+	if (!region_inside(h->name_off, h->name_cap, 1, fn_end, end))
+		return fail(err, errlen, -EINVAL, "corrupt: names at %#llx outside the file or overlapping",
+			    (unsigned long long)h->name_off);
+	if (!region_inside(h->dir_off, h->page_cap, sizeof(struct stats_page), h->name_off + h->name_cap, end))
+		return fail(err, errlen, -EINVAL, "corrupt: page directory at %#llx outside the file or overlapping",
+			    (unsigned long long)h->dir_off);
+	uint64_t dir_end = h->dir_off + (uint64_t)h->page_cap * sizeof(struct stats_page);
+	if (!region_inside(h->page_off, h->page_cap, STATS_PAGE, dir_end, end))
 		return fail(err, errlen, -EINVAL,
-			    "corrupt: %u shards of %llu bytes at %#llx outside the %llu-byte file",
-			    h->max_shards, (unsigned long long)h->shard_size,
-			    (unsigned long long)h->shard_off, (unsigned long long)end);
-	uint64_t fn_end = h->fn_off + (uint64_t)h->max_fns * sizeof(struct stats_fn);
-	uint64_t sh_end = h->shard_off + (uint64_t)h->max_shards * h->shard_size;
-	if (h->fn_off < sh_end && h->shard_off < fn_end)
-		return fail(err, errlen, -EINVAL, "corrupt: the function table overlaps the shards");
+			    "corrupt: %u pages at %#llx outside the %llu-byte file or overlapping",
+			    h->page_cap, (unsigned long long)h->page_off, (unsigned long long)end);
 	return 0;
 }
 
@@ -98,17 +101,19 @@ int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err
 	memcpy(&h, base, sizeof(h));
 	int rc = check_header(&h, len, err, errlen);
 	if (rc == 0)
-		rc = check_tables(&h, err, errlen);
+		rc = check_regions(&h, err, errlen);
 	if (rc)
 		return rc;
 	v->base = base;
 	v->len = len;
 	v->hdr = base;
-	v->max_fns = h.max_fns;
-	v->max_shards = h.max_shards;
+	v->fn_cap = h.fn_cap;
+	v->page_cap = h.page_cap;
 	v->fn_off = h.fn_off;
-	v->shard_off = h.shard_off;
-	v->shard_size = h.shard_size;
+	v->name_off = h.name_off;
+	v->name_cap = h.name_cap;
+	v->dir_off = h.dir_off;
+	v->page_off = h.page_off;
 	return 0;
 }
 

@@ -18,26 +18,22 @@
 
 #include "stats.h"
 
-/* Limits far above what the writer uses (REC_MAX_FNS, a shard per thread): a header
- * beyond them is corrupt, and they bound a reader's allocations and its walk over
- * the cells of a hostile sparse file. */
-#define STATSREAD_MAX_FNS (1u << 16)
-#define STATSREAD_MAX_SHARDS (1u << 14)
+/* Limits above what the writer uses (REC_MAX_FNS, its page region): a header beyond
+ * them is corrupt, and they bound a reader's allocations and its walk over the pages
+ * of a hostile file. */
+#define STATSREAD_MAX_FNS (1u << 22)
+#define STATSREAD_MAX_PAGES (1u << 24)
+#define STATSREAD_MAX_NAMES (1ull << 30)
 
-/* A validated stats file: base[0, len) holds the header, the function table and
- * max_shards shards. */
+/* A validated stats file: base[0, len) holds the header and every region it names. */
 struct stats_view {
 	const uint8_t *base;
 	size_t len;
 	const struct stats_header *hdr;
 	/* The geometry as validated, copied: the mapping is never trusted twice. */
-	uint32_t max_fns, max_shards;
-	uint64_t fn_off, shard_off, shard_size;
-	/* With a descriptor of the file that base maps from offset 0, readers skip its
-	 * holes (SEEK_DATA): a read fault on a hole of a tmpfs file allocates a page, and
-	 * the cells no thread touched are holes. stats_open sets it; after stats_view_mem
-	 * it is -1 and the caller may set it (stats_close does not close it then). */
-	int fd;
+	uint32_t fn_cap, page_cap;
+	uint64_t fn_off, name_off, name_cap, dir_off, page_off;
+	int fd;    /* stats_open's descriptor, -1 after stats_view_mem */
 	bool own;  /* stats_open mapped base and opened fd */
 	char path[256]; /* the file's path, "" for stats_view_mem */
 };
@@ -47,25 +43,29 @@ struct stats_func {
 	uint32_t id;
 	char name[STATS_NAME_MAX]; /* always NUL-terminated */
 	uint64_t entry;            /* link-time address */
-	uint64_t entries, calls, abandoned;
+	uint64_t entries, calls, abandoned; /* abandoned: unwound by a panic ("panicked") */
 	uint64_t in_flight;        /* entries - calls - abandoned, clamped at 0 */
 	uint64_t timed, sum;
 	uint64_t min, max;         /* min 0 = no timed call */
 };
 
 /* Everything a report shows but the histograms, which stats_func_hist sums on
- * demand (1280 buckets of 8 bytes per function: summing them all at once for 16384
- * functions would take 160 MB inside the measured program). */
+ * demand (1280 buckets of 8 bytes per function: summing them all at once for 130,000
+ * functions would take 1.3 GB inside the measured program). */
 struct stats_snapshot {
 	uint32_t pid, flags, sample;
 	char exe[256], go_version[32]; /* NUL-terminated copies */
-	uint64_t exit_code, lost;
+	uint64_t exit_code, lost, unbinned;
 	double tsc_hz;       /* 0 when it cannot be measured yet */
 	uint64_t elapsed_ns;
 	bool alive;          /* the writer is still running (not exited, pid alive) */
-	uint32_t nfns, nshards;  /* ids and shards read: [0, nfns), [0, nshards) */
+	uint32_t nfns, npages;   /* ids and pages read: [0, nfns), [0, npages) */
+	uint32_t nthreads;       /* threads that recorded */
+	bool full;               /* the writer ran out of space (STATS_F_FULL) */
 	struct stats_func *fns;  /* [nfns], by id */
-	struct stats_extents *data; /* where the shards hold data (NULL: everywhere) */
+	/* The CELLS pages of function group k (ids 16k..16k+15) are
+	 * cell_pages[group_start[k] .. group_start[k + 1]). */
+	uint32_t *cell_pages, *group_start;
 };
 
 /* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
@@ -81,7 +81,8 @@ void stats_close(struct stats_view *v);
 /* Sums the shards into a snapshot (fns malloc'ed). Returns 0 or -ENOMEM. */
 int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s);
 void stats_snapshot_free(struct stats_snapshot *s);
-/* Sums function id's histogram over the snapshot's shards into hist[STATS_BUCKETS];
+/* Sums function id's histogram over the snapshot's cells and its shared histogram into
+ * hist[STATS_BUCKETS];
  * returns the total count. Read live, after the snapshot: its counts may be a few
  * calls ahead of the snapshot's (percentiles are clamped to the snapshot's min/max). */
 uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id,

@@ -4,35 +4,34 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int fixture_failures;
 
-int fixture_init(struct fixture *fx, uint32_t max_fns, uint32_t max_shards)
+int fixture_init(struct fixture *fx, uint32_t max_fns)
 {
-	uint64_t fn_end = STATS_HEADER_SIZE + (uint64_t)max_fns * sizeof(struct stats_fn);
-	uint64_t shard_off = (fn_end + 4095) & ~4095ull;
-	fx->len = shard_off + (uint64_t)max_shards * stats_shard_size(max_fns);
-	if (posix_memalign((void **)&fx->buf, 4096, fx->len) != 0)
+	static int serial;
+	memset(fx, 0, sizeof(*fx));
+	if (max_fns > 4 * STATS_CELLS_PER_PAGE)
 		return -1;
-	memset(fx->buf, 0, fx->len);
-	struct stats_header *h = fx->h = (struct stats_header *)fx->buf;
-	memcpy(h->magic, STATS_MAGIC, 8);
-	h->version = STATS_VERSION;
-	h->header_size = STATS_HEADER_SIZE;
-	h->file_size = fx->len;
+	char path[128], warn[256];
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(path, sizeof(path), "%s/golat-fixture-%d-%d.stats", dir, (int)getpid(), serial++);
+	struct stats_geom g = { .fn_cap = max_fns, .page_cap = 16, .name_cap = 4096 };
+	if (statsfile_create(&fx->sf, path, &g, warn, sizeof(warn)) != 0 || fx->sf.fd < 0)
+		return -1;
+	unlink(path); /* the mapping is all the tests need */
+	struct stats_header *h = fx->h = fx->sf.h;
+	fx->buf = (uint8_t *)h;
+	fx->len = h->file_size;
 	h->pid = FIXTURE_PID;
 	h->flags = STATS_F_EXITED;
-	h->max_fns = max_fns;
-	h->max_shards = max_shards;
-	h->fn_off = STATS_HEADER_SIZE;
-	h->shard_off = shard_off;
-	h->shard_size = stats_shard_size(max_fns);
+	h->start_time = 0;
 	h->tsc_start = 1000000000000ull;
 	h->mono_start_ns = 5000000000ull;
 	h->tsc_last = h->tsc_start + (uint64_t)(FIXTURE_HZ * (FIXTURE_ELAPSED_NS / 1e9));
 	h->mono_last_ns = h->mono_start_ns + FIXTURE_ELAPSED_NS;
-	h->sample = 1;
 	strcpy(h->exe, "./service");
 	strcpy(h->go_version, "go1.22.12");
 	return 0;
@@ -40,40 +39,35 @@ int fixture_init(struct fixture *fx, uint32_t max_fns, uint32_t max_shards)
 
 void fixture_free(struct fixture *fx)
 {
-	free(fx->buf);
+	if (fx->buf) {
+		munmap(fx->buf, fx->len);
+		close(fx->sf.fd);
+	}
 	memset(fx, 0, sizeof(*fx));
 }
 
 uint32_t fixture_fn(struct fixture *fx, const char *name, uint64_t entry)
 {
-	uint32_t id = fx->h->nfns++;
-	struct stats_fn *f = (struct stats_fn *)(fx->buf + fx->h->fn_off) + id;
-	strncpy(f->name, name, sizeof(f->name) - 1);
-	f->entry = entry;
-	f->hooked = 1;
+	uint32_t id = fx->h->nfns;
+	statsfile_set_fn(&fx->sf, id, name, entry, true);
 	return id;
 }
 
-struct stats_cell *fixture_cell(struct fixture *fx, uint32_t shard, uint32_t id)
+struct stats_cell *fixture_cell(struct fixture *fx, uint32_t t, uint32_t id)
 {
-	if (shard >= fx->h->nshards)
-		fx->h->nshards = shard + 1;
-	uint8_t *s = fx->buf + fx->h->shard_off + shard * fx->h->shard_size;
-	return (struct stats_cell *)(s + sizeof(struct stats_shard)) + id;
+	uint32_t k = id / STATS_CELLS_PER_PAGE;
+	if (!fx->pages[t][k])
+		fx->pages[t][k] = statsfile_page(&fx->sf, STATS_PG_CELLS, 1000 + t, k);
+	return &fx->pages[t][k][id % STATS_CELLS_PER_PAGE];
 }
 
-void fixture_call(struct stats_cell *c, uint64_t cycles)
+void fixture_call(struct fixture *fx, uint32_t t, uint32_t id, uint64_t cycles)
 {
+	struct stats_cell *c = fixture_cell(fx, t, id);
 	c->entries++;
 	c->calls++;
 	c->seq++;
-	c->timed++;
-	c->sum += cycles;
-	if (c->min == 0 || cycles < c->min)
-		c->min = cycles;
-	if (cycles > c->max)
-		c->max = cycles;
-	c->hist[stats_bucket(cycles)]++;
+	statsfile_time(&fx->sf, c, id, cycles);
 }
 
 /* Writes only the pages that hold a nonzero byte, so the file is as sparse as one the
@@ -95,7 +89,7 @@ int fixture_write(const struct fixture *fx, const char *path)
 
 int fixture_demo(struct fixture *fx)
 {
-	if (fixture_init(fx, 8, 4) != 0)
+	if (fixture_init(fx, 8) != 0)
 		return -1;
 	uint32_t handle = fixture_fn(fx, "main.handle", 0x6f3a20);
 	uint32_t fast = fixture_fn(fx, "main.fast", 0x401000);
@@ -103,16 +97,16 @@ int fixture_demo(struct fixture *fx)
 	uint32_t stuck = fixture_fn(fx, "main.stuck", 0x403000);
 	fixture_fn(fx, "main.unused", 0x404000);
 	static const unsigned split[3] = { 500, 300, 200 };
-	for (uint32_t sh = 0; sh < 3; sh++)
-		for (unsigned i = 0; i < split[sh]; i++)
-			fixture_call(fixture_cell(fx, sh, handle), 2000000);
+	for (uint32_t t = 0; t < 3; t++)
+		for (unsigned i = 0; i < split[t]; i++)
+			fixture_call(fx, t, handle, 2000000);
 	fixture_cell(fx, 0, handle)->entries += 2;  /* in flight */
 	fixture_cell(fx, 2, handle)->entries += 1;  /* unwound by a panic */
-	fixture_cell(fx, 2, handle)->abandoned += 1;
+	fixture_cell(fx, 2, handle)->panicked += 1;
 	for (unsigned i = 0; i < 500; i++) /* 100 ns to 10 us: 200 to 20,000 cycles */
-		fixture_call(fixture_cell(fx, i % 2, fast), 200 + (uint64_t)i * 19800 / 499);
+		fixture_call(fx, i % 2, fast, 200 + (uint64_t)i * 19800 / 499);
 	for (unsigned i = 0; i < 10; i++)
-		fixture_call(fixture_cell(fx, 1, odd), 4000);
+		fixture_call(fx, 1, odd, 4000);
 	fixture_cell(fx, 3, stuck)->entries = 3;
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* fixture: synthetic stats files for the reader's tests — a header, a function table
- * and shards with known cells, laid out as lib/statsfile.c lays out a real one. */
+/* fixture: synthetic stats files for the reader's tests, made by the real writer
+ * (lib/statsfile.c) with a small geometry: functions, and cells of "threads" with
+ * known calls, recorded as the recorder records them. */
 #ifndef GOLAT_TEST_FIXTURE_H
 #define GOLAT_TEST_FIXTURE_H
 
@@ -7,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "stats.h"
+#include "statsfile.h"
 
 /* CHECK(cond, fmt, ...): a failed check prints the function, line and message and
  * counts in fixture_failures; the test goes on to show every failure at once. */
@@ -26,26 +27,32 @@ extern int fixture_failures;
 #define FIXTURE_ELAPSED_NS 12800000000ull
 #define FIXTURE_PID 999999999u /* past any pid_max: never a live process */
 
+#define FIXTURE_THREADS 8
+
 struct fixture {
-	uint8_t *buf; /* page-aligned, len bytes */
+	uint8_t *buf; /* page-aligned, len bytes: the writer's mapping */
 	size_t len;
 	struct stats_header *h;
+	struct statsfile sf;
+	struct stats_cell *pages[FIXTURE_THREADS][4]; /* cell pages by thread and group */
 };
 
-/* A file with room for max_fns functions and max_shards shards, marked exited, whose
- * TSC pairs give FIXTURE_HZ over FIXTURE_ELAPSED_NS. Returns 0 or -1 (no memory). */
-int fixture_init(struct fixture *fx, uint32_t max_fns, uint32_t max_shards);
+/* A file with room for max_fns (<= 64) functions and 16 pages, marked exited, whose
+ * TSC pairs give FIXTURE_HZ over FIXTURE_ELAPSED_NS. Returns 0 or -1. */
+int fixture_init(struct fixture *fx, uint32_t max_fns);
 void fixture_free(struct fixture *fx);
 /* Adds a function; returns its id. */
 uint32_t fixture_fn(struct fixture *fx, const char *name, uint64_t entry);
-struct stats_cell *fixture_cell(struct fixture *fx, uint32_t shard, uint32_t id);
-/* One completed, timed call of c cycles, as the recorder counts it. */
-void fixture_call(struct stats_cell *c, uint64_t cycles);
+/* The cell of function id of thread t (< FIXTURE_THREADS), claimed on first use. */
+struct stats_cell *fixture_cell(struct fixture *fx, uint32_t t, uint32_t id);
+/* One completed, timed call of c cycles in thread t's cell of id, as the recorder
+ * counts it. */
+void fixture_call(struct fixture *fx, uint32_t t, uint32_t id, uint64_t cycles);
 /* Writes the file (its holes as holes). Returns 0 or -1. */
 int fixture_write(const struct fixture *fx, const char *path);
 
 /* The demo file the report tests render: "main.handle" (1000 calls at exactly 1 ms
- * over 3 shards, 2 in flight, 1 abandoned), "main.fast" (a spread of 100 ns to 10 us),
+ * over 3 threads, 2 in flight, 1 panicked), "main.fast" (a spread of 100 ns to 10 us),
  * "main.\"odd\"\\name\n" (names that need escaping), "main.stuck" (in flight only),
  * "main.unused" (nothing: omitted). */
 int fixture_demo(struct fixture *fx);

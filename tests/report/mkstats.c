@@ -45,12 +45,12 @@ int main(int argc, char **argv)
 		fputs("usage: mkstats [--live PID | --small] OUT.stats [PREFIX]\n", stderr);
 		return 2;
 	}
-	if (small ? fixture_init(&fx, 1, 1) : fixture_demo(&fx))
+	if (small ? fixture_init(&fx, 1) : fixture_demo(&fx))
 		return 1;
 	if (small) {
 		uint32_t id = fixture_fn(&fx, "main.handle", 0x401000);
 		for (uint64_t c = 1; c < 100000; c = c * 3 / 2 + 1)
-			fixture_call(fixture_cell(&fx, 0, id), c);
+			fixture_call(&fx, 0, id, c);
 	}
 	if (live) {
 		fx.h->pid = (uint32_t)live;

@@ -130,13 +130,13 @@ static void straddling_bucket(void)
 	struct stats_view v;
 	struct stats_snapshot s;
 	char err[256];
-	fixture_init(&fx, 2, 1);
+	fixture_init(&fx, 2);
 	/* At 3.1 GHz, 1024 ns is 3174.4 cycles, inside the bucket [3136, 3200) cycles =
 	 * [1011.6, 1032.3) ns, whose midpoint (3167.5 cycles, 1021.8 ns) is under 1024. */
 	fx.h->tsc_last = fx.h->tsc_start + (uint64_t)(3.1e9 * (FIXTURE_ELAPSED_NS / 1e9));
 	uint32_t id = fixture_fn(&fx, "main.f", 0x1000);
-	fixture_call(fixture_cell(&fx, 0, id), 3190); /* 1029 ns, but counted in [512, 1K) */
-	fixture_call(fixture_cell(&fx, 0, id), 3200); /* [3200, 3264): all of it >= 1024 ns */
+	fixture_call(&fx, 0, id, 3190); /* 1029 ns, but counted in [512, 1K) */
+	fixture_call(&fx, 0, id, 3200); /* [3200, 3264): all of it >= 1024 ns */
 	stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err));
 	stats_snapshot(&v, &s);
 	uint64_t hist[STATS_BUCKETS];

@@ -1,4 +1,4 @@
-/* The stats reader on synthetic files: sums over shards, in-flight calls, the TSC
+/* The stats reader on synthetic files: sums over threads' cells, in-flight calls, the TSC
  * rate, percentiles within 2% for several distributions, and every corrupt or
  * truncated header rejected with a reason. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include "fixture.h"
 #include "statsread.h"
 
-static void sums_over_shards(void)
+static void sums_over_cells(void)
 {
 	struct fixture fx;
 	struct stats_view v;
@@ -21,7 +21,7 @@ static void sums_over_shards(void)
 	CHECK(fixture_demo(&fx) == 0, "fixture");
 	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
 	CHECK(stats_snapshot(&v, &s) == 0, "snapshot");
-	CHECK(s.nfns == 5 && s.nshards == 4, "nfns %u nshards %u", s.nfns, s.nshards);
+	CHECK(s.nfns == 5 && s.npages >= 4, "nfns %u npages %u", s.nfns, s.npages);
 	const struct stats_func *h = &s.fns[0];
 	CHECK(strcmp(h->name, "main.handle") == 0 && h->entry == 0x6f3a20, "name %s", h->name);
 	CHECK(h->calls == 1000 && h->timed == 1000 && h->entries == 1003 && h->abandoned == 1,
@@ -43,27 +43,63 @@ static void sums_over_shards(void)
 	fixture_free(&fx);
 }
 
-/* Shards past nshards are not read; past max_shards, threads share the last. */
-static void shard_bounds(void)
+/* Pages past npages are not read, nor functions past nfns. */
+static void page_bounds(void)
 {
 	struct fixture fx;
 	struct stats_view v;
 	struct stats_snapshot s;
 	char err[256];
-	CHECK(fixture_init(&fx, 4, 3) == 0, "fixture");
+	CHECK(fixture_init(&fx, 4) == 0, "fixture");
 	uint32_t id = fixture_fn(&fx, "main.f", 0x1000);
-	for (uint32_t sh = 0; sh < 3; sh++)
-		fixture_call(fixture_cell(&fx, sh, id), 100);
-	fx.h->nshards = 2; /* shard 2 written but not claimed: ignored */
+	for (uint32_t t = 0; t < 3; t++)
+		fixture_call(&fx, t, id, 100);
 	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
+	CHECK(stats_snapshot(&v, &s) == 0 && s.fns[0].calls == 3 && s.npages == 3, "calls %llu pages %u",
+	      (unsigned long long)s.fns[0].calls, s.npages);
+	stats_snapshot_free(&s);
+	fx.h->npages = 2; /* the third thread's page written but not published: ignored */
 	CHECK(stats_snapshot(&v, &s) == 0 && s.fns[0].calls == 2, "calls %llu",
 	      (unsigned long long)s.fns[0].calls);
 	stats_snapshot_free(&s);
-	fx.h->nshards = 70; /* more threads than shards */
-	CHECK(stats_snapshot(&v, &s) == 0 && s.nshards == 3 && s.fns[0].calls == 3, "shared last shard");
-	stats_snapshot_free(&s);
+	fx.h->npages = 3;
 	fx.h->nfns = 0; /* a function not yet published is not read */
 	CHECK(stats_snapshot(&v, &s) == 0 && s.nfns == 0, "nfns 0");
+	stats_snapshot_free(&s);
+	fixture_free(&fx);
+}
+
+/* Durations far apart on one thread: the window takes the first ones, the shared
+ * histogram the rest, and a counter that wraps past 65,535 carries there. On another
+ * thread the durations move away for good, and the window follows them. */
+static void window_and_shared(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[256];
+	CHECK(fixture_init(&fx, 2) == 0, "fixture");
+	uint32_t id = fixture_fn(&fx, "main.f", 0x1000);
+	for (int i = 0; i < 70000; i++)
+		fixture_call(&fx, 0, id, 1000); /* wraps its window counter once */
+	for (int i = 0; i < 3000; i++)
+		fixture_call(&fx, 0, id, 1000000); /* outside the window: shared */
+	fixture_call(&fx, 1, id, 5);
+	for (int i = 0; i < 3000; i++)
+		fixture_call(&fx, 1, id, 1000000);
+	CHECK(fixture_cell(&fx, 0, id)->base == stats_win_first(stats_bucket(1000) / STATS_SUB) + 1 &&
+	      fixture_cell(&fx, 1, id)->base == stats_win_first(stats_bucket(1000000) / STATS_SUB) + 1,
+	      "windows at %u and %u", fixture_cell(&fx, 0, id)->base, fixture_cell(&fx, 1, id)->base);
+	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
+	CHECK(stats_snapshot(&v, &s) == 0, "snapshot");
+	uint64_t hist[STATS_BUCKETS];
+	uint64_t n = stats_func_hist(&v, &s, id, hist);
+	CHECK(n == 76001 && s.fns[id].calls == 76001, "total %llu calls %llu", (unsigned long long)n,
+	      (unsigned long long)s.fns[id].calls);
+	CHECK(hist[stats_bucket(1000)] == 70000 && hist[stats_bucket(1000000)] == 6000 && hist[5] == 1,
+	      "buckets %llu %llu %llu", (unsigned long long)hist[stats_bucket(1000)],
+	      (unsigned long long)hist[stats_bucket(1000000)], (unsigned long long)hist[5]);
+	CHECK(s.unbinned == 0 && !s.full, "unbinned %llu", (unsigned long long)s.unbinned);
 	stats_snapshot_free(&s);
 	fixture_free(&fx);
 }
@@ -101,11 +137,11 @@ static void percentiles(void)
 		struct stats_view v;
 		struct stats_snapshot s;
 		char err[256];
-		fixture_init(&fx, 2, 4);
+		fixture_init(&fx, 2);
 		uint32_t id = fixture_fn(&fx, names[dist], 0x1000);
 		for (int i = 0; i < N; i++) {
 			d[i] = draw(dist);
-			fixture_call(fixture_cell(&fx, (uint32_t)i % 4, id), d[i]);
+			fixture_call(&fx, (uint32_t)i % 4, id, d[i]);
 		}
 		qsort(d, N, sizeof(*d), cmp_u64);
 		CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
@@ -129,24 +165,26 @@ static const char *mutate(struct stats_header *h, int k)
 {
 	switch (k) {
 	case 0: h->magic[0] = 'X'; return "magic";
-	case 1: h->version = 2; return "version";
+	case 1: h->version = 1; return "version";
 	case 2: h->header_size = 8192; return "header size";
 	case 3: h->file_size += 4096; return "truncated";
-	case 4: h->max_fns = 0; return "max_fns";
-	case 5: h->max_fns = STATSREAD_MAX_FNS + 1; return "max_fns";
-	case 6: h->max_shards = 0; return "max_shards";
-	case 7: h->max_shards = STATSREAD_MAX_SHARDS + 1; return "max_shards";
-	case 8: h->nfns = h->max_fns + 1; return "room for";
+	case 4: h->fn_cap = 0; return "fn_cap";
+	case 5: h->fn_cap = STATSREAD_MAX_FNS + 1; return "fn_cap";
+	case 6: h->page_cap = STATSREAD_MAX_PAGES + 1; return "page_cap";
+	case 7: h->name_cap = STATSREAD_MAX_NAMES + 1; return "name_cap";
+	case 8: h->nfns = h->fn_cap + 1; return "room for";
 	case 9: h->fn_off += 4; return "aligned";
 	case 10: h->fn_off = h->file_size; return "function table";
 	case 11: h->fn_off = 0; return "function table";
-	case 12: h->max_fns = STATSREAD_MAX_FNS; return "function table";
-	case 13: h->shard_size = 4096; return "shard size";
-	case 14: h->shard_off = UINT64_MAX - 7; return "shards";
-	case 15: h->shard_size = 1ull << 62; return "shards";
-	case 16: h->max_shards += 1; return "shards";
-	case 17: h->shard_off = h->fn_off; return "overlaps";
+	case 12: h->fn_cap = STATSREAD_MAX_FNS; return "function table";
+	case 13: h->npages = h->page_cap + 1; return "room for";
+	case 14: h->page_off = h->dir_off & ~4095ull; return "pages";
+	case 15: h->page_off = UINT64_MAX & ~4095ull; return "pages";
+	case 16: h->page_cap += 1; return "pages";
+	case 17: h->dir_off = h->name_off; return "directory";
 	case 18: h->file_size = 0; return "function table";
+	case 19: h->name_cap = h->file_size; return "names";
+	case 20: h->page_off += 8; return "aligned";
 	default: return NULL;
 	}
 }
@@ -248,8 +286,9 @@ static void files(const char *dir)
 
 int main(void)
 {
-	sums_over_shards();
-	shard_bounds();
+	sums_over_cells();
+	page_bounds();
+	window_and_shared();
 	percentiles();
 	corrupt_headers();
 	odd_seqlock_and_liveness();

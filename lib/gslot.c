@@ -1,0 +1,213 @@
+/* gslot: see gslot.h. Compiled like the recorder, which calls it: general registers
+ * only, no sanitizer, no libc but system calls. */
+#include "gslot.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#define SEG_BITS0 16 /* 64 Ki slots in the first segment */
+#define SEG_GROWTH 2 /* each next one 4x larger */
+#define SEGS 6       /* up to 64 Ki << 10 = 64 Mi slots */
+#define PROBE 16     /* slots a g may use in a segment: two cache lines of keys */
+#define EXT_CHUNK 64 /* extension blocks mapped at once */
+
+struct seg {
+	uint64_t *keys;
+	struct gslot *slots;
+	uint32_t bits;
+};
+
+static struct seg segs[SEGS];
+static uint32_t nsegs;     /* published with a release store after segs[nsegs - 1] */
+static int grow_lock;      /* adding a segment, and the extension free list */
+static uint64_t in_use;    /* slots claimed and not given back */
+static struct gframe *ext_free; /* free extension blocks, linked through their first word */
+static __thread struct gframe *ext_spare __attribute__((tls_model("initial-exec")));
+
+static void lock(int *l)
+{
+	for (unsigned spins = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); spins++) {
+		if (spins > 100)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+static void unlock(int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void *map(uint64_t len)
+{
+	/* Not MAP_NORESERVE: under strict overcommit the mapping is refused here, not
+	 * killed later when a page is touched. */
+	void *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? 0 : p;
+}
+
+static int add_segment(uint32_t i)
+{
+	uint32_t bits = SEG_BITS0 + SEG_GROWTH * i;
+	uint64_t cap = 1ull << bits;
+	uint64_t *keys = map(cap * sizeof(uint64_t));
+	struct gslot *slots = keys ? map(cap * sizeof(struct gslot)) : 0;
+	if (!slots) {
+		if (keys)
+			munmap(keys, cap * sizeof(uint64_t));
+		return -1;
+	}
+	segs[i] = (struct seg){ keys, slots, bits };
+	__atomic_store_n(&nsegs, i + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int gslot_init(void)
+{
+	if (__atomic_load_n(&nsegs, __ATOMIC_ACQUIRE))
+		return 0;
+	lock(&grow_lock);
+	int rc = nsegs ? 0 : add_segment(0);
+	unlock(&grow_lock);
+	return rc ? -ENOMEM : 0;
+}
+
+/* The first of the PROBE slots g may use in segment s. */
+static uint64_t home(const struct seg *s, uint64_t g)
+{
+	uint64_t h = ((g >> 3) * 0x9e3779b97f4a7c15ull) >> (64 - s->bits);
+	return h & ~(uint64_t)(PROBE - 1);
+}
+
+/* Finds g's slot in any segment and makes it holder's: 1 found, 0 none, -1 the key
+ * changed under us (look again). */
+static int find(uint64_t g, uint64_t mine, uint32_t n, struct gref *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct seg *s = &segs[i];
+		uint64_t at = home(s, g);
+		for (uint32_t j = 0; j < PROBE; j++) {
+			uint64_t *kp = &s->keys[at + j];
+			uint64_t k = __atomic_load_n(kp, __ATOMIC_ACQUIRE);
+			if ((k & GSLOT_G_MASK) != g || k == 0)
+				continue;
+			if (k != mine && !__atomic_compare_exchange_n(kp, &k, mine, 0, __ATOMIC_ACQ_REL,
+								      __ATOMIC_ACQUIRE))
+				return -1; /* given back, or taken by another thread, meanwhile */
+			*out = (struct gref){ kp, &s->slots[at + j] };
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Claims a free slot for g in the newest segment: 1, or 0 when its probe is full. */
+static int claim(uint64_t g, uint64_t mine, uint32_t n, struct gref *out)
+{
+	const struct seg *s = &segs[n - 1];
+	uint64_t at = home(s, g);
+	for (uint32_t j = 0; j < PROBE; j++) {
+		uint64_t *kp = &s->keys[at + j], zero = 0;
+		if (__atomic_load_n(kp, __ATOMIC_RELAXED) != 0 ||
+		    !__atomic_compare_exchange_n(kp, &zero, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		struct gslot *sl = &s->slots[at + j];
+		sl->goid = 0;
+		sl->n = 0;
+		sl->untracked = 0;
+		sl->ext = 0;
+		__atomic_fetch_add(&in_use, 1, __ATOMIC_RELAXED);
+		*out = (struct gref){ kp, sl };
+		return 1;
+	}
+	return 0;
+}
+
+int gslot_get(uint64_t g, uint32_t holder, int create, struct gref *out)
+{
+	uint64_t mine = (uint64_t)holder << 48 | (g & GSLOT_G_MASK);
+	for (;;) {
+		uint32_t n = __atomic_load_n(&nsegs, __ATOMIC_ACQUIRE);
+		int r = find(g, mine, n, out);
+		if (r < 0)
+			continue;
+		if (r > 0)
+			return 0;
+		if (!create)
+			return -1;
+		/* g has no slot, and only this thread (running g) could make one. */
+		if (claim(g, mine, n, out))
+			return 0;
+		lock(&grow_lock);
+		int rc = 0;
+		if (nsegs == n)
+			rc = n < SEGS ? add_segment(n) : -1;
+		unlock(&grow_lock);
+		if (rc)
+			return -1;
+	}
+}
+
+void gslot_release(const struct gref *r, uint32_t holder)
+{
+	uint64_t k = __atomic_load_n(r->key, __ATOMIC_RELAXED);
+	if (k >> 48 != holder || r->s->n != 0 || r->s->ext)
+		return;
+	if (__atomic_compare_exchange_n(r->key, &k, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		__atomic_fetch_sub(&in_use, 1, __ATOMIC_RELAXED);
+}
+
+int gslot_extend(struct gslot *s)
+{
+	struct gframe *b = ext_spare;
+	if (b) {
+		ext_spare = 0;
+	} else {
+		lock(&grow_lock);
+		if (!ext_free) {
+			uint8_t *c = map((uint64_t)EXT_CHUNK * GSLOT_EXT * sizeof(struct gframe));
+			for (uint32_t i = 0; c && i < EXT_CHUNK; i++) {
+				struct gframe *e = (struct gframe *)(c + (uint64_t)i * GSLOT_EXT * sizeof(struct gframe));
+				*(struct gframe **)e = ext_free;
+				ext_free = e;
+			}
+		}
+		b = ext_free;
+		if (b)
+			ext_free = *(struct gframe **)b;
+		unlock(&grow_lock);
+		if (!b)
+			return -1;
+	}
+	s->ext = b;
+	return 0;
+}
+
+void gslot_shrink(struct gslot *s)
+{
+	struct gframe *b = s->ext;
+	if (!b)
+		return;
+	s->ext = 0;
+	if (!ext_spare) { /* one kept per thread: deep goroutines come back */
+		ext_spare = b;
+		return;
+	}
+	lock(&grow_lock);
+	*(struct gframe **)b = ext_free;
+	ext_free = b;
+	unlock(&grow_lock);
+}
+
+void gslot_usage(uint32_t *segments, uint64_t *capacity, uint64_t *used)
+{
+	uint32_t n = __atomic_load_n(&nsegs, __ATOMIC_ACQUIRE);
+	uint64_t cap = 0;
+	for (uint32_t i = 0; i < n; i++)
+		cap += 1ull << segs[i].bits;
+	*segments = n;
+	*capacity = cap;
+	*used = __atomic_load_n(&in_use, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,211 @@
+/* statscell: the part of the stats file's writer that the recorder calls while the
+ * program runs — reserving space, claiming cell and block pages, and putting a timed
+ * duration in a cell's window or in the function's shared histogram. Compiled like
+ * the recorder (-mgeneral-regs-only, no sanitizer): it runs on the recorder's stack
+ * with only the general registers saved, so it calls nothing that may touch a vector
+ * register (no memcpy or memset: loops the compiler keeps scalar). See statsfile.h. */
+#define _GNU_SOURCE /* fallocate */
+#include "statsfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define DIR_PER_PAGE (STATS_PAGE / sizeof(struct stats_page))
+
+static struct stats_fn *fn_rec(const struct statsfile *sf, uint32_t id)
+{
+	return (struct stats_fn *)((char *)sf->h + sf->h->fn_off) + id;
+}
+
+/* Makes [off, off + len) of the file (or of the anonymous mapping) real memory, so
+ * that writing it can never fault. The first failure marks the file full for good:
+ * later claims fail without a system call. */
+int statsfile_reserve(struct statsfile *sf, uint64_t off, uint64_t len)
+{
+	if (__atomic_load_n(&sf->full_errno, __ATOMIC_RELAXED))
+		return -ENOSPC;
+	int rc = 0;
+	if (sf->fd >= 0) {
+		do
+			rc = fallocate(sf->fd, 0, (off_t)off, (off_t)len);
+		while (rc != 0 && errno == EINTR);
+		if (rc != 0 && errno == EOPNOTSUPP) {
+			/* A file system without fallocate: writing the zeros allocates. */
+			static const uint8_t zero[STATS_PAGE];
+			rc = 0;
+			for (uint64_t o = off; rc == 0 && o < off + len; o += STATS_PAGE) {
+				size_t k = off + len - o < STATS_PAGE ? off + len - o : STATS_PAGE;
+				if (pwrite(sf->fd, zero, k, (off_t)o) != (ssize_t)k)
+					rc = -1;
+			}
+		}
+	} else if (madvise((char *)sf->h + off, len, MADV_POPULATE_WRITE) != 0 && errno != EINVAL) {
+		rc = -1; /* EINVAL: a kernel before 5.14; anonymous memory cannot SIGBUS anyway */
+	}
+	if (rc == 0)
+		return 0;
+	int e = errno ? errno : ENOSPC, zero = 0;
+	if (__atomic_compare_exchange_n(&sf->full_errno, &zero, e, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+	    sf->header_ok) /* never a write to an unreserved header */
+		__atomic_fetch_or(&sf->h->flags, STATS_F_FULL, __ATOMIC_RELEASE);
+	return -ENOSPC;
+}
+
+static void lock(struct statsfile *sf)
+{
+	for (unsigned spins = 0; __atomic_exchange_n(&sf->lock, 1, __ATOMIC_ACQUIRE); spins++) {
+		if (spins > 100)
+			sched_yield(); /* the holder may be in fallocate, or descheduled */
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+static void unlock(struct statsfile *sf)
+{
+	__atomic_store_n(&sf->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Claims the next page (lock held): its directory entry's page and the page itself
+ * reserved, the entry written, then npages published. UINT32_MAX when none. */
+static uint32_t claim_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index)
+{
+	struct stats_header *h = sf->h;
+	uint32_t i = h->npages;
+	if (i >= h->page_cap)
+		return UINT32_MAX;
+	if (i % DIR_PER_PAGE == 0 && statsfile_reserve(sf, h->dir_off + (uint64_t)i * sizeof(struct stats_page), STATS_PAGE))
+		return UINT32_MAX;
+	if (statsfile_reserve(sf, h->page_off + (uint64_t)i * STATS_PAGE, STATS_PAGE))
+		return UINT32_MAX;
+	struct stats_page *d = (struct stats_page *)((char *)h + h->dir_off) + i;
+	d->owner = owner;
+	d->what = (uint32_t)kind << 24 | (index & 0xffffffu);
+	__atomic_store_n(&h->npages, i + 1, __ATOMIC_RELEASE);
+	return i;
+}
+
+void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index)
+{
+	lock(sf);
+	uint32_t i = claim_page(sf, kind, owner, index);
+	unlock(sf);
+	return i == UINT32_MAX ? NULL : (char *)sf->h + sf->h->page_off + (uint64_t)i * STATS_PAGE;
+}
+
+/* A new zeroed 256-byte block: 1 + its id, or 0 when there is no space. */
+static uint32_t claim_block(struct statsfile *sf)
+{
+	lock(sf);
+	uint32_t id = 0;
+	if (sf->blk_next == STATS_BLOCKS_PER_PAGE) {
+		uint32_t p = claim_page(sf, STATS_PG_BLOCKS, 0, 0);
+		if (p != UINT32_MAX) {
+			sf->blk_page = p;
+			sf->blk_next = 0;
+		}
+	}
+	if (sf->blk_next < STATS_BLOCKS_PER_PAGE)
+		id = 1 + sf->blk_page * STATS_BLOCKS_PER_PAGE + sf->blk_next++;
+	unlock(sf);
+	return id;
+}
+
+static void *block(const struct statsfile *sf, uint32_t id1)
+{
+	return (char *)sf->h + sf->h->page_off + (uint64_t)(id1 - 1) * STATS_BLOCK;
+}
+
+/* *slot, made from a new block when 0. A block lost to a race costs 256 bytes. */
+static uint32_t block_at(struct statsfile *sf, uint32_t *slot)
+{
+	uint32_t id = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (id)
+		return id;
+	uint32_t mine = claim_block(sf);
+	if (!mine)
+		return 0;
+	if (__atomic_compare_exchange_n(slot, &id, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	return id;
+}
+
+uint64_t *statsfile_octave(struct statsfile *sf, uint32_t fn, uint32_t o)
+{
+	if (fn >= __atomic_load_n(&sf->h->nfns, __ATOMIC_ACQUIRE) || o >= STATS_OCTAVES)
+		return NULL;
+	uint32_t tab = block_at(sf, &fn_rec(sf, fn)->hist);
+	if (!tab)
+		return NULL;
+	uint32_t oct = block_at(sf, (uint32_t *)block(sf, tab) + o);
+	return oct ? block(sf, oct) : NULL;
+}
+
+/* Adds v to bucket b of fn's shared histogram. */
+static void shared_add(struct statsfile *sf, uint32_t fn, uint32_t b, uint64_t v)
+{
+	uint64_t *oct = statsfile_octave(sf, fn, b / STATS_SUB);
+	if (oct)
+		__atomic_fetch_add(&oct[b % STATS_SUB], v, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&sf->h->unbinned, v, __ATOMIC_RELAXED);
+}
+
+/* Moves the window's counts to the shared histogram and places it anew at octave o:
+ * the function's durations on this thread have moved away from where they started. */
+static void move_window(struct statsfile *sf, struct stats_cell *c, uint32_t fn, uint32_t o)
+{
+	uint32_t first = c->base - 1u;
+	for (uint32_t i = 0; i < STATS_WIN * STATS_SUB; i++)
+		if (c->win[i]) {
+			shared_add(sf, fn, first * STATS_SUB + i, c->win[i]);
+			c->win[i] = 0;
+		}
+	c->base = (uint8_t)(stats_win_first(o) + 1);
+}
+
+void statsfile_time(struct statsfile *sf, struct stats_cell *c, uint32_t fn, uint64_t d)
+{
+	c->timed++;
+	c->sum += d;
+	if (d > c->max)
+		c->max = d;
+	if (c->min == 0 || d < c->min)
+		c->min = d;
+	uint32_t b = stats_bucket(d), o = b / STATS_SUB;
+	if (__builtin_expect(c->base == 0, 0))
+		c->base = (uint8_t)(stats_win_first(o) + 1);
+	uint32_t w = o - (c->base - 1u);
+	if (__builtin_expect(w < STATS_WIN, 1)) {
+		if (__builtin_expect(++c->win[w * STATS_SUB + b % STATS_SUB] == 0, 0))
+			shared_add(sf, fn, b, 1u << 16); /* the counter wrapped */
+		return;
+	}
+	shared_add(sf, fn, b, 1);
+	/* Every 1024 durations outside the window, move the window where they fall if
+	 * they now outnumber those inside it. */
+	if (++c->spills < 1024)
+		return;
+	c->spills = 0;
+	uint32_t in = 0;
+	for (uint32_t i = 0; i < STATS_WIN * STATS_SUB; i++)
+		in += c->win[i];
+	if (in < 1024)
+		move_window(sf, c, fn, o);
+}
+
+bool statsfile_full(const struct statsfile *sf, int *err)
+{
+	int e = __atomic_load_n(&sf->full_errno, __ATOMIC_RELAXED);
+	if (err)
+		*err = e;
+	return e != 0;
+}
+
