@@ -166,11 +166,27 @@ static int write_report(char *err, size_t n)
 	return rc;
 }
 
+/* Says once that the stats ran out of space (the recorder cannot: it runs inside the
+ * program's calls). What could not be recorded is in the report's `lost`. */
+static void warn_if_full(void)
+{
+	static int warned;
+	struct statsfile *sf = hook_stats();
+	int e;
+	if (warned || !sf || !statsfile_full(sf, &e))
+		return;
+	warned = 1;
+	log_info("cannot reserve space for the stats in %s (%s): calls that need more are not "
+		 "recorded (the report counts them as lost); the program runs on",
+		 sf->path[0] ? sf->path : "memory", strerror(e));
+}
+
 /* The final report, once, then the stats file goes (unless GOLAT_STATS named it). */
 static void final_report(void)
 {
 	struct statsfile *sf = hook_stats();
 	char err[512];
+	warn_if_full();
 	pthread_mutex_lock(&G.report_mu);
 	int rc = write_report(err, sizeof(err));
 	pthread_mutex_unlock(&G.report_mu);
@@ -237,6 +253,7 @@ static void *ticker(void *arg)
 		since += 0.1;
 		statsfile_pair(hook_stats());
 		rec_flush_lost();
+		warn_if_full();
 		if (G.cfg.interval <= 0 || since + 1e-9 < G.cfg.interval ||
 		    __atomic_load_n(&G.exiting, __ATOMIC_ACQUIRE))
 			continue;

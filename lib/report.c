@@ -85,7 +85,7 @@ size_t report_order(const struct stats_snapshot *s, uint32_t *ids)
 	size_t n = 0;
 	for (uint32_t id = 0; id < s->nfns; id++) {
 		const struct stats_func *f = &s->fns[id];
-		if (f->calls || f->in_flight) {
+		if (f->calls || f->in_flight || f->abandoned) {
 			if (r)
 				r[n] = (struct ranked){ report_total_ns(s, f), f->calls, id };
 			ids[n++] = id;
@@ -195,6 +195,8 @@ static void text_fn(FILE *out, const struct stats_snapshot *s, const struct repo
 	fprintf(out, "   calls %llu", (unsigned long long)f->calls);
 	if (f->in_flight)
 		fprintf(out, "  in flight %llu", (unsigned long long)f->in_flight);
+	if (f->abandoned)
+		fprintf(out, "  panicked %llu", (unsigned long long)f->abandoned);
 	if (s->sample > 1)
 		fprintf(out, "  timed %llu", (unsigned long long)f->timed);
 	if (r->count) {
@@ -260,8 +262,11 @@ static int report_text(FILE *out, const struct stats_view *v, const struct stats
 	}
 	free(hist);
 	if (s->lost)
-		fprintf(out, "%s%llu calls let through unrecorded (no goroutine, or nested too deep)\n",
-			n ? "\n" : "", (unsigned long long)s->lost);
+		fprintf(out, "%s%llu calls let through unrecorded (no goroutine, nested too deep%s)\n",
+			n ? "\n" : "", (unsigned long long)s->lost, s->full ? ", or no space for the stats" : "");
+	if (s->unbinned)
+		fprintf(out, "%llu timed calls in no histogram (no space for the stats)\n",
+			(unsigned long long)s->unbinned);
 	text_skipped(out, o);
 	return 0;
 }

@@ -30,9 +30,10 @@ static void json_fn(FILE *out, const struct stats_snapshot *s, const struct repo
 	const struct stats_func *f = r->f;
 	fputs("{\"name\":", out);
 	json_string(out, f->name);
-	fprintf(out, ",\"entry\":\"0x%llx\",\"calls\":%llu,\"timed\":%llu,\"in_flight\":%llu",
-		(unsigned long long)f->entry, (unsigned long long)f->calls,
-		(unsigned long long)f->timed, (unsigned long long)f->in_flight);
+	fprintf(out, ",\"entry\":\"0x%llx\",\"calls\":%llu,\"timed\":%llu,\"in_flight\":%llu"
+		",\"panicked\":%llu", (unsigned long long)f->entry, (unsigned long long)f->calls,
+		(unsigned long long)f->timed, (unsigned long long)f->in_flight,
+		(unsigned long long)f->abandoned);
 	fprintf(out, ",\"total_ns\":%llu,\"min_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%llu",
 		report_ns_int(r->total_ns), report_ns_int(r->min_ns), report_ns_int(r->max_ns),
 		report_ns_int(r->mean_ns));
@@ -68,10 +69,14 @@ int report_json(FILE *out, const struct stats_view *v, const struct stats_snapsh
 	json_string(out, s->exe);
 	fputs(",\"go_version\":", out);
 	json_string(out, s->go_version);
-	/* "lost" (calls let through unrecorded: deeper than the shadow stacks, and the
-	 * like) is golat's addition to SPEC.md's keys: a silent undercount otherwise. */
-	fprintf(out, ",\"elapsed_ns\":%llu,\n \"tsc_hz\":%llu,\"lost\":%llu,\n \"functions\":[",
-		(unsigned long long)s->elapsed_ns, report_ns_int(s->tsc_hz), (unsigned long long)s->lost);
+	/* "lost" (calls let through unrecorded: deeper than the shadow stacks, no space
+	 * for the stats, and the like), "unbinned" (timed calls no histogram could take)
+	 * and "stats_full" are golat's additions to SPEC.md's keys: a silent undercount
+	 * otherwise. */
+	fprintf(out, ",\"elapsed_ns\":%llu,\n \"tsc_hz\":%llu,\"lost\":%llu,\"unbinned\":%llu,"
+		"\"stats_full\":%s,\"threads\":%u,\n \"functions\":[",
+		(unsigned long long)s->elapsed_ns, report_ns_int(s->tsc_hz), (unsigned long long)s->lost,
+		(unsigned long long)s->unbinned, s->full ? "true" : "false", s->nthreads);
 	for (size_t i = 0; i < n; i++) {
 		struct report_fn r;
 		report_fn_compute(v, s, &s->fns[ids[i]], hist, &r);
@@ -105,19 +110,29 @@ static void prom_label(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+enum prom_series { PROM_CALLS, PROM_IN_FLIGHT, PROM_PANICKED };
+
 static void prom_counter(FILE *out, const struct stats_snapshot *s, const uint32_t *ids, size_t n,
-			 bool in_flight)
+			 enum prom_series which)
 {
-	fputs(in_flight ? "# HELP golat_in_flight Calls entered and not yet returned.\n"
-			  "# TYPE golat_in_flight gauge\n"
-			: "# HELP golat_calls_total Completed calls of each hooked function.\n"
-			  "# TYPE golat_calls_total counter\n",
-	      out);
+	static const char *const head[] = {
+		"# HELP golat_calls_total Completed calls of each hooked function.\n"
+		"# TYPE golat_calls_total counter\n",
+		"# HELP golat_in_flight Calls entered and not yet returned.\n"
+		"# TYPE golat_in_flight gauge\n",
+		"# HELP golat_panicked_total Calls unwound by a panic (not in golat_calls_total).\n"
+		"# TYPE golat_panicked_total counter\n",
+	};
+	static const char *const name[] = { "golat_calls_total{function=", "golat_in_flight{function=",
+					    "golat_panicked_total{function=" };
+	fputs(head[which], out);
 	for (size_t i = 0; i < n; i++) {
 		const struct stats_func *f = &s->fns[ids[i]];
-		fputs(in_flight ? "golat_in_flight{function=" : "golat_calls_total{function=", out);
+		fputs(name[which], out);
 		prom_label(out, f->name);
-		fprintf(out, "} %llu\n", (unsigned long long)(in_flight ? f->in_flight : f->calls));
+		fprintf(out, "} %llu\n", (unsigned long long)(which == PROM_CALLS ? f->calls
+							     : which == PROM_IN_FLIGHT ? f->in_flight
+							     : f->abandoned));
 	}
 }
 
@@ -168,8 +183,9 @@ int report_prom(FILE *out, const struct stats_view *v, const struct stats_snapsh
 				hi = b > hi ? b : hi;
 			}
 	}
-	prom_counter(out, s, ids, n, false);
-	prom_counter(out, s, ids, n, true);
+	prom_counter(out, s, ids, n, PROM_CALLS);
+	prom_counter(out, s, ids, n, PROM_IN_FLIGHT);
+	prom_counter(out, s, ids, n, PROM_PANICKED);
 	fputs("# HELP golat_duration_seconds Time from entry to return of the timed calls.\n"
 	      "# TYPE golat_duration_seconds histogram\n",
 	      out);

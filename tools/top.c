@@ -82,8 +82,9 @@ static void row(const struct top *t, const struct stats_snapshot *s, const struc
 	}
 	double cps = rate(t, s, f, now);
 	put_name(f->name, w);
-	printf(" %10llu %9.*f %9llu %8s %8s %8s %8s %8s\n", (unsigned long long)f->calls,
-	       cps < 10 ? 1 : 0, cps, (unsigned long long)f->in_flight, m, p50, p99, mx, tot);
+	printf(" %10llu %9.*f %9llu %8llu %8s %8s %8s %8s %8s\n", (unsigned long long)f->calls,
+	       cps < 10 ? 1 : 0, cps, (unsigned long long)f->in_flight, (unsigned long long)f->abandoned,
+	       m, p50, p99, mx, tot);
 }
 
 /* Rows that fit the terminal, or all of them when stdout is not one. */
@@ -107,8 +108,8 @@ static void table(struct top *t, const struct stats_snapshot *s, const uint32_t 
 	if (t->tty)
 		fputs("\033[H\033[2J", stdout);
 	title(s, n);
-	printf("%-*s %10s %9s %9s %8s %8s %8s %8s %8s\n", w, "FUNCTION", "CALLS", "CALLS/S",
-	       "IN FLIGHT", "MEAN", "P50", "P99", "MAX", "TOTAL");
+	printf("%-*s %10s %9s %9s %8s %8s %8s %8s %8s %8s\n", w, "FUNCTION", "CALLS", "CALLS/S",
+	       "IN FLIGHT", "PANICKED", "MEAN", "P50", "P99", "MAX", "TOTAL");
 	size_t shown = rows_fit(t, n);
 	for (size_t i = 0; i < shown; i++)
 		row(t, s, &s->fns[ids[i]], w, now);

@@ -14,9 +14,12 @@ import json
 import re
 import sys
 
-# SPEC.md's keys, plus "lost" (calls let through unrecorded), golat's addition.
-TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "lost", "functions", "skipped"}
-FN_KEYS = {"name", "entry", "calls", "timed", "in_flight", "total_ns", "min_ns", "max_ns",
+# SPEC.md's keys, plus golat's additions: "lost" (calls let through unrecorded),
+# "unbinned" (timed calls no histogram could take), "stats_full" (space ran out) and
+# "threads" (threads that recorded).
+TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "lost", "unbinned",
+            "stats_full", "threads", "functions", "skipped"}
+FN_KEYS = {"name", "entry", "calls", "timed", "in_flight", "panicked", "total_ns", "min_ns", "max_ns",
            "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "histogram"}
 errors = []
 
@@ -45,7 +48,7 @@ def check_json(text, skipped):
         need(f["min_ns"] <= f["p50_ns"] <= f["p90_ns"] <= f["p99_ns"] <= f["p999_ns"] <= f["max_ns"],
              f"{f['name']}: percentiles out of order")
     h = doc["functions"][0]
-    for k, v in {"entry": "0x6f3a20", "calls": 1000, "timed": 1000, "in_flight": 2,
+    for k, v in {"entry": "0x6f3a20", "calls": 1000, "timed": 1000, "in_flight": 2, "panicked": 1,
                  "total_ns": 1000000000, "mean_ns": 1000000, "p50_ns": 1000000,
                  "p999_ns": 1000000}.items():
         need(h[k] == v, f"main.handle {k} = {h[k]}, want {v}")
@@ -93,6 +96,7 @@ def check_prom(text):
             series.setdefault(line.split("}")[0].replace("_count{", "_bucket{"), []).append(
                 ("count", float(m.group(2))))
     need(typed.get("golat_calls_total") == "counter" and typed.get("golat_in_flight") == "gauge"
+         and typed.get("golat_panicked_total") == "counter"
          and typed.get("golat_duration_seconds") == "histogram", f"types {typed}")
     need(len(series) == 4, f"{len(series)} histograms, want 4")
     for key, pts in series.items():
@@ -109,7 +113,7 @@ def check_prom(text):
 def check_text(text, skipped):
     lines = text.split("\n")
     need(lines[0] == "golat: pid 999999999 ./service (go1.22.12) 12.8 s, TSC 2.00 GHz", f"header {lines[0]!r}")
-    need(lines[1].startswith("main.handle   calls 1000  in flight 2  mean 1.00ms  p50 1.00ms"), lines[1])
+    need(lines[1].startswith("main.handle   calls 1000  in flight 2  panicked 1  mean 1.00ms  p50 1.00ms"), lines[1])
     need(lines[2] == "          ns            : count    distribution", lines[2])
     need(re.fullmatch(r"  \[512K, 1M\) +: 1000     \|@{40}\|", lines[3]) is not None, lines[3])
     need(("skipped main.tiny: return at +0x9 has no 5-byte window" in lines) == skipped, "skipped")

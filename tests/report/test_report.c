@@ -41,7 +41,7 @@ static void text(void)
 	char *t = render(REPORT_TEXT);
 	const char *head = "golat: pid 999999999 ./service (go1.22.12) 12.8 s, TSC 2.00 GHz\n";
 	CHECK(strncmp(t, head, strlen(head)) == 0, "header: %.80s", t);
-	has(t, "\nmain.handle   calls 1000  in flight 2  mean 1.00ms  p50 1.00ms  p90 1.00ms  p99 1.00ms"
+	has(t, "\nmain.handle   calls 1000  in flight 2  panicked 1  mean 1.00ms  p50 1.00ms  p90 1.00ms  p99 1.00ms"
 	       "  max 1.00ms\n          ns            : count    distribution\n"
 	       "  [512K, 1M)            : 1000     |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n",
 	    "main.handle block");
@@ -66,7 +66,7 @@ static void json(void)
 	uint32_t b = stats_bucket(2000000);
 	snprintf(want, sizeof(want),
 		 "{\"name\":\"main.handle\",\"entry\":\"0x6f3a20\",\"calls\":1000,\"timed\":1000,"
-		 "\"in_flight\":2,\"total_ns\":1000000000,\"min_ns\":1000000,\"max_ns\":1000000,"
+		 "\"in_flight\":2,\"panicked\":1,\"total_ns\":1000000000,\"min_ns\":1000000,\"max_ns\":1000000,"
 		 "\"mean_ns\":1000000,\"p50_ns\":1000000,\"p90_ns\":1000000,\"p99_ns\":1000000,"
 		 "\"p999_ns\":1000000,\"histogram\":[{\"le_ns\":%llu,\"count\":1000}]}",
 		 (unsigned long long)(stats_bucket_hi(b) + 1) / 2);
@@ -84,6 +84,7 @@ static void prom(void)
 	has(p, "# TYPE golat_calls_total counter\n", "TYPE counter");
 	has(p, "\ngolat_calls_total{function=\"main.handle\"} 1000\n", "calls");
 	has(p, "\ngolat_in_flight{function=\"main.handle\"} 2\n", "in flight");
+	has(p, "\ngolat_panicked_total{function=\"main.handle\"} 1\n", "panicked");
 	has(p, "\ngolat_calls_total{function=\"main.\\\"odd\\\"\\\\name\\n\"} 10\n", "label escaping");
 	has(p, "# TYPE golat_duration_seconds histogram\n", "TYPE histogram");
 	/* Shared bounds from main.fast's [64, 128) ns to main.handle's [512K, 1M). */

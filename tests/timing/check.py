@@ -3,9 +3,11 @@
 test program measured itself. Each command prints one line per thing it compared, saying what
 was expected and what was seen, and exits 1 if any comparison failed (2: unusable input).
 
-  counts REPORT PROG SAMPLE   PROG = {"calls": {fn: n}, "threads": t}: for every fn, calls == n,
+  counts REPORT PROG SAMPLE   PROG = {"calls": {fn: n}, "panicked": {fn: n}, "threads": t}: for
+                              every fn, calls == n, panicked == n (0 when not listed),
                               in_flight == 0, and timed == calls (SAMPLE 1) or within
-                              [calls/SAMPLE - t, calls/SAMPLE + t] (1 in SAMPLE per fn per thread)
+                              [calls/SAMPLE - t, calls/SAMPLE + t] (1 in SAMPLE per fn per thread),
+                              widened by panicked/SAMPLE each way (a sampled entry may panic)
   p50 REPORT FN LO_MS HI_MS   p50 of FN within [LO_MS, HI_MS]
   means REPORT PROG PCT       PROG = {fn: mean_ns measured by the program}: golat's mean_ns of
                               each fn within PCT % of it
@@ -52,13 +54,17 @@ def cmd_counts(rpath, ppath, sample):
     for name, want in sorted(prog["calls"].items()):
         f = need(report, name, rpath)
         calls, timed, inflight = f["calls"], f["timed"], f["in_flight"]
+        panicked, want_panicked = f["panicked"], prog.get("panicked", {}).get(name, 0)
         if sample == 1:
             lo = hi = calls
         else:
-            lo, hi = max(0, calls / sample - threads), calls / sample + threads
-        good = calls == want and inflight == 0 and lo <= timed <= hi
+            # 1 in SAMPLE entries is timed; an entry a panic unwinds never returns.
+            lo = max(0, (calls - want_panicked) / sample - threads)
+            hi = (calls + want_panicked) / sample + threads
+        good = calls == want and inflight == 0 and lo <= timed <= hi and panicked == want_panicked
         failed |= not good
         print(f"{'ok' if good else 'FAIL'}: {name}: calls {calls} (program counted {want}), "
+              f"panicked {panicked} (program counted {want_panicked}), "
               f"in_flight {inflight} (want 0), timed {timed} (want {lo:g}..{hi:g}, "
               f"sample {sample}, {threads} threads)")
     return failed

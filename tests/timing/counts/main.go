@@ -4,7 +4,8 @@
 // The functions cover what a recorder keyed by (g, stack depth) must get right:
 // plain leaf calls, goroutines moving between threads mid-call (Gosched), recursion,
 // a large frame that makes the entry's stack check grow the stack (morestack jumps
-// back to the entry), and a method.
+// back to the entry), a method, and a function that panics every seventh call (its
+// caller recovers): those calls are "panicked", not "calls".
 package main
 
 // #include <unistd.h>
@@ -20,6 +21,7 @@ import (
 
 var (
 	nLeaf, nYield, nRec, nBig, nMethod int64
+	nRisky, nPanics                    int64
 	sink                               int64
 )
 
@@ -65,6 +67,26 @@ func (b *box) add(x int64) int64 {
 	return b.v
 }
 
+//go:noinline
+func risky(x int64) int64 {
+	atomic.AddInt64(&nRisky, 1)
+	if x%7 == 0 {
+		atomic.AddInt64(&nPanics, 1)
+		panic("seventh")
+	}
+	return x + 2
+}
+
+// tryRisky recovers risky's panic, so that the hooked risky is unwound, not returned.
+func tryRisky(x int64) (v int64) {
+	defer func() {
+		if recover() != nil {
+			v = -1
+		}
+	}()
+	return risky(x)
+}
+
 func worker(id int, rounds int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	var s int64
@@ -81,6 +103,9 @@ func worker(id int, rounds int, wg *sync.WaitGroup) {
 			s += big(int64(i))
 		}
 		s += b.add(int64(i))
+		if i%10 == 0 {
+			s += tryRisky(int64(i / 10))
+		}
 	}
 	atomic.AddInt64(&sink, s)
 }
@@ -103,7 +128,9 @@ func main() {
 			"main.rec":        nRec,
 			"main.big":        nBig,
 			"main.(*box).add": nMethod,
+			"main.risky":      nRisky - nPanics,
 		},
+		"panicked": map[string]int64{"main.risky": nPanics},
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
