@@ -11,16 +11,24 @@
 #define SEGS 6       /* up to 64 Ki << 10 = 64 Mi slots */
 #define PROBE 16     /* slots a g may use in a segment: two cache lines of keys */
 #define EXT_CHUNK 64 /* extension blocks mapped at once */
+#define POOL_BITS 12 /* slots mapped at once: 256 KiB */
+#define POOL_CHUNKS (1u << 14)
 
+/* A segment's keys, and for each the index of its slot in the pool: the keys are
+ * spread by the hash, the slots are dense, so memory follows the calls in flight. */
 struct seg {
 	uint64_t *keys;
-	struct gslot *slots;
+	uint32_t *idx;
 	uint32_t bits;
 };
 
 static struct seg segs[SEGS];
 static uint32_t nsegs;     /* published with a release store after segs[nsegs - 1] */
 static int grow_lock;      /* adding a segment, and the extension free list */
+static int pool_lock;      /* the slot pool */
+static struct gslot *pool[POOL_CHUNKS];
+static uint32_t pool_top;  /* slots ever cut from the pool */
+static uint32_t pool_free = UINT32_MAX; /* first free slot, linked through gslot.next */
 static uint64_t in_use;    /* slots claimed and not given back */
 static struct gframe *ext_free; /* free extension blocks, linked through their first word */
 static __thread struct gframe *ext_spare __attribute__((tls_model("initial-exec")));
@@ -53,13 +61,13 @@ static int add_segment(uint32_t i)
 	uint32_t bits = SEG_BITS0 + SEG_GROWTH * i;
 	uint64_t cap = 1ull << bits;
 	uint64_t *keys = map(cap * sizeof(uint64_t));
-	struct gslot *slots = keys ? map(cap * sizeof(struct gslot)) : 0;
-	if (!slots) {
+	uint32_t *idx = keys ? map(cap * sizeof(uint32_t)) : 0;
+	if (!idx) {
 		if (keys)
 			munmap(keys, cap * sizeof(uint64_t));
 		return -1;
 	}
-	segs[i] = (struct seg){ keys, slots, bits };
+	segs[i] = (struct seg){ keys, idx, bits };
 	__atomic_store_n(&nsegs, i + 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -72,6 +80,37 @@ int gslot_init(void)
 	int rc = nsegs ? 0 : add_segment(0);
 	unlock(&grow_lock);
 	return rc ? -ENOMEM : 0;
+}
+
+static struct gslot *slot_at(uint32_t i)
+{
+	return &pool[i >> POOL_BITS][i & ((1u << POOL_BITS) - 1)];
+}
+
+/* A slot from the pool: its index, or UINT32_MAX when no memory. */
+static uint32_t pool_get(void)
+{
+	lock(&pool_lock);
+	uint32_t i = pool_free;
+	if (i != UINT32_MAX) {
+		pool_free = slot_at(i)->next;
+	} else if (pool_top >> POOL_BITS < POOL_CHUNKS) {
+		uint32_t c = pool_top >> POOL_BITS;
+		if (!pool[c])
+			pool[c] = map(sizeof(struct gslot) << POOL_BITS);
+		if (pool[c])
+			i = pool_top++;
+	}
+	unlock(&pool_lock);
+	return i;
+}
+
+static void pool_put(uint32_t i)
+{
+	lock(&pool_lock);
+	slot_at(i)->next = pool_free;
+	pool_free = i;
+	unlock(&pool_lock);
 }
 
 /* The first of the PROBE slots g may use in segment s. */
@@ -96,33 +135,55 @@ static int find(uint64_t g, uint64_t mine, uint32_t n, struct gref *out)
 			if (k != mine && !__atomic_compare_exchange_n(kp, &k, mine, 0, __ATOMIC_ACQ_REL,
 								      __ATOMIC_ACQUIRE))
 				return -1; /* given back, or taken by another thread, meanwhile */
-			*out = (struct gref){ kp, &s->slots[at + j] };
+			*out = (struct gref){ kp, slot_at(s->idx[at + j]) };
 			return 1;
 		}
 	}
 	return 0;
 }
 
-/* Claims a free slot for g in the newest segment: 1, or 0 when its probe is full. */
-static int claim(uint64_t g, uint64_t mine, uint32_t n, struct gref *out)
+/* Claims a free key for g in the first segment with room where g hashes, with slot
+ * number i: 1, or 0 when every segment's probe is full. Older segments first, so
+ * that they fill before a new one spreads its keys over more memory. The slot index
+ * is written after the key: only the thread running g reads it, after this. */
+static int claim(uint64_t g, uint64_t mine, uint32_t n, uint32_t i, struct gref *out)
 {
-	const struct seg *s = &segs[n - 1];
-	uint64_t at = home(s, g);
-	for (uint32_t j = 0; j < PROBE; j++) {
-		uint64_t *kp = &s->keys[at + j], zero = 0;
-		if (__atomic_load_n(kp, __ATOMIC_RELAXED) != 0 ||
-		    !__atomic_compare_exchange_n(kp, &zero, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			continue;
-		struct gslot *sl = &s->slots[at + j];
+	for (uint32_t k = 0; k < n; k++) {
+		const struct seg *s = &segs[k];
+		uint64_t at = home(s, g);
+		for (uint32_t j = 0; j < PROBE; j++) {
+			uint64_t *kp = &s->keys[at + j], zero = 0;
+			if (__atomic_load_n(kp, __ATOMIC_RELAXED) != 0 ||
+			    !__atomic_compare_exchange_n(kp, &zero, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				continue;
+			s->idx[at + j] = i;
+			*out = (struct gref){ kp, slot_at(i) };
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Gives g a new slot: 1, 0 when no key is free where it hashes, -1 no memory. */
+static int make(uint64_t g, uint64_t mine, uint32_t n, struct gref *out)
+{
+	uint32_t i = pool_get();
+	if (i == UINT32_MAX)
+		return -1;
+	if (!claim(g, mine, n, i, out)) {
+		pool_put(i);
+		return 0;
+	}
+	{
+		struct gslot *sl = out->s;
+		sl->self = i;
 		sl->goid = 0;
 		sl->n = 0;
 		sl->untracked = 0;
 		sl->ext = 0;
 		__atomic_fetch_add(&in_use, 1, __ATOMIC_RELAXED);
-		*out = (struct gref){ kp, sl };
 		return 1;
 	}
-	return 0;
 }
 
 int gslot_get(uint64_t g, uint32_t holder, int create, struct gref *out)
@@ -138,8 +199,9 @@ int gslot_get(uint64_t g, uint32_t holder, int create, struct gref *out)
 		if (!create)
 			return -1;
 		/* g has no slot, and only this thread (running g) could make one. */
-		if (claim(g, mine, n, out))
-			return 0;
+		int m = make(g, mine, n, out);
+		if (m)
+			return m > 0 ? 0 : -1;
 		lock(&grow_lock);
 		int rc = 0;
 		if (nsegs == n)
@@ -155,8 +217,12 @@ void gslot_release(const struct gref *r, uint32_t holder)
 	uint64_t k = __atomic_load_n(r->key, __ATOMIC_RELAXED);
 	if (k >> 48 != holder || r->s->n != 0 || r->s->ext)
 		return;
-	if (__atomic_compare_exchange_n(r->key, &k, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-		__atomic_fetch_sub(&in_use, 1, __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(r->key, &k, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return;
+	/* Ours alone now: no key names it, and no thread uses a slot whose key it does
+	 * not hold. */
+	__atomic_fetch_sub(&in_use, 1, __ATOMIC_RELAXED);
+	pool_put(r->s->self);
 }
 
 int gslot_extend(struct gslot *s)

@@ -4,9 +4,11 @@
  * A goroutine (its g) gets a slot at its first hooked entry and gives it back when its
  * last hooked call in flight has returned, so slots follow the calls in flight, not
  * the goroutines that ever ran: a burst of a million goroutines takes a million slots
- * and returns them all. Slots live in segments of open-addressed tables: 64 Ki slots
- * first, each new segment four times the last, added when the newest has no free slot
- * where a g hashes (16 slots, two cache lines of keys). Lookups search every segment.
+ * and returns them all. Keys live in segments of open-addressed tables: 64 Ki keys
+ * first, each new segment four times the last, added when no segment has a free key
+ * where a g hashes (16 keys, two cache lines). Lookups search every segment. Each key
+ * names a slot of a dense pool (slots given back are reused first), so the memory
+ * that slots take follows the calls in flight, however the keys are spread.
  *
  * A slot's key is holder << 48 | g: the g it belongs to and the thread (a 16-bit
  * index) that may use it. Only the thread running g ever changes a slot's frames; a
@@ -47,7 +49,8 @@ struct gslot {
 	 * re-entries and panics cannot leave it out of step. */
 	uint32_t untracked;
 	struct gframe *ext; /* frames GSLOT_INLINE.., or NULL */
-	uint64_t _pad;
+	uint32_t self;      /* its index in the pool */
+	uint32_t next;      /* the next free slot, while free */
 	struct gframe f[GSLOT_INLINE];
 };
 
