@@ -103,7 +103,7 @@ static int render(FILE *f, enum report_format fmt, char *err, size_t n)
 	int rc = stats_view_mem(&v, sf->h, sf->h->file_size, err, n);
 	if (rc)
 		return rc;
-	v.fd = sf->fd; /* reading a hole of a tmpfs mapping would allocate it: skip them */
+	v.fd = sf->fd; /* the file's length bounds the pages read */
 	struct report_skip *sk = calloc(G.first.nskips + 1, sizeof(*sk));
 	if (!sk)
 		return -ENOMEM;

@@ -3,9 +3,10 @@
  * `golat top`).
  *
  * One file per process, mapped shared, so a reader sees the counters live and nothing
- * recorded is lost when the program is killed: the kernel keeps the pages. The file is
- * sparse and large (its regions are sized for a million functions and millions of
- * pages), but no byte of it is written before the space under it was reserved with
+ * recorded is lost when the program is killed: the kernel keeps the pages. Its regions
+ * are sized for a million functions and millions of pages; the file is as long as the
+ * pages claimed so far (file_size is the longest it may become, what a reader maps),
+ * and sparse: no byte of it is written before the space under it was reserved with
  * fallocate: on a full tmpfs a write to a hole of a shared mapping is SIGBUS, and the
  * host would die of it. What cannot be reserved is not recorded (counted in `lost`).
  *
@@ -73,7 +74,7 @@ struct stats_header {
 	char magic[8];
 	uint32_t version;
 	uint32_t header_size;
-	uint64_t file_size;
+	uint64_t file_size;    /* the whole layout: the file grows up to it as pages are claimed */
 	uint32_t pid;
 	uint32_t flags;        /* STATS_F_* */
 	uint32_t fn_cap;       /* ids the function table has room for */

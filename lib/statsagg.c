@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -210,6 +211,15 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	uint32_t np = __atomic_load_n(&h->npages, __ATOMIC_ACQUIRE);
 	s->nfns = nfns < v->fn_cap ? nfns : v->fn_cap;
 	s->npages = np < v->page_cap ? np : v->page_cap;
+	/* Only pages inside the file: past its end a read is SIGBUS. A live writer
+	 * lengthens it before it publishes a page. */
+	uint64_t data = v->data;
+	struct stat st;
+	if (v->fd >= 0 && fstat(v->fd, &st) == 0 && (uint64_t)st.st_size < v->len)
+		data = (uint64_t)st.st_size;
+	uint64_t fit = data > v->page_off ? (data - v->page_off) / STATS_PAGE : 0;
+	if (s->npages > fit)
+		s->npages = (uint32_t)fit;
 	s->fns = calloc(s->nfns ? s->nfns : 1, sizeof(*s->fns));
 	if (!s->fns)
 		return -ENOMEM;

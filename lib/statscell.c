@@ -73,13 +73,28 @@ static void unlock(struct statsfile *sf)
 	__atomic_store_n(&sf->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Claims the next page (lock held): its directory entry's page and the page itself
- * reserved, the entry written, then npages published. UINT32_MAX when none. */
+/* Makes the file at least `end` bytes long, a MiB at a time (lock held). */
+static int lengthen(struct statsfile *sf, uint64_t end)
+{
+	if (sf->fd < 0 || end <= sf->length)
+		return 0;
+	uint64_t to = (end + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	if (to > sf->h->file_size)
+		to = sf->h->file_size;
+	if (ftruncate(sf->fd, (off_t)to) != 0)
+		return -1;
+	sf->length = to;
+	return 0;
+}
+
+/* Claims the next page (lock held): the file lengthened, its directory entry's page
+ * and the page itself reserved, the entry written, then npages published. UINT32_MAX
+ * when none. */
 static uint32_t claim_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index)
 {
 	struct stats_header *h = sf->h;
 	uint32_t i = h->npages;
-	if (i >= h->page_cap)
+	if (i >= h->page_cap || lengthen(sf, h->page_off + (uint64_t)(i + 1) * STATS_PAGE))
 		return UINT32_MAX;
 	if (i % DIR_PER_PAGE == 0 && statsfile_reserve(sf, h->dir_off + (uint64_t)i * sizeof(struct stats_page), STATS_PAGE))
 		return UINT32_MAX;

@@ -103,9 +103,13 @@ static int map_file(struct statsfile *sf, const struct stats_header *g, char *wa
 		return fd;
 	const char *what = "size";
 	void *map = MAP_FAILED;
-	if (ftruncate(fd, (off_t)g->file_size) == 0) { /* sparse: nothing allocated yet */
+	/* As long as the regions before the pages, sparse: nothing allocated yet. The
+	 * mapping covers the whole layout; claim_page lengthens the file before it
+	 * touches a page past its end (which would be SIGBUS). */
+	if (ftruncate(fd, (off_t)g->page_off) == 0) {
 		what = "map";
 		map = mmap(NULL, g->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		sf->length = g->page_off;
 	}
 	int e = errno;
 	if (map != MAP_FAILED) {

@@ -38,6 +38,7 @@ struct statsfile {
 	uint32_t blk_page;      /* the BLOCKS page blocks are cut from, and the next one */
 	uint32_t blk_next;      /* STATS_BLOCKS_PER_PAGE: none left */
 	uint64_t fn_reserved, name_reserved; /* bytes reserved of each region */
+	uint64_t length;        /* the file's length now (lock held to grow it) */
 	int full_errno;         /* why the first reservation failed */
 	bool header_ok;         /* the header page is reserved */
 };

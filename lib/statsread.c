@@ -106,6 +106,7 @@ int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err
 		return rc;
 	v->base = base;
 	v->len = len;
+	v->data = len;
 	v->hdr = base;
 	v->fn_cap = h.fn_cap;
 	v->page_cap = h.page_cap;
@@ -140,7 +141,13 @@ int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
 		close(fd);
 		return rc;
 	}
+	/* The file grows as its writer claims pages: map the whole layout the header
+	 * names (validated below), and read only what lies inside the file. */
 	size_t len = (size_t)st.st_size;
+	struct stats_header hh;
+	if (pread(fd, &hh, sizeof(hh), 0) == (ssize_t)sizeof(hh) && memcmp(hh.magic, STATS_MAGIC, 8) == 0 &&
+	    hh.file_size > len && hh.file_size <= STATSREAD_MAX_MAP)
+		len = (size_t)hh.file_size;
 	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		rc = fail(err, errlen, -errno, "%s: cannot map: %s", path, strerror(errno));
@@ -148,11 +155,17 @@ int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
 		return rc;
 	}
 	char why[256];
-	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) != 0) {
+	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) == 0 && v->page_off > (uint64_t)st.st_size)
+		rc = fail(why, sizeof(why), -EINVAL, "truncated: %lld bytes, the regions before the pages need %llu",
+			  (long long)st.st_size, (unsigned long long)v->page_off);
+	if (rc) {
 		munmap(p, len);
 		close(fd);
+		memset(v, 0, sizeof(*v));
+		v->fd = -1;
 		return fail(err, errlen, rc, "%s: %s", path, why);
 	}
+	v->data = (uint64_t)st.st_size;
 	v->fd = fd;
 	v->own = true;
 	snprintf(v->path, sizeof(v->path), "%s", path);

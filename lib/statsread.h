@@ -24,11 +24,15 @@
 #define STATSREAD_MAX_FNS (1u << 22)
 #define STATSREAD_MAX_PAGES (1u << 24)
 #define STATSREAD_MAX_NAMES (1ull << 30)
+#define STATSREAD_MAX_MAP (1ull << 40) /* the most of a file's layout a reader maps */
 
-/* A validated stats file: base[0, len) holds the header and every region it names. */
+/* A validated stats file: base[0, len) is mapped and covers the header and every
+ * region it names; the first `data` bytes of it are the file (the rest lies past its
+ * end, where the writer has claimed no page yet: never read). */
 struct stats_view {
 	const uint8_t *base;
 	size_t len;
+	uint64_t data;
 	const struct stats_header *hdr;
 	/* The geometry as validated, copied: the mapping is never trusted twice. */
 	uint32_t fn_cap, page_cap;
@@ -70,7 +74,8 @@ struct stats_snapshot {
 
 /* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
 int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen);
-/* Validates a mapping the caller owns (base 8-byte aligned, len bytes readable). */
+/* Validates a mapping the caller owns (base 8-byte aligned, len bytes readable, all of
+ * them data). */
 int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err, size_t errlen);
 /* Opens the stats file of process pid: its GOLAT_STATS when /proc/<pid>/environ says
  * (with %p replaced), else /dev/shm/golat-<pid>.stats, else $TMPDIR (or /tmp). */
