@@ -11,20 +11,38 @@
 #include <unistd.h>
 
 #include "gslot.h"
+#include "recfast.h"
+
+#include <stddef.h>
 
 #define GEN_MASK ((1u << (32 - REC_GEN_SHIFT)) - 1)
 
-/* This thread's view: the goroutine it recorded last and that one's slot, and where
- * its cells are. */
-struct mine {
-	uint64_t g;        /* the goroutine whose slot is cached, 0 = none */
-	uint64_t key;      /* what *r.key holds while the slot is still ours */
-	struct gref r;
-	uint32_t holder;   /* this thread's index in slot keys, 0 until its first call */
-	uint32_t tid;
-	struct stats_cell **dir; /* cell page of function group k = fn / 16, or NULL */
-	uint32_t ndir;
-};
+/* This thread's view (struct tramp_thread, tramp.h): the goroutine it recorded last
+ * and that one's slot, and where its cells are. recfast.S reads the same fields. */
+#define mine tramp_thread
+
+_Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct tramp_thread, save) == T_SAVE &&
+	       offsetof(struct tramp_thread, now) == T_NOW && offsetof(struct tramp_thread, g) == T_G &&
+	       offsetof(struct tramp_thread, key) == T_KEY && offsetof(struct tramp_thread, keyp) == T_KEYP &&
+	       offsetof(struct tramp_thread, slot) == T_SLOT && offsetof(struct tramp_thread, dir) == T_DIR &&
+	       offsetof(struct tramp_thread, ndir) == T_NDIR && sizeof(struct tramp_thread) <= T_HDR,
+	       "recfast.h: struct tramp_thread");
+_Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
+	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&
+	       offsetof(struct gslot, f) == S_F0 && sizeof(struct gframe) == F_SIZE &&
+	       offsetof(struct gframe, id) == F_ID && offsetof(struct gframe, depth) == F_DEPTH &&
+	       offsetof(struct gframe, tsc) == F_TSC, "recfast.h: struct gslot");
+_Static_assert(offsetof(struct stats_cell, entries) == C_ENTRIES && offsetof(struct stats_cell, calls) == C_CALLS &&
+	       offsetof(struct stats_cell, timed) == C_TIMED && offsetof(struct stats_cell, sum) == C_SUM &&
+	       offsetof(struct stats_cell, min) == C_MIN && offsetof(struct stats_cell, max) == C_MAX &&
+	       offsetof(struct stats_cell, seq) == C_SEQ && offsetof(struct stats_cell, base) == C_BASE &&
+	       offsetof(struct stats_cell, win) == C_WIN && STATS_WIN == 3 && STATS_MAX_EXP == 44 &&
+	       STATS_CELLS_PER_PAGE == 16 && REC_GEN_SHIFT == 20, "recfast.h: struct stats_cell");
+
+/* What recfast.S reads (set once, by rec_init). */
+extern uint64_t golat_rec_g_tls;
+extern uint32_t *golat_rec_gens;
+extern uint32_t golat_rec_on, golat_rec_goid, golat_rec_sample;
 
 static struct rec_config cfg;
 /* Attach generation per function id: a frame entered under an older generation
@@ -32,7 +50,6 @@ static struct rec_config cfg;
 static uint32_t *gens;
 static uint64_t lost;        /* atomic: calls recorded nowhere */
 static uint32_t holders;     /* atomic: thread indices given out */
-static __thread struct mine me __attribute__((tls_model("initial-exec")));
 
 int rec_init(const struct rec_config *c, char *reason, size_t n)
 {
@@ -52,6 +69,12 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 		return -ENOMEM;
 	}
 	gens = p;
+	golat_rec_g_tls = (uint64_t)cfg.g_tls;
+	golat_rec_gens = gens;
+	golat_rec_goid = cfg.goid;
+	golat_rec_sample = cfg.sample;
+	/* The fast path times with the TSC and reads g.stack.hi at a fixed offset. */
+	__atomic_store_n(&golat_rec_on, !cfg.monotonic && cfg.stack_hi == G_STACK_HI, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -167,13 +190,14 @@ static struct gslot *switch_to(struct mine *m, uint64_t g, int create)
 	if (__builtin_expect(m->holder == 0, 0))
 		thread_start(m);
 	if (m->g)
-		gslot_release(&m->r, m->holder);
+		gslot_release(&(struct gref){ m->keyp, m->slot }, m->holder);
 	m->g = 0;
 	struct gref r;
 	if (gslot_get(g, m->holder, create, &r) != 0)
 		return NULL;
 	m->g = g;
-	m->r = r;
+	m->keyp = r.key;
+	m->slot = r.s;
 	m->key = (uint64_t)m->holder << 48 | (g & GSLOT_G_MASK);
 	return r.s;
 }
@@ -204,9 +228,10 @@ static void on_entry(struct gslot *s, struct mine *m, uint32_t fn, uint64_t dept
 		return;
 	}
 	c->entries++;
-	bool take = true;
+	/* 1 in sample entries is timed: seq counts down the ones to skip first. */
+	bool take = cfg.sample <= 1 || c->seq == 0;
 	if (cfg.sample > 1)
-		take = c->seq++ % cfg.sample == 0;
+		c->seq = take ? cfg.sample - 1 : c->seq - 1;
 	f->id = id;
 	f->depth = (uint32_t)depth;
 	s->n++;
@@ -273,10 +298,10 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		count_lost();
 		return;
 	}
-	struct mine *m = &me;
+	struct mine *m = &tramp_tls;
 	struct gslot *s;
-	if (__builtin_expect(m->g == g && __atomic_load_n(m->r.key, __ATOMIC_RELAXED) == m->key, 1))
-		s = m->r.s;
+	if (__builtin_expect(m->g == g && __atomic_load_n(m->keyp, __ATOMIC_RELAXED) == m->key, 1))
+		s = m->slot;
 	else if (!(s = switch_to(m, g, d->kind == TRAMP_ENTRY))) {
 		if (d->kind == TRAMP_ENTRY)
 			count_lost();

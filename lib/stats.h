@@ -122,7 +122,7 @@ struct stats_cell {
 	uint64_t timed;     /* calls timed (1 in sample) */
 	uint64_t sum;       /* cycles of the timed calls */
 	uint64_t min, max;  /* cycles; min 0 = none yet */
-	uint32_t seq;       /* entries seen by this cell, for sampling */
+	uint32_t seq;       /* entries to let by untimed before the next timed one (GOLAT_SAMPLE) */
 	uint8_t base;       /* 1 + the window's first octave; 0 = no window yet */
 	uint8_t _pad;
 	uint16_t spills;    /* durations that fell outside the window since it was placed */

@@ -4,11 +4,14 @@
  * (untouched), R13 free; on exit every register but R12, R13 and flags as it was.
  * It runs the recorder on a stack of the thread's own, tramp_tls: initial-exec TLS,
  * so every thread has one from its creation, with nothing to allocate or give back.
- * tramp_tls[0] is 1 while the thread is in the recorder: a nested call (from a signal
+ * It is also where recfast.S goes when its fast path does not apply: every register
+ * as the trampoline left it. The block starts with struct tramp_thread (tramp.h);
+ * its busy word is 1 while the thread is in the recorder: a nested call (from a signal
  * handler running hooked code on this thread) is let through unrecorded, counted in
  * tramp_busy, instead of reusing the stack. The flag is cleared only once RSP is back
  * on the goroutine's stack. fs:0 holds the thread pointer itself (x86-64 TLS ABI), so
  * TP + the GOTTPOFF offset is the address of our TLS block. */
+#include "recfast.h"
 #define TLS_STACK 8192 /* TRAMP_TLS_STACK in tramp.h */
 
 	.section .tbss,"awT",@nobits
@@ -16,9 +19,9 @@
 	.globl tramp_tls
 	.hidden tramp_tls
 	.type tramp_tls, @object
-	.size tramp_tls, 16 + TLS_STACK
+	.size tramp_tls, T_HDR + TLS_STACK
 tramp_tls:
-	.zero 16 + TLS_STACK
+	.zero T_HDR + TLS_STACK
 
 	.bss
 	.p2align 6
@@ -37,7 +40,7 @@ golat_tramp_common:
 	jne	.Lbusy
 	movq	$1, %fs:(%r13)
 	addq	%fs:0, %r13
-	addq	$16 + TLS_STACK, %r13	/* the top of our stack, 16-aligned */
+	addq	$T_HDR + TLS_STACK, %r13	/* the top of our stack, 16-aligned */
 	movq	%rsp, -8(%r13)
 	leaq	-8(%r13), %rsp
 	pushq	%rax

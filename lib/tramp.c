@@ -40,7 +40,7 @@ static void put_target(uint8_t *buf, void (*target)(void))
 
 static void put_common(uint8_t *buf)
 {
-	put_target(buf, golat_tramp_common);
+	put_target(buf, golat_rec_fast);
 }
 
 size_t tramp_entry_code_offset(void) { return STUB_LEN; }
@@ -89,7 +89,7 @@ static size_t emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t l
 
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
 {
-	return emit_exit(buf, at, code, len, fn, golat_tramp_common);
+	return emit_exit(buf, at, code, len, fn, golat_rec_fast);
 }
 
 size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len)

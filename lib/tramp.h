@@ -43,6 +43,26 @@ struct tramp_desc {
 	uint32_t kind;   /* enum tramp_kind */
 };
 
+/* The head of each thread's TLS block (tramp_tls, tramp.S): the recorder's state for
+ * this thread, read by its fast path in assembly (recfast.S, offsets in recfast.h);
+ * its stack follows. Initial-exec TLS: every thread has one from its creation, with
+ * nothing to allocate or give back. */
+struct tramp_thread {
+	uint64_t busy;           /* 1 while in the recorder: a nested call is let through */
+	uint64_t save[7];        /* the fast path's saved registers */
+	uint64_t now;            /* the exit's TSC */
+	uint64_t g;              /* the goroutine whose slot is cached, 0 = none */
+	uint64_t key;            /* what *keyp holds while the slot is still this thread's */
+	uint64_t *keyp;
+	struct gslot *slot;
+	struct stats_cell **dir; /* cell page of function group k = fn / 16, or NULL */
+	uint32_t ndir;
+	uint32_t holder;         /* this thread's index in slot keys, 0 until its first call */
+	uint32_t tid;
+	uint32_t _pad;
+};
+extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));
+
 /* Bytes of each thread's recorder stack (tramp.S repeats it). 8 KiB: the recorder
  * uses well under 1 KiB; anything bigger (reports) runs on golat's own thread. Static
  * TLS also shrinks every thread's stack by this much: glibc refuses to create a
@@ -52,7 +72,10 @@ struct tramp_desc {
 /* Bytes a trampoline for a window with relocated code of reloc_len bytes needs. */
 size_t tramp_size(size_t reloc_len, int whole);
 
-/* Stub entry point and the stub's own counter (calls it could not record). */
+/* Stub entry points: the fast path every trampoline jumps to (recfast.S), which
+ * falls back on the general one, and the stub's own counter (calls it could not
+ * record: nested in a signal handler). */
+void golat_rec_fast(void);
 void golat_tramp_common(void);
 extern uint64_t tramp_busy;
 /* The resume fixup at the end of runtime.asyncPreempt, and its table (tramp.c). */

@@ -1,0 +1,238 @@
+/* recfast.S: the recorder's fast path — every trampoline jumps to golat_rec_fast.
+ *
+ * On entry R12 = struct tramp_desc * and RSP = the goroutine's SP, untouched, as for
+ * golat_tramp_common (tramp.S). It handles the common case whole: the goroutine is
+ * the one this thread recorded last and its slot is still this thread's, its calls
+ * in flight fit the slot's inline frames, and (at an exit) the frame on top is this
+ * call and the duration falls inside the cell's window. Anything else — a first call,
+ * another goroutine, a panic's leftovers, morestack coming back to an entry, a cell
+ * page not claimed yet, a duration outside the window, CLOCK_MONOTONIC — it leaves
+ * to golat_tramp_common and recorder.c, having changed nothing: every check comes
+ * before the first store to the recorder's state, and the registers are restored
+ * before the jump.
+ *
+ * Registers: R12 and R13 (dead at a Go function's entry and at its ret in
+ * ABIInternal: cmd/compile/internal/abi, "R12, R13: scratch"), and RAX RBX RCX RDX RSI
+ * RDI R8, saved in this thread's TLS block (struct tramp_thread, tramp.h) and
+ * restored: no byte of the goroutine's stack, none of golat's stack, flags
+ * clobbered (dead at both points). T_BUSY is 1 while the saved registers are in use:
+ * a hooked call from a signal handler on this thread is let through unrecorded
+ * (tramp_busy), as golat_tramp_common does. Offsets: recfast.h. */
+#include "recfast.h"
+
+#define TRAMP_ENTRY 1
+#define TRAMP_EXIT 2
+
+	.bss
+	.p2align 3
+	/* Set by rec_init (recorder.c); golat_rec_on is 0 until then, and stays 0 when
+	 * the fast path cannot be used (CLOCK_MONOTONIC, g.stack.hi elsewhere). */
+	.globl golat_rec_on, golat_rec_g_tls, golat_rec_goid, golat_rec_gens, golat_rec_sample
+	.hidden golat_rec_on, golat_rec_g_tls, golat_rec_goid, golat_rec_gens, golat_rec_sample
+golat_rec_g_tls: .zero 8	/* g is at fs:[golat_rec_g_tls] */
+golat_rec_gens: .zero 8		/* uint32_t gens[REC_MAX_FNS] */
+golat_rec_on: .zero 4
+golat_rec_goid: .zero 4		/* offset of goid in runtime.g */
+golat_rec_sample: .zero 4	/* GOLAT_SAMPLE */
+
+	.text
+	.p2align 4
+	.globl golat_rec_fast
+	.hidden golat_rec_fast
+	.type golat_rec_fast, @function
+golat_rec_fast:
+	movq	tramp_tls@gottpoff(%rip), %r13
+	addq	%fs:0, %r13			/* r13 = this thread's struct tramp_thread */
+	cmpq	$0, T_BUSY(%r13)
+	jne	.Lcommon			/* nested: golat_tramp_common counts it */
+	movq	$1, T_BUSY(%r13)
+	movq	%rax, T_SAVE(%r13)
+	movq	%rbx, T_SAVE+8(%r13)
+	movq	%rcx, T_SAVE+16(%r13)
+	movq	%rdx, T_SAVE+24(%r13)
+	movq	%rsi, T_SAVE+32(%r13)
+	movq	%rdi, T_SAVE+40(%r13)
+	movq	%r8, T_SAVE+48(%r13)
+	movl	12(%r12), %eax			/* desc->kind */
+	cmpl	$TRAMP_EXIT, %eax
+	ja	.Lslow				/* the process-exit hook: C */
+	jne	1f
+	cmpl	$1, golat_rec_sample(%rip)	/* every call timed: the clock first, as C does */
+	jne	1f
+	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	movq	%rax, T_NOW(%r13)
+1:	cmpl	$0, golat_rec_on(%rip)
+	je	.Lslow
+	/* The goroutine, its slot, and that it is still this goroutine's there. */
+	movq	golat_rec_g_tls(%rip), %rax
+	movq	%fs:(%rax), %rax		/* rax = g */
+	testq	%rax, %rax
+	jz	.Lslow
+	cmpq	%rax, T_G(%r13)
+	jne	.Lslow
+	movq	T_KEYP(%r13), %rdx
+	movq	(%rdx), %rdx
+	cmpq	%rdx, T_KEY(%r13)
+	jne	.Lslow
+	movq	T_SLOT(%r13), %rbx		/* rbx = slot */
+	movl	golat_rec_goid(%rip), %edx
+	movq	(%rax,%rdx), %rdx
+	cmpq	%rdx, S_GOID(%rbx)
+	jne	.Lslow				/* a new goroutine on a reused g */
+	cmpl	$0, S_UNTRACKED(%rbx)
+	jne	.Lslow
+	movq	G_STACK_HI(%rax), %rcx
+	subq	%rsp, %rcx			/* rcx = depth */
+	/* This thread's cell of the function. */
+	movl	8(%r12), %edx			/* rdx = fn (desc->fn) */
+	movl	%edx, %edi
+	shrl	$4, %edi
+	cmpl	T_NDIR(%r13), %edi
+	jae	.Lslow
+	movq	T_DIR(%r13), %rsi
+	movq	(%rsi,%rdi,8), %rdi
+	testq	%rdi, %rdi
+	jz	.Lslow
+	movl	%edx, %esi
+	andl	$15, %esi
+	shll	$8, %esi
+	addq	%rsi, %rdi			/* rdi = cell */
+	/* The frame id: fn and its attach generation (recorder.c, frame_id). */
+	movq	golat_rec_gens(%rip), %rax
+	movl	(%rax,%rdx,4), %eax
+	andl	$0xfff, %eax
+	shll	$20, %eax
+	orl	%edx, %eax			/* eax = id */
+	movl	S_N(%rbx), %edx
+	cmpl	$TRAMP_ENTRY, 12(%r12)
+	jne	.Lexit
+
+	/* Entry: pushes frame n (inline only) above a shallower one. */
+	cmpl	$1, %edx
+	ja	.Lslow
+	jb	2f
+	cmpl	%ecx, S_F0+F_DEPTH(%rbx)	/* the frame on top must be shallower */
+	jae	.Lslow				/* the same call again, or one a panic left */
+2:	shll	$4, %edx
+	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the new frame */
+	incq	C_ENTRIES(%rdi)
+	movl	%eax, F_ID(%rsi)
+	movl	%ecx, F_DEPTH(%rsi)
+	incl	S_N(%rbx)
+	movl	golat_rec_sample(%rip), %eax
+	cmpl	$1, %eax
+	jbe	4f
+	movl	C_SEQ(%rdi), %edx		/* entries to skip before the next timed one */
+	testl	%edx, %edx
+	jz	3f
+	decl	C_SEQ(%rdi)
+	movq	$0, F_TSC(%rsi)
+	jmp	.Lrestore
+3:	decl	%eax
+	movl	%eax, C_SEQ(%rdi)
+4:	rdtsc					/* last: the bookkeeping is not the call's time */
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	movq	%rax, F_TSC(%rsi)
+	jmp	.Lrestore
+
+	/* Exit: pops frame n - 1, which must be this call: same depth, same id. */
+.Lexit:
+	cmpl	$2, %edx
+	ja	.Lslow
+	cmpl	$1, %edx
+	jb	.Lslow
+	ja	5f
+	cmpq	$0, S_EXT(%rbx)			/* the last frame: C gives the extension back */
+	jne	.Lslow
+5:	decl	%edx
+	shll	$4, %edx
+	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the frame on top */
+	cmpl	%ecx, F_DEPTH(%rsi)
+	jne	.Lslow
+	cmpl	%eax, F_ID(%rsi)
+	jne	.Lslow
+	movq	F_TSC(%rsi), %rcx
+	testq	%rcx, %rcx
+	jz	.Luntimed
+	cmpl	$1, golat_rec_sample(%rip)
+	jne	6f
+	movq	T_NOW(%r13), %rax
+	jmp	7f
+6:	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+7:	subq	%rcx, %rax			/* rax = cycles */
+	jae	8f
+	xorl	%eax, %eax			/* a TSC a little behind on this CPU: 0 */
+8:	/* Its bucket (stats.h, stats_bucket): ecx = octave, edx = sub-bucket. */
+	cmpq	$32, %rax
+	jae	9f
+	movl	%eax, %edx
+	xorl	%ecx, %ecx
+	jmp	10f
+9:	bsrq	%rax, %rcx			/* 2^e <= cycles */
+	cmpl	$44, %ecx			/* STATS_MAX_EXP: the last bucket, in C */
+	jae	.Lslow
+	subl	$5, %ecx
+	movq	%rax, %rdx
+	shrq	%cl, %rdx
+	andl	$31, %edx
+	incl	%ecx				/* octave e - 4 */
+10:	movzbl	C_BASE(%rdi), %r8d		/* 1 + the window's first octave */
+	testl	%r8d, %r8d
+	jz	.Lslow
+	subl	%r8d, %ecx
+	incl	%ecx				/* the octave's place in the window */
+	cmpl	$3, %ecx			/* STATS_WIN */
+	jae	.Lslow
+	shll	$5, %ecx
+	addl	%edx, %ecx
+	cmpw	$0xffff, C_WIN(%rdi,%rcx,2)	/* a carry: C adds it to the shared histogram */
+	je	.Lslow
+	decl	S_N(%rbx)
+	incq	C_CALLS(%rdi)
+	incq	C_TIMED(%rdi)
+	addq	%rax, C_SUM(%rdi)
+	incw	C_WIN(%rdi,%rcx,2)
+	cmpq	C_MAX(%rdi), %rax
+	jbe	11f
+	movq	%rax, C_MAX(%rdi)
+11:	movq	C_MIN(%rdi), %rdx
+	testq	%rdx, %rdx
+	jz	12f
+	cmpq	%rdx, %rax
+	jae	.Lrestore
+12:	movq	%rax, C_MIN(%rdi)
+	jmp	.Lrestore
+.Luntimed:
+	decl	S_N(%rbx)
+	incq	C_CALLS(%rdi)
+
+.Lrestore:
+	movq	T_SAVE(%r13), %rax
+	movq	T_SAVE+8(%r13), %rbx
+	movq	T_SAVE+16(%r13), %rcx
+	movq	T_SAVE+24(%r13), %rdx
+	movq	T_SAVE+32(%r13), %rsi
+	movq	T_SAVE+40(%r13), %rdi
+	movq	T_SAVE+48(%r13), %r8
+	movq	$0, T_BUSY(%r13)
+	jmp	*(%r12)
+
+.Lslow:
+	movq	T_SAVE(%r13), %rax
+	movq	T_SAVE+8(%r13), %rbx
+	movq	T_SAVE+16(%r13), %rcx
+	movq	T_SAVE+24(%r13), %rdx
+	movq	T_SAVE+32(%r13), %rsi
+	movq	T_SAVE+40(%r13), %rdi
+	movq	T_SAVE+48(%r13), %r8
+	movq	$0, T_BUSY(%r13)
+.Lcommon:
+	jmp	golat_tramp_common
+	.size golat_rec_fast, .-golat_rec_fast
+
+	.section .note.GNU-stack,"",@progbits

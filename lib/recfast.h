@@ -1,0 +1,43 @@
+/* recfast: the layout the recorder's fast path in assembly (recfast.S) reads, shared
+ * with the C that owns each structure (recorder.c checks every offset with
+ * _Static_assert). Included by assembly: #defines only. */
+#ifndef GOLAT_RECFAST_H
+#define GOLAT_RECFAST_H
+
+/* struct tramp_thread (tramp.h): the head of each thread's TLS block. */
+#define T_BUSY 0    /* 1 while the thread is in the recorder */
+#define T_SAVE 8    /* 7 registers: rax rbx rcx rdx rsi rdi r8 */
+#define T_NOW 64    /* the exit's TSC, when every call is timed */
+#define T_G 72      /* the goroutine whose slot is cached */
+#define T_KEY 80    /* what *T_KEYP holds while that slot is this thread's */
+#define T_KEYP 88
+#define T_SLOT 96
+#define T_DIR 104   /* struct stats_cell *dir[ndir]: cell pages by group */
+#define T_NDIR 112  /* u32 */
+#define T_HDR 128   /* the recorder's stack follows */
+
+/* struct gslot (gslot.h) and struct gframe. */
+#define S_GOID 0
+#define S_N 8
+#define S_UNTRACKED 12
+#define S_EXT 16
+#define S_F0 32
+#define F_SIZE 16
+#define F_ID 0
+#define F_DEPTH 4
+#define F_TSC 8
+
+/* struct stats_cell (stats.h). */
+#define C_ENTRIES 0
+#define C_CALLS 8
+#define C_TIMED 24
+#define C_SUM 32
+#define C_MIN 40
+#define C_MAX 48
+#define C_SEQ 56
+#define C_BASE 60
+#define C_WIN 64
+
+#define G_STACK_HI 8 /* runtime.g.stack.hi in every Go since 1.17 (the fast path needs it) */
+
+#endif
