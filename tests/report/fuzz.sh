@@ -15,8 +15,8 @@ source "$top/tests/fuzz/lib.sh"
 srcs=()
 for f in statsread statsagg report report_export json paths proc; do srcs+=("$top/lib/$f.c"); done
 fuzz_build "$work/fuzz_stats" "$here/fuzz_stats.c" "${srcs[@]}"
-# Seeds: the demo file (8 function slots, 4 shards: 350 KB) and a one-function,
-# one-shard file (20 KB) whose mutations land more often in fields that matter.
+# Seeds: the demo file (8 function slots, 16 pages: 80 KB) and a one-function file
+# whose header, names and first pages (head -c) make shorter seeds.
 "$mkstats" "$work/corpus/demo"
 "$mkstats" --small "$work/corpus/small"
 head -c 4096 "$work/corpus/demo" >"$work/corpus/header"
