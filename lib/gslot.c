@@ -267,6 +267,18 @@ void gslot_shrink(struct gslot *s)
 	unlock(&grow_lock);
 }
 
+void gslot_thread_exit(void)
+{
+	struct gframe *b = ext_spare;
+	if (!b)
+		return;
+	ext_spare = 0;
+	lock(&grow_lock);
+	*(struct gframe **)b = ext_free;
+	ext_free = b;
+	unlock(&grow_lock);
+}
+
 void gslot_usage(uint32_t *segments, uint64_t *capacity, uint64_t *used)
 {
 	uint32_t n = __atomic_load_n(&nsegs, __ATOMIC_ACQUIRE);

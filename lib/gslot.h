@@ -78,6 +78,8 @@ static inline struct gframe *gslot_frame(struct gslot *s, uint32_t i)
 int gslot_extend(struct gslot *s);
 /* Gives s's extension block back (its goroutine has no frames past the slot's). */
 void gslot_shrink(struct gslot *s);
+/* This thread ends: its spare extension block goes back. */
+void gslot_thread_exit(void);
 /* Segments, and slots in use, for tests and the debug log. */
 void gslot_usage(uint32_t *segments, uint64_t *capacity, uint64_t *in_use);
 

@@ -4,6 +4,7 @@
 #include "recorder.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -50,6 +51,8 @@ static struct rec_config cfg;
 static uint32_t *gens;
 static uint64_t lost;        /* atomic: calls recorded nowhere */
 static uint32_t holders;     /* atomic: thread indices given out */
+static pthread_key_t exit_key; /* its destructor runs when a recording thread exits */
+static void thread_exit(void *arg);
 
 int rec_init(const struct rec_config *c, char *reason, size_t n)
 {
@@ -58,6 +61,10 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 	cfg = *c;
 	if (cfg.sample == 0)
 		cfg.sample = 1;
+	if (pthread_key_create(&exit_key, thread_exit) != 0) {
+		snprintf(reason, n, "cannot make a thread key for the recorder");
+		return -EAGAIN;
+	}
 	if (gslot_init() != 0) {
 		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(ENOMEM));
 		return -ENOMEM;
@@ -175,12 +182,36 @@ static void restart(struct mine *m, struct gslot *s, uint64_t goid)
 	s->goid = goid;
 }
 
-/* The first call on this thread: its index for slot keys. */
+/* The first call on this thread: its index for slot keys, and a value for exit_key
+ * so that thread_exit runs when it ends (pthread_setspecific only stores a pointer
+ * in the thread's own block: nothing that touches a vector register). */
 static void thread_start(struct mine *m)
 {
 	m->holder = __atomic_add_fetch(&holders, 1, __ATOMIC_RELAXED) % 0xffff + 1;
 	m->tid = (uint32_t)syscall(SYS_gettid);
 	__atomic_fetch_add(&cfg.sf->h->nthreads, 1, __ATOMIC_RELAXED);
+	pthread_setspecific(exit_key, m);
+}
+
+/* A thread that recorded ends (its TLS destructors run after the last Go code on it):
+ * its idle goroutine slot, its cell pages and its directory go back, and the next
+ * threads go on counting in those pages. */
+static void thread_exit(void *arg)
+{
+	struct mine *m = arg;
+	if (m != &tramp_tls) /* not this thread's: nothing to give back */
+		return;
+	if (m->g)
+		gslot_release(&(struct gref){ m->keyp, m->slot }, m->holder);
+	m->g = 0;
+	for (uint32_t k = 0; k < m->ndir; k++)
+		if (m->dir[k])
+			statsfile_page_free(cfg.sf, m->dir[k], k);
+	if (m->dir)
+		munmap(m->dir, m->ndir * sizeof(*m->dir));
+	m->dir = NULL;
+	m->ndir = 0;
+	gslot_thread_exit();
 }
 
 /* This thread moves on to goroutine g: gives back the slot of the last one if it has

@@ -107,10 +107,56 @@ static uint32_t claim_page(struct statsfile *sf, enum stats_page_kind kind, uint
 	return i;
 }
 
+static uint32_t page_index(const struct statsfile *sf, const void *page)
+{
+	return (uint32_t)(((const char *)page - ((const char *)sf->h + sf->h->page_off)) / STATS_PAGE);
+}
+
+/* A CELLS page of group k that an exited thread gave back (lock held), or UINT32_MAX. */
+static uint32_t reuse_page(struct statsfile *sf, uint32_t owner, uint32_t k)
+{
+	if (!sf->free_head || k >= sf->h->fn_cap / STATS_CELLS_PER_PAGE + 1 || !sf->free_head[k])
+		return UINT32_MAX;
+	uint32_t i = sf->free_head[k] - 1;
+	sf->free_head[k] = sf->free_next[i];
+	struct stats_page *d = (struct stats_page *)((char *)sf->h + sf->h->dir_off) + i;
+	__atomic_store_n(&d->owner, owner, __ATOMIC_RELAXED);
+	return i;
+}
+
+void statsfile_page_free(struct statsfile *sf, void *page, uint32_t k)
+{
+	struct stats_header *h = sf->h;
+	lock(sf);
+	if (!sf->free_head) {
+		uint64_t groups = h->fn_cap / STATS_CELLS_PER_PAGE + 1;
+		void *a = mmap(0, groups * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *b = mmap(0, (uint64_t)h->page_cap * 4, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a != MAP_FAILED && b != MAP_FAILED) {
+			sf->free_head = a;
+			sf->free_next = b;
+		} else {
+			if (a != MAP_FAILED)
+				munmap(a, groups * 4);
+			if (b != MAP_FAILED)
+				munmap(b, (uint64_t)h->page_cap * 4);
+		}
+	}
+	uint32_t i = page_index(sf, page);
+	if (sf->free_head && i < h->page_cap) {
+		sf->free_next[i] = sf->free_head[k];
+		sf->free_head[k] = i + 1;
+	}
+	unlock(sf);
+}
+
 void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index)
 {
 	lock(sf);
-	uint32_t i = claim_page(sf, kind, owner, index);
+	uint32_t i = kind == STATS_PG_CELLS ? reuse_page(sf, owner, index) : UINT32_MAX;
+	if (i == UINT32_MAX)
+		i = claim_page(sf, kind, owner, index);
 	unlock(sf);
 	return i == UINT32_MAX ? NULL : (char *)sf->h + sf->h->page_off + (uint64_t)i * STATS_PAGE;
 }

@@ -39,6 +39,8 @@ struct statsfile {
 	uint32_t blk_next;      /* STATS_BLOCKS_PER_PAGE: none left */
 	uint64_t fn_reserved, name_reserved; /* bytes reserved of each region */
 	uint64_t length;        /* the file's length now (lock held to grow it) */
+	uint32_t *free_head;    /* CELLS pages of exited threads: 1 + page, by group */
+	uint32_t *free_next;    /* 1 + the next free page of the same group, by page */
 	int full_errno;         /* why the first reservation failed */
 	bool header_ok;         /* the header page is reserved */
 };
@@ -62,6 +64,10 @@ int statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64
  * or out of pages. Thread-safe; may be called from the recorder (not async-signal
  * reentrant on one thread: the recorder is never nested). */
 void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index);
+/* Gives the CELLS page of group k of a thread that exited to the next thread that
+ * needs one: its counts stay (a reader sums every page), the new thread adds to
+ * them, so threads that come and go do not make the file grow. */
+void statsfile_page_free(struct statsfile *sf, void *page, uint32_t k);
 /* The shared histogram's 32 counters of octave o of function fn, made on first use;
  * NULL when there is no space. Thread-safe, lock-free but for block claims. */
 uint64_t *statsfile_octave(struct statsfile *sf, uint32_t fn, uint32_t o);

@@ -5,8 +5,9 @@
 # runs. Nothing may break: the program's stdout, stderr and exit status (3) are as without
 # golat; for every function calls == the program's count, in_flight 0, timed == calls;
 # "lost" 0; no "golat: ... cannot reserve" line (the stats file is in /dev/shm as by
-# default, else $TMPDIR). Prints the stats file's allocated bytes and the RSS golat added
-# (no bound on them here: memory.sh has those). GOLAT_SCALE_THREADS changes the 1,100.
+# default, else $TMPDIR). The pages of threads that ended go to the next ones: the stats
+# file holds about one wave's cells (1,100 threads x 7 pages of 4 KiB, 30 MiB), not
+# three: at most 45 MiB. Prints the RSS golat added. GOLAT_SCALE_THREADS changes the 1,100.
 # Usage: threads.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -35,6 +36,9 @@ echo "hooked: $((SECONDS - t))s, VmRSS $(check get "$work/hooked.m" rss_kb) KiB 
 	"stats file allocated $(mib "$(check get "$work/hooked.m" stats_alloc)") MiB while running," \
 	"$(mib "$(allocated "$stats/golat.stats")") MiB after exit"
 
+alloc=$(allocated "$stats/golat.stats")
+limit=$((45 * 1024 * 1024 * threads / 1100))
+((alloc <= limit)) || bad "stats file allocated $(mib "$alloc") MiB: more than $(mib $limit) MiB (one wave's cells and half again)"
 distinct=$(check get "$work/base.m" distinct_threads)
 ((distinct == threads)) || bad "the program ran its $threads workers on $distinct distinct threads"
 same_as base hooked
