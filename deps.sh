@@ -7,7 +7,10 @@
 set -euo pipefail
 sudo=""
 [[ $(id -u) == 0 ]] || sudo=sudo
-pkgs=(cmake make gcc clang pkg-config libcapstone-dev libunwind-dev zlib1g-dev binutils python3 wrk)
+# dpkg-dev, debhelper, lintian, man-db: the Debian package and the install tests
+# (tests/install: dpkg-buildpackage, lintian, man -l).
+pkgs=(cmake make gcc clang pkg-config libcapstone-dev libunwind-dev zlib1g-dev binutils python3 wrk
+	dpkg-dev debhelper lintian man-db)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

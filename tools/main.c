@@ -1,23 +1,66 @@
 /* golat: the command line. `golat list` and `golat info` read Go binaries with the
- * library's own reader (lib/gobin.c). */
+ * library's own reader (lib/gobin.c). This file dispatches the verbs and answers
+ * -h/--help, help VERB and -V/--version for all of them. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "golat.h"
 
-static const char USAGE[] =
-	"usage: golat list [--json] EXE [SPEC...]   every function of a Go binary (stripped or not)\n"
-	"       golat info [--json] EXE             Go version, pclntab, g's TLS slot and fields\n"
-	"       golat run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] -- CMD [ARGS]\n"
-	"                                           run CMD with the library injected\n"
-	"       golat report [STATS_FILE|PID] [--json|--text|--prom]\n"
-	"                                           render a live or dead program's stats\n"
-	"       golat top [STATS_FILE|PID] [-n N] [-d SECONDS]\n"
-	"                                           a live table, refreshed every second\n"
-	"       golat version\n"
-	"SPEC is an exact Go name or a glob (*, ?, [...]); !SPEC excludes its matches.\n";
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("golat %s\n", golat_version());
+	return 0;
+}
+
+/* Each verb's synopsis and what it does, as `golat --help` and `golat help VERB` print
+ * them; man/golat.1 says the same at length. */
+static const struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv); /* NULL: help, answered by main */
+	const char *synopsis, *what;
+} VERBS[] = {
+	{ "list", cmd_list, "list [--json] EXE [SPEC...]",
+	  "every function of a Go binary (stripped or not): can golat hook it, and if not why" },
+	{ "info", cmd_info, "info [--json] EXE", "Go version, pclntab, g's TLS slot and fields" },
+	{ "run", cmd_run, "run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] [--] CMD [ARGS]",
+	  "run CMD with the library injected" },
+	{ "report", cmd_report, "report [STATS_FILE|PID] [--json|--text|--prom]",
+	  "render a live or dead program's stats" },
+	{ "top", cmd_top, "top [STATS_FILE|PID] [-n N] [-d SECONDS]",
+	  "a live table, refreshed every second" },
+	{ "version", cmd_version, "version", "golat's version (also -V, --version)" },
+	{ "help", NULL, "help [VERB]", "this text, or one verb's (also -h, --help, VERB --help)" },
+};
+#define NVERBS (sizeof(VERBS) / sizeof(VERBS[0]))
+
+static const struct verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strcmp(VERBS[i].name, name) == 0)
+			return &VERBS[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(f, "%s golat %s\n           %s\n", i ? "      " : "usage:", VERBS[i].synopsis,
+			VERBS[i].what);
+	fputs("SPEC is an exact Go name or a glob (*, ?, [...]); !SPEC excludes its matches.\n"
+	      "Environment: GOLAT_FUNCS, GOLAT_OUTPUT, GOLAT_STATS, GOLAT_SAMPLE, GOLAT_INTERVAL,\n"
+	      "GOLAT_LOG, GOLAT_CLOCK (the library), GOLAT_LIB (golat run). See golat(1), golat(7).\n",
+	      f);
+}
+
+static bool is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
 
 int cli_fail(const char *fmt, ...)
 {
@@ -32,25 +75,28 @@ int cli_fail(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(USAGE, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
-	if (strcmp(argv[1], "list") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(argv[1], "info") == 0)
-		return cmd_info(argc - 1, argv + 1);
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(argv[1], "report") == 0)
-		return cmd_report(argc - 1, argv + 1);
-	if (strcmp(argv[1], "top") == 0)
-		return cmd_top(argc - 1, argv + 1);
-	if (strcmp(argv[1], "version") == 0) {
-		printf("golat %s\n", golat_version());
+	const char *arg = argv[1];
+	if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	if (is_help(arg) || (strcmp(arg, "help") == 0 && argc == 2)) {
+		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "golat: unknown command '%s'\n%s", argv[1], USAGE);
+	/* `golat help VERB` and `golat VERB -h`: that verb's synopsis, here for every verb
+	 * alike (list and info would take -h for a file name). */
+	bool help = strcmp(arg, "help") == 0;
+	const struct verb *v = find_verb(help ? argv[2] : arg);
+	if (v && (help || (argc == 3 && is_help(argv[2])))) {
+		printf("usage: golat %s\n       %s\n", v->synopsis, v->what);
+		return 0;
+	}
+	if (v && v->run)
+		return v->run(argc - 1, argv + 1);
+	fprintf(stderr, "golat: unknown %s '%s' (golat --help lists them)\n",
+		help || arg[0] != '-' ? "command" : "option", help ? argv[2] : arg);
 	return 2;
 }

@@ -28,7 +28,14 @@ static bool is_file(const char *path, int mode)
 	return S_ISREG(st.st_mode) && access(path, mode) == 0;
 }
 
-/* libgolat.so: $GOLAT_LIB, else next to this binary as installed or as built
+/* Where libgolat.so lies relative to this binary once installed: tools/CMakeLists.txt
+ * computes it from the install layout (../lib/x86_64-linux-gnu/golat/libgolat.so under
+ * /usr on Debian). */
+#ifndef GOLAT_LIB_FROM_BINDIR
+#define GOLAT_LIB_FROM_BINDIR "../lib/golat/libgolat.so"
+#endif
+
+/* libgolat.so: $GOLAT_LIB, else relative to this binary as installed, else as built
  * (build/tools/golat and build/lib/libgolat.so). */
 static int find_lib(char out[PATH_MAX])
 {
@@ -45,15 +52,20 @@ static int find_lib(char out[PATH_MAX])
 				strerror(errno));
 	self[k] = 0;
 	const char *dir = dirname(self);
-	static const char *rel[] = { "libgolat.so", "../lib/libgolat.so", "../lib/golat/libgolat.so" };
+	static const char *rel[] = { GOLAT_LIB_FROM_BINDIR, "libgolat.so", "../lib/libgolat.so",
+				     "../lib/golat/libgolat.so" };
+	char tried[4 * 64] = "";
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char cand[PATH_MAX + 32];
+		if (i && strcmp(rel[i], rel[0]) == 0)
+			continue; /* tried already, as the installed path */
+		char cand[2 * PATH_MAX];
 		snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]);
 		if (is_file(cand, R_OK) && realpath(cand, out))
 			return 0;
+		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? ", " : "",
+			 rel[i]);
 	}
-	return cli_fail("cannot find libgolat.so next to %s (., ../lib, ../lib/golat); set GOLAT_LIB",
-			dir);
+	return cli_fail("cannot find libgolat.so from %s (tried %s); set GOLAT_LIB", dir, tried);
 }
 
 /* cmd as execvp would find it: a path when it has a '/', else the first executable

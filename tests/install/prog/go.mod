@@ -1,0 +1,3 @@
+module golat.test/installprog
+
+go 1.19
