@@ -14,11 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include "config.h"
 #include "golat.h"
 #include "hook.h"
 #include "log.h"
 #include "report.h"
+#include "sigown.h"
 #include "statsread.h"
 
 #define GOLAT_API __attribute__((visibility("default")))
@@ -306,6 +309,8 @@ static int api_change(const char *specs, int attach)
 	int rc = attach ? init_engine(why, sizeof(why)) : 0;
 	if (rc)
 		return fail(rc, why);
+	if (attach && sigown_init(why, sizeof(why)) != 0)
+		log_info("%s: hops into padding and relocated loads stay refused", why);
 	hook_runtime_started(); /* only the constructor runs before the runtime */
 	struct hook_result r;
 	rc = (attach ? hook_attach : hook_detach)(specs, &r, why, sizeof(why));
@@ -337,6 +342,13 @@ GOLAT_API int golat_counts(const char *name, struct golat_counts *out)
 	return 0;
 }
 
+/* Ahead of libc's in the symbol search order (LD_PRELOAD): Go's handlers, and C's,
+ * are installed through here, so that golat's handler runs first (sigown.h). */
+GOLAT_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return sigown_sigaction(sig, act, old);
+}
+
 GOLAT_API const char *golat_error(void)
 {
 	return last_error;
@@ -360,6 +372,9 @@ __attribute__((constructor)) static void golat_init(void)
 		return;
 	}
 	check_output();
+	/* Before the Go runtime installs its handlers: they will go through ours. */
+	if ((rc = sigown_init(why, sizeof(why))) != 0)
+		log_info("%s: hops into padding and relocated loads stay refused", why);
 	if ((rc = hook_attach(G.cfg.funcs, &G.first, why, sizeof(why))) != 0) {
 		log_info("not hooking anything: %s (%s)", why, strerror(-rc));
 		return;

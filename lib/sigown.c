@@ -1,0 +1,324 @@
+/* sigown: see sigown.h. */
+#define _GNU_SOURCE /* RTLD_NEXT, REG_RIP */
+#include "sigown.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+/* The signals whose meaning depends on the interrupted PC. */
+static const int owned_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGPROF, SIGURG };
+
+#define SLOTS 8 /* program handlers kept per signal: a handler may still read an old one */
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+static sigaction_fn real_sigaction;
+static int active;
+
+/* What the program installed, as it sees it: app[sig] points into ring[sig]. */
+static struct sigaction ring[NSIG][SLOTS];
+static struct sigaction *app[NSIG];
+static unsigned next_slot[NSIG];
+static int mu; /* sigaction calls; never taken by the handler */
+
+/* One trampoline's points: pc = lo + toff[i] stands for orig + ooff[i]. */
+struct tramp_rec {
+	uint64_t lo, orig;
+	uint16_t len;
+	uint8_t n, _pad;
+	uint32_t any; /* bit i: point i is translated for every signal */
+	uint8_t toff[SIGOWN_POINTS], ooff[SIGOWN_POINTS];
+};
+
+struct jump_rec {
+	uint64_t pc, orig;
+};
+
+/* A published table: sorted, immutable, never freed. */
+struct table {
+	size_t ntr, nj;
+	struct tramp_rec *tr;
+	struct jump_rec *j;
+};
+
+static struct table *published;
+static struct tramp_rec *pend_tr;
+static size_t npend_tr, cap_tr;
+static struct jump_rec *pend_j;
+static size_t npend_j, cap_j;
+
+static bool owned(int sig)
+{
+	for (size_t i = 0; i < sizeof(owned_sigs) / sizeof(owned_sigs[0]); i++)
+		if (owned_sigs[i] == sig)
+			return true;
+	return false;
+}
+
+static void lock(void)
+{
+	while (__atomic_exchange_n(&mu, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(&mu, 0, __ATOMIC_RELEASE);
+}
+
+bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
+{
+	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+	if (!t)
+		return false;
+	size_t a = 0, b = t->ntr; /* the last record with lo <= pc */
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (t->tr[m].lo <= pc)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a > 0 && pc < t->tr[a - 1].lo + t->tr[a - 1].len) {
+		const struct tramp_rec *r = &t->tr[a - 1];
+		for (unsigned i = 0; i < r->n; i++)
+			if (r->lo + r->toff[i] == pc) {
+				if (!(r->any >> i & 1) && sig != SIGPROF)
+					return false;
+				*orig = r->orig + r->ooff[i];
+				return true;
+			}
+		return false;
+	}
+	a = 0, b = t->nj;
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (t->j[m].pc < pc)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a < t->nj && t->j[a].pc == pc) {
+		*orig = t->j[a].orig;
+		return true;
+	}
+	return false;
+}
+
+/* Hands the signal to what the program installed for it. */
+static void forward(int sig, siginfo_t *info, void *ctx)
+{
+	const struct sigaction *a = __atomic_load_n(&app[sig], __ATOMIC_ACQUIRE);
+	if (!a || a->sa_handler == SIG_IGN)
+		return;
+	if (a->sa_handler == SIG_DFL) {
+		/* The program asked for the default action while we were on our way here:
+		 * take it, as the kernel would have. */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		real_sigaction(sig, &dfl, NULL);
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+		return;
+	}
+	if (a->sa_flags & SA_SIGINFO)
+		a->sa_sigaction(sig, info, ctx);
+	else
+		a->sa_handler(sig);
+}
+
+static void handler(int sig, siginfo_t *info, void *ctx)
+{
+	int saved = errno;
+	ucontext_t *uc = ctx;
+	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP], orig;
+	bool tr = sigown_translate(pc, sig, &orig);
+	if (tr)
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)orig;
+	forward(sig, info, ctx);
+	/* Left alone: back where the thread really was. Changed (sigpanic, or
+	 * asyncPreempt with orig pushed as its return address): the program's now. */
+	if (tr && (uint64_t)uc->uc_mcontext.gregs[REG_RIP] == orig)
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+	errno = saved;
+}
+
+/* What the kernel must have for a program handler a: golat's handler with a's mask
+ * and flags (SA_SIGINFO added), or a itself for SIG_DFL and SIG_IGN. */
+static void kernel_action(const struct sigaction *a, struct sigaction *k)
+{
+	*k = *a;
+	if (a->sa_handler == SIG_DFL || a->sa_handler == SIG_IGN)
+		return;
+	k->sa_sigaction = handler;
+	k->sa_flags |= SA_SIGINFO;
+}
+
+/* Records a as the program's handler for sig (lock held). */
+static void remember(int sig, const struct sigaction *a)
+{
+	struct sigaction *slot = &ring[sig][next_slot[sig]++ % SLOTS];
+	*slot = *a;
+	__atomic_store_n(&app[sig], slot, __ATOMIC_RELEASE);
+}
+
+int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real_sigaction)
+		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+	if (!real_sigaction) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (sig <= 0 || sig >= NSIG || !owned(sig) || !__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		return real_sigaction(sig, act, old);
+	/* Signals blocked meanwhile: a handler of this thread that calls sigaction must
+	 * not spin on the lock its own thread holds. */
+	sigset_t all, prev;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &prev);
+	lock();
+	int rc = 0;
+	struct sigaction cur;
+	if (!app[sig] && (rc = real_sigaction(sig, NULL, &cur)) == 0)
+		remember(sig, &cur);
+	if (rc == 0 && old)
+		*old = *app[sig];
+	if (rc == 0 && act) {
+		struct sigaction k;
+		kernel_action(act, &k);
+		if ((rc = real_sigaction(sig, &k, NULL)) == 0)
+			remember(sig, act);
+	}
+	unlock();
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	return rc;
+}
+
+int sigown_init(char *reason, size_t n)
+{
+	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		return 0;
+	if (!real_sigaction)
+		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+	if (!real_sigaction) {
+		snprintf(reason, n, "cannot find libc's sigaction");
+		return -ENOSYS;
+	}
+	sigset_t all, prev;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &prev);
+	lock();
+	/* Handlers installed before us (a library loaded into a running program): ours
+	 * goes in front of each. */
+	for (size_t i = 0; i < sizeof(owned_sigs) / sizeof(owned_sigs[0]); i++) {
+		int sig = owned_sigs[i];
+		struct sigaction cur, k;
+		if (app[sig] || real_sigaction(sig, NULL, &cur) != 0)
+			continue;
+		remember(sig, &cur);
+		kernel_action(&cur, &k);
+		if (k.sa_sigaction != cur.sa_sigaction)
+			real_sigaction(sig, &k, NULL);
+	}
+	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
+	unlock();
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	return 0;
+}
+
+bool sigown_active(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
+
+int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	uint64_t base = p[0].orig;
+	for (size_t i = 1; i < n; i++)
+		base = p[i].orig < base ? p[i].orig : base;
+	if (n > SIGOWN_POINTS || hi - lo > UINT16_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].pc < lo || p[i].pc - lo > UINT8_MAX || p[i].orig - base > UINT8_MAX)
+			return -E2BIG;
+	if (npend_tr == cap_tr) {
+		size_t c = cap_tr ? 2 * cap_tr : 256;
+		struct tramp_rec *v = realloc(pend_tr, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pend_tr = v;
+		cap_tr = c;
+	}
+	struct tramp_rec *r = &pend_tr[npend_tr++];
+	memset(r, 0, sizeof(*r));
+	r->lo = lo;
+	r->orig = base;
+	r->len = (uint16_t)(hi - lo);
+	r->n = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		r->toff[i] = (uint8_t)(p[i].pc - lo);
+		r->ooff[i] = (uint8_t)(p[i].orig - base);
+		r->any |= (uint32_t)p[i].any << i;
+	}
+	return 0;
+}
+
+int sigown_add_jump(uint64_t pc, uint64_t orig)
+{
+	if (npend_j == cap_j) {
+		size_t c = cap_j ? 2 * cap_j : 64;
+		struct jump_rec *v = realloc(pend_j, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pend_j = v;
+		cap_j = c;
+	}
+	pend_j[npend_j++] = (struct jump_rec){ pc, orig };
+	return 0;
+}
+
+static int by_lo(const void *a, const void *b)
+{
+	uint64_t x = ((const struct tramp_rec *)a)->lo, y = ((const struct tramp_rec *)b)->lo;
+	return x < y ? -1 : x > y;
+}
+
+static int by_pc(const void *a, const void *b)
+{
+	uint64_t x = ((const struct jump_rec *)a)->pc, y = ((const struct jump_rec *)b)->pc;
+	return x < y ? -1 : x > y;
+}
+
+int sigown_publish(void)
+{
+	if (npend_tr == 0 && npend_j == 0)
+		return 0;
+	const struct table *old = published;
+	size_t ntr = (old ? old->ntr : 0) + npend_tr, nj = (old ? old->nj : 0) + npend_j;
+	struct table *t = malloc(sizeof(*t));
+	struct tramp_rec *tr = malloc((ntr ? ntr : 1) * sizeof(*tr));
+	struct jump_rec *j = malloc((nj ? nj : 1) * sizeof(*j));
+	if (!t || !tr || !j) {
+		free(t), free(tr), free(j);
+		return -ENOMEM;
+	}
+	if (old) {
+		memcpy(tr, old->tr, old->ntr * sizeof(*tr));
+		memcpy(j, old->j, old->nj * sizeof(*j));
+	}
+	memcpy(tr + (old ? old->ntr : 0), pend_tr, npend_tr * sizeof(*tr));
+	memcpy(j + (old ? old->nj : 0), pend_j, npend_j * sizeof(*j));
+	qsort(tr, ntr, sizeof(*tr), by_lo);
+	qsort(j, nj, sizeof(*j), by_pc);
+	*t = (struct table){ ntr, nj, tr, j };
+	__atomic_store_n(&published, t, __ATOMIC_RELEASE);
+	npend_tr = npend_j = 0;
+	return 0;
+}
