@@ -370,13 +370,12 @@ int fn_decode(struct fn *f, const struct analyze_input *in, char *reason, size_t
 		return -EINVAL;
 	}
 	struct pass ps = { .f = f };
-	int rc = reloc_capstone_open(&ps.cs);
+	int rc = reloc_capstone_thread(&ps.cs);
 	if (rc) {
 		snprintf(reason, reasonlen, "%s: cannot open capstone", f->name);
 		return rc;
 	}
 	rc = decode_body(&ps, trim);
-	cs_close(&ps.cs);
 	for (size_t i = 0; rc == 0 && i < ps.targets.n; i += 2)
 		rc = mark_target(f, ps.targets.v[i], "the branch", (uint32_t)ps.targets.v[i + 1]);
 	if (rc == 0)
@@ -402,15 +401,12 @@ void fn_describe(const struct fn *f, uint32_t idx, char *buf, size_t len)
 	const struct ins *in = &f->ins[idx];
 	csh cs;
 	cs_insn *insn = NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) == CS_ERR_OK) {
-		if (cs_disasm(cs, f->in->code + in->off, in->len, f->in->entry + in->off, 1, &insn) == 1) {
-			snprintf(buf, len, "`%s%s%s` at +0x%" PRIx32, insn->mnemonic,
-				 insn->op_str[0] ? " " : "", insn->op_str, in->off);
-			cs_free(insn, 1);
-			cs_close(&cs);
-			return;
-		}
-		cs_close(&cs);
+	if (reloc_capstone_thread(&cs) == 0 &&
+	    cs_disasm(cs, f->in->code + in->off, in->len, f->in->entry + in->off, 1, &insn) == 1) {
+		snprintf(buf, len, "`%s%s%s` at +0x%" PRIx32, insn->mnemonic,
+			 insn->op_str[0] ? " " : "", insn->op_str, in->off);
+		cs_free(insn, 1);
+		return;
 	}
 	snprintf(buf, len, "the instruction at +0x%" PRIx32, in->off);
 }

@@ -165,7 +165,10 @@ int codemem_init(struct codemem *cm, uint64_t lo, uint64_t hi, size_t chunk_size
 static int codemem_new_chunk(struct codemem *cm, size_t len, char *reason, size_t n)
 {
 	uint64_t page = codemem_page();
-	size_t size = len > cm->chunk_size ? (len + page - 1) & ~(page - 1) : cm->chunk_size;
+	size_t size = (cm->mapped / 4 + page - 1) & ~(page - 1);
+	size = size > CODEMEM_CHUNK_MAX ? CODEMEM_CHUNK_MAX : size;
+	size = size < cm->chunk_size ? cm->chunk_size : size;
+	size = len > size ? (len + page - 1) & ~(page - 1) : size;
 	if (cm->nchunks == cm->cap) {
 		size_t cap = cm->cap ? cm->cap * 2 : 8;
 		struct codemem_chunk *c = realloc(cm->chunks, cap * sizeof *c);
@@ -181,6 +184,7 @@ static int codemem_new_chunk(struct codemem *cm, size_t len, char *reason, size_
 	if (err)
 		return err;
 	cm->chunks[cm->nchunks++] = (struct codemem_chunk){ .base = base, .size = size };
+	cm->mapped += size;
 	return 0;
 }
 
@@ -202,8 +206,17 @@ int codemem_alloc(struct codemem *cm, size_t len, size_t align, void **out, char
 		off = 0; /* chunks are page aligned */
 	}
 	c->used = off + len;
-	*out = (void *)(uintptr_t)(c->base + off);
+	cm->last = c->base + off;
+	*out = (void *)(uintptr_t)cm->last;
 	return 0;
+}
+
+void codemem_trim(struct codemem *cm, void *p, size_t used)
+{
+	struct codemem_chunk *c = cm->nchunks ? &cm->chunks[cm->nchunks - 1] : NULL;
+	uint64_t a = (uint64_t)(uintptr_t)p;
+	if (c && !c->sealed && a == cm->last && a >= c->base && a + used <= c->base + c->used)
+		c->used = a + used - c->base;
 }
 
 int codemem_seal(struct codemem *cm, char *reason, size_t n)

@@ -7,7 +7,9 @@
  * displacement, every byte of one range given at init: pass the whole image (text,
  * rodata, data, bss), not only the text, when relocated operands may point there.
  *
- * Memory comes in chunks (64 KiB by default) mapped into gaps of the address space
+ * Memory comes in chunks (64 KiB by default, bigger as more is mapped, so that the
+ * tens of MiB of GOLAT_FUNCS='*' take tens of chunks, not thousands: each costs a
+ * read of /proc/self/maps) mapped into gaps of the address space
  * with MAP_FIXED_NOREPLACE, so that no existing mapping is ever clobbered (on kernels
  * before 4.17 the flag is ignored and the address is a hint: a chunk that lands
  * elsewhere is unmapped and the next gap is tried). Chunks closest below the range
@@ -33,6 +35,9 @@
 #include <stdint.h>
 
 #define CODEMEM_CHUNK_DEFAULT (64u * 1024)
+/* A new chunk is a quarter of what is already mapped, at least chunk_size and at
+ * most this. Pages of a chunk never written cost no memory. */
+#define CODEMEM_CHUNK_MAX (4u * 1024 * 1024)
 /* Largest distance allowed between a chunk byte and a range byte: rel32 reaches
  * 2^31 from the end of an instruction; a page of slack covers instruction lengths. */
 #define CODEMEM_REACH ((uint64_t)INT32_MAX + 1 - 4096)
@@ -49,6 +54,8 @@ struct codemem {
 	size_t chunk_size;
 	struct codemem_chunk *chunks; /* every chunk ever mapped, in mapping order */
 	size_t nchunks, cap;
+	size_t mapped;                /* bytes of all chunks */
+	uint64_t last;                /* the latest allocation (codemem_trim) */
 };
 
 /* Prepares cm for trampolines that must reach [lo, hi) (runtime addresses). No
@@ -64,6 +71,10 @@ int codemem_init(struct codemem *cm, uint64_t lo, uint64_t hi, size_t chunk_size
  *   -EINVAL bad align or len. */
 int codemem_alloc(struct codemem *cm, size_t len, size_t align, void **out, char *reason,
 		  size_t n);
+
+/* Gives back the end of the latest allocation p, keeping its first used bytes: for a
+ * caller that had to ask for the worst case before knowing the size. */
+void codemem_trim(struct codemem *cm, void *p, size_t used);
 
 /* Makes every chunk written since the last seal read-execute. Further allocations go
  * to new chunks. Returns 0 or a negative errno with a reason. */

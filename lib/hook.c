@@ -223,7 +223,7 @@ static int map_resume(const struct analyze_window *w, const uint8_t *src, uint64
 		uint8_t tmp[RELOC_MAX_OUT(32)];
 		if ((rc = reloc_window(src, off, at, dst, 0, tmp, sizeof(tmp), &olen, reason, n)) == 0 &&
 		    (rc = tramp_resume_add(at + off, dst + olen)) != 0)
-			snprintf(reason, n, "%s: too many windows hooked (resume table full)", name);
+			snprintf(reason, n, "%s: no memory for the resume table", name);
 	}
 	cs_free(insn, cnt);
 	return rc;
@@ -255,16 +255,19 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 			  sizeof(rel), &rlen, reason, n);
 	if (rc)
 		return rc;
+	size_t used;
 	if (id >= PROCEXIT_ID)
-		tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len, id - PROCEXIT_ID);
+		used = tramp_emit_procexit(buf, t, rel, rlen, at + w->code_len, id - PROCEXIT_ID);
 	else if (id == RESUME_ID)
-		tramp_emit_resume(buf, t, rel, rlen);
+		used = tramp_emit_resume(buf, t, rel, rlen);
 	else if (whole)
-		tramp_emit_whole(buf, t, rel, rlen, id);
+		used = tramp_emit_whole(buf, t, rel, rlen, id);
 	else if (entry)
-		tramp_emit_entry(buf, t, rel, rlen, at + w->code_len, id);
+		used = tramp_emit_entry(buf, t, rel, rlen, at + w->code_len, id);
 	else
-		tramp_emit_exit(buf, t, rel, rlen, id);
+		used = tramp_emit_exit(buf, t, rel, rlen, id);
+	/* The room was asked for the longest relocation; most are the window's length. */
+	codemem_trim(&E.cm, buf, used);
 	if (id < RESUME_ID && (rc = map_resume(w, src, at, t + code_at, f->name, reason, n)) != 0)
 		return rc;
 	*nout = 0;
@@ -318,13 +321,19 @@ static struct hfn *find_hfn(const struct gobin_func *f)
 	return i >= 0 ? &E.fns[i] : NULL;
 }
 
+/* The list grows by doubling: GOLAT_FUNCS='*' skips tens of thousands of functions,
+ * and growing by one would copy the list once per skip. */
 static int add_skip(struct hook_result *res, const char *spec, const char *name, const char *reason,
 		    int unmatched)
 {
-	struct hook_skip *s = realloc(res->skips, (res->nskips + 1) * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	res->skips = s;
+	struct hook_skip *s = res->skips;
+	if (res->nskips == res->skips_cap) {
+		size_t cap = res->skips_cap ? 2 * res->skips_cap : 16;
+		if (!(s = realloc(res->skips, cap * sizeof(*s))))
+			return -ENOMEM;
+		res->skips = s;
+		res->skips_cap = cap;
+	}
 	snprintf(s[res->nskips].name, sizeof(s->name), "%s", name);
 	snprintf(s[res->nskips].spec, sizeof(s->spec), "%s", spec ? spec : "");
 	s[res->nskips].unmatched = unmatched;
@@ -424,7 +433,11 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 		for (size_t k = 0; k < E.fns[idx[i]].nw; k++)
 			w[nw++] = E.fns[idx[i]].w[k];
 	struct patch_stats st = { 0 };
-	struct patch_opts o = { .stats = &st };
+	/* A thread inside golat_tramp_resume may hold a resume table from before this
+	 * call's windows were added (tramp.h, tramp_resume_add). */
+	const struct patch_range resume = { (uint64_t)(uintptr_t)golat_tramp_resume,
+					    (uint64_t)(uintptr_t)golat_tramp_resume_end };
+	struct patch_opts o = { .stats = &st, .avoid = &resume, .navoid = 1 };
 	int rc = 0;
 	for (size_t i = 0; want && i < nh; i++)
 		rec_new_generation(E.fns[idx[i]].id);

@@ -35,6 +35,7 @@ struct hook_result {
 	size_t already;  /* already hooked before it */
 	struct hook_skip *skips; /* malloc'd; hook_result_free */
 	size_t nskips;     /* functions skipped, plus unmatched specs */
+	size_t skips_cap;  /* room in skips */
 	size_t nunmatched; /* of which specs that select nothing */
 	uint64_t stopped_ns; /* how long the world was stopped */
 	uint64_t elapsed_ns; /* the whole call: planning, building, patching */

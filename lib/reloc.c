@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,39 @@ int reloc_capstone_open(csh *handle)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static pthread_key_t thread_cs_key;
+static int thread_cs_key_rc = -1;
+
+static void thread_cs_close(void *p)
+{
+	csh h = (csh)(uintptr_t)p;
+	cs_close(&h);
+}
+
+static void thread_cs_key_create(void)
+{
+	thread_cs_key_rc = pthread_key_create(&thread_cs_key, thread_cs_close);
+}
+
+int reloc_capstone_thread(csh *handle)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, thread_cs_key_create);
+	if (thread_cs_key_rc != 0)
+		return -ENOMEM;
+	void *p = pthread_getspecific(thread_cs_key);
+	if (p) {
+		*handle = (csh)(uintptr_t)p;
+		return 0;
+	}
+	int rc = reloc_capstone_open(handle);
+	if (rc == 0 && pthread_setspecific(thread_cs_key, (void *)(uintptr_t)*handle) != 0) {
+		cs_close(handle);
+		rc = -ENOMEM;
+	}
+	return rc;
 }
 
 static bool in_group(const cs_insn *insn, uint8_t group)
@@ -258,14 +292,13 @@ int reloc_window(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, un
 {
 	struct emit e = { .out = out, .cap = cap, .reason = reason, .reasonlen = reasonlen };
 	csh cs;
-	int rc = reloc_capstone_open(&cs);
+	int rc = reloc_capstone_thread(&cs);
 	if (rc) {
 		snprintf(reason, reasonlen, "cannot open capstone");
 		return rc;
 	}
 	cs_insn *insn = cs_malloc(cs);
 	if (!insn) {
-		cs_close(&cs);
 		snprintf(reason, reasonlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -285,7 +318,6 @@ int reloc_window(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, un
 	/* cs_disasm_iter never decodes past the buffer, so an instruction that would
 	 * straddle the window's end shows up as a decode failure above. */
 	cs_free(insn, 1);
-	cs_close(&cs);
 	*outlen = rc ? 0 : e.len;
 	return rc;
 }

@@ -47,6 +47,14 @@
  * analyze need it. Returns 0 or -ENOMEM/-EINVAL; close it with cs_close. */
 int reloc_capstone_open(csh *handle);
 
+/* The calling thread's handle, opened like reloc_capstone_open on its first use and
+ * closed when the thread exits; the caller must not close it. For code that decodes
+ * once per function or per window: capstone builds a table of every x86 instruction
+ * on a handle's first detailed decode, which costs more than decoding a typical Go
+ * function, so a handle per call made GOLAT_FUNCS='*' spend most of its time there.
+ * Returns 0 or -ENOMEM/-EINVAL. */
+int reloc_capstone_thread(csh *handle);
+
 /* Why insn (decoded with details) cannot run at another address, as a phrase that
  * follows its text ("call 0x4010a0" + " cannot be relocated: " + phrase), or NULL
  * when it can. A ret is refused here; return windows handle their final ret. */

@@ -87,8 +87,9 @@ golat_tramp_common:
  * Every register and the flags are live here (asyncPreempt has just restored them),
  * so everything used is saved; the 40 bytes pushed lie in asyncPreempt's frame, just
  * popped (runtime/preempt.go, asyncPreemptStack, guarantees it was there). Then RET.
- * golat_resume_tab: 2^18 {pc, to} pairs, open addressing, keys written last, never
- * removed (tramp_resume_add). */
+ * golat_resume_tab: a struct tramp_resume_tab (tramp.h): shift at +0, mask at +8,
+ * {pc, to} slots from +16; loaded once, so that shift, mask and slots all come from
+ * the same table while tramp_resume_add publishes a bigger one. */
 	.bss
 	.p2align 3
 	.globl golat_resume_tab
@@ -110,19 +111,21 @@ golat_tramp_resume:
 	movq	golat_resume_tab(%rip), %rdx
 	testq	%rdx, %rdx
 	jz	.Lrdone
-	movabsq	$0x9e3779b97f4a7c15, %rcx
-	imulq	%rax, %rcx
-	shrq	$46, %rcx		/* 64 - TRAMP_RESUME_BITS (18) */
+	movq	(%rdx), %rcx		/* tab->shift */
+	movabsq	$0x9e3779b97f4a7c15, %rsi	/* TRAMP_RESUME_MUL */
+	imulq	%rax, %rsi
+	shrq	%cl, %rsi
+	movq	%rsi, %rcx		/* the first slot to probe */
 .Lrprobe:
 	movq	%rcx, %rsi
 	shlq	$4, %rsi
-	addq	%rdx, %rsi
+	leaq	16(%rdx,%rsi), %rsi	/* &tab->slot[rcx] */
 	cmpq	%rax, (%rsi)
 	je	.Lrfound
 	cmpq	$0, (%rsi)
 	je	.Lrdone
 	incq	%rcx
-	andq	$0x3ffff, %rcx
+	andq	8(%rdx), %rcx		/* tab->mask */
 	jmp	.Lrprobe
 .Lrfound:
 	movq	8(%rsi), %rsi
@@ -134,6 +137,9 @@ golat_tramp_resume:
 	popq	%rax
 	popfq
 	ret
+	.globl golat_tramp_resume_end
+	.hidden golat_tramp_resume_end
+golat_tramp_resume_end:
 	.size golat_tramp_resume, .-golat_tramp_resume
 
 	.section .note.GNU-stack,"",@progbits

@@ -2,6 +2,7 @@
 #include "tramp.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -103,30 +104,63 @@ size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t 
 	return ptr + 8;
 }
 
+_Static_assert(offsetof(struct tramp_resume_tab, shift) == 0 &&
+	       offsetof(struct tramp_resume_tab, mask) == 8 &&
+	       offsetof(struct tramp_resume_tab, slot) == 16, "tramp.S reads these offsets");
+
+#define RESUME_MIN_BITS 12 /* 4096 slots (64 KiB) to begin with */
+
 static size_t resume_used;
+
+/* The slot of pc in t: the same hash and probe order as golat_tramp_resume. */
+static uint64_t *resume_slot(struct tramp_resume_tab *t, uint64_t pc)
+{
+	uint64_t i = (pc * TRAMP_RESUME_MUL) >> t->shift;
+	while (t->slot[i][0] != pc && t->slot[i][0] != 0)
+		i = (i + 1) & t->mask;
+	return t->slot[i];
+}
+
+/* Replaces the table by one of 2^bits slots holding the same entries. The entries are
+ * copied before the new table is published (a release store: a reader that loads the
+ * pointer sees them), and the old table is never unmapped: a thread may have loaded
+ * its address just before and still be probing it, at any later time. The tables left
+ * behind add up to less than the current one. */
+static int resume_grow(unsigned bits)
+{
+	struct tramp_resume_tab *old = golat_resume_tab, *t;
+	size_t slots = (size_t)1 << bits;
+	void *p = mmap(NULL, sizeof(*t) + slots * sizeof(t->slot[0]), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	t = p;
+	t->shift = 64 - bits;
+	t->mask = slots - 1;
+	for (uint64_t i = 0; old && i <= old->mask; i++) {
+		if (old->slot[i][0] == 0)
+			continue;
+		uint64_t *e = resume_slot(t, old->slot[i][0]);
+		e[0] = old->slot[i][0];
+		e[1] = old->slot[i][1];
+	}
+	__atomic_store_n(&golat_resume_tab, t, __ATOMIC_RELEASE);
+	return 0;
+}
 
 int tramp_resume_add(uint64_t pc, uint64_t to)
 {
-	const uint64_t mask = (1u << TRAMP_RESUME_BITS) - 1;
-	if (!golat_resume_tab) {
-		void *p = mmap(NULL, (mask + 1) * 16, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			return -ENOMEM;
-		__atomic_store_n(&golat_resume_tab, (uint64_t *)p, __ATOMIC_RELEASE);
+	struct tramp_resume_tab *t = golat_resume_tab;
+	if (t && resume_slot(t, pc)[0] == pc)
+		return 0; /* the mapping of a pc never changes */
+	/* At most half full: probes stay short, and an empty slot always ends one. */
+	if (!t || resume_used + 1 > (t->mask + 1) / 2) {
+		int rc = resume_grow(t ? 65 - (unsigned)t->shift : RESUME_MIN_BITS);
+		if (rc)
+			return rc;
+		t = golat_resume_tab;
 	}
-	/* The same hash and probe order as golat_tramp_resume. */
-	uint64_t i = (pc * 0x9e3779b97f4a7c15ull) >> (64 - TRAMP_RESUME_BITS);
-	for (;; i = (i + 1) & mask) {
-		uint64_t *e = golat_resume_tab + 2 * i;
-		if (e[0] == pc)
-			return 0; /* the mapping of a pc never changes */
-		if (e[0] == 0)
-			break;
-	}
-	if (resume_used >= (mask + 1) / 2)
-		return -ENOSPC;
-	uint64_t *e = golat_resume_tab + 2 * i;
+	uint64_t *e = resume_slot(t, pc);
 	e[1] = to;
 	__atomic_store_n(&e[0], pc, __ATOMIC_RELEASE); /* the key last: readers take no lock */
 	resume_used++;

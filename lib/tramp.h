@@ -78,14 +78,30 @@ size_t tramp_size(size_t reloc_len, int whole);
 void golat_rec_fast(void);
 void golat_tramp_common(void);
 extern uint64_t tramp_busy;
-/* The resume fixup at the end of runtime.asyncPreempt, and its table (tramp.c). */
+/* The resume fixup at the end of runtime.asyncPreempt, and its table: open
+ * addressing with linear probing, keys written last, never removed. golat_tramp_resume
+ * (tramp.S) reads it at any moment without a lock, through one load of
+ * golat_resume_tab: the table carries its own shift and mask, so that a reader never
+ * pairs one table's size with another's slots. Keep the layout in step with tramp.S
+ * (shift at +0, mask at +8, slots from +16). */
 void golat_tramp_resume(void);
-extern uint64_t *golat_resume_tab;
-#define TRAMP_RESUME_BITS 18 /* tramp.S repeats it: shrq $46, andq $0x3ffff */
+struct tramp_resume_tab {
+	uint64_t shift;     /* 64 - log2(slots): pc's first slot is (pc * TRAMP_RESUME_MUL) >> shift */
+	uint64_t mask;      /* slots - 1 */
+	uint64_t slot[][2]; /* {pc, to}; pc 0: empty */
+};
+extern struct tramp_resume_tab *golat_resume_tab;
+#define TRAMP_RESUME_MUL 0x9e3779b97f4a7c15ull /* tramp.S repeats it */
 /* Says that a goroutine stopped at pc (inside an overwritten window) must resume at
- * to (the same instruction, relocated). Single writer; never removed. -ENOSPC when
- * the table is half full. */
+ * to (the same instruction, relocated). Single writer; never removed. The table
+ * doubles before it is half full: a bigger one is filled and then published, and
+ * the old one stays mapped for a reader that may still be probing it. 0, or -ENOMEM.
+ * So a thread inside golat_tramp_resume may hold a table without the newest entries:
+ * a patch made while threads run must not stop one in [golat_tramp_resume,
+ * golat_tramp_resume_end) (patch_opts.avoid), or it could return into a window
+ * written meanwhile. One that enters after the stop loads the newest table. */
 int tramp_resume_add(uint64_t pc, uint64_t to);
+extern const char golat_tramp_resume_end[];
 
 /* Emitters: write a trampoline at buf, which will run at address at. `code` holds
  * the window's relocated instructions (reloc_window output for address at+offset
