@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define GSLOT_INLINE 2
-#define GSLOT_EXT 62
+#define GSLOT_EXT 254
 #define GSLOT_FRAMES (GSLOT_INLINE + GSLOT_EXT) /* hooked frames deep per goroutine that are tracked */
 #define GSLOT_G_MASK ((1ull << 48) - 1)
 
