@@ -1,5 +1,7 @@
 /* hook: the engine that hooks and unhooks functions of this process. See hook.h. */
 #include "hook.h"
+#include "sigown.h"
+#include "xlate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -134,7 +136,7 @@ static int hook_resume(char *reason, size_t n)
 	size_t nw = 0;
 	int rc = build_window(&w, false, RESUME_ID, f, pw, &nw, reason, n);
 	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = patch_apply(pw, nw, NULL, reason, n);
+		rc = sigown_publish() ?: patch_apply(pw, nw, NULL, reason, n);
 	return rc;
 }
 
@@ -207,18 +209,21 @@ const struct gobin *hook_binary(void)
 }
 
 /* Registers where a goroutine stopped inside window w must resume: the relocated
- * copy of each instruction that starts after the window's first byte and inside the
- * bytes the jump overwrites (beyond them the original bytes stay). Async preemption
- * can stop a goroutine at any instruction of Go code (runtime/preempt.go,
- * isAsyncSafePoint: epilogues included), and golat_tramp_resume redirects it. */
+ * copy of each instruction after the window's first byte. Async preemption can stop
+ * a goroutine at any instruction of Go code (runtime/preempt.go, isAsyncSafePoint:
+ * epilogues included), and golat_tramp_resume redirects it. Inside the bytes the
+ * jump overwrote it could not go on at all; past them the original bytes stay, but
+ * a goroutine that sigown handed to Go as stopped at one of them (it was in the
+ * relocated copy) must go back there too: in a return window the original ret lies
+ * past them, and going on in the original would skip the exit's record. */
 static int map_resume(const struct analyze_window *w, const uint8_t *src, uint64_t at,
 		      uint64_t dst, const char *name, char *reason, size_t n)
 {
-	size_t jlen = w->hop ? RELOC_JMP8_LEN : RELOC_JMP32_LEN, cnt;
+	size_t cnt;
 	cs_insn *insn;
 	cnt = cs_disasm(E.cs, src, w->code_len, at, 0, &insn);
 	int rc = 0;
-	for (size_t i = 1; i < cnt && rc == 0 && insn[i].address < at + jlen; i++) {
+	for (size_t i = 1; i < cnt && rc == 0; i++) {
 		size_t off = insn[i].address - at, olen;
 		uint8_t tmp[RELOC_MAX_OUT(32)];
 		if ((rc = reloc_window(src, off, at, dst, 0, tmp, sizeof(tmp), &olen, reason, n)) == 0 &&
@@ -269,6 +274,13 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 	/* The room was asked for the longest relocation; most are the window's length. */
 	codemem_trim(&E.cm, buf, used);
 	if (id < RESUME_ID && (rc = map_resume(w, src, at, t + code_at, f->name, reason, n)) != 0)
+		return rc;
+	/* Where a signal in it must look to Go as if it had come in the original. */
+	if (id != RESUME_ID &&
+	    (rc = xlate_window(src, w->code_len, at, whole ? XLATE_WHOLE : entry ? XLATE_ENTRY : XLATE_EXIT,
+			       t, used, reason, n)) != 0)
+		return rc;
+	if (w->hop && (rc = sigown_add_jump(w->hop_addr + bias, at)) != 0)
 		return rc;
 	*nout = 0;
 	struct patch_write *jw = &out[(*nout)++];
@@ -442,7 +454,7 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 	for (size_t i = 0; want && i < nh; i++)
 		rec_new_generation(E.fns[idx[i]].id);
 	if (nw && want && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = patch_apply(w, nw, &o, reason, n);
+		rc = sigown_publish() ?: patch_apply(w, nw, &o, reason, n);
 	else if (nw && !want)
 		rc = patch_revert(w, nw, &o, reason, n);
 	if (rc == 0) {
@@ -598,7 +610,7 @@ int hook_exit_path(char *reason, size_t n)
 	else if (rc == 0)
 		log_info("no report when killed by a signal: %s", why);
 	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = patch_apply(w, nw, NULL, reason, n);
+		rc = sigown_publish() ?: patch_apply(w, nw, NULL, reason, n);
 	pthread_mutex_unlock(&E.mu);
 	return rc;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define STUB_LEN 13 /* lea r12,[rip+desc] (7) + jmp [rip+common] (6) */
+#define STUB_LEN TRAMP_STUB_LEN /* lea r12,[rip+desc] (7) + jmp [rip+common] (6) */
 
 size_t tramp_size(size_t reloc_len, int whole)
 {

@@ -69,6 +69,10 @@ extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-
  * thread whose requested stack cannot hold it (below about 24 KiB). */
 #define TRAMP_TLS_STACK 8192
 
+/* A stub: lea r12,[rip+desc] (TRAMP_STUB_LEA bytes), then jmp [rip+ptr]. */
+#define TRAMP_STUB_LEA 7
+#define TRAMP_STUB_LEN 13
+
 /* Bytes a trampoline for a window with relocated code of reloc_len bytes needs. */
 size_t tramp_size(size_t reloc_len, int whole);
 
