@@ -73,6 +73,9 @@ struct analyze_input {
 /* analyze_input.opts */
 #define ANALYZE_NO_NAME_POLICY 0x1 /* skip analyze_name_policy: for golat's own hooks
 				      on runtime functions it has vetted */
+#define ANALYZE_SIGNALS_OWNED 0x2  /* golat's signal handler runs first (sigown.h): an
+				      instruction that may fault moves wherever RSP
+				      stands, its fault reaches Go at the original PC */
 
 /* The most instruction bytes a window holds (code_len): a window stops growing at
  * 5 bytes, so it is at most 4 + 15 (the longest x86 instruction); a whole window

@@ -230,7 +230,7 @@ static int see(struct pass *ps, const cs_insn *insn)
 	for (uint8_t i = 0; i < nwr; i++)
 		if (gpr(wr[i]) == GPR_RSP)
 			in->flags |= INS_WRSP;
-	if (ins_can_fault(insn))
+	if (ins_can_fault(insn) && !(f->in->opts & ANALYZE_SIGNALS_OWNED))
 		in->flags |= INS_FAULT;
 	if (insn->id == X86_INS_RET && insn->size == 1) {
 		in->flags |= INS_RET;

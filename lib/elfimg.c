@@ -208,11 +208,13 @@ bool elf_has_symtab(const struct elf_image *im)
 	return false;
 }
 
-bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, uint64_t *size)
+/* The first symbol named name in a section of the given type (SHT_SYMTAB or
+ * SHT_DYNSYM). */
+static bool find_sym(const struct elf_image *im, uint32_t type, const char *name, Elf64_Sym *out)
 {
 	for (size_t i = 0; i < im->shnum; i++) {
 		const Elf64_Shdr *sh = &im->sh[i];
-		if (sh->sh_type != SHT_SYMTAB || sh->sh_link >= im->shnum)
+		if (sh->sh_type != type || sh->sh_link >= im->shnum)
 			continue;
 		size_t symlen = 0, strlen_ = 0;
 		const uint8_t *syms = elf_section_data(im, sh, &symlen);
@@ -220,18 +222,30 @@ bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, u
 		if (!syms || !strs)
 			continue;
 		for (size_t k = 0; k + sizeof(Elf64_Sym) <= symlen; k += sizeof(Elf64_Sym)) {
-			Elf64_Sym s;
-			memcpy(&s, syms + k, sizeof(s));
-			const char *n = table_str((const char *)strs, strlen_, s.st_name);
-			if (n && strcmp(n, name) == 0) {
-				*value = s.st_value;
-				if (size)
-					*size = s.st_size;
+			memcpy(out, syms + k, sizeof(*out));
+			const char *n = table_str((const char *)strs, strlen_, out->st_name);
+			if (n && strcmp(n, name) == 0)
 				return true;
-			}
 		}
 	}
 	return false;
+}
+
+bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, uint64_t *size)
+{
+	Elf64_Sym s;
+	if (!find_sym(im, SHT_SYMTAB, name, &s))
+		return false;
+	*value = s.st_value;
+	if (size)
+		*size = s.st_size;
+	return true;
+}
+
+bool elf_imports(const struct elf_image *im, const char *name)
+{
+	Elf64_Sym s;
+	return find_sym(im, SHT_DYNSYM, name, &s) && s.st_shndx == SHN_UNDEF;
 }
 
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type)

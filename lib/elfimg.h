@@ -57,6 +57,8 @@ size_t elf_find_reloc_to(const struct elf_image *im, uint64_t value,
 /* Looks name up in .symtab; true with its value and size when found. */
 bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, uint64_t *size);
 bool elf_has_symtab(const struct elf_image *im);
+/* Whether the dynamic symbol table asks the loader for name (an undefined symbol). */
+bool elf_imports(const struct elf_image *im, const char *name);
 /* The first program header of the given type, or NULL. */
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type);
 

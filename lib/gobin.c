@@ -30,6 +30,7 @@ int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, s
 		return rc;
 	}
 	buildinfo_read(gb);
+	gb->cgo = elf_imports(&gb->elf, "sigaction");
 	gtls_find(gb);
 	goff_find(gb);
 	return 0;

@@ -59,6 +59,10 @@ struct gobin {
 
 	bool pie;     /* ET_DYN executable */
 	bool dynamic; /* has PT_INTERP: the loader honours LD_PRELOAD */
+	/* It imports libc's sigaction: runtime/cgo is linked in and the runtime installs
+	 * its signal handlers through it (runtime/cgo/gcc_sigaction.c), where golat can
+	 * stand in front of them (sigown.h). */
+	bool cgo;
 	bool has_symtab;
 	bool has_dwarf;
 	uint64_t bias; /* load bias of the running image (gobin_open_self), else 0 */

@@ -68,16 +68,22 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 		snprintf(reason, n, "%s: code not in the file", f->name);
 		return -EINVAL;
 	}
+	/* Signals are golat's first in a cgo program the loader preloads it into
+	 * (sigown.h): in this process once sigown_init succeeded; for `golat list`, in
+	 * any dynamically linked program with runtime/cgo. */
+	bool owned = gb->dynamic && gb->cgo && (gb != &E.gb || sigown_active());
 	struct analyze_input in = {
 		.name = f->name, .entry = f->entry, .end = f->end, .code = code, .flag = f->flag,
+		.opts = owned ? ANALYZE_SIGNALS_OWNED : 0,
 		.read_ptr = read_ptr, .name_at = name_at, .ctx = (void *)gb,
 	};
 	int rc = analyze_func(&in, plan, reason, n);
-	if (rc)
+	if (rc || owned)
 		return rc;
 	/* A 2-byte hop puts a 5-byte jump in the function's 0xCC padding, where the
 	 * pc tables end: a SIGPROF or a preemption landing on it makes the runtime's
-	 * unwinder throw "invalid pc-encoded table" (runtime/symtab.go, pcvalue). */
+	 * unwinder throw "invalid pc-encoded table" (runtime/symtab.go, pcvalue), unless
+	 * golat's handler hands Go the window's first byte instead. */
 	const struct analyze_window *hop = plan->entry.hop ? &plan->entry : NULL;
 	for (size_t i = 0; !hop && i < plan->nsites; i++)
 		hop = plan->sites[i].hop ? &plan->sites[i] : NULL;

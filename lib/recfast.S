@@ -45,6 +45,7 @@ golat_rec_fast:
 	addq	%fs:0, %r13			/* r13 = this thread's struct tramp_thread */
 	cmpq	$0, T_BUSY(%r13)
 	jne	.Lcommon			/* nested: golat_tramp_common counts it */
+	movq	%r12, T_DESC(%r13)		/* before busy: sigown reads it when busy */
 	movq	$1, T_BUSY(%r13)
 	movq	%rax, T_SAVE(%r13)
 	movq	%rbx, T_SAVE+8(%r13)
@@ -233,6 +234,9 @@ golat_rec_fast:
 	movq	$0, T_BUSY(%r13)
 .Lcommon:
 	jmp	golat_tramp_common
+	.globl golat_rec_fast_end
+	.hidden golat_rec_fast_end
+golat_rec_fast_end:
 	.size golat_rec_fast, .-golat_rec_fast
 
 	.section .note.GNU-stack,"",@progbits

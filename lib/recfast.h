@@ -14,7 +14,8 @@
 #define T_SLOT 96
 #define T_DIR 104   /* struct stats_cell *dir[ndir]: cell pages by group */
 #define T_NDIR 112  /* u32 */
-#define T_HDR 128   /* the recorder's stack follows */
+#define T_DESC 128  /* the trampoline's descriptor the thread is recording for */
+#define T_HDR 192   /* the recorder's stack follows */
 
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0

@@ -26,7 +26,8 @@ _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct 
 	       offsetof(struct tramp_thread, now) == T_NOW && offsetof(struct tramp_thread, g) == T_G &&
 	       offsetof(struct tramp_thread, key) == T_KEY && offsetof(struct tramp_thread, keyp) == T_KEYP &&
 	       offsetof(struct tramp_thread, slot) == T_SLOT && offsetof(struct tramp_thread, dir) == T_DIR &&
-	       offsetof(struct tramp_thread, ndir) == T_NDIR && sizeof(struct tramp_thread) <= T_HDR,
+	       offsetof(struct tramp_thread, ndir) == T_NDIR && offsetof(struct tramp_thread, desc) == T_DESC &&
+	       sizeof(struct tramp_thread) <= T_HDR,
 	       "recfast.h: struct tramp_thread");
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
 	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&

@@ -2,6 +2,9 @@
 #define _GNU_SOURCE /* RTLD_NEXT, REG_RIP */
 #include "sigown.h"
 
+#include "recfast.h"
+#include "tramp.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -32,6 +35,7 @@ struct tramp_rec {
 	uint64_t lo, orig;
 	uint16_t len;
 	uint8_t n, _pad;
+	uint8_t entry, exit; /* 1 + offset from orig of what recording stands for, 0 none */
 	uint32_t any; /* bit i: point i is translated for every signal */
 	uint8_t toff[SIGOWN_POINTS], ooff[SIGOWN_POINTS];
 };
@@ -72,11 +76,9 @@ static void unlock(void)
 	__atomic_store_n(&mu, 0, __ATOMIC_RELEASE);
 }
 
-bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
+/* The trampoline record holding address pc, or NULL. */
+static const struct tramp_rec *tramp_at(const struct table *t, uint64_t pc)
 {
-	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
-	if (!t)
-		return false;
 	size_t a = 0, b = t->ntr; /* the last record with lo <= pc */
 	while (a < b) {
 		size_t m = (a + b) / 2;
@@ -85,8 +87,16 @@ bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
 		else
 			b = m;
 	}
-	if (a > 0 && pc < t->tr[a - 1].lo + t->tr[a - 1].len) {
-		const struct tramp_rec *r = &t->tr[a - 1];
+	return a > 0 && pc < t->tr[a - 1].lo + t->tr[a - 1].len ? &t->tr[a - 1] : NULL;
+}
+
+bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
+{
+	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+	if (!t)
+		return false;
+	const struct tramp_rec *r = tramp_at(t, pc);
+	if (r) {
 		for (unsigned i = 0; i < r->n; i++)
 			if (r->lo + r->toff[i] == pc) {
 				if (!(r->any >> i & 1) && sig != SIGPROF)
@@ -96,7 +106,7 @@ bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
 			}
 		return false;
 	}
-	a = 0, b = t->nj;
+	size_t a = 0, b = t->nj;
 	while (a < b) {
 		size_t m = (a + b) / 2;
 		if (t->j[m].pc < pc)
@@ -131,19 +141,59 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 		a->sa_handler(sig);
 }
 
+/* A profiling signal while this thread records a hooked call (busy: it is in
+ * golat's recorder, or in a system call the recorder made): the sample belongs to
+ * that call's function, at its entry or at its ret, with the goroutine's SP (saved at
+ * the top of the recorder's stack once golat_tramp_common has switched to it). */
+static bool in(uint64_t pc, void (*lo)(void), void (*hi)(void))
+{
+	return pc >= (uint64_t)(uintptr_t)lo && pc < (uint64_t)(uintptr_t)hi;
+}
+
+static bool recording(uint64_t *pc, uint64_t *sp, uint64_t r12)
+{
+	struct tramp_thread *me = &tramp_tls;
+	const struct tramp_desc *d;
+	/* In the stubs R12 is the descriptor, busy or not yet; past them only busy
+	 * and the descriptor kept in TLS say it. */
+	if (in(*pc, golat_rec_fast, golat_rec_fast_end) || in(*pc, golat_tramp_common, golat_tramp_common_end))
+		d = (const struct tramp_desc *)(uintptr_t)r12;
+	else if (__atomic_load_n(&me->busy, __ATOMIC_RELAXED))
+		d = me->desc;
+	else
+		return false;
+	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+	const struct tramp_rec *r = t && d ? tramp_at(t, (uint64_t)(uintptr_t)d) : NULL;
+	uint8_t off = !r ? 0 : d->kind == TRAMP_ENTRY ? r->entry : d->kind == TRAMP_EXIT ? r->exit : 0;
+	if (!off)
+		return false;
+	uint64_t stack = (uint64_t)(uintptr_t)me + T_HDR, top = stack + TRAMP_TLS_STACK;
+	if (*sp >= stack && *sp < top)
+		*sp = *(const uint64_t *)(top - 8);
+	*pc = r->orig + off - 1u;
+	return true;
+}
+
 static void handler(int sig, siginfo_t *info, void *ctx)
 {
 	int saved = errno;
 	ucontext_t *uc = ctx;
-	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP], orig;
-	bool tr = sigown_translate(pc, sig, &orig);
-	if (tr)
-		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)orig;
+	greg_t *gr = uc->uc_mcontext.gregs;
+	uint64_t pc = (uint64_t)gr[REG_RIP], sp = (uint64_t)gr[REG_RSP], orig = 0, osp = sp;
+	orig = pc;
+	bool tr = sigown_translate(pc, sig, &orig) ||
+		  (sig == SIGPROF && recording(&orig, &osp, (uint64_t)gr[REG_R12]));
+	if (tr) {
+		gr[REG_RIP] = (greg_t)orig;
+		gr[REG_RSP] = (greg_t)osp;
+	}
 	forward(sig, info, ctx);
 	/* Left alone: back where the thread really was. Changed (sigpanic, or
 	 * asyncPreempt with orig pushed as its return address): the program's now. */
-	if (tr && (uint64_t)uc->uc_mcontext.gregs[REG_RIP] == orig)
-		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+	if (tr && (uint64_t)gr[REG_RIP] == orig && (uint64_t)gr[REG_RSP] == osp) {
+		gr[REG_RIP] = (greg_t)pc;
+		gr[REG_RSP] = (greg_t)sp;
+	}
 	errno = saved;
 }
 
@@ -236,14 +286,16 @@ bool sigown_active(void)
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
 }
 
-int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n)
+int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n, uint64_t entry,
+		     uint64_t exit)
 {
 	if (n == 0)
 		return 0;
 	uint64_t base = p[0].orig;
 	for (size_t i = 1; i < n; i++)
 		base = p[i].orig < base ? p[i].orig : base;
-	if (n > SIGOWN_POINTS || hi - lo > UINT16_MAX)
+	if (n > SIGOWN_POINTS || hi - lo > UINT16_MAX || (entry && (entry < base || entry - base >= UINT8_MAX)) ||
+	    (exit && (exit < base || exit - base >= UINT8_MAX)))
 		return -E2BIG;
 	for (size_t i = 0; i < n; i++)
 		if (p[i].pc < lo || p[i].pc - lo > UINT8_MAX || p[i].orig - base > UINT8_MAX)
@@ -262,6 +314,8 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 	r->orig = base;
 	r->len = (uint16_t)(hi - lo);
 	r->n = (uint8_t)n;
+	r->entry = entry ? (uint8_t)(entry - base + 1) : 0;
+	r->exit = exit ? (uint8_t)(exit - base + 1) : 0;
 	for (size_t i = 0; i < n; i++) {
 		r->toff[i] = (uint8_t)(p[i].pc - lo);
 		r->ooff[i] = (uint8_t)(p[i].orig - base);

@@ -52,9 +52,12 @@ int sigown_init(char *reason, size_t n);
 bool sigown_active(void);
 
 /* Adds the points of the trampoline [lo, hi) (in any order), and a jump golat
- * writes at pc (a hop in a function's padding) that stands for orig. They take
- * effect at sigown_publish. -ENOMEM. */
-int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n);
+ * writes at pc (a hop in a function's padding) that stands for orig. entry and exit:
+ * what a profiling signal stands for while golat records the entry or the exit of
+ * this trampoline's function (0: it records none). They take effect at
+ * sigown_publish. -ENOMEM, -E2BIG. */
+int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n, uint64_t entry,
+		     uint64_t exit);
 int sigown_add_jump(uint64_t pc, uint64_t orig);
 /* Makes everything added so far visible to the handler; call it before writing the
  * jumps that lead into the new trampolines. -ENOMEM (the old tables stay). */

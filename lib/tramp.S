@@ -38,6 +38,7 @@ golat_tramp_common:
 	movq	tramp_tls@gottpoff(%rip), %r13
 	cmpq	$0, %fs:(%r13)
 	jne	.Lbusy
+	movq	%r12, %fs:T_DESC(%r13)	/* before busy: sigown reads it when busy */
 	movq	$1, %fs:(%r13)
 	addq	%fs:0, %r13
 	addq	$T_HDR + TLS_STACK, %r13	/* the top of our stack, 16-aligned */
@@ -76,6 +77,9 @@ golat_tramp_common:
 .Lbusy:
 	lock incq tramp_busy(%rip)
 	jmp	*(%r12)
+	.globl golat_tramp_common_end
+	.hidden golat_tramp_common_end
+golat_tramp_common_end:
 	.size golat_tramp_common, .-golat_tramp_common
 
 /* golat_tramp_resume: the end of runtime.asyncPreempt jumps here (through a

@@ -60,6 +60,9 @@ struct tramp_thread {
 	uint32_t holder;         /* this thread's index in slot keys, 0 until its first call */
 	uint32_t tid;
 	uint32_t _pad;
+	/* The descriptor of the trampoline the thread is recording for, written before
+	 * busy: a profiling signal in golat's code is a sample of that function (sigown). */
+	const struct tramp_desc *desc;
 };
 extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));
 
@@ -81,6 +84,10 @@ size_t tramp_size(size_t reloc_len, int whole);
  * record: nested in a signal handler). */
 void golat_rec_fast(void);
 void golat_tramp_common(void);
+/* Where the two stubs end: R12 holds the descriptor from their first byte to there
+ * (the C they call may reuse it). */
+void golat_rec_fast_end(void);
+void golat_tramp_common_end(void);
 extern uint64_t tramp_busy;
 /* The resume fixup at the end of runtime.asyncPreempt, and its table: open
  * addressing with linear probing, keys written last, never removed. golat_tramp_resume

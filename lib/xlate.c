@@ -61,7 +61,8 @@ int xlate_window(const uint8_t *src, size_t code_len, uint64_t at, enum xlate_la
 		}
 	}
 	cs_free(insn, cnt);
-	if (rc == 0 && (rc = sigown_add_tramp(t, t + tlen, p, np)) != 0)
+	uint64_t entry_pc = layout != XLATE_EXIT ? at : 0, exit_pc = ret ? ret_pc : 0;
+	if (rc == 0 && (rc = sigown_add_tramp(t, t + tlen, p, np, entry_pc, exit_pc)) != 0)
 		snprintf(reason, n, "cannot keep the signal translation of the window at %#llx",
 			 (unsigned long long)at);
 	return rc;
