@@ -44,22 +44,30 @@ done
 python3 - "$work" <<'PY'
 import statistics, sys, glob
 work = sys.argv[1]
+par = {}
 def load(kind):
     leaf, rd = {}, []
     for f in glob.glob(f"{work}/ovh.{kind}.*"):
         for line in open(f):
             p = line.split()
             if p[0] == "rdtsc2": rd.append(float(p[1]))
+            elif p[0] == "rdtscpar": par.setdefault(int(p[1]), []).append(float(p[2]))
             else: leaf.setdefault(int(p[1]), []).append(float(p[2]))
     return {g: statistics.median(v) for g, v in leaf.items()}, rd
 off, r1 = load("off"); on, r2 = load("on"); s100, r3 = load("s100")
 rd = statistics.median(r1 + r2 + r3)
+par = {g: statistics.median(v) for g, v in par.items()}
 print("call cost (CPU ns per call, median of 3x7 rounds)  unhooked   golat   added  2x rdtsc  added/2x rdtsc")
 for g in sorted(off):
     a = on[g] - off[g]
     print(f"  main.leaf, {g} goroutine{'s' if g > 1 else ' '} in parallel          {off[g]:8.1f} {on[g]:7.1f} {a:7.1f} {rd:9.1f} {a / rd:10.2f}")
 g = 1
 print(f"  main.leaf, 1 goroutine, GOLAT_SAMPLE=100        {off[g]:8.1f} {s100[g]:7.1f} {s100[g] - off[g]:7.1f} {rd:9.1f} {(s100[g] - off[g]) / rd:10.2f}")
+print("in parallel, against 1 goroutine (CPU ns per call or pair; the floor's own ratio beside golat's)")
+for g in sorted(par):
+    if g > 1:
+        a1, ag = on[1] - off[1], on[g] - off[g]
+        print(f"  {g} goroutines: golat added {ag:6.1f} ({ag / a1:4.2f}x)   two rdtsc {par[g]:6.1f} ({par[g] / par[1]:4.2f}x)")
 open(f"{work}/leaf_added_ns", "w").write(f"{on[1] - off[1]:.1f}\n")
 PY
 echo

@@ -3,6 +3,7 @@
 // and prints one line per measurement:
 //
 //	rdtsc2 <ns per pair>
+//	rdtscpar <goroutines> <CPU ns per pair, with that many calling at once>
 //	leaf <goroutines> <ns per call>
 //
 // Each figure is the median of -rounds rounds. Run it with and without golat.
@@ -70,6 +71,22 @@ func perCall(g, n int) float64 {
 	return float64(time.Since(start).Nanoseconds()) / float64(n) * float64(cores) / float64(g)
 }
 
+// rdtscPar is perCall for rdtsc pairs in C, g goroutines (so g threads) at once.
+func rdtscPar(g, n int) float64 {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < g; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); C.rdtsc_pair_ns(C.long(n)) }()
+	}
+	wg.Wait()
+	cores := runtime.NumCPU()
+	if cores > g {
+		cores = g
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n) * float64(cores) / float64(g)
+}
+
 func median(f func() float64, rounds int) float64 {
 	v := make([]float64, rounds)
 	for i := range v {
@@ -85,6 +102,11 @@ func main() {
 	flag.Parse()
 	runtime.GOMAXPROCS(runtime.NumCPU())
 	fmt.Printf("rdtsc2 %.2f\n", median(func() float64 { return float64(C.rdtsc_pair_ns(C.long(*n))) }, *rounds))
+	// The floor in parallel: two vCPUs may be siblings of one core, and rdtsc is
+	// microcoded, so pairs on both cost more than on one, whatever golat does.
+	for _, g := range []int{1, 2, 4} {
+		fmt.Printf("rdtscpar %d %.2f\n", g, median(func() float64 { return rdtscPar(g, *n) }, *rounds))
+	}
 	for _, g := range []int{1, 2, 4} {
 		perCall(g, *n/10) // warm up: threads, stacks, the stats shards
 		fmt.Printf("leaf %d %.2f\n", g, median(func() float64 { return perCall(g, *n) }, *rounds))
