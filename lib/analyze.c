@@ -231,6 +231,21 @@ static int give_hop(struct planner *pl, const struct extent *e, struct analyze_w
 	return 0;
 }
 
+/* A return with no window: its ret alone, replaced by an int3 that golat's SIGTRAP
+ * handler (sigown.h) turns into a jump to the trampoline. A signal per call, but the
+ * function is timed, and the one byte written is an instruction of its own: branches
+ * to the ret land on the int3. */
+static int trap_window(struct planner *pl, const struct extent *e, struct analyze_window *w)
+{
+	const struct fn *f = pl->f;
+	uint32_t r = e->end - 1;
+	*w = (struct analyze_window){
+		.addr = f->in->entry + f->ins[r].off, .len = 1, .code_len = 1, .ret = true, .int3 = true,
+	};
+	f->reason[0] = 0;
+	return 0;
+}
+
 static int finish(struct planner *pl, const struct extent *e, bool borrows,
 		  struct analyze_window *w, const char *site)
 {
@@ -241,7 +256,10 @@ static int finish(struct planner *pl, const struct extent *e, bool borrows,
 		w->len = JMP32;
 		return 0;
 	}
-	return give_hop(pl, e, w, site);
+	int rc = give_hop(pl, e, w, site);
+	if (rc && e->ret && w != &pl->plan->entry && (pl->f->in->opts & ANALYZE_SIGNALS_OWNED))
+		return trap_window(pl, e, w);
+	return rc;
 }
 
 /* The first ret after the entry window may find that window in its way, 5 bytes

@@ -93,6 +93,9 @@ struct analyze_window {
 	bool hop;          /* code_len < 5: write jmp rel8 to hop_addr at addr, and the
 			      jmp rel32 to the trampoline at hop_addr */
 	uint64_t hop_addr; /* 5 bytes of the padding, within rel8 reach of addr + 2 */
+	bool int3;         /* a return with no window at all: an int3 replaces its ret
+			      (code_len 1), and golat's SIGTRAP handler sends the thread
+			      to the trampoline (ANALYZE_SIGNALS_OWNED only) */
 };
 
 struct analyze_plan {

@@ -288,10 +288,17 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 		return rc;
 	if (w->hop && (rc = sigown_add_jump(w->hop_addr + bias, at)) != 0)
 		return rc;
+	if (w->int3 && (rc = sigown_add_trap(at, t)) != 0)
+		return rc;
 	*nout = 0;
 	struct patch_write *jw = &out[(*nout)++];
 	memset(jw, 0, sizeof(*jw));
 	jw->addr = at;
+	if (w->int3) {
+		jw->len = 1;
+		jw->bytes[0] = 0xcc;
+		return 0;
+	}
 	if (!w->hop) {
 		jw->len = RELOC_JMP32_LEN;
 		return reloc_jmp32(jw->bytes, at, t);

@@ -46,9 +46,10 @@ struct jump_rec {
 
 /* A published table: sorted, immutable, never freed. */
 struct table {
-	size_t ntr, nj;
+	size_t ntr, nj, nt;
 	struct tramp_rec *tr;
 	struct jump_rec *j;
+	struct jump_rec *trap; /* pc: the int3; orig: where it sends the thread */
 };
 
 static struct table *published;
@@ -56,6 +57,8 @@ static struct tramp_rec *pend_tr;
 static size_t npend_tr, cap_tr;
 static struct jump_rec *pend_j;
 static size_t npend_j, cap_j;
+static struct jump_rec *pend_t;
+static size_t npend_t, cap_t;
 
 static bool owned(int sig)
 {
@@ -74,6 +77,24 @@ static void lock(void)
 static void unlock(void)
 {
 	__atomic_store_n(&mu, 0, __ATOMIC_RELEASE);
+}
+
+/* The record of pc in a sorted array of n, and its orig. */
+static bool find_jump(const struct jump_rec *j, size_t n, uint64_t pc, uint64_t *orig)
+{
+	size_t a = 0, b = n;
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (j[m].pc < pc)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a < n && j[a].pc == pc) {
+		*orig = j[a].orig;
+		return true;
+	}
+	return false;
 }
 
 /* The trampoline record holding address pc, or NULL. */
@@ -106,19 +127,7 @@ bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
 			}
 		return false;
 	}
-	size_t a = 0, b = t->nj;
-	while (a < b) {
-		size_t m = (a + b) / 2;
-		if (t->j[m].pc < pc)
-			a = m + 1;
-		else
-			b = m;
-	}
-	if (a < t->nj && t->j[a].pc == pc) {
-		*orig = t->j[a].orig;
-		return true;
-	}
-	return false;
+	return find_jump(t->j, t->nj, pc, orig);
 }
 
 /* Hands the signal to what the program installed for it. */
@@ -179,6 +188,15 @@ static void handler(int sig, siginfo_t *info, void *ctx)
 	int saved = errno;
 	ucontext_t *uc = ctx;
 	greg_t *gr = uc->uc_mcontext.gregs;
+	if (sig == SIGTRAP) { /* one of golat's int3s (RIP is past it): on to its trampoline */
+		const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+		uint64_t to;
+		if (t && find_jump(t->trap, t->nt, (uint64_t)gr[REG_RIP] - 1, &to)) {
+			gr[REG_RIP] = (greg_t)to;
+			errno = saved;
+			return;
+		}
+	}
 	uint64_t pc = (uint64_t)gr[REG_RIP], sp = (uint64_t)gr[REG_RSP], orig = 0, osp = sp;
 	orig = pc;
 	bool tr = sigown_translate(pc, sig, &orig) ||
@@ -338,6 +356,20 @@ int sigown_add_jump(uint64_t pc, uint64_t orig)
 	return 0;
 }
 
+int sigown_add_trap(uint64_t pc, uint64_t to)
+{
+	if (npend_t == cap_t) {
+		size_t c = cap_t ? 2 * cap_t : 64;
+		struct jump_rec *v = realloc(pend_t, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pend_t = v;
+		cap_t = c;
+	}
+	pend_t[npend_t++] = (struct jump_rec){ pc, to };
+	return 0;
+}
+
 static int by_lo(const void *a, const void *b)
 {
 	uint64_t x = ((const struct tramp_rec *)a)->lo, y = ((const struct tramp_rec *)b)->lo;
@@ -350,29 +382,39 @@ static int by_pc(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* old's n records and the pending ones, in a new sorted array; NULL: no memory. */
+static void *merged(const void *old, size_t nold, const void *pend, size_t npend, size_t size,
+		    int (*cmp)(const void *, const void *))
+{
+	char *v = malloc((nold + npend ? nold + npend : 1) * size);
+	if (!v)
+		return NULL;
+	if (nold)
+		memcpy(v, old, nold * size);
+	if (npend)
+		memcpy(v + nold * size, pend, npend * size);
+	qsort(v, nold + npend, size, cmp);
+	return v;
+}
+
 int sigown_publish(void)
 {
-	if (npend_tr == 0 && npend_j == 0)
+	if (npend_tr == 0 && npend_j == 0 && npend_t == 0)
 		return 0;
 	const struct table *old = published;
-	size_t ntr = (old ? old->ntr : 0) + npend_tr, nj = (old ? old->nj : 0) + npend_j;
 	struct table *t = malloc(sizeof(*t));
-	struct tramp_rec *tr = malloc((ntr ? ntr : 1) * sizeof(*tr));
-	struct jump_rec *j = malloc((nj ? nj : 1) * sizeof(*j));
-	if (!t || !tr || !j) {
-		free(t), free(tr), free(j);
+	if (!t)
+		return -ENOMEM;
+	*t = (struct table){ .ntr = (old ? old->ntr : 0) + npend_tr, .nj = (old ? old->nj : 0) + npend_j,
+			     .nt = (old ? old->nt : 0) + npend_t };
+	t->tr = merged(old ? old->tr : NULL, old ? old->ntr : 0, pend_tr, npend_tr, sizeof(*t->tr), by_lo);
+	t->j = merged(old ? old->j : NULL, old ? old->nj : 0, pend_j, npend_j, sizeof(*t->j), by_pc);
+	t->trap = merged(old ? old->trap : NULL, old ? old->nt : 0, pend_t, npend_t, sizeof(*t->trap), by_pc);
+	if (!t->tr || !t->j || !t->trap) {
+		free(t->tr), free(t->j), free(t->trap), free(t);
 		return -ENOMEM;
 	}
-	if (old) {
-		memcpy(tr, old->tr, old->ntr * sizeof(*tr));
-		memcpy(j, old->j, old->nj * sizeof(*j));
-	}
-	memcpy(tr + (old ? old->ntr : 0), pend_tr, npend_tr * sizeof(*tr));
-	memcpy(j + (old ? old->nj : 0), pend_j, npend_j * sizeof(*j));
-	qsort(tr, ntr, sizeof(*tr), by_lo);
-	qsort(j, nj, sizeof(*j), by_pc);
-	*t = (struct table){ ntr, nj, tr, j };
 	__atomic_store_n(&published, t, __ATOMIC_RELEASE);
-	npend_tr = npend_j = 0;
+	npend_tr = npend_j = npend_t = 0;
 	return 0;
 }

@@ -59,6 +59,9 @@ bool sigown_active(void);
 int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, size_t n, uint64_t entry,
 		     uint64_t exit);
 int sigown_add_jump(uint64_t pc, uint64_t orig);
+/* An int3 golat writes at pc: a SIGTRAP from it sends the thread to `to` (the
+ * trampoline), and the program's handler never sees it. */
+int sigown_add_trap(uint64_t pc, uint64_t to);
 /* Makes everything added so far visible to the handler; call it before writing the
  * jumps that lead into the new trampolines. -ENOMEM (the old tables stay). */
 int sigown_publish(void);

@@ -36,23 +36,31 @@ static int print_func(const struct gobin *gb, const struct gobin_func *f, int js
 {
 	struct analyze_plan plan;
 	char why[256] = "";
-	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0;
-	if (ok)
+	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0, traps = 0;
+	if (ok) {
+		for (size_t i = 0; i < plan.nsites; i++)
+			traps += plan.sites[i].int3;
+		if (traps)
+			snprintf(why, sizeof(why), "%s: %d return%s through an int3: a signal per call", f->name,
+				 traps, traps > 1 ? "s" : "");
 		analyze_plan_free(&plan);
+	}
 	/* The reason starts with the function's name, which the row already shows. */
 	const char *r = strncmp(why, f->name, strlen(f->name)) == 0 && why[strlen(f->name)] == ':'
 				? why + strlen(f->name) + 2 : why;
 	if (!json) {
+		bool note = !ok || traps;
 		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
-		       ok ? "yes" : "no", f->name, ok ? "" : "  (", r, ok ? "" : ")");
+		       ok ? "yes" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
 		return ok;
 	}
 	printf("%s\n {\"name\":", first ? "" : ",");
 	json_string(stdout, f->name);
-	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"reason\":",
-	       (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false");
-	if (ok)
+	/* "traps": returns hooked through an int3, golat's addition to SPEC.md's keys. */
+	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%d,\"reason\":",
+	       (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false", traps);
+	if (ok && !traps)
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
