@@ -14,7 +14,13 @@
  *    child that shares the parent's memory (CLONE_VFORK|CLONE_VM) and whose only
  *    calls are raw system calls (syscall/exec_linux.go: "the calls to RawSyscall are
  *    okay because they are assembly ... and no stack split"); a trampoline there
- *    would record into the parent's thread state. */
+ *    would record into the parent's thread state.
+ * Some runtime functions are what a service owner asks about most, and run like any
+ * other Go function: on a goroutine (or g0 through systemstack, which has a g too),
+ * never in a signal handler, never before g is set, and, when they switch stacks
+ * (gopark's mcall, systemstack), back on the same goroutine before they return, so
+ * that (g, depth) still names the call. Nothing on golat's path calls them (the
+ * recorder calls no Go). Those are allowed by name, below. */
 #include "analyze.h"
 
 #include <string.h>
@@ -61,10 +67,22 @@ static const struct rule rules[] = {
 	{ "syscall.runtime_", fork_why },
 };
 
+/* Allocation, slices, maps, channels, select and a forced collection: what
+ * allocates or blocks in a service. */
+static const char *const runtime_allowed[] = {
+	"runtime.mallocgc",   "runtime.newobject",  "runtime.growslice", "runtime.makeslice",
+	"runtime.makemap",    "runtime.mapassign",  "runtime.mapaccess1", "runtime.mapaccess2",
+	"runtime.selectgo",   "runtime.chansend1",  "runtime.chanrecv1", "runtime.chanrecv2",
+	"runtime.GC",
+};
+
 const char *analyze_name_policy(const char *name)
 {
 	if (!name)
 		return NULL;
+	for (size_t i = 0; i < sizeof runtime_allowed / sizeof runtime_allowed[0]; i++)
+		if (strcmp(name, runtime_allowed[i]) == 0)
+			return NULL;
 	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
 		if (strncmp(name, rules[i].prefix, strlen(rules[i].prefix)) == 0)
 			return rules[i].why;

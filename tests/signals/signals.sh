@@ -7,7 +7,10 @@
 #  - hot hooked functions under a 1 kHz CPU profile with the GC running: no crash, the
 #    profile names the hot functions, and runtime._ExternalCode (samples Go could not
 #    place) stays under 5% of them;
-#  - Go's handlers were installed through golat's sigaction (the program imports it).
+#  - Go's handlers were installed through golat's sigaction (the program imports it);
+#  - the runtime functions golat allows (allocation, slices, maps, channels, select,
+#    runtime.GC) hooked in a program that uses them from many goroutines: the same
+#    output, and each one counted.
 # Usage: signals.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 source "$(dirname "$0")/../hook/common.sh"
@@ -47,6 +50,23 @@ for name in ("main.(*box).get", "main.(*box).second", "main.(*box).label", "main
 sys.exit(bad)
 PY
 
+	rtf='runtime.mallocgc,runtime.newobject,runtime.growslice,runtime.makeslice,runtime.makemap,runtime.mapassign,runtime.mapaccess1,runtime.mapaccess2,runtime.selectgo,runtime.chansend1,runtime.chanrecv1,runtime.chanrecv2,runtime.GC'
+	"$b" rt >"$work/$bin.rt.plain" 2>&1 || bad "$bin rt: fails without golat"
+	GOLAT_FUNCS="$rtf" GOLAT_OUTPUT="$work/$bin.rt.json" LD_PRELOAD=$GOLAT_LIB timeout -s QUIT 120 \
+		"$b" rt >"$work/$bin.rt.out" 2>"$work/$bin.rt.err" || bad "$bin rt: fails under golat: $(grep -v '^golat: ' "$work/$bin.rt.err" | head -20)"
+	cmp -s "$work/$bin.rt.plain" "$work/$bin.rt.out" || bad "$bin rt: output differs under golat"
+	python3 - "$work/$bin.rt.json" <<'PY' || bad "$bin rt: runtime functions (above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+fns = {f["name"]: f for f in d["functions"]}
+# selectgo, GC and the map functions may be inlined away or renamed by some versions.
+need = ["runtime.mallocgc", "runtime.newobject", "runtime.growslice"]
+bad = [n for n in need if fns.get(n, {}).get("calls", 0) == 0]
+print("  runtime: " + ", ".join(f"{n[8:]} {f['calls']}" for n, f in sorted(fns.items())) + f"; lost {d['lost']}")
+if bad:
+    print(f"FAIL: not counted: {bad}")
+sys.exit(bool(bad))
+PY
 	GOLAT_FUNCS='main.*,strconv.*,fmt.*' GOLAT_OUTPUT="$work/$bin.prof.json" LD_PRELOAD=$GOLAT_LIB \
 		timeout -s QUIT 60 "$b" prof "$work/$bin.pprof" >"$work/$bin.prof.out" 2>"$work/$bin.prof.err"
 	rc=$?

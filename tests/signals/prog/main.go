@@ -4,6 +4,9 @@
 //	               load) and through methods that fault after their frame is set up,
 //	               recovered: prints each recovered error and the Go functions on the
 //	               stack at the recover, which must be the same hooked or not.
+//	sigprog rt     allocation, slices, maps, channels, select and runtime.GC from 8
+//	               goroutines: prints what it computed and how many times it ran
+//	               select and forced a collection, for hooked runtime functions.
 //	sigprog prof F hot functions on 4 goroutines for 2 s under a 1 kHz CPU profile
 //	               written to F, with the GC running: no crash; the profile must
 //	               name the hot functions.
@@ -139,10 +142,64 @@ func prof(path string) {
 	fmt.Println("prof: done", total[0] > 0)
 }
 
+type rec struct {
+	k    int
+	next *rec
+}
+
+func rt() {
+	var wg sync.WaitGroup
+	out := make([]int, 8)
+	selects := make([]int, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			ch, done := make(chan int, 4), make(chan bool)
+			go func() {
+				for v := range ch {
+					out[g] += v
+				}
+				done <- true
+			}()
+			m := map[int]*rec{}
+			var s []int
+			for i := 0; i < 20000; i++ {
+				r := &rec{k: i}
+				m[i%512] = r
+				s = append(s, i)
+				if v, ok := m[(i*7)%512]; ok {
+					r.next = v
+				}
+				select {
+				case ch <- i % 3:
+					selects[g]++
+				default: // the buffer is full: wait for the reader, same value
+					ch <- i % 3
+				}
+				if i%5000 == 0 {
+					runtime.GC()
+				}
+			}
+			close(ch)
+			<-done
+			out[g] += len(s) + len(m)
+		}(g)
+	}
+	wg.Wait()
+	n := 0
+	for _, k := range selects {
+		n += k
+	}
+	fmt.Println("rt:", out, n <= 8*20000)
+}
+
 func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "nil":
 		nilCases()
+	case len(os.Args) > 1 && os.Args[1] == "rt":
+		rt()
 	case len(os.Args) > 2 && os.Args[1] == "prof":
 		prof(os.Args[2])
 	default:
