@@ -365,7 +365,7 @@ __attribute__((constructor)) static void golat_init(void)
 		return;
 	}
 	log_result(&G.first);
-	if ((rc = hook_exit_path(why, sizeof(why))) != 0)
+	if ((rc = hook_exit_path(NULL, why, sizeof(why))) != 0)
 		log_info("no report at exit: %s (the stats file still has everything)", why);
 	pthread_t t;
 	pthread_attr_t a;
