@@ -301,6 +301,8 @@ int control_start(const struct control_ops *ops, char *why, size_t n)
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	int rc = pthread_create(&t, &a, serve, NULL);
 	pthread_attr_destroy(&a);
+	if (rc == 0) /* what ps, top and stw's reasons ("thread 1234 (name) ...") show */
+		pthread_setname_np(t, "golat-control");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		control_exit();

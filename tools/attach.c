@@ -116,9 +116,10 @@ static int attach_for_good(const struct attach_opts *o, struct ctl_conn *c)
 		rc = cli_fail("pid %d: nothing hooked: '%s' selects no function golat can hook",
 			      (int)c->pid, o->specs);
 	else
-		fprintf(stderr, "golat: pid %d: hooked %llu functions (%llu were already), skipped %llu; "
+		fprintf(stderr, "golat: pid %d: hooked %llu function%s (%llu were already), skipped %llu; "
 			"the world stopped %.0f us; live: golat report %d, golat top %d; stats in %s\n",
-			(int)c->pid, (unsigned long long)hooked, (unsigned long long)already,
+			(int)c->pid, (unsigned long long)hooked, hooked == 1 ? "" : "s",
+			(unsigned long long)already,
 			(unsigned long long)ctl_key(&r, "skipped", 0), ctl_key(&r, "stopped_ns", 0) / 1e3,
 			(int)c->pid, (int)c->pid, *stats_path(&r) ? stats_path(&r) : "memory only");
 	ctl_reply_free(&r);
@@ -363,8 +364,9 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 		rc = cli_fail("pid %d exited %.2f s into the window: the report covers that part",
 			      (int)c->pid, (w.t1 - w.t0) / 1e9);
 	else if (rc == 0)
-		fprintf(stderr, "golat: pid %d: %zu functions timed for %.2f s%s; the world stopped %.0f us "
+		fprintf(stderr, "golat: pid %d: %zu function%s timed for %.2f s%s; the world stopped %.0f us "
 			"to attach (%u stops), %.0f us to detach (%u stops); %s\n", (int)c->pid, w.nids,
+			w.nids == 1 ? "" : "s",
 			(w.t1 - w.t0) / 1e9, stop_signal ? " (interrupted)" : "", w.in_ns / 1e3,
 			w.in_stops, w.out_ns / 1e3, w.out_stops,
 			w.patches ? "other hooks stay in (golat detach removes them)"

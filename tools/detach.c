@@ -45,8 +45,8 @@ int cmd_detach(int argc, char **argv)
 	if (rc == 0) {
 		cli_say_skips(&r);
 		unsigned long long n = ctl_key(&r, "unhooked", 0), left = ctl_key(&r, "patches", 0);
-		fprintf(stderr, "golat: pid %d: unhooked %llu functions; the world stopped %.0f us; %s\n",
-			(int)c.pid, n, ctl_key(&r, "stopped_ns", 0) / 1e3,
+		fprintf(stderr, "golat: pid %d: unhooked %llu function%s; the world stopped %.0f us; %s\n",
+			(int)c.pid, n, n == 1 ? "" : "s", ctl_key(&r, "stopped_ns", 0) / 1e3,
 			left ? "golat's own hooks stay in (other functions are hooked, or GOLAT_FUNCS "
 			       "or GOLAT_OUTPUT asked for a final report)"
 			     : "its code is as it was before golat");
