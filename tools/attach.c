@@ -365,10 +365,10 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 			      (int)c->pid, (w.t1 - w.t0) / 1e9);
 	else if (rc == 0)
 		fprintf(stderr, "golat: pid %d: %zu function%s timed for %.2f s%s; the world stopped %.0f us "
-			"to attach (%u stops), %.0f us to detach (%u stops); %s\n", (int)c->pid, w.nids,
-			w.nids == 1 ? "" : "s",
-			(w.t1 - w.t0) / 1e9, stop_signal ? " (interrupted)" : "", w.in_ns / 1e3,
-			w.in_stops, w.out_ns / 1e3, w.out_stops,
+			"to attach (%u stop%s), %.0f us to detach (%u stop%s); %s\n", (int)c->pid, w.nids,
+			w.nids == 1 ? "" : "s", (w.t1 - w.t0) / 1e9, stop_signal ? " (interrupted)" : "",
+			w.in_ns / 1e3, w.in_stops, w.in_stops == 1 ? "" : "s", w.out_ns / 1e3, w.out_stops,
+			w.out_stops == 1 ? "" : "s",
 			w.patches ? "other hooks stay in (golat detach removes them)"
 				  : "its code is as it was before");
 	before_drop(&a);

@@ -95,7 +95,7 @@ for bin in "${bins[@]}"; do
 	cat "$work/$bin".win*.err | python3 -c '
 import re, statistics, sys
 w = [tuple(map(int, m.groups())) for m in re.finditer(
-    r"stopped (\d+) us to attach \((\d+) stops\), (\d+) us to detach \((\d+) stops\)", sys.stdin.read())]
+    r"stopped (\d+) us to attach \((\d+) stops?\), (\d+) us to detach \((\d+) stops?\)", sys.stdin.read())]
 if w:
     col = lambda i: [x[i] for x in w]
     print(f"  world stopped, attach: median {statistics.median(col(0)):.0f} us, max {max(col(0))} us "
