@@ -35,8 +35,8 @@
  *   attach TAB SPECS [TAB sample=N] [TAB window]
  *       Hooks what SPECS select (GOLAT_FUNCS syntax), with the world stopped, as
  *       golat_attach. sample=N: time 1 call in N; golat has one rate per process, set
- *       by GOLAT_SAMPLE or by the first attach that starts the engine: another N is
- *       refused (EINVAL). window: what this request newly hooks belongs to the
+ *       by GOLAT_SAMPLE or by the first attach that hooks something: another N is
+ *       refused then (EINVAL). window: what this request newly hooks belongs to the
  *       connection and is unhooked by `end`, or when the connection closes, however it
  *       closes (the client killed, say): nothing is left behind by a lost client.
  *       Records: hooked/already (below), skipped, unmatched, stats.

@@ -152,6 +152,8 @@ static void leave_windows(const uint8_t *in, bool adopt)
 /* leave_windows for the functions of h with changed == which. */
 static void leave_windows_of(const struct hook_result *h, bool which, bool adopt)
 {
+	if (!h->nfns) /* also before the engine started: no binary read yet */
+		return;
 	uint8_t *in = calloc(hook_binary()->nfuncs ? hook_binary()->nfuncs : 1, 1);
 	if (!in)
 		return;
@@ -181,21 +183,23 @@ static void req_attach(struct control_conn *c, char **f, size_t nf)
 {
 	uint32_t sample = 0;
 	bool window = false;
-	for (size_t i = 2; i < nf; i++) {
+	const char *bad = nf < 2 || !*f[1] ? "attach needs specs" : NULL;
+	for (size_t i = 2; !bad && i < nf; i++) {
 		char *end;
-		if (strcmp(f[i], "window") == 0) {
+		unsigned long v = strncmp(f[i], "sample=", 7) == 0 ? strtoul(f[i] + 7, &end, 10) : 0;
+		if (strcmp(f[i], "window") == 0)
 			window = true;
-		} else if (strncmp(f[i], "sample=", 7) == 0) {
-			unsigned long v = strtoul(f[i] + 7, &end, 10);
-			if (!f[i][7] || *end || v < 1 || v > 0x7fffffff)
-				return send_error(c, -EINVAL, "sample=N wants N from 1 to 2147483647");
+		else if (strncmp(f[i], "sample=", 7) != 0)
+			bad = "attach: unknown option (sample=N, window)";
+		else if (!f[i][7] || *end || v < 1 || v > 0x7fffffff)
+			bad = "sample=N wants N from 1 to 2147483647";
+		else
 			sample = (uint32_t)v;
-		} else {
-			return send_error(c, -EINVAL, "attach: unknown option (sample=N, window)");
-		}
 	}
-	if (nf < 2 || !*f[1])
-		return send_error(c, -EINVAL, "attach needs specs");
+	if (bad) {
+		send_error(c, -EINVAL, bad);
+		return;
+	}
 	struct hook_result h;
 	char why[512];
 	int rc = C.ops.attach(f[1], sample, &h, why, sizeof(why));

@@ -325,10 +325,9 @@ static void start_ticker(void)
 }
 
 /* The engine, started on first use after the constructor (golat_attach, golat attach),
- * with 1 call in `sample` timed (0: GOLAT_SAMPLE), and the exit hooks in: they mark
- * the stats file at exit and remove the control socket (and write the final report
- * when reports were asked for at start). golat has one sampling rate per process. */
-static int engine_up(uint32_t sample, uint64_t *stopped_ns, char *why, size_t n)
+ * with 1 call in `sample` timed (0: GOLAT_SAMPLE). golat has one sampling rate per
+ * process. */
+static int engine_up(uint32_t sample, char *why, size_t n)
 {
 	pthread_mutex_lock(&G.start_mu);
 	int rc = 0;
@@ -337,34 +336,37 @@ static int engine_up(uint32_t sample, uint64_t *stopped_ns, char *why, size_t n)
 		G.cfg.sample = sample ? sample : G.cfg.sample;
 		if ((rc = init_engine(why, n)) == 0 && G.reports)
 			check_output();
-	} else if (sample && sample != sf->h->sample) {
-		char now[48];
-		snprintf(now, sizeof(now), sf->h->sample > 1 ? "1 in %u calls" : "every call",
-			 sf->h->sample);
-		snprintf(why, n, "this process times %s of every hooked function (set by GOLAT_SAMPLE "
-			 "or its first attach): golat has one sampling rate per process; give -s %u or "
-			 "no -s", now, sf->h->sample);
+	} else if (sample && hook_set_sample(sample, why, n) != 0) {
 		rc = -EINVAL;
 	}
-	char w2[256];
-	if (rc == 0 && hook_exit_path(stopped_ns, w2, sizeof(w2)) != 0)
-		log_info("no report at exit: %s (the stats file still has everything)", w2);
-	if (rc == 0 && !G.ticker_up)
-		start_ticker();
 	pthread_mutex_unlock(&G.start_mu);
 	return rc;
 }
 
+/* Once something is hooked: the exit hooks, which mark the stats file at exit and
+ * remove the control socket (and write the final report when reports were asked for
+ * at start), and the ticker, which keeps the file's clock pair fresh. */
+static void engine_hooked(uint64_t *stopped_ns)
+{
+	char why[256];
+	pthread_mutex_lock(&G.start_mu);
+	if (hook_exit_path(stopped_ns, why, sizeof(why)) != 0)
+		log_info("no report at exit: %s (the stats file still has everything)", why);
+	if (!G.ticker_up)
+		start_ticker();
+	pthread_mutex_unlock(&G.start_mu);
+}
+
 /* What golat_attach, golat_detach and the control socket share: hooks what specs
- * select, or unhooks what specs (or, specs NULL, funcs) select. After a detach that
- * leaves nothing hooked in a program where only attaches hooked, golat takes its own
- * patches out too: the code is then byte for byte as before (hook_idle). */
+ * select, or unhooks what specs (or, specs NULL, funcs) select. When a change leaves
+ * nothing hooked in a program where only attaches hooked, golat takes its own patches
+ * out too: the code is then byte for byte as before (hook_idle). */
 static int engine_change(int attach, const char *specs, const uint32_t *funcs, size_t nfuncs,
 			 uint32_t sample, struct hook_result *r, char *why, size_t n)
 {
 	memset(r, 0, sizeof(*r));
 	uint64_t own_ns = 0, idle_ns = 0;
-	int rc = attach ? engine_up(sample, &own_ns, why, n) : 0;
+	int rc = attach ? engine_up(sample, why, n) : 0;
 	if (rc)
 		return rc;
 	if (!hook_stats())
@@ -372,8 +374,10 @@ static int engine_change(int attach, const char *specs, const uint32_t *funcs, s
 	hook_runtime_started(); /* only the constructor runs before the runtime */
 	rc = attach ? hook_attach(specs, r, why, n)
 	     : specs ? hook_detach(specs, r, why, n) : hook_detach_funcs(funcs, nfuncs, r, why, n);
+	if (rc == 0 && attach && hook_active())
+		engine_hooked(&own_ns);
 	char w2[256];
-	if (rc == 0 && !attach && !G.reports && hook_active() == 0 && hook_own_patches() &&
+	if (rc == 0 && !G.reports && hook_active() == 0 && hook_own_patches() &&
 	    hook_idle(&idle_ns, w2, sizeof(w2)) != 0)
 		log_info("golat's own patches stay in the code: %s", w2);
 	r->stops += (own_ns != 0) + (idle_ns != 0);

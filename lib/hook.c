@@ -537,7 +537,13 @@ static int change(const char *specs, const uint32_t *funcs, size_t nfuncs, int w
 	if (E.runtime_started && !E.resume_ok) {
 		snprintf(reason, n, "cannot patch while goroutines run: %s", E.resume_why);
 		rc = -ENOTSUP;
-	} else if (want && E.resume_ok && !E.resume_in) { /* first attach, or after hook_idle */
+	}
+	size_t before = tramp_bytes_used();
+	size_t *idx = NULL, nh = 0;
+	if (rc == 0)
+		rc = specs ? collect(specs, want, res, &idx, &nh, reason, n)
+			   : collect_funcs(funcs, nfuncs, res, &idx, &nh, reason, n);
+	if (rc == 0 && want && nh && E.resume_ok && !E.resume_in) { /* first, or after hook_idle */
 		struct patch_stats st = { 0 };
 		if ((rc = resume_in(&st, E.resume_why, sizeof(E.resume_why))) != 0 && E.runtime_started) {
 			snprintf(reason, n, "cannot hook runtime.asyncPreempt's return: %s", E.resume_why);
@@ -548,11 +554,6 @@ static int change(const char *specs, const uint32_t *funcs, size_t nfuncs, int w
 		res->stops += st.attempts != 0;
 		res->stopped_ns += st.stopped_ns;
 	}
-	size_t before = tramp_bytes_used();
-	size_t *idx = NULL, nh = 0;
-	if (rc == 0)
-		rc = specs ? collect(specs, want, res, &idx, &nh, reason, n)
-			   : collect_funcs(funcs, nfuncs, res, &idx, &nh, reason, n);
 	if (rc == 0)
 		rc = flip(idx, nh, want, res, reason, n);
 	for (size_t i = 0; rc && i < res->nfns; i++)
@@ -737,6 +738,28 @@ int hook_own_patches(void)
 	int k = (E.resume_in ? (int)E.resume_nw : 0) + (E.exit_in ? (int)E.exit_nw : 0);
 	pthread_mutex_unlock(&E.mu);
 	return k;
+}
+
+int hook_set_sample(uint32_t sample, char *reason, size_t n)
+{
+	if (!E.ready)
+		return -ENOEXEC;
+	pthread_mutex_lock(&E.mu);
+	int rc = 0;
+	uint32_t now = E.sf.h->sample;
+	if (sample != now && E.nids) {
+		char rate[48];
+		snprintf(rate, sizeof(rate), now > 1 ? "1 in %u calls" : "every call", now);
+		snprintf(reason, n, "this process times %s of every hooked function (set by GOLAT_SAMPLE "
+			 "or its first attach): golat has one sampling rate per process; give -s %u or "
+			 "no -s", rate, now);
+		rc = -EBUSY;
+	} else if (sample != now) { /* nothing was ever hooked: no count was made at the old rate */
+		E.sf.h->sample = sample;
+		rec_set_sample(sample);
+	}
+	pthread_mutex_unlock(&E.mu);
+	return rc;
 }
 
 void hook_runtime_started(void)

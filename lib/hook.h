@@ -111,6 +111,11 @@ void hook_result_free(struct hook_result *res);
  * window can be redirected (runtime.asyncPreempt's end is hooked). */
 void hook_runtime_started(void);
 
+/* Sets the sampling rate (GOLAT_SAMPLE) of a started engine: 0 when it is sample now,
+ * -EBUSY when functions were hooked already at another rate (one rate per process:
+ * the stats file has one), with the reason. */
+int hook_set_sample(uint32_t sample, char *reason, size_t n);
+
 /* Gives back the memory of what the engine only needs again for a later attach. */
 void hook_trim(void);
 

@@ -5,7 +5,8 @@
 # process (golat run by nobody against ours: the socket's mode keeps it out; and with
 # the mode opened up, the library's peer-credential check); a second sampling rate. A
 # process that exits during a window: golat reports what the window saw, says so, and
-# exits 1. The first attach's -s N sets the rate. Exe and stripped PIE alike (exe here).
+# exits 1. The first attach's -s N sets the rate. Malformed requests on the socket
+# (proto.py) are answered and crash nothing. Exe and stripped PIE alike (exe here).
 # Usage: refusals.sh GO   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 # shellcheck source=common.sh
@@ -53,6 +54,14 @@ svc_quit
 
 # Sampling: the first attach sets the rate, a second rate is refused.
 svc_start "$bin" LD_PRELOAD="$GOLAT_LIB"
+# Before that, the protocol spoken badly: every request answered, nothing hooked, no crash.
+sock=/dev/shm/golat-$svc_pid.sock
+[[ -S $sock ]] || sock=${TMPDIR:-/tmp}/golat-$svc_pid.sock
+if why=$(python3 "$here/proto.py" "$svc_pid" "$sock") && served >/dev/null; then
+	ok "the control protocol spoken badly: $why"
+else
+	bad "the control protocol spoken badly: $why"
+fi
 "$golat" attach "$svc_pid" -f 'main.(*svc).ServeHTTP' -s 4 2>"$work/sample.err" || bad "attach -s 4: $(cat "$work/sample.err")"
 refused "a second sampling rate" "one sampling rate per process; give -s 4" \
 	"$golat" attach "$svc_pid" -f 'main.work' -s 8
