@@ -1,6 +1,7 @@
 /* golat.c: the shared object's entry points — the constructor that LD_PRELOAD runs
  * before the Go runtime starts, the reports it writes while the program runs and when
- * it exits, and the public API of include/golat.h. */
+ * it exits, the public API of include/golat.h, and the changes the control socket
+ * asks for (control.h), which go through the same code as golat_attach. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,9 @@
 #include <signal.h>
 
 #include "config.h"
+#include "control.h"
 #include "golat.h"
+#include "goprobe.h"
 #include "hook.h"
 #include "log.h"
 #include "report.h"
@@ -32,11 +35,14 @@ static struct {
 	struct config cfg;
 	struct hook_result first; /* the constructor's attach: its skips go in reports */
 	pthread_mutex_t report_mu;
+	pthread_mutex_t start_mu; /* starting the engine: the constructor, the API, control */
+	int reports;              /* reports were asked for at start: GOLAT_FUNCS, _OUTPUT
+				   * or _INTERVAL set (else only `golat attach` hooks) */
 	int exiting;              /* atomic: an exit path was reached */
 	int exit_done;            /* atomic: the final report is written (or failed) */
 	int ticker_up;            /* the ticker thread runs */
 	uint32_t wake;            /* futex: the ticker is asked to write the final report */
-} G = { .report_mu = PTHREAD_MUTEX_INITIALIZER };
+} G = { .report_mu = PTHREAD_MUTEX_INITIALIZER, .start_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread char last_error[512];
 
@@ -308,6 +314,11 @@ static void on_process_exit(int code, int signaled)
 		__atomic_fetch_or(&sf->h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
 		statsfile_pair(sf);
 		rec_flush_lost();
+		control_exit();
+		if (!G.reports) { /* only golat attach hooked: its stats file stays for it */
+			__atomic_store_n(&G.exit_done, 1, __ATOMIC_RELEASE);
+			return;
+		}
 		if (!G.ticker_up) {
 			log_info("no report: golat's thread is not running; the stats stay in %s",
 				 sf->path[0] ? sf->path : "memory only");
@@ -383,18 +394,92 @@ static int init_engine(char *why, size_t n)
 	return rc;
 }
 
+static void start_ticker(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &a, ticker, NULL);
+	if (rc != 0)
+		log_info("no periodic reports: cannot start a thread: %s", strerror(rc));
+	else
+		G.ticker_up = 1;
+	pthread_attr_destroy(&a);
+}
+
+/* The engine, started on first use after the constructor (golat_attach, golat attach),
+ * with 1 call in `sample` timed (0: GOLAT_SAMPLE). golat has one sampling rate per
+ * process. */
+static int engine_up(uint32_t sample, char *why, size_t n)
+{
+	pthread_mutex_lock(&G.start_mu);
+	int rc = 0;
+	struct statsfile *sf = hook_stats();
+	if (!sf) {
+		G.cfg.sample = sample ? sample : G.cfg.sample;
+		if ((rc = init_engine(why, n)) == 0 && G.reports)
+			check_output();
+		/* Loaded into a program that runs already: in front of its handlers now. */
+		char w2[256];
+		if (rc == 0 && sigown_init(w2, sizeof(w2)) != 0)
+			log_info("%s: hops into padding and relocated loads stay refused", w2);
+	} else if (sample && hook_set_sample(sample, why, n) != 0) {
+		rc = -EINVAL;
+	}
+	pthread_mutex_unlock(&G.start_mu);
+	return rc;
+}
+
+/* Once something is hooked: the exit hooks, which mark the stats file at exit and
+ * remove the control socket (and write the final report when reports were asked for
+ * at start), and the ticker, which keeps the file's clock pair fresh. */
+static void engine_hooked(uint64_t *stopped_ns)
+{
+	char why[256];
+	pthread_mutex_lock(&G.start_mu);
+	if (hook_exit_path(stopped_ns, why, sizeof(why)) != 0)
+		log_info("no report at exit: %s (the stats file still has everything)", why);
+	if (!G.ticker_up)
+		start_ticker();
+	pthread_mutex_unlock(&G.start_mu);
+}
+
+/* What golat_attach, golat_detach and the control socket share: hooks what specs
+ * select, or unhooks what specs (or, specs NULL, funcs) select. When a change leaves
+ * nothing hooked in a program where only attaches hooked, golat takes its own patches
+ * out too: the code is then byte for byte as before (hook_idle). */
+static int engine_change(int attach, const char *specs, const uint32_t *funcs, size_t nfuncs,
+			 uint32_t sample, struct hook_result *r, char *why, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t own_ns = 0, idle_ns = 0;
+	int rc = attach ? engine_up(sample, why, n) : 0;
+	if (rc)
+		return rc;
+	if (!hook_stats())
+		return 0; /* a detach before any attach: nothing is hooked */
+	hook_runtime_started(); /* only the constructor runs before the runtime */
+	rc = attach ? hook_attach(specs, r, why, n)
+	     : specs ? hook_detach(specs, r, why, n) : hook_detach_funcs(funcs, nfuncs, r, why, n);
+	if (rc == 0 && attach && hook_active())
+		engine_hooked(&own_ns);
+	char w2[256];
+	if (rc == 0 && !G.reports && hook_active() == 0 && hook_own_patches() &&
+	    hook_idle(&idle_ns, w2, sizeof(w2)) != 0)
+		log_info("golat's own patches stay in the code: %s", w2);
+	r->stops += (own_ns != 0) + (idle_ns != 0);
+	r->stopped_ns += own_ns + idle_ns;
+	hook_trim();
+	return rc;
+}
+
 /* golat_attach and golat_detach: the number of functions changed, or -errno. */
 static int api_change(const char *specs, int attach)
 {
 	char why[512];
-	int rc = attach ? init_engine(why, sizeof(why)) : 0;
-	if (rc)
-		return fail(rc, why);
-	if (attach && sigown_init(why, sizeof(why)) != 0)
-		log_info("%s: hops into padding and relocated loads stay refused", why);
-	hook_runtime_started(); /* only the constructor runs before the runtime */
 	struct hook_result r;
-	rc = (attach ? hook_attach : hook_detach)(specs, &r, why, sizeof(why));
+	int rc = engine_change(attach, specs, NULL, 0, 0, &r, why, sizeof(why));
 	if (rc == 0)
 		rc = (int)r.hooked;
 	else
@@ -411,6 +496,30 @@ GOLAT_API int golat_attach(const char *specs)
 GOLAT_API int golat_detach(const char *specs)
 {
 	return api_change(specs, 0);
+}
+
+static int control_attach(const char *specs, uint32_t sample, struct hook_result *r, char *why,
+			  size_t n)
+{
+	return engine_change(1, specs, NULL, 0, sample, r, why, n);
+}
+
+static int control_detach(const char *specs, const uint32_t *funcs, size_t nfuncs,
+			  struct hook_result *r, char *why, size_t n)
+{
+	return engine_change(0, specs, funcs, nfuncs, 0, r, why, n);
+}
+
+/* The control socket (control.h): golat attach and golat detach reach the program
+ * through it. Said only when reports were asked for: otherwise golat is silent. */
+static void start_control(void)
+{
+	static const struct control_ops ops = { control_attach, control_detach };
+	char why[512];
+	int rc = control_start(&ops, why, sizeof(why));
+	if (rc)
+		log_msg(G.reports ? LOG_INFO : LOG_DEBUG, "no control socket: %s (golat attach cannot "
+			"reach this process)", why);
 }
 
 GOLAT_API int golat_counts(const char *name, struct golat_counts *out)
@@ -435,17 +544,29 @@ GOLAT_API const char *golat_error(void)
 	return last_error;
 }
 
-/* GOLAT_FUNCS at load time: the Go runtime has not started, so this is the only
- * thread and nothing needs freezing. A program that is not Go stays silent. */
+/* At load time the Go runtime has not started, so this is the only thread and
+ * nothing needs freezing. A program that is not Go stays inert and silent (goprobe:
+ * no thread, no socket, no output). A Go program gets the control socket; with
+ * GOLAT_FUNCS it is also hooked now, else nothing more happens until golat attach. */
 __attribute__((constructor)) static void golat_init(void)
 {
-	if (!getenv("GOLAT_FUNCS"))
+	if (!goprobe_self())
 		return;
 	log_hold();
 	config_read(&G.cfg);
+	G.reports = G.cfg.funcs || *G.cfg.output || G.cfg.interval > 0;
+	if (!G.cfg.funcs) {
+		log_release(0); /* GOLAT_FUNCS unset: nothing to say (SPEC.md) */
+		/* A Go program: its runtime will install its handlers through golat's, for
+		 * what `golat attach` hooks later. */
+		char why[256];
+		sigown_init(why, sizeof(why));
+		start_control();
+		return;
+	}
 	char why[512] = "";
 	int rc = init_engine(why, sizeof(why));
-	log_release(rc != -ENOEXEC); /* not Go: inert and silent, by contract */
+	log_release(rc != -ENOEXEC); /* not Go after all: inert and silent, by contract */
 	if (rc == -ENOEXEC)
 		return;
 	if (rc) {
@@ -460,20 +581,16 @@ __attribute__((constructor)) static void golat_init(void)
 		log_info("not hooking anything: %s (%s)", why, strerror(-rc));
 		return;
 	}
+	free(G.first.fns); /* only its skips are kept, for the reports */
+	G.first.fns = NULL;
+	G.first.nfns = 0;
 	log_result(&G.first);
-	if ((rc = hook_exit_path(why, sizeof(why))) != 0)
+	if ((rc = hook_exit_path(NULL, why, sizeof(why))) != 0)
 		log_info("no report at exit: %s (the stats file still has everything)", why);
-	pthread_t t;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	if ((rc = pthread_create(&t, &a, ticker, NULL)) != 0)
-		log_info("no periodic reports: cannot start a thread: %s", strerror(rc));
-	else
-		G.ticker_up = 1;
-	pthread_attr_destroy(&a);
+	start_ticker();
 	struct statsfile *sf = hook_stats();
 	if (sf->path[0])
 		log_info("live stats in %s (golat report %d)", sf->path, (int)getpid());
+	start_control();
 	hook_trim();
 }

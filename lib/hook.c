@@ -40,8 +40,16 @@ static struct {
 	struct codemem cm;
 	struct statsfile sf;
 	csh cs;
-	int resume_hooked;   /* runtime.asyncPreempt's end is hooked: attach is safe at run time */
-	char resume_why[200]; /* why not */
+	/* runtime.asyncPreempt's end: attach is safe at run time once it is hooked. */
+	struct patch_write resume_w[2];
+	size_t resume_nw;
+	int resume_ok;        /* its trampoline is built */
+	int resume_in;        /* and its jump is in the text */
+	char resume_why[200]; /* why it could not be built */
+	struct patch_write exit_w[4]; /* the exit-path hooks (hook_exit_path) */
+	size_t exit_nw;
+	int exit_built, exit_in;
+	size_t nactive;      /* functions hooked now */
 	int runtime_started; /* after the constructor: goroutines may be parked anywhere */
 	struct hfn *fns; /* every function ever prepared, hooked or refused */
 	size_t nfns, cap;
@@ -127,10 +135,9 @@ static bool async_preempt_epilogue(const struct gobin_func *f, struct analyze_wi
 	return true;
 }
 
-/* Hooks the return of runtime.asyncPreempt (golat_tramp_resume), before anything
- * else is patched: from then on, a goroutine preempted inside a window resumes in
- * its trampoline. Called with E.mu held. */
-static int hook_resume(char *reason, size_t n)
+/* Builds the return hook of runtime.asyncPreempt (golat_tramp_resume). Called with
+ * E.mu held. */
+static int build_resume(char *reason, size_t n)
 {
 	const struct gobin_func *f = gobin_func_named(&E.gb, "runtime.asyncPreempt");
 	struct analyze_window w;
@@ -138,12 +145,22 @@ static int hook_resume(char *reason, size_t n)
 		snprintf(reason, n, "runtime.asyncPreempt %s", f ? "does not end as expected" : "not found");
 		return -ENOTSUP;
 	}
-	struct patch_write pw[2];
-	size_t nw = 0;
-	int rc = build_window(&w, false, RESUME_ID, f, pw, &nw, reason, n);
-	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = sigown_publish() ?: patch_apply(pw, nw, NULL, reason, n);
-	return rc;
+	return build_window(&w, false, RESUME_ID, f, E.resume_w, &E.resume_nw, reason, n);
+}
+
+/* Puts the return hook of runtime.asyncPreempt in, before any window is patched:
+ * from then on, a goroutine preempted inside a window resumes in its trampoline.
+ * Called with E.mu held. */
+static int resume_in(struct patch_stats *st, char *reason, size_t n)
+{
+	if (E.resume_in)
+		return 0;
+	struct patch_opts o = { .stats = st };
+	int rc = codemem_seal(&E.cm, reason, n);
+	if (rc == 0)
+		rc = sigown_publish() ?: patch_apply(E.resume_w, E.resume_nw, st ? &o : NULL, reason, n);
+	E.resume_in = rc == 0 || rc == -ENOTRECOVERABLE;
+	return E.resume_in ? 0 : rc;
 }
 
 int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, size_t wn)
@@ -195,7 +212,8 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 	}
 	memset(E.idx, 0xff, E.gb.nfuncs * sizeof(*E.idx)); /* -1 */
 	E.ready = 1;
-	E.resume_hooked = hook_resume(E.resume_why, sizeof(E.resume_why)) == 0;
+	/* Put in by the first hook_attach, before anything else. */
+	E.resume_ok = build_resume(E.resume_why, sizeof(E.resume_why)) == 0;
 	goto out;
 fail:
 	gobin_close(&E.gb);
@@ -408,8 +426,35 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 	return h;
 }
 
-/* Collects the selected functions whose state is not `want`, as indices into E.fns
- * (which prepare() may move). */
+/* Sorts one selected function f: prepared (attach) or found (detach), then counted
+ * as already in state `want`, or its place in E.fns added to out (prepare() may move
+ * E.fns: indices, not pointers). The result lists it in res->fns either way. */
+static void select_fn(const struct gobin_func *f, const char *spec, int want,
+		      struct hook_result *res, size_t *out, size_t *nout)
+{
+	res->selected++;
+	struct hfn *h = want ? prepare(f, spec, res) : find_hfn(f);
+	if (!h || !h->w)
+		return;
+	bool change = h->active != want;
+	if (change)
+		out[(*nout)++] = (size_t)(h - E.fns);
+	else
+		res->already++;
+	if (want || change) /* a detach lists what it unhooks, not what never was hooked */
+		res->fns[res->nfns++] = (struct hook_fn){ (uint32_t)(f - E.gb.funcs), h->id, change };
+}
+
+/* Room for a result's list and the indices of up to max functions. */
+static int collect_alloc(size_t max, struct hook_result *res, size_t **out, size_t *nout)
+{
+	*nout = 0;
+	*out = calloc(max ? max : 1, sizeof(**out));
+	res->fns = calloc(max ? max : 1, sizeof(*res->fns));
+	return *out && res->fns ? 0 : -ENOMEM;
+}
+
+/* Collects the functions the specs select whose state is not `want`. */
 static int collect(const char *specs, int want, struct hook_result *res, size_t **out,
 		   size_t *nout, char *reason, size_t n)
 {
@@ -424,23 +469,32 @@ static int collect(const char *specs, int want, struct hook_result *res, size_t 
 	for (size_t k = 0; k < ss.n; k++)
 		if (ss.v[k].matches == 0 && !ss.v[k].negative)
 			add_skip(res, ss.v[k].text, ss.v[k].text, "matches no function", 1);
-	*out = calloc(E.gb.nfuncs, sizeof(**out));
-	*nout = 0;
-	for (size_t i = 0; *out && i < E.gb.nfuncs; i++) {
-		const struct gobin_func *f = &E.gb.funcs[i];
-		if (!spec_match(&ss, f->name))
-			continue;
-		res->selected++;
-		struct hfn *h = want ? prepare(f, spec_which(&ss, f->name), res) : find_hfn(f);
-		if (!h || !h->w)
-			continue;
-		if (h->active == want)
-			res->already++;
-		else
-			(*out)[(*nout)++] = (size_t)(h - E.fns);
-	}
+	rc = collect_alloc(E.gb.nfuncs, res, out, nout);
+	for (size_t i = 0; rc == 0 && i < E.gb.nfuncs; i++)
+		if (spec_match(&ss, E.gb.funcs[i].name))
+			select_fn(&E.gb.funcs[i], spec_which(&ss, E.gb.funcs[i].name), want, res, *out, nout);
 	spec_free(&ss);
-	return *out ? 0 : -ENOMEM;
+	return rc;
+}
+
+/* The same for a list of functions (indices into E.gb.funcs) to unhook. */
+static int collect_funcs(const uint32_t *funcs, size_t nfuncs, struct hook_result *res,
+			 size_t **out, size_t *nout, char *reason, size_t n)
+{
+	int rc = collect_alloc(nfuncs, res, out, nout);
+	uint8_t *seen = calloc(E.gb.nfuncs ? E.gb.nfuncs : 1, 1); /* one given twice counts once */
+	if (rc == 0 && !seen)
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < nfuncs; i++) {
+		if (funcs[i] >= E.gb.nfuncs) {
+			snprintf(reason, n, "no function %u (the program has %zu)", funcs[i], E.gb.nfuncs);
+			rc = -EINVAL;
+		} else if (!seen[funcs[i]]++) {
+			select_fn(&E.gb.funcs[funcs[i]], E.gb.funcs[funcs[i]].name, 0, res, *out, nout);
+		}
+	}
+	free(seen);
+	return rc;
 }
 
 /* Applies (want=1) or reverts (want=0) the jumps of hs in one stop of the world. */
@@ -477,12 +531,14 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 			for (size_t k = 0; k < h->nw; k++)
 				h->w[k] = w[nw++]; /* keeps the saved bytes */
 			h->active = want;
+			E.nactive += want ? 1 : -1;
 			statsfile_set_fn(&E.sf, h->id, h->f->name, h->f->entry, want);
 			log_debug("%s %s at %#llx", want ? "hooked" : "unhooked", h->f->name,
 				  (unsigned long long)(h->f->entry + E.gb.bias));
 		}
 		res->hooked = nh;
-		res->stopped_ns = st.stopped_ns;
+		res->stops += nw != 0;
+		res->stopped_ns += st.stopped_ns;
 		res->threads = st.threads;
 	}
 	free(w);
@@ -504,7 +560,9 @@ static size_t tramp_bytes_used(void)
 	return n;
 }
 
-static int change(const char *specs, int want, struct hook_result *res, char *reason, size_t n)
+/* Hooks (want 1) or unhooks what specs select, or (specs NULL) the functions funcs. */
+static int change(const char *specs, const uint32_t *funcs, size_t nfuncs, int want,
+		  struct hook_result *res, char *reason, size_t n)
 {
 	memset(res, 0, sizeof(*res));
 	uint64_t t0 = now_ns();
@@ -513,17 +571,40 @@ static int change(const char *specs, int want, struct hook_result *res, char *re
 		return -ENOEXEC;
 	}
 	pthread_mutex_lock(&E.mu);
-	if (E.runtime_started && !E.resume_hooked) {
+	int rc = 0;
+	if (E.runtime_started && !E.resume_ok) {
 		snprintf(reason, n, "cannot patch while goroutines run: %s", E.resume_why);
-		pthread_mutex_unlock(&E.mu);
-		return -ENOTSUP;
+		rc = -ENOTSUP;
 	}
 	size_t before = tramp_bytes_used();
 	size_t *idx = NULL, nh = 0;
-	int rc = collect(specs, want, res, &idx, &nh, reason, n);
+	if (rc == 0)
+		rc = specs ? collect(specs, want, res, &idx, &nh, reason, n)
+			   : collect_funcs(funcs, nfuncs, res, &idx, &nh, reason, n);
+	if (rc == 0 && want && nh && E.resume_ok && !E.resume_in) { /* first, or after hook_idle */
+		struct patch_stats st = { 0 };
+		if ((rc = resume_in(&st, E.resume_why, sizeof(E.resume_why))) != 0 && E.runtime_started) {
+			snprintf(reason, n, "cannot hook runtime.asyncPreempt's return: %s", E.resume_why);
+		} else if (rc) { /* before the runtime nothing is preempted: go on without it */
+			E.resume_ok = 0;
+			rc = 0;
+		}
+		res->stops += st.attempts != 0;
+		res->stopped_ns += st.stopped_ns;
+	}
 	if (rc == 0)
 		rc = flip(idx, nh, want, res, reason, n);
+	for (size_t i = 0; rc && i < res->nfns; i++)
+		res->fns[i].changed = false; /* nothing was patched */
 	free(idx);
+	/* collect made room for every function of the program: keep what is used. */
+	if (res->nfns == 0) {
+		free(res->fns);
+		res->fns = NULL;
+	} else {
+		struct hook_fn *fit = realloc(res->fns, res->nfns * sizeof(*fit));
+		res->fns = fit ? fit : res->fns;
+	}
 	res->tramp_bytes = tramp_bytes_used() - before;
 	res->elapsed_ns = now_ns() - t0;
 	pthread_mutex_unlock(&E.mu);
@@ -532,17 +613,32 @@ static int change(const char *specs, int want, struct hook_result *res, char *re
 
 int hook_attach(const char *specs, struct hook_result *res, char *reason, size_t n)
 {
-	return change(specs, 1, res, reason, n);
+	return change(specs, NULL, 0, 1, res, reason, n);
 }
 
 int hook_detach(const char *specs, struct hook_result *res, char *reason, size_t n)
 {
-	return change(specs, 0, res, reason, n);
+	return change(specs, NULL, 0, 0, res, reason, n);
+}
+
+int hook_detach_funcs(const uint32_t *funcs, size_t nfuncs, struct hook_result *res, char *reason,
+		      size_t n)
+{
+	return change(NULL, funcs, nfuncs, 0, res, reason, n);
+}
+
+size_t hook_active(void)
+{
+	pthread_mutex_lock(&E.mu);
+	size_t k = E.nactive;
+	pthread_mutex_unlock(&E.mu);
+	return k;
 }
 
 void hook_result_free(struct hook_result *res)
 {
 	free(res->skips);
+	free(res->fns);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -605,25 +701,101 @@ static int exit_hook(const char *name, uint32_t which, struct patch_write *w, si
 	return rc;
 }
 
-int hook_exit_path(char *reason, size_t n)
+int hook_exit_path(uint64_t *stopped_ns, char *reason, size_t n)
 {
+	if (stopped_ns)
+		*stopped_ns = 0;
 	if (!E.ready) {
 		snprintf(reason, n, "golat is not initialised");
 		return -ENOEXEC;
 	}
-	struct patch_write w[4];
-	size_t nw = 0, k = 0;
+	size_t k = 0;
 	pthread_mutex_lock(&E.mu);
-	int rc = exit_hook("runtime.exit", TRAMP_PROCEXIT_EXIT, w, &nw, reason, n);
-	char why[256];
-	/* Without it, a program killed by SIGTERM leaves only its stats file. */
-	if (rc == 0 && exit_hook("runtime.dieFromSignal", TRAMP_PROCEXIT_SIGNAL, w + nw, &k, why,
-				 sizeof(why)) == 0)
-		nw += k;
-	else if (rc == 0)
-		log_info("no report when killed by a signal: %s", why);
-	if (rc == 0 && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = sigown_publish() ?: patch_apply(w, nw, NULL, reason, n);
+	int rc = 0;
+	if (!E.exit_built) {
+		rc = exit_hook("runtime.exit", TRAMP_PROCEXIT_EXIT, E.exit_w, &E.exit_nw, reason, n);
+		char why[256];
+		/* Without it, a program killed by SIGTERM leaves only its stats file. */
+		if (rc == 0 && exit_hook("runtime.dieFromSignal", TRAMP_PROCEXIT_SIGNAL,
+					 E.exit_w + E.exit_nw, &k, why, sizeof(why)) == 0)
+			E.exit_nw += k;
+		else if (rc == 0)
+			log_info("no report when killed by a signal: %s", why);
+		E.exit_built = rc == 0;
+	}
+	struct patch_stats st = { 0 };
+	struct patch_opts o = { .stats = &st };
+	if (rc == 0 && !E.exit_in && (rc = codemem_seal(&E.cm, reason, n)) == 0)
+		rc = sigown_publish() ?: patch_apply(E.exit_w, E.exit_nw, &o, reason, n);
+	if (stopped_ns)
+		*stopped_ns = st.stopped_ns;
+	if (rc == 0 || rc == -ENOTRECOVERABLE)
+		E.exit_in = 1;
+	pthread_mutex_unlock(&E.mu);
+	return rc;
+}
+
+int hook_idle(uint64_t *stopped_ns, char *reason, size_t n)
+{
+	if (stopped_ns)
+		*stopped_ns = 0;
+	if (!E.ready)
+		return 0;
+	pthread_mutex_lock(&E.mu);
+	int rc = 0;
+	if (E.nactive) {
+		snprintf(reason, n, "%zu functions are still hooked", E.nactive);
+		rc = -EBUSY;
+	}
+	/* Both in one stop: nothing of golat's is left half in. A goroutine parked in
+	 * asyncPreempt resumes through the original epilogue, which is right now that no
+	 * window is patched; one inside a trampoline finishes there (they are kept). */
+	struct patch_write w[6];
+	size_t nw = 0;
+	for (size_t i = 0; rc == 0 && E.resume_in && i < E.resume_nw; i++)
+		w[nw++] = E.resume_w[i];
+	for (size_t i = 0; rc == 0 && E.exit_in && i < E.exit_nw; i++)
+		w[nw++] = E.exit_w[i];
+	struct patch_stats st = { 0 };
+	struct patch_opts o = { .stats = &st };
+	if (rc == 0 && nw)
+		rc = patch_revert(w, nw, &o, reason, n);
+	if (stopped_ns)
+		*stopped_ns = st.stopped_ns;
+	if (rc == 0 && nw) {
+		E.resume_in = E.exit_in = 0;
+		log_debug("golat's own patches taken out: the text is as it was");
+	}
+	pthread_mutex_unlock(&E.mu);
+	return rc;
+}
+
+int hook_own_patches(void)
+{
+	pthread_mutex_lock(&E.mu);
+	int k = (E.resume_in ? (int)E.resume_nw : 0) + (E.exit_in ? (int)E.exit_nw : 0);
+	pthread_mutex_unlock(&E.mu);
+	return k;
+}
+
+int hook_set_sample(uint32_t sample, char *reason, size_t n)
+{
+	if (!E.ready)
+		return -ENOEXEC;
+	pthread_mutex_lock(&E.mu);
+	int rc = 0;
+	uint32_t now = E.sf.h->sample;
+	if (sample != now && E.nids) {
+		char rate[48];
+		snprintf(rate, sizeof(rate), now > 1 ? "1 in %u calls" : "every call", now);
+		snprintf(reason, n, "this process times %s of every hooked function (set by GOLAT_SAMPLE "
+			 "or its first attach): golat has one sampling rate per process; give -s %u or "
+			 "no -s", rate, now);
+		rc = -EBUSY;
+	} else if (sample != now) { /* nothing was ever hooked: no count was made at the old rate */
+		E.sf.h->sample = sample;
+		rec_set_sample(sample);
+	}
 	pthread_mutex_unlock(&E.mu);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 bool paths_expand(char *out, size_t n, const char *pattern, int pid)
 {
@@ -38,4 +39,16 @@ int paths_default_stats(char *out, size_t n, int pid, int dir_index)
 	}
 	int k = snprintf(out, n, "%s/golat-%d.stats", dir, pid);
 	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+int paths_control_socket(char *out, size_t n, int pid, int dir_index, const char *tmpdir)
+{
+	const char *dir = dir_index == 0 ? "/dev/shm" : tmpdir && *tmpdir ? tmpdir : "/tmp";
+	char path[256];
+	int k = snprintf(path, sizeof(path), "%s/golat-%d.sock", dir, pid);
+	if (k < 0 || (size_t)k >= sizeof(path) || (size_t)k >= n ||
+	    (size_t)k >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(out, path, (size_t)k + 1);
+	return 0;
 }

@@ -17,4 +17,10 @@ bool paths_expand(char *out, size_t n, const char *pattern, int pid);
  * it tries both. 0, or -ENAMETOOLONG. */
 int paths_default_stats(char *out, size_t n, int pid, int dir_index);
 
+/* The control socket of pid (control.h), found like its stats file: dir_index 0 is
+ * /dev/shm/golat-<pid>.sock, 1 is <tmpdir>/golat-<pid>.sock, where tmpdir is the
+ * process's $TMPDIR (NULL or "": /tmp). 0, or -ENAMETOOLONG: a Unix socket's path has
+ * room for 107 bytes (sockaddr_un), not PATH_MAX. */
+int paths_control_socket(char *out, size_t n, int pid, int dir_index, const char *tmpdir);
+
 #endif

@@ -86,6 +86,12 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 	return 0;
 }
 
+void rec_set_sample(uint32_t sample)
+{
+	cfg.sample = sample ? sample : 1;
+	__atomic_store_n(&golat_rec_sample, cfg.sample, __ATOMIC_RELEASE);
+}
+
 void rec_new_generation(uint32_t fn)
 {
 	if (gens && fn < REC_MAX_FNS)

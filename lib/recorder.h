@@ -56,6 +56,9 @@ struct rec_counts {
 int rec_init(const struct rec_config *cfg, char *reason, size_t n);
 /* Sums the cells of every thread for function id fn (racy but never torn). */
 void rec_counts(uint32_t fn, struct rec_counts *out);
+/* Changes the sampling rate: only while no function was ever hooked, so that no
+ * call is inside the recorder and every count in the stats file was made at it. */
+void rec_set_sample(uint32_t sample);
 /* Starts a new attach generation for function id fn (before it is attached again):
  * frames of its calls still in flight from the last attach no longer match. */
 void rec_new_generation(uint32_t fn);

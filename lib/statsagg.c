@@ -233,6 +233,9 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 
 void stats_snapshot_free(struct stats_snapshot *s)
 {
+	for (uint32_t id = 0; s->hists && id < s->nfns; id++)
+		free(s->hists[id]);
+	free(s->hists);
 	free(s->fns);
 	free(s->cell_pages);
 	free(s->group_start);
@@ -256,6 +259,12 @@ uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot
 	memset(hist, 0, STATS_BUCKETS * sizeof(*hist));
 	if (id >= s->nfns)
 		return 0;
+	uint64_t total = 0;
+	if (s->hists) { /* a window's (statsdelta.c) */
+		for (uint32_t b = 0; s->hists[id] && b < STATS_BUCKETS; b++)
+			total += hist[b] = s->hists[id][b];
+		return total;
+	}
 	uint32_t k = id / STATS_CELLS_PER_PAGE;
 	for (uint32_t j = s->group_start[k]; j < s->group_start[k + 1]; j++) {
 		const struct stats_cell *c =
@@ -272,7 +281,6 @@ uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot
 		for (uint32_t i = 0; oct && i < STATS_SUB; i++)
 			hist[o * STATS_SUB + i] += ld64(&oct[i]);
 	}
-	uint64_t total = 0;
 	for (uint32_t b = 0; b < STATS_BUCKETS; b++)
 		total += hist[b];
 	return total;

@@ -70,6 +70,10 @@ struct stats_snapshot {
 	/* The CELLS pages of function group k (ids 16k..16k+15) are
 	 * cell_pages[group_start[k] .. group_start[k + 1]). */
 	uint32_t *cell_pages, *group_start;
+	/* NULL, or each function's histogram held by the snapshot itself (STATS_BUCKETS
+	 * counters, NULL for an empty one): a window's, which no file holds
+	 * (statsdelta.c). stats_func_hist then returns these. */
+	uint64_t **hists;
 };
 
 /* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
@@ -87,7 +91,7 @@ void stats_close(struct stats_view *v);
 int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s);
 void stats_snapshot_free(struct stats_snapshot *s);
 /* Sums function id's histogram over the snapshot's cells and its shared histogram into
- * hist[STATS_BUCKETS];
+ * hist[STATS_BUCKETS] (or copies the one the snapshot holds);
  * returns the total count. Read live, after the snapshot: its counts may be a few
  * calls ahead of the snapshot's (percentiles are clamped to the snapshot's min/max). */
 uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id,
@@ -101,5 +105,31 @@ double stats_quantile_ns(const struct stats_snapshot *s, const struct stats_func
 			 const uint64_t *hist, uint64_t total, double q);
 /* The value a bucket stands for, in cycles: the middle of the integers it holds. */
 double stats_bucket_mid(uint32_t b);
+
+/* ---- windows: what was recorded between two snapshots (statsdelta.c) ---- */
+
+/* The histograms of a snapshot, kept sparse (only non-empty buckets of functions
+ * with timed calls), so that a later snapshot can subtract them: the file only
+ * grows, and a histogram read later holds the earlier counts too. */
+struct stats_saved {
+	uint32_t nfns;
+	uint32_t *start;  /* [nfns + 1]: function id's buckets are [start[id], start[id + 1]) */
+	uint32_t *bucket; /* bucket numbers */
+	uint64_t *count;  /* and their counts */
+};
+
+/* Saves the histograms of s (read live from v, as stats_func_hist). 0 or -ENOMEM. */
+int stats_save_hists(const struct stats_view *v, const struct stats_snapshot *s,
+		     struct stats_saved *out);
+void stats_saved_free(struct stats_saved *h);
+
+/* d = b - a for the functions ids[0, n): their counts, sums and histograms (held by
+ * d: d->hists), every other function left empty so that reports leave it out. a and
+ * ah NULL: nothing before (the file is new). b's header fields are d's, but lost and
+ * unbinned are differences; the caller sets d->elapsed_ns to the window's length.
+ * Returns 0, -ENOMEM, or -ESTALE when b holds less than a (not the same file). */
+int stats_delta(const struct stats_view *v, const struct stats_snapshot *a,
+		const struct stats_saved *ah, const struct stats_snapshot *b, const uint32_t *ids,
+		size_t n, struct stats_snapshot *d, char *err, size_t errlen);
 
 #endif

@@ -33,6 +33,10 @@ static const struct verb {
 	  "render a live or dead program's stats" },
 	{ "top", cmd_top, "top [STATS_FILE|PID] [-n N] [-d SECONDS]",
 	  "a live table, refreshed every second" },
+	{ "attach", cmd_attach, "attach PID [-f SPECS] [-d SECONDS] [-o OUTPUT] [-s N]",
+	  "hook a running Go program started with libgolat.so; with -d, report a window and detach" },
+	{ "detach", cmd_detach, "detach PID [-f SPECS]",
+	  "unhook functions of a running program (default: all); its code is as before" },
 	{ "version", cmd_version, "version", "golat's version (also -V, --version)" },
 	{ "help", NULL, "help [VERB]", "this text, or one verb's (also -h, --help, VERB --help)" },
 };

@@ -35,21 +35,21 @@ static bool is_file(const char *path, int mode)
 #define GOLAT_LIB_FROM_BINDIR "../lib/golat/libgolat.so"
 #endif
 
-/* libgolat.so: $GOLAT_LIB, else relative to this binary as installed, else as built
- * (build/tools/golat and build/lib/libgolat.so). */
-static int find_lib(char out[PATH_MAX])
+/* Says why (unless quiet) and returns 1. */
+#define SAY(...) (quiet ? 1 : cli_fail(__VA_ARGS__))
+
+int cli_find_lib(char out[PATH_MAX], bool quiet)
 {
 	const char *env = getenv("GOLAT_LIB");
 	if (env && *env) {
 		if (!is_file(env, R_OK))
-			return cli_fail("GOLAT_LIB=%s: %s", env, errno ? strerror(errno) : "not a file");
-		return realpath(env, out) ? 0 : cli_fail("GOLAT_LIB=%s: %s", env, strerror(errno));
+			return SAY("GOLAT_LIB=%s: %s", env, errno ? strerror(errno) : "not a file");
+		return realpath(env, out) ? 0 : SAY("GOLAT_LIB=%s: %s", env, strerror(errno));
 	}
 	char self[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (k <= 0)
-		return cli_fail("cannot find libgolat.so: /proc/self/exe: %s; set GOLAT_LIB",
-				strerror(errno));
+		return SAY("cannot find libgolat.so: /proc/self/exe: %s; set GOLAT_LIB", strerror(errno));
 	self[k] = 0;
 	const char *dir = dirname(self);
 	static const char *rel[] = { GOLAT_LIB_FROM_BINDIR, "libgolat.so", "../lib/libgolat.so",
@@ -65,7 +65,7 @@ static int find_lib(char out[PATH_MAX])
 		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? ", " : "",
 			 rel[i]);
 	}
-	return cli_fail("cannot find libgolat.so from %s (tried %s); set GOLAT_LIB", dir, tried);
+	return SAY("cannot find libgolat.so from %s (tried %s); set GOLAT_LIB", dir, tried);
 }
 
 /* cmd as execvp would find it: a path when it has a '/', else the first executable
@@ -184,7 +184,7 @@ int cmd_run(int argc, char **argv)
 	}
 	char lib[PATH_MAX], exe[PATH_MAX];
 	if (resolve(argv[o.cmd], exe, sizeof(exe)) || check_binary(exe) ||
-	    find_lib(lib) || set_env(lib, &o))
+	    cli_find_lib(lib, false) || set_env(lib, &o))
 		return 1;
 	execv(exe, argv + o.cmd);
 	return cli_fail("cannot run %s: %s", exe, strerror(errno));

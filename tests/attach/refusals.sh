@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# What golat attach refuses, each with status 1 and one `golat: ` line: a process that
+# is gone; a program that is not Go (sleep, which the preloaded library leaves inert:
+# one thread, no socket); a Go program started without libgolat.so; another user's
+# process (golat run by nobody against ours: the socket's mode keeps it out; and with
+# the mode opened up, the library's peer-credential check); a second sampling rate. A
+# process that exits during a window: golat reports what the window saw, says so, and
+# exits 1. The first attach's -s N sets the rate. Malformed requests on the socket
+# (proto.py) are answered and crash nothing. Exe and stripped PIE alike (exe here).
+# Usage: refusals.sh GO   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
+set -uo pipefail
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+attach_setup refusals "$1"
+attach_build
+bin=exe
+
+# refused WHAT PATTERN CMD...: CMD exits 1 with one golat: line matching PATTERN.
+refused() {
+	local what=$1 pattern=$2 status=0
+	shift 2
+	"$@" >"$work/refused.out" 2>"$work/refused.err" || status=$?
+	local err
+	err=$(cat "$work/refused.err")
+	if [[ $status == 1 && $(wc -l <"$work/refused.err") == 1 && $err == golat:\ * && $err =~ $pattern &&
+		! -s $work/refused.out ]]; then
+		ok "$what: $err"
+	else
+		bad "$what: status $status (want 1), stdout '$(cat "$work/refused.out")', stderr '$err' (want one golat: line matching '$pattern')"
+	fi
+}
+
+# A process that is gone.
+true &
+gone=$!
+wait $gone
+refused "a pid that is gone" "no process $gone" "$golat" attach $gone -f 'main.*'
+
+# Not Go: sleep with the library preloaded stays inert (one thread, no socket).
+LD_PRELOAD=$GOLAT_LIB sleep 30 &
+sl=$!
+sleep 0.3
+[[ $(ls /proc/$sl/task | wc -l) == 1 && ! -e /dev/shm/golat-$sl.sock && ! -e ${TMPDIR:-/tmp}/golat-$sl.sock ]] ||
+	bad "sleep with libgolat.so preloaded: $(ls /proc/$sl/task | wc -l) threads, or a socket"
+refused "not a Go program" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
+kill $sl
+
+# A Go program started without the library.
+svc_start "$bin"
+refused "a Go program without libgolat.so" "was not started with libgolat.so: start it with LD_PRELOAD=/.*libgolat.so.*ptrace" \
+	"$golat" attach "$svc_pid" -f 'main.*'
+refused "golat detach on it" "was not started with libgolat.so" "$golat" detach "$svc_pid"
+svc_quit
+
+# Sampling: the first attach sets the rate, a second rate is refused.
+svc_start "$bin" LD_PRELOAD="$GOLAT_LIB"
+# Before that, the protocol spoken badly: every request answered, nothing hooked, no crash.
+sock=/dev/shm/golat-$svc_pid.sock
+[[ -S $sock ]] || sock=${TMPDIR:-/tmp}/golat-$svc_pid.sock
+if why=$(python3 "$here/proto.py" "$svc_pid" "$sock") && served >/dev/null; then
+	ok "the control protocol spoken badly: $why"
+else
+	bad "the control protocol spoken badly: $why"
+fi
+"$golat" attach "$svc_pid" -f 'main.(*svc).ServeHTTP' -s 4 2>"$work/sample.err" || bad "attach -s 4: $(cat "$work/sample.err")"
+refused "a second sampling rate" "one sampling rate per process; give -s 4" \
+	"$golat" attach "$svc_pid" -f 'main.work' -s 8
+for _ in $(seq 300); do curl -sf "$svc_url/a" >/dev/null; done
+if "$golat" report "$svc_pid" --json >"$work/sample.json"; then
+	python3 - "$work/sample.json" <<'PY' && ok "attach -s 4: 1 call in 4 timed, calls exact" || bad "attach -s 4: $(head -c 400 "$work/sample.json")"
+import json, sys
+f = next(f for f in json.load(open(sys.argv[1]))["functions"] if f["name"] == "main.(*svc).ServeHTTP")
+t = json.load(open(sys.argv[1]))["threads"]
+print(f"  ServeHTTP calls {f['calls']} timed {f['timed']} ({t} threads, each times 1 in 4)")
+sys.exit(0 if f["calls"] == 300 and abs(f["timed"] - f["calls"] / 4) <= t + 1 else 1)
+PY
+else
+	bad "golat report $svc_pid --json failed"
+fi
+"$golat" detach "$svc_pid" 2>/dev/null || bad "golat detach after the sampling checks"
+
+# Another user's process: golat as nobody against ours.
+if [[ $(id -u) == 0 ]] && runuser -u nobody -- true 2>/dev/null && runuser -u nobody -- test -x "$golat"; then
+	refused "another user's process" "belongs to root \(uid 0\): golat attaches only to processes of its own user" \
+		runuser -u nobody -- "$golat" attach "$svc_pid" -f 'main.*'
+	sock=/dev/shm/golat-$svc_pid.sock
+	[[ -S $sock ]] || sock=${TMPDIR:-/tmp}/golat-$svc_pid.sock
+	chmod 666 "$sock" # as if someone opened it up: the library still checks its peer
+	refused "the library refuses a peer of another uid" "refused the connection: uid [0-9]+ may not control pid $svc_pid" \
+		runuser -u nobody -- "$golat" detach "$svc_pid"
+	chmod 600 "$sock"
+	grep -q 'control: refused a connection' "$work/$bin.err" || bad "the service did not log the refusal"
+else
+	echo "SKIP: another user's process: needs root and runuser -u nobody (this is uid $(id -u))"
+fi
+
+# A process that exits during the window: the report of what it saw, then status 1.
+( sleep 0.8; curl -sf "$svc_url/quit" >/dev/null ) &
+for _ in $(seq 200); do curl -sf "$svc_url/b" >/dev/null || break; sleep 0.002; done &
+status=0
+"$golat" attach "$svc_pid" -f 'main.(*svc).ServeHTTP' -d 30 -o "$work/died.json" 2>"$work/died.err" || status=$?
+if [[ $status == 1 && $(cat "$work/died.err") =~ exited\ [0-9.]+\ s\ into\ the\ window ]] &&
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["functions"] and r["functions"][0]["calls"] > 0 else 1)' "$work/died.json"; then
+	ok "a process that exits during the window: $(cat "$work/died.err")"
+else
+	bad "a process that exits during the window: status $status: $(cat "$work/died.err"), $(head -c 300 "$work/died.json" 2>/dev/null)"
+fi
+wait "$svc_pid" || bad "the service exited with $? after /quit"
+refused "its pid, now gone" "no process $svc_pid" "$golat" attach "$svc_pid" -f 'main.*'
+rm -f "/dev/shm/golat-$svc_pid".* "${TMPDIR:-/tmp}/golat-$svc_pid".*
+finish
