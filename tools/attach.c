@@ -1,13 +1,13 @@
 /* golat attach: hooks functions of a running Go program through its control socket
- * (lib/control.h). Without -d the hooks stay and `golat report`/`golat top` read the
+ * (lib/control/control.h). Without -d the hooks stay and `golat report`/`golat top` read the
  * program live. With -d it is a window: attach, wait, report what the window recorded
- * (the difference of two snapshots of the stats file: lib/statsdelta.c), detach.
+ * (the difference of two snapshots of the stats file: lib/report/statsdelta.c), detach.
  *
  * A window counts only calls that began and ended inside it, nothing half: its
  * functions were not hooked when it opened (functions hooked before are left out of
  * it and listed as skipped), the recorder counts a call only when it saw both its
  * entry and its return, and calls in flight from an earlier attach cannot complete
- * into it (attach generations: lib/recorder.h). The window belongs to the connection:
+ * into it (attach generations: lib/record/recorder.h). The window belongs to the connection:
  * if golat is killed, the library unhooks it by itself. */
 #include <errno.h>
 #include <limits.h>

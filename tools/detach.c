@@ -1,5 +1,5 @@
 /* golat detach: unhooks functions of a running Go program through its control
- * socket (lib/control.h): what SPECS select, by default everything golat hooked. When
+ * socket (lib/control/control.h): what SPECS select, by default everything golat hooked. When
  * nothing stays hooked in a program where only golat attach hooked, the library takes
  * its own patches out too, and the program's code is byte for byte what it was. */
 #include <stdio.h>

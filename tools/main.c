@@ -1,5 +1,5 @@
 /* golat: the command line. `golat list` and `golat info` read Go binaries with the
- * library's own reader (lib/gobin.c). This file dispatches the verbs and answers
+ * library's own reader (lib/reader/gobin.c). This file dispatches the verbs and answers
  * -h/--help, help VERB and -V/--version for all of them. */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* golat report: renders a live or dead program's stats file with the library's own
- * renderer (lib/report.c); and how report and top find that file. */
+ * renderer (lib/report/report.c); and how report and top find that file. */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>

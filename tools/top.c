@@ -1,5 +1,5 @@
 /* golat top: a live table of a program's hooked functions, refreshed every interval,
- * slowest total first. The numbers are the report's (lib/report.c); the calls/s
+ * slowest total first. The numbers are the report's (lib/report/report.c); the calls/s
  * column is the difference between two snapshots. */
 #include <math.h>
 #include <stdio.h>

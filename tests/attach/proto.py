@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Talks the control protocol (lib/control.h) to process PID directly, the way a careless or
+"""Talks the control protocol (lib/control/control.h) to process PID directly, the way a careless or
 hostile client of the same user might: requests that are malformed, out of order, or too long.
 Each must get an `error` line (or `ok` where the request is harmless), the process must keep
 serving, and an attach that hooks nothing must leave no patch of golat's in the code.

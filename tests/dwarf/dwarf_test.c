@@ -1,4 +1,4 @@
-/* dwarf_test: drives lib/dwarf.c on real binaries.
+/* dwarf_test: drives lib/reader/dwarf.c on real binaries.
  *
  *   dwarf_test FILE TYPE MEMBER...   prints "TYPE MEMBER OFFSET" (decimal) per pair,
  *                                    or "TYPE MEMBER ERRNAME"; the lookup time of the

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# dwarf_go<V>: lib/dwarf.c reads the same struct member offsets as Go's own debug/dwarf
+# dwarf_go<V>: lib/reader/dwarf.c reads the same struct member offsets as Go's own debug/dwarf
 # (tests/dwarf/ref, built by the newest installed toolchain) from cgo PIE programs built
 # by go<V>: with the DWARF compressed as Go leaves it, and uncompressed
 # (-compressdwarf=false). The same program stripped with -s -w gives -ENOENT, and
 # truncated or corrupted copies of its debug sections give errors, never a crash.
-# Prints the goid offset and the DWARF version for the version table in lib/goff.c.
+# Prints the goid offset and the DWARF version for the version table in lib/reader/goff.c.
 # Usage: run.sh 1.N DWARF_TEST   (env GOLAT_TEST_WORK: where to build)
 set -euo pipefail
 ver=$1

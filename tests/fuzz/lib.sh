@@ -11,7 +11,7 @@ fuzz_build() {
 		exit 77
 	fi
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -I"$top/lib" -I"$top/include" \
+		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -I"$top/lib" $(for d in "$top"/lib/*/; do printf -- '-I%s ' "$d"; done) -I"$top/include" \
 		"$@" $(pkg-config --cflags --libs capstone zlib) -lm -o "$out"
 }
 

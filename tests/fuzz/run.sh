@@ -11,7 +11,7 @@ source "$here/lib.sh"
 work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz
 mkdir -p "$work/corpus"
 srcs=()
-for f in "$top"/lib/*.c "$top"/lib/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
+for f in "$top"/lib/*.c "$top"/lib/*/*.c "$top"/lib/*/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
 fuzz_build "$work/fuzz_gobin" "$here/fuzz_gobin.c" "${srcs[@]}"
 # Seeds: the reader tests' binaries when they ran first, else small Go-less ELFs.
 if [[ -x $here/../reader/make-corpus.sh ]]; then

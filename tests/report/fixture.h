@@ -1,5 +1,5 @@
 /* fixture: synthetic stats files for the reader's tests, made by the real writer
- * (lib/statsfile.c) with a small geometry: functions, and cells of "threads" with
+ * (lib/record/statsfile.c) with a small geometry: functions, and cells of "threads" with
  * known calls, recorded as the recorder records them. */
 #ifndef GOLAT_TEST_FIXTURE_H
 #define GOLAT_TEST_FIXTURE_H

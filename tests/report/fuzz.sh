@@ -13,7 +13,9 @@ work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz-stats
 mkdir -p "$work/corpus"
 source "$top/tests/fuzz/lib.sh"
 srcs=()
-for f in statsread statsagg report report_export json paths proc; do srcs+=("$top/lib/$f.c"); done
+for f in report/statsread report/statsagg report/report report/report_export report/json paths proc; do
+	srcs+=("$top/lib/$f.c")
+done
 fuzz_build "$work/fuzz_stats" "$here/fuzz_stats.c" "${srcs[@]}"
 # Seeds: the demo file (8 function slots, 16 pages: 80 KB) and a one-function file
 # whose header, names and first pages (head -c) make shorter seeds.

@@ -1,4 +1,4 @@
-/* A window's numbers (lib/statsdelta.c) on synthetic files: what was recorded between
+/* A window's numbers (lib/report/statsdelta.c) on synthetic files: what was recorded between
  * two snapshots and only that — counts, sums and histograms subtracted, min and max
  * from the window's own buckets, a function first seen inside the window, functions
  * outside the window left out of its report, and a later snapshot that holds less

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# golat's signal handler in front of Go's (lib/sigown.h), on a real program built by one
+# golat's signal handler in front of Go's (lib/engine/sigown.h), on a real program built by one
 # toolchain, as exe and as stripped PIE:
 #  - nil receivers through hooked getters and methods fault in trampolines (relocated
 #    loads), and panic and recover with the same error and the same Go functions on the

@@ -1,5 +1,5 @@
 // dwarfref prints, with Go's own debug/elf and debug/dwarf, the offsets that golat's
-// lib/dwarf.c must find: the reference for tests/dwarf/run.sh.
+// lib/reader/dwarf.c must find: the reference for tests/dwarf/run.sh.
 //
 // Usage: dwarfref BINARY TYPE MEMBER [TYPE MEMBER...]
 // Prints "TYPE MEMBER OFFSET" per pair (MEMBER may be a dotted path through nested

@@ -819,7 +819,7 @@ func threads() {
 // ---- deeper than golat tracks ---------------------------------------------------
 
 // recDeep recurses past the 64 hooked frames a goroutine's shadow stack holds
-// (lib/recorder.h, REC_FRAMES): the calls beyond are not counted (so recDeep is not
+// (lib/record/recorder.h, REC_FRAMES): the calls beyond are not counted (so recDeep is not
 // checked), and the stack grows (morestack, a second entry) in frames beyond it. What
 // is checked is that the calls the goroutine makes afterwards are counted again:
 // after a deep return, and after a panic that unwound through the deep frames.

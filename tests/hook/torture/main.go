@@ -7,7 +7,7 @@
 // function; a CPU profile (SIGPROF) runs throughout the churn. Then, hooked for good, a
 // final phase must be counted exactly.
 //
-// The rules checked (include/golat.h, lib/recorder.h):
+// The rules checked (include/golat.h, lib/record/recorder.h):
 //   - no crash, no hang, every attach/detach returns a count or a documented error;
 //   - churn: a call is counted whole or not at all, so at every pause (no call in
 //     flight) golat.calls <= ours and entries - calls - abandoned >= 0;

@@ -1,4 +1,4 @@
-/* statsread: the one reader of the live stats file (lib/stats.h), shared by the
+/* statsread: the one reader of the live stats file (lib/record/stats.h), shared by the
  * library's final report and the CLI (`golat report`, `golat top`).
  *
  * A stats file may be live (its writer still running), dead (killed: nothing after
