@@ -2,7 +2,15 @@
 # (go-1.22), gover (go1.22) and the Go environment of the tests (local toolchain only,
 # no module proxy, cgo on), checks that GOLAT_LIB exists, or exits 77 with
 # "SKIP: go1.N not installed" when the toolchain is missing (CTest counts it skipped).
-# shellcheck shell=bash disable=SC2034  # go, ver, gover: for the sourcing script
+# bad MSG records a failure (fail=1) and says why; ok MSG says what passed.
+# shellcheck shell=bash disable=SC2034  # go, ver, gover, fail: for the sourcing script
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+ok() { echo "ok: $*"; }
+
 go_toolchain() {
 	go=$1
 	ver=$(basename "$(dirname "$(dirname "$go")")")

@@ -342,32 +342,29 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 	return 0;
 }
 
+/* Appends {pc, orig} to a pending array that grows by doubling. */
+static int push(struct jump_rec **v, size_t *n, size_t *cap, uint64_t pc, uint64_t orig)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		struct jump_rec *g = realloc(*v, c * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		*v = g;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (struct jump_rec){ pc, orig };
+	return 0;
+}
+
 int sigown_add_jump(uint64_t pc, uint64_t orig)
 {
-	if (npend_j == cap_j) {
-		size_t c = cap_j ? 2 * cap_j : 64;
-		struct jump_rec *v = realloc(pend_j, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		pend_j = v;
-		cap_j = c;
-	}
-	pend_j[npend_j++] = (struct jump_rec){ pc, orig };
-	return 0;
+	return push(&pend_j, &npend_j, &cap_j, pc, orig);
 }
 
 int sigown_add_trap(uint64_t pc, uint64_t to)
 {
-	if (npend_t == cap_t) {
-		size_t c = cap_t ? 2 * cap_t : 64;
-		struct jump_rec *v = realloc(pend_t, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		pend_t = v;
-		cap_t = c;
-	}
-	pend_t[npend_t++] = (struct jump_rec){ pc, to };
-	return 0;
+	return push(&pend_t, &npend_t, &cap_t, pc, to);
 }
 
 static int by_lo(const void *a, const void *b)

@@ -13,13 +13,6 @@
 # Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK (default: /tmp/golat-testwork).
 # shellcheck shell=bash
 
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
-ok() { echo "ok: $*"; }
-
 source "$(dirname "${BASH_SOURCE[0]}")/../gotool.sh"
 
 attach_setup() {

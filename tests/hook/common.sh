@@ -10,12 +10,6 @@
 # Env: GOLAT_LIB, GOLAT_TEST_WORK (default: /tmp/golat-testwork).
 # shellcheck shell=bash disable=SC2034  # fail, here, work...: set for the sourcing script
 
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
-
 source "$(dirname "${BASH_SOURCE[0]}")/../gotool.sh"
 
 hook_setup() {
