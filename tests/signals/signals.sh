@@ -8,6 +8,8 @@
 #    profile names the hot functions, and runtime._ExternalCode (samples Go could not
 #    place) stays under 5% of them;
 #  - Go's handlers were installed through golat's sigaction (the program imports it);
+#  - C code that installs its own SIGTRAP handler reads it back as its own and gets its
+#    signals (the same output as unhooked: "c handler: 2");
 #  - the runtime functions golat allows (allocation, slices, maps, channels, select,
 #    runtime.GC) hooked in a program that uses them from many goroutines: the same
 #    output, and each one counted.
@@ -50,6 +52,12 @@ for name in ("main.(*box).get", "main.(*box).second", "main.(*box).label", "main
 sys.exit(bad)
 PY
 
+	GOLAT_FUNCS='main.*' GOLAT_OUTPUT="$work/$bin.c.json" LD_PRELOAD=$GOLAT_LIB "$b" c >"$work/$bin.c.out" 2>"$work/$bin.c.err"
+	if grep -qx 'c handler: 2' "$work/$bin.c.out" && "$b" c | grep -qx 'c handler: 2'; then
+		echo "ok: $gover $bin: a C handler of the program's own is installed, read back and run"
+	else
+		bad "$bin c: $(cat "$work/$bin.c.out") under golat, $("$b" c) without (want 'c handler: 2')"
+	fi
 	rtf='runtime.mallocgc,runtime.newobject,runtime.growslice,runtime.makeslice,runtime.makemap,runtime.mapassign,runtime.mapaccess1,runtime.mapaccess2,runtime.selectgo,runtime.chansend1,runtime.chanrecv1,runtime.chanrecv2,runtime.GC'
 	"$b" rt >"$work/$bin.rt.plain" 2>&1 || bad "$bin rt: fails without golat"
 	GOLAT_FUNCS="$rtf" GOLAT_OUTPUT="$work/$bin.rt.json" LD_PRELOAD=$GOLAT_LIB timeout -s QUIT 120 \

@@ -4,6 +4,8 @@
 //	               load) and through methods that fault after their frame is set up,
 //	               recovered: prints each recovered error and the Go functions on the
 //	               stack at the recover, which must be the same hooked or not.
+//	sigprog c      C code installs its own SIGTRAP handler, reads it back, raises it twice:
+//	               prints what it saw (the same hooked or not).
 //	sigprog rt     allocation, slices, maps, channels, select and runtime.GC from 8
 //	               goroutines: prints what it computed and how many times it ran
 //	               select and forced a collection, for hooked runtime functions.
@@ -12,7 +14,28 @@
 //	               name the hot functions.
 package main
 
-// #include <unistd.h>
+/*
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t traps;
+static void on_trap(int sig) { (void)sig; traps++; }
+
+// C code of the program installs its own handler for a signal golat stands in front of
+// (SIGTRAP), reads it back and raises it: the handler runs, and the read-back is its own.
+static int c_handler(void) {
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_trap;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTRAP, &sa, NULL) != 0 || sigaction(SIGTRAP, NULL, &old) != 0)
+		return -1;
+	raise(SIGTRAP);
+	raise(SIGTRAP);
+	return old.sa_handler == on_trap ? (int)traps : -2;
+}
+*/
 import "C"
 
 import (
@@ -198,6 +221,8 @@ func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "nil":
 		nilCases()
+	case len(os.Args) > 1 && os.Args[1] == "c":
+		fmt.Println("c handler:", int(C.c_handler()))
 	case len(os.Args) > 1 && os.Args[1] == "rt":
 		rt()
 	case len(os.Args) > 2 && os.Args[1] == "prof":
