@@ -19,7 +19,10 @@
 #include "stw.h"
 
 #define PATCH_BACKOFF_US_MAX 10000
-#define PATCH_STOP_RETRIES 3 /* stops that time out before giving up */
+/* Stops that time out before giving up: on two loaded cores a thread that is inside a
+ * signal handler (signals blocked) may wait long for a CPU; six stops of 200 ms give it
+ * more than a second before golat says which thread blocks the stop signal. */
+#define PATCH_STOP_RETRIES 6
 
 /* Pages made writable together: one mprotect each way. */
 struct patch_span {
