@@ -391,6 +391,10 @@ static int init_engine(char *why, size_t n)
 			 G.cfg.stats, warn);
 	else if (rc == 0 && *warn)
 		log_info("no live stats file (%s): the final report still works", warn);
+	/* In front of the program's signal handlers: before the Go runtime installs them
+	 * (the constructor), or now, for a program that runs already. */
+	if (rc == 0 && sigown_init(warn, sizeof(warn)) != 0)
+		log_info("%s: hops into padding and relocated loads stay refused", warn);
 	return rc;
 }
 
@@ -420,10 +424,6 @@ static int engine_up(uint32_t sample, char *why, size_t n)
 		G.cfg.sample = sample ? sample : G.cfg.sample;
 		if ((rc = init_engine(why, n)) == 0 && G.reports)
 			check_output();
-		/* Loaded into a program that runs already: in front of its handlers now. */
-		char w2[256];
-		if (rc == 0 && sigown_init(w2, sizeof(w2)) != 0)
-			log_info("%s: hops into padding and relocated loads stay refused", w2);
 	} else if (sample && hook_set_sample(sample, why, n) != 0) {
 		rc = -EINVAL;
 	}
@@ -574,9 +574,6 @@ __attribute__((constructor)) static void golat_init(void)
 		return;
 	}
 	check_output();
-	/* Before the Go runtime installs its handlers: they will go through ours. */
-	if ((rc = sigown_init(why, sizeof(why))) != 0)
-		log_info("%s: hops into padding and relocated loads stay refused", why);
 	if ((rc = hook_attach(G.cfg.funcs, &G.first, why, sizeof(why))) != 0) {
 		log_info("not hooking anything: %s (%s)", why, strerror(-rc));
 		return;

@@ -240,22 +240,15 @@ const struct gobin *hook_binary(void)
  * a goroutine that sigown handed to Go as stopped at one of them (it was in the
  * relocated copy) must go back there too: in a return window the original ret lies
  * past them, and going on in the original would skip the exit's record. */
-static int map_resume(const struct analyze_window *w, const uint8_t *src, uint64_t at,
-		      uint64_t dst, const char *name, char *reason, size_t n)
+static int map_resume(const struct reloc_place *place, size_t nplace, const char *name, char *reason,
+		      size_t n)
 {
-	size_t cnt;
-	cs_insn *insn;
-	cnt = cs_disasm(E.cs, src, w->code_len, at, 0, &insn);
-	int rc = 0;
-	for (size_t i = 1; i < cnt && rc == 0; i++) {
-		size_t off = insn[i].address - at, olen;
-		uint8_t tmp[RELOC_MAX_OUT(32)];
-		if ((rc = reloc_window(src, off, at, dst, 0, tmp, sizeof(tmp), &olen, reason, n)) == 0 &&
-		    (rc = tramp_resume_add(at + off, dst + olen)) != 0)
+	for (size_t i = 1; i < nplace; i++)
+		if (tramp_resume_add(place[i].orig, place[i].copy) != 0) {
 			snprintf(reason, n, "%s: no memory for the resume table", name);
-	}
-	cs_free(insn, cnt);
-	return rc;
+			return -ENOMEM;
+		}
+	return 0;
 }
 
 /* Builds the trampoline for window w of function id and the jump(s) into it. id
@@ -297,12 +290,16 @@ static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
 		used = tramp_emit_exit(buf, t, rel, rlen, id);
 	/* The room was asked for the longest relocation; most are the window's length. */
 	codemem_trim(&E.cm, buf, used);
-	if (id < RESUME_ID && (rc = map_resume(w, src, at, t + code_at, f->name, reason, n)) != 0)
+	struct reloc_place place[RELOC_MAX_INSNS];
+	size_t nplace;
+	if ((rc = reloc_map(src, w->code_len, at, t + code_at, place, RELOC_MAX_INSNS, &nplace, reason, n)))
+		return rc;
+	if (id < RESUME_ID && (rc = map_resume(place, nplace, f->name, reason, n)) != 0)
 		return rc;
 	/* Where a signal in it must look to Go as if it had come in the original. */
 	if (id != RESUME_ID &&
-	    (rc = xlate_window(src, w->code_len, at, whole ? XLATE_WHOLE : entry ? XLATE_ENTRY : XLATE_EXIT,
-			       t, used, reason, n)) != 0)
+	    (rc = xlate_window(place, nplace, at, w->code_len, rlen,
+			       whole ? XLATE_WHOLE : entry ? XLATE_ENTRY : XLATE_EXIT, t, used, reason, n)) != 0)
 		return rc;
 	if (w->hop && (rc = sigown_add_jump(w->hop_addr + bias, at)) != 0)
 		return rc;

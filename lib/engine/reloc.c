@@ -321,3 +321,33 @@ int reloc_window(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, un
 	*outlen = rc ? 0 : e.len;
 	return rc;
 }
+
+int reloc_map(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, struct reloc_place *place,
+	      size_t cap, size_t *n, char *reason, size_t reasonlen)
+{
+	csh cs;
+	*n = 0;
+	if (reloc_capstone_thread(&cs) != 0) {
+		snprintf(reason, reasonlen, "cannot open capstone");
+		return -ENOMEM;
+	}
+	cs_insn *insn;
+	size_t cnt = cs_disasm(cs, code, len, src, 0, &insn);
+	int rc = 0;
+	if (cnt == 0 || cnt > cap) {
+		snprintf(reason, reasonlen, "window at %#llx: %s", (unsigned long long)src,
+			 cnt ? "too many instructions" : "cannot decode it");
+		rc = -EINVAL;
+	}
+	for (size_t i = 0; rc == 0 && i < cnt; i++) {
+		size_t off = insn[i].address - src, olen = 0;
+		uint8_t tmp[RELOC_MAX_OUT(32)];
+		if (off && (rc = reloc_window(code, off, src, dst, 0, tmp, sizeof(tmp), &olen, reason,
+					      reasonlen)) != 0)
+			break;
+		place[i] = (struct reloc_place){ insn[i].address, dst + olen, insn[i].id == X86_INS_RET };
+		*n = i + 1;
+	}
+	cs_free(insn, cnt);
+	return rc;
+}

@@ -73,6 +73,21 @@ const char *reloc_refusal(const cs_insn *insn);
 int reloc_window(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, unsigned flags,
 		 uint8_t *out, size_t cap, size_t *outlen, char *reason, size_t reasonlen);
 
+/* One instruction of a window and where its relocated copy starts. */
+struct reloc_place {
+	uint64_t orig; /* the instruction, at src + its offset */
+	uint64_t copy; /* dst + the bytes the instructions before it take once relocated */
+	bool ret;      /* it is a ret */
+};
+#define RELOC_MAX_INSNS 32 /* a window's instructions at most (one byte each, at worst) */
+
+/* Where each instruction of the len bytes at src lands when they are relocated to
+ * dst, in order, into place[cap]; *n of them. Every later user of a trampoline's
+ * layout (the resume table, signal translation) reads it from here, so that all agree
+ * with reloc_window. 0 or -errno with a reason. */
+int reloc_map(const uint8_t *code, size_t len, uint64_t src, uint64_t dst, struct reloc_place *place,
+	      size_t cap, size_t *n, char *reason, size_t reasonlen);
+
 /* True when a jump whose next instruction is at `next` reaches `to` with a rel32. */
 bool reloc_rel32_reaches(uint64_t next, uint64_t to);
 

@@ -1,6 +1,7 @@
 /* sigown: see sigown.h. */
 #define _GNU_SOURCE /* RTLD_NEXT, REG_RIP */
 #include "sigown.h"
+#include "spin.h"
 
 #include "recfast.h"
 #include "tramp.h"
@@ -66,17 +67,6 @@ static bool owned(int sig)
 		if (owned_sigs[i] == sig)
 			return true;
 	return false;
-}
-
-static void lock(void)
-{
-	while (__atomic_exchange_n(&mu, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
-}
-
-static void unlock(void)
-{
-	__atomic_store_n(&mu, 0, __ATOMIC_RELEASE);
 }
 
 /* The record of pc in a sorted array of n, and its orig. */
@@ -249,7 +239,7 @@ int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	sigset_t all, prev;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &prev);
-	lock();
+	spin_lock(&mu);
 	int rc = 0;
 	struct sigaction cur;
 	if (!app[sig] && (rc = real_sigaction(sig, NULL, &cur)) == 0)
@@ -262,7 +252,7 @@ int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		if ((rc = real_sigaction(sig, &k, NULL)) == 0)
 			remember(sig, act);
 	}
-	unlock();
+	spin_unlock(&mu);
 	pthread_sigmask(SIG_SETMASK, &prev, NULL);
 	return rc;
 }
@@ -280,7 +270,7 @@ int sigown_init(char *reason, size_t n)
 	sigset_t all, prev;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &prev);
-	lock();
+	spin_lock(&mu);
 	/* Handlers installed before us (a library loaded into a running program): ours
 	 * goes in front of each. */
 	for (size_t i = 0; i < sizeof(owned_sigs) / sizeof(owned_sigs[0]); i++) {
@@ -294,7 +284,7 @@ int sigown_init(char *reason, size_t n)
 			real_sigaction(sig, &k, NULL);
 	}
 	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
-	unlock();
+	spin_unlock(&mu);
 	pthread_sigmask(SIG_SETMASK, &prev, NULL);
 	return 0;
 }

@@ -21,16 +21,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reloc.h"
+
 enum xlate_layout {
 	XLATE_ENTRY, /* stub, code, jmp back */
 	XLATE_EXIT,  /* code (ret dropped), stub, ret */
 	XLATE_WHOLE, /* stub, code (ret dropped), stub, ret */
 };
 
-/* Registers with sigown the points of the trampoline at t built from the code_len
- * bytes at src (which run at `at`). tlen: the trampoline's bytes. 0 or -errno with a
- * reason. */
-int xlate_window(const uint8_t *src, size_t code_len, uint64_t at, enum xlate_layout layout,
-		 uint64_t t, size_t tlen, char *reason, size_t n);
+/* Registers with sigown the points of the trampoline [t, t + tlen) built from a window
+ * of code_len bytes at `at`, whose n instructions were relocated to `place` (reloc_map)
+ * and take rlen bytes there (the ret left out). 0 or -errno with a reason. */
+int xlate_window(const struct reloc_place *place, size_t n, uint64_t at, size_t code_len, size_t rlen,
+		 enum xlate_layout layout, uint64_t t, size_t tlen, char *reason, size_t reasonlen);
 
 #endif

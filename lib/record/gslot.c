@@ -2,8 +2,9 @@
  * only, no sanitizer, no libc but system calls. */
 #include "gslot.h"
 
+#include "spin.h"
+
 #include <errno.h>
-#include <sched.h>
 #include <sys/mman.h>
 
 #define SEG_BITS0 16 /* 64 Ki slots in the first segment */
@@ -33,21 +34,6 @@ static uint64_t in_use;    /* slots claimed and not given back */
 static struct gframe *ext_free; /* free extension blocks, linked through their first word */
 static __thread struct gframe *ext_spare __attribute__((tls_model("initial-exec")));
 
-static void lock(int *l)
-{
-	for (unsigned spins = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); spins++) {
-		if (spins > 100)
-			sched_yield();
-		else
-			__builtin_ia32_pause();
-	}
-}
-
-static void unlock(int *l)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-}
-
 static void *map(uint64_t len)
 {
 	/* Not MAP_NORESERVE: under strict overcommit the mapping is refused here, not
@@ -76,9 +62,9 @@ int gslot_init(void)
 {
 	if (__atomic_load_n(&nsegs, __ATOMIC_ACQUIRE))
 		return 0;
-	lock(&grow_lock);
+	spin_lock(&grow_lock);
 	int rc = nsegs ? 0 : add_segment(0);
-	unlock(&grow_lock);
+	spin_unlock(&grow_lock);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -90,7 +76,7 @@ static struct gslot *slot_at(uint32_t i)
 /* A slot from the pool: its index, or UINT32_MAX when no memory. */
 static uint32_t pool_get(void)
 {
-	lock(&pool_lock);
+	spin_lock(&pool_lock);
 	uint32_t i = pool_free;
 	if (i != UINT32_MAX) {
 		pool_free = slot_at(i)->next;
@@ -101,16 +87,16 @@ static uint32_t pool_get(void)
 		if (pool[c])
 			i = pool_top++;
 	}
-	unlock(&pool_lock);
+	spin_unlock(&pool_lock);
 	return i;
 }
 
 static void pool_put(uint32_t i)
 {
-	lock(&pool_lock);
+	spin_lock(&pool_lock);
 	slot_at(i)->next = pool_free;
 	pool_free = i;
-	unlock(&pool_lock);
+	spin_unlock(&pool_lock);
 }
 
 /* The first of the PROBE slots g may use in segment s. */
@@ -202,11 +188,11 @@ int gslot_get(uint64_t g, uint32_t holder, int create, struct gref *out)
 		int m = make(g, mine, n, out);
 		if (m)
 			return m > 0 ? 0 : -1;
-		lock(&grow_lock);
+		spin_lock(&grow_lock);
 		int rc = 0;
 		if (nsegs == n)
 			rc = n < SEGS ? add_segment(n) : -1;
-		unlock(&grow_lock);
+		spin_unlock(&grow_lock);
 		if (rc)
 			return -1;
 	}
@@ -231,7 +217,7 @@ int gslot_extend(struct gslot *s)
 	if (b) {
 		ext_spare = 0;
 	} else {
-		lock(&grow_lock);
+		spin_lock(&grow_lock);
 		if (!ext_free) {
 			uint8_t *c = map((uint64_t)EXT_CHUNK * GSLOT_EXT * sizeof(struct gframe));
 			for (uint32_t i = 0; c && i < EXT_CHUNK; i++) {
@@ -243,7 +229,7 @@ int gslot_extend(struct gslot *s)
 		b = ext_free;
 		if (b)
 			ext_free = *(struct gframe **)b;
-		unlock(&grow_lock);
+		spin_unlock(&grow_lock);
 		if (!b)
 			return -1;
 	}
@@ -261,10 +247,10 @@ void gslot_shrink(struct gslot *s)
 		ext_spare = b;
 		return;
 	}
-	lock(&grow_lock);
+	spin_lock(&grow_lock);
 	*(struct gframe **)b = ext_free;
 	ext_free = b;
-	unlock(&grow_lock);
+	spin_unlock(&grow_lock);
 }
 
 void gslot_thread_exit(void)
@@ -273,19 +259,8 @@ void gslot_thread_exit(void)
 	if (!b)
 		return;
 	ext_spare = 0;
-	lock(&grow_lock);
+	spin_lock(&grow_lock);
 	*(struct gframe **)b = ext_free;
 	ext_free = b;
-	unlock(&grow_lock);
-}
-
-void gslot_usage(uint32_t *segments, uint64_t *capacity, uint64_t *used)
-{
-	uint32_t n = __atomic_load_n(&nsegs, __ATOMIC_ACQUIRE);
-	uint64_t cap = 0;
-	for (uint32_t i = 0; i < n; i++)
-		cap += 1ull << segs[i].bits;
-	*segments = n;
-	*capacity = cap;
-	*used = __atomic_load_n(&in_use, __ATOMIC_RELAXED);
+	spin_unlock(&grow_lock);
 }

@@ -80,7 +80,5 @@ int gslot_extend(struct gslot *s);
 void gslot_shrink(struct gslot *s);
 /* This thread ends: its spare extension block goes back. */
 void gslot_thread_exit(void);
-/* Segments, and slots in use, for tests and the debug log. */
-void gslot_usage(uint32_t *segments, uint64_t *capacity, uint64_t *in_use);
 
 #endif

@@ -23,6 +23,19 @@
 #define TRAMP_ENTRY 1
 #define TRAMP_EXIT 2
 
+/* The registers as the trampoline left them, and the thread no longer busy: the two
+ * ways out (done, or on to golat_tramp_common) differ only in where they jump. */
+.macro RESTORE
+	movq	T_SAVE(%r13), %rax
+	movq	T_SAVE+8(%r13), %rbx
+	movq	T_SAVE+16(%r13), %rcx
+	movq	T_SAVE+24(%r13), %rdx
+	movq	T_SAVE+32(%r13), %rsi
+	movq	T_SAVE+40(%r13), %rdi
+	movq	T_SAVE+48(%r13), %r8
+	movq	$0, T_BUSY(%r13)
+.endm
+
 	.bss
 	.p2align 3
 	/* Set by rec_init (recorder.c); golat_rec_on is 0 until then, and stays 0 when
@@ -213,25 +226,11 @@ golat_rec_fast:
 	incq	C_CALLS(%rdi)
 
 .Lrestore:
-	movq	T_SAVE(%r13), %rax
-	movq	T_SAVE+8(%r13), %rbx
-	movq	T_SAVE+16(%r13), %rcx
-	movq	T_SAVE+24(%r13), %rdx
-	movq	T_SAVE+32(%r13), %rsi
-	movq	T_SAVE+40(%r13), %rdi
-	movq	T_SAVE+48(%r13), %r8
-	movq	$0, T_BUSY(%r13)
+	RESTORE
 	jmp	*(%r12)
 
 .Lslow:
-	movq	T_SAVE(%r13), %rax
-	movq	T_SAVE+8(%r13), %rbx
-	movq	T_SAVE+16(%r13), %rcx
-	movq	T_SAVE+24(%r13), %rdx
-	movq	T_SAVE+32(%r13), %rsi
-	movq	T_SAVE+40(%r13), %rdi
-	movq	T_SAVE+48(%r13), %r8
-	movq	$0, T_BUSY(%r13)
+	RESTORE
 .Lcommon:
 	jmp	golat_tramp_common
 	.globl golat_rec_fast_end

@@ -18,9 +18,8 @@
 
 #define GEN_MASK ((1u << (32 - REC_GEN_SHIFT)) - 1)
 
-/* This thread's view (struct tramp_thread, tramp.h): the goroutine it recorded last
- * and that one's slot, and where its cells are. recfast.S reads the same fields. */
-#define mine tramp_thread
+/* This thread's view is struct tramp_thread (tramp.h): the goroutine it recorded
+ * last and that one's slot, and where its cells are. recfast.S reads the same fields. */
 
 _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct tramp_thread, save) == T_SAVE &&
 	       offsetof(struct tramp_thread, now) == T_NOW && offsetof(struct tramp_thread, g) == T_G &&
@@ -105,7 +104,7 @@ static void count_lost(void)
 
 /* Grows this thread's directory to hold group k: a new mapping, the old one copied
  * and unmapped (only this thread ever reads it). */
-static int grow_dir(struct mine *m, uint32_t k)
+static int grow_dir(struct tramp_thread *m, uint32_t k)
 {
 	uint32_t want = m->ndir ? m->ndir : 512;
 	while (want <= k)
@@ -125,7 +124,7 @@ static int grow_dir(struct mine *m, uint32_t k)
 
 /* This thread's cell for function fn, its page claimed (and reserved) on first use;
  * NULL when the stats file has no space left. */
-static struct stats_cell *cell_slow(struct mine *m, uint32_t fn)
+static struct stats_cell *cell_slow(struct tramp_thread *m, uint32_t fn)
 {
 	uint32_t k = fn / STATS_CELLS_PER_PAGE;
 	if (k >= m->ndir && grow_dir(m, k) != 0)
@@ -137,7 +136,7 @@ static struct stats_cell *cell_slow(struct mine *m, uint32_t fn)
 	return &p[fn % STATS_CELLS_PER_PAGE];
 }
 
-static inline struct stats_cell *cell(struct mine *m, uint32_t fn)
+static inline struct stats_cell *cell(struct tramp_thread *m, uint32_t fn)
 {
 	uint32_t k = fn / STATS_CELLS_PER_PAGE;
 	if (__builtin_expect(k < m->ndir && m->dir[k] != NULL, 1))
@@ -168,7 +167,7 @@ static inline struct gframe *top(struct gslot *s)
 }
 
 /* Drops the frame on top: a call that a panic or Goexit unwound. */
-static void abandon(struct mine *m, struct gslot *s)
+static void abandon(struct tramp_thread *m, struct gslot *s)
 {
 	uint32_t fn = top(s)->id & (REC_MAX_FNS - 1);
 	s->n--;
@@ -180,7 +179,7 @@ static void abandon(struct mine *m, struct gslot *s)
 }
 
 /* A new goroutine on a reused g: the old one's calls ended with it. */
-static void restart(struct mine *m, struct gslot *s, uint64_t goid)
+static void restart(struct tramp_thread *m, struct gslot *s, uint64_t goid)
 {
 	while (s->n)
 		abandon(m, s);
@@ -192,7 +191,7 @@ static void restart(struct mine *m, struct gslot *s, uint64_t goid)
 /* The first call on this thread: its index for slot keys, and a value for exit_key
  * so that thread_exit runs when it ends (pthread_setspecific only stores a pointer
  * in the thread's own block: nothing that touches a vector register). */
-static void thread_start(struct mine *m)
+static void thread_start(struct tramp_thread *m)
 {
 	m->holder = __atomic_add_fetch(&holders, 1, __ATOMIC_RELAXED) % 0xffff + 1;
 	m->tid = (uint32_t)syscall(SYS_gettid);
@@ -205,7 +204,7 @@ static void thread_start(struct mine *m)
  * threads go on counting in those pages. */
 static void thread_exit(void *arg)
 {
-	struct mine *m = arg;
+	struct tramp_thread *m = arg;
 	if (m != &tramp_tls) /* not this thread's: nothing to give back */
 		return;
 	if (m->g)
@@ -223,7 +222,7 @@ static void thread_exit(void *arg)
 
 /* This thread moves on to goroutine g: gives back the slot of the last one if it has
  * nothing in flight, and finds (or, at an entry, makes) g's. */
-static struct gslot *switch_to(struct mine *m, uint64_t g, int create)
+static struct gslot *switch_to(struct tramp_thread *m, uint64_t g, int create)
 {
 	if (__builtin_expect(m->holder == 0, 0))
 		thread_start(m);
@@ -240,7 +239,7 @@ static struct gslot *switch_to(struct mine *m, uint64_t g, int create)
 	return r.s;
 }
 
-static void on_entry(struct gslot *s, struct mine *m, uint32_t fn, uint64_t depth)
+static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth)
 {
 	if (s->untracked) {
 		if (depth > s->untracked) {
@@ -277,7 +276,7 @@ static void on_entry(struct gslot *s, struct mine *m, uint32_t fn, uint64_t dept
 	f->tsc = take ? stats_clock(cfg.monotonic) : 0;
 }
 
-static void on_exit(struct gslot *s, struct mine *m, uint32_t fn, uint64_t depth, uint64_t now)
+static void on_exit(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth, uint64_t now)
 {
 	if (s->untracked) {
 		if (depth >= s->untracked) {
@@ -336,7 +335,7 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		count_lost();
 		return;
 	}
-	struct mine *m = &tramp_tls;
+	struct tramp_thread *m = &tramp_tls;
 	struct gslot *s;
 	if (__builtin_expect(m->g == g && __atomic_load_n(m->keyp, __ATOMIC_RELAXED) == m->key, 1))
 		s = m->slot;

@@ -6,10 +6,10 @@
  * register (no memcpy or memset: loops the compiler keeps scalar). See statsfile.h. */
 #define _GNU_SOURCE /* fallocate */
 #include "statsfile.h"
+#include "spin.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -56,21 +56,6 @@ int statsfile_reserve(struct statsfile *sf, uint64_t off, uint64_t len)
 	    sf->header_ok) /* never a write to an unreserved header */
 		__atomic_fetch_or(&sf->h->flags, STATS_F_FULL, __ATOMIC_RELEASE);
 	return -ENOSPC;
-}
-
-static void lock(struct statsfile *sf)
-{
-	for (unsigned spins = 0; __atomic_exchange_n(&sf->lock, 1, __ATOMIC_ACQUIRE); spins++) {
-		if (spins > 100)
-			sched_yield(); /* the holder may be in fallocate, or descheduled */
-		else
-			__builtin_ia32_pause();
-	}
-}
-
-static void unlock(struct statsfile *sf)
-{
-	__atomic_store_n(&sf->lock, 0, __ATOMIC_RELEASE);
 }
 
 /* Makes the file at least `end` bytes long, a MiB at a time (lock held). */
@@ -127,7 +112,7 @@ static uint32_t reuse_page(struct statsfile *sf, uint32_t owner, uint32_t k)
 void statsfile_page_free(struct statsfile *sf, void *page, uint32_t k)
 {
 	struct stats_header *h = sf->h;
-	lock(sf);
+	spin_lock(&sf->lock);
 	if (!sf->free_head) {
 		uint64_t groups = h->fn_cap / STATS_CELLS_PER_PAGE + 1;
 		void *a = mmap(0, groups * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -148,23 +133,23 @@ void statsfile_page_free(struct statsfile *sf, void *page, uint32_t k)
 		sf->free_next[i] = sf->free_head[k];
 		sf->free_head[k] = i + 1;
 	}
-	unlock(sf);
+	spin_unlock(&sf->lock);
 }
 
 void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index)
 {
-	lock(sf);
+	spin_lock(&sf->lock);
 	uint32_t i = kind == STATS_PG_CELLS ? reuse_page(sf, owner, index) : UINT32_MAX;
 	if (i == UINT32_MAX)
 		i = claim_page(sf, kind, owner, index);
-	unlock(sf);
+	spin_unlock(&sf->lock);
 	return i == UINT32_MAX ? NULL : (char *)sf->h + sf->h->page_off + (uint64_t)i * STATS_PAGE;
 }
 
 /* A new zeroed 256-byte block: 1 + its id, or 0 when there is no space. */
 static uint32_t claim_block(struct statsfile *sf)
 {
-	lock(sf);
+	spin_lock(&sf->lock);
 	uint32_t id = 0;
 	if (sf->blk_next == STATS_BLOCKS_PER_PAGE) {
 		uint32_t p = claim_page(sf, STATS_PG_BLOCKS, 0, 0);
@@ -175,7 +160,7 @@ static uint32_t claim_block(struct statsfile *sf)
 	}
 	if (sf->blk_next < STATS_BLOCKS_PER_PAGE)
 		id = 1 + sf->blk_page * STATS_BLOCKS_PER_PAGE + sf->blk_next++;
-	unlock(sf);
+	spin_unlock(&sf->lock);
 	return id;
 }
 
