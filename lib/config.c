@@ -21,20 +21,21 @@ static void read_path(char *out, size_t n, const char *var)
 	}
 }
 
-static void read_sample(struct config *c)
+/* A whole number in [lo, hi] from variable var, else def (said on a `golat: ` line,
+ * with what the default means). */
+static uint32_t read_uint(const char *var, uint32_t lo, uint32_t hi, uint32_t def, const char *meaning)
 {
-	const char *v = getenv("GOLAT_SAMPLE");
-	c->sample = 1;
+	const char *v = getenv(var);
 	if (!v)
-		return;
+		return def;
 	char *end;
 	errno = 0;
 	unsigned long long s = strtoull(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || s == 0 || s > 1000000000ull) {
-		log_info("GOLAT_SAMPLE='%s' is not a whole number from 1 to 1000000000; timing every call", v);
-		return;
+	if (errno || end == v || *end || v[0] == '-' || s < lo || s > hi) {
+		log_info("%s='%s' is not a whole number from %u to %u; %s", var, v, lo, hi, meaning);
+		return def;
 	}
-	c->sample = (uint32_t)s;
+	return (uint32_t)s;
 }
 
 static void read_interval(struct config *c)
@@ -99,7 +100,8 @@ void config_read(struct config *c)
 	c->funcs = getenv("GOLAT_FUNCS");
 	read_path(c->output, sizeof(c->output), "GOLAT_OUTPUT");
 	read_path(c->stats, sizeof(c->stats), "GOLAT_STATS");
-	read_sample(c);
+	c->sample = read_uint("GOLAT_SAMPLE", 1, 1000000000, 1, "timing every call");
+	c->slowest = read_uint("GOLAT_SLOWEST", 0, CONFIG_SLOWEST_MAX, 8, "keeping the 8 slowest calls");
 	read_interval(c);
 	read_clock(c);
 }

@@ -8,11 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_SLOWEST_MAX 16 /* STATS_SLOWEST_MAX: a function's records share a page */
+
 struct config {
 	const char *funcs;  /* GOLAT_FUNCS; NULL: inert */
 	char output[4096];  /* GOLAT_OUTPUT with %p expanded; "" or "-": stderr */
 	char stats[4096];   /* GOLAT_STATS with %p expanded; "": the default path */
 	uint32_t sample;    /* GOLAT_SAMPLE, >= 1 */
+	uint32_t slowest;   /* GOLAT_SLOWEST, 0 to CONFIG_SLOWEST_MAX */
 	double interval;    /* GOLAT_INTERVAL seconds, 0: only at exit */
 	int monotonic;      /* GOLAT_CLOCK=monotonic, or auto on a CPU without an invariant TSC */
 };

@@ -200,7 +200,8 @@ static int render(FILE *f, enum report_format fmt, char *err, size_t n)
 	for (size_t i = 0; i < G.first.nskips; i++)
 		sk[i] = (struct report_skip){ G.first.skips[i].spec, G.first.skips[i].name,
 					      G.first.skips[i].reason };
-	struct report_opts o = { .format = fmt, .skipped = sk, .nskipped = G.first.nskips };
+	struct report_opts o = { .format = fmt, .skipped = sk, .nskipped = G.first.nskips,
+				 .bin = hook_binary() };
 	rc = report_write(f, &v, &o);
 	free(sk);
 	stats_close(&v);
@@ -383,7 +384,8 @@ static int init_engine(char *why, size_t n)
 {
 	char warn[512];
 	struct hook_config hc = { .stats_path = G.cfg.stats[0] ? G.cfg.stats : NULL,
-				  .sample = G.cfg.sample, .monotonic = G.cfg.monotonic,
+				  .sample = G.cfg.sample, .slowest = G.cfg.slowest,
+				  .monotonic = G.cfg.monotonic,
 				  .on_process_exit = on_process_exit };
 	int rc = hook_init(&hc, why, n, warn, sizeof(warn));
 	if (rc == 0 && *warn && G.cfg.stats[0])

@@ -263,7 +263,8 @@ static int window_report(const struct attach_opts *o, const struct window *w,
 			 const struct stats_view *v, const struct stats_snapshot *d)
 {
 	const char *out = o->output && strcmp(o->output, "-") != 0 ? o->output : NULL;
-	struct report_opts ro = { out ? report_format_for_path(out) : REPORT_TEXT, w->skips, w->nskips };
+	struct report_opts ro = { .format = out ? report_format_for_path(out) : REPORT_TEXT, .skipped = w->skips,
+				  .nskipped = w->nskips };
 	FILE *f = out ? fopen(out, "we") : stdout;
 	if (!f)
 		return cli_fail("cannot write %s: %s", out, strerror(errno));

@@ -66,7 +66,7 @@ static const char REPORT_USAGE[] =
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_opts o = { REPORT_TEXT, NULL, 0 };
+	struct report_opts o = { .format = REPORT_TEXT };
 	const char *arg = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)

@@ -62,6 +62,7 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 struct hook_config {
 	const char *stats_path; /* GOLAT_STATS, or NULL for the default */
 	uint32_t sample;        /* GOLAT_SAMPLE */
+	uint32_t slowest;       /* GOLAT_SLOWEST: slowest calls kept per function */
 	int monotonic;          /* time with CLOCK_MONOTONIC rather than the TSC */
 	void (*on_process_exit)(int code, int signaled); /* see struct rec_config */
 };

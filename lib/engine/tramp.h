@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stats_caller;
+
 enum tramp_kind {
 	TRAMP_ENTRY = 1,
 	TRAMP_EXIT = 2,
@@ -63,6 +65,10 @@ struct tramp_thread {
 	/* The descriptor of the trampoline the thread is recording for, written before
 	 * busy: a profiling signal in golat's code is a sample of that function (sigown). */
 	const struct tramp_desc *desc;
+	struct stats_caller *callers; /* this thread's caller table (callers.c), or NULL */
+	uint32_t cmask;          /* its hash mask: 2^k - 1 */
+	uint32_t cused;          /* its entries in use */
+	uint64_t scratch;        /* recfast.S's */
 };
 extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));
 

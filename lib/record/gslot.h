@@ -38,6 +38,9 @@ struct gframe {
 	uint32_t id;    /* function id | attach generation << REC_GEN_SHIFT */
 	uint32_t depth; /* g.stack.hi - SP at the entry */
 	uint64_t tsc;   /* at the entry; 0 when this call is not timed */
+	uint64_t pc;    /* its return address: the call site, so the caller */
+	uint64_t child; /* cycles its timed hooked callees took, for its self time */
+	uint64_t args[9]; /* the integer argument registers at the entry (with GOLAT_SLOWEST) */
 };
 
 struct gslot {
@@ -52,7 +55,7 @@ struct gslot {
 	uint32_t self;      /* its index in the pool */
 	uint32_t next;      /* the next free slot, while free */
 	struct gframe f[GSLOT_INLINE];
-};
+} __attribute__((aligned(64))); /* whole cache lines: threads run goroutines of adjacent slots */
 
 /* A slot and its key. */
 struct gref {

@@ -42,11 +42,15 @@
 	 * the fast path cannot be used (CLOCK_MONOTONIC, g.stack.hi elsewhere). */
 	.globl golat_rec_on, golat_rec_g_tls, golat_rec_goid, golat_rec_gens, golat_rec_sample
 	.hidden golat_rec_on, golat_rec_g_tls, golat_rec_goid, golat_rec_gens, golat_rec_sample
+	.globl golat_rec_pcbase, golat_rec_args
+	.hidden golat_rec_pcbase, golat_rec_args
 golat_rec_g_tls: .zero 8	/* g is at fs:[golat_rec_g_tls] */
 golat_rec_gens: .zero 8		/* uint32_t gens[REC_MAX_FNS] */
+golat_rec_pcbase: .zero 8	/* runtime.text here: call sites are offsets from it */
 golat_rec_on: .zero 4
 golat_rec_goid: .zero 4		/* offset of goid in runtime.g */
 golat_rec_sample: .zero 4	/* GOLAT_SAMPLE */
+golat_rec_args: .zero 4		/* GOLAT_SLOWEST > 0: frames keep the argument registers */
 
 	.text
 	.p2align 4
@@ -129,12 +133,32 @@ golat_rec_fast:
 	jb	2f
 	cmpl	%ecx, S_F0+F_DEPTH(%rbx)	/* the frame on top must be shallower */
 	jae	.Lslow				/* the same call again, or one a panic left */
-2:	shll	$4, %edx
+2:	imull	$F_SIZE, %edx, %edx
 	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the new frame */
 	incq	C_ENTRIES(%rdi)
 	movl	%eax, F_ID(%rsi)
 	movl	%ecx, F_DEPTH(%rsi)
-	incl	S_N(%rbx)
+	movq	(%rsp), %rax			/* the return address: the call site */
+	movq	%rax, F_PC(%rsi)
+	movq	$0, F_CHILD(%rsi)
+	cmpl	$0, golat_rec_args(%rip)
+	je	13f
+	movq	T_SAVE(%r13), %rax		/* RAX RBX RCX RDI RSI R8 R9 R10 R11 */
+	movq	%rax, F_ARGS(%rsi)
+	movq	T_SAVE+8(%r13), %rax
+	movq	%rax, F_ARGS+8(%rsi)
+	movq	T_SAVE+16(%r13), %rax
+	movq	%rax, F_ARGS+16(%rsi)
+	movq	T_SAVE+40(%r13), %rax
+	movq	%rax, F_ARGS+24(%rsi)
+	movq	T_SAVE+32(%r13), %rax
+	movq	%rax, F_ARGS+32(%rsi)
+	movq	T_SAVE+48(%r13), %rax
+	movq	%rax, F_ARGS+40(%rsi)
+	movq	%r9, F_ARGS+48(%rsi)
+	movq	%r10, F_ARGS+56(%rsi)
+	movq	%r11, F_ARGS+64(%rsi)
+13:	incl	S_N(%rbx)
 	movl	golat_rec_sample(%rip), %eax
 	cmpl	$1, %eax
 	jbe	4f
@@ -162,12 +186,44 @@ golat_rec_fast:
 	cmpq	$0, S_EXT(%rbx)			/* the last frame: C gives the extension back */
 	jne	.Lslow
 5:	decl	%edx
-	shll	$4, %edx
+	imull	$F_SIZE, %edx, %edx
 	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the frame on top */
 	cmpl	%ecx, F_DEPTH(%rsi)
 	jne	.Lslow
 	cmpl	%eax, F_ID(%rsi)
 	jne	.Lslow
+	/* Its caller entry (callers.h): key site << 32 | 1 + fn, at one of the
+	 * K_PROBES entries from its hash; a new key, or a site outside the Go text, C
+	 * handles. Kept in T_SCRATCH: the bucket needs every register. */
+	movl	8(%r12), %edx
+	incl	%edx				/* edx = 1 + fn */
+	movq	F_PC(%rsi), %r8
+	subq	golat_rec_pcbase(%rip), %r8	/* r8 = the site */
+	movl	$STATS_NOSITE, %eax
+	cmpq	%rax, %r8
+	jae	.Lslow
+	imull	$K_MUL1, %edx, %eax
+	xorl	%r8d, %eax
+	imull	$K_MUL2, %eax, %eax
+	shrl	$K_SHIFT, %eax
+	andl	T_CMASK(%r13), %eax		/* eax = the first probe */
+	shlq	$32, %r8
+	orq	%rdx, %r8			/* r8 = the key */
+	movq	T_CALLERS(%r13), %rdx
+	testq	%rdx, %rdx
+	jz	.Lslow
+	shlq	$5, %rax
+	addq	%rax, %rdx
+	movl	$K_PROBES, %eax
+14:	cmpq	%r8, K_KEY(%rdx)
+	je	15f
+	cmpq	$0, K_KEY(%rdx)
+	je	.Lslow
+	addq	$32, %rdx
+	decl	%eax
+	jnz	14b
+	jmp	.Lslow
+15:	movq	%rdx, T_SCRATCH(%r13)
 	movq	F_TSC(%rsi), %rcx
 	testq	%rcx, %rcx
 	jz	.Luntimed
@@ -181,7 +237,12 @@ golat_rec_fast:
 7:	subq	%rcx, %rax			/* rax = cycles */
 	jae	8f
 	xorl	%eax, %eax			/* a TSC a little behind on this CPU: 0 */
-8:	/* Its bucket (stats.h, stats_bucket): ecx = octave, edx = sub-bucket. */
+8:	/* One of the slowest calls so far: C keeps it (slowest.h). */
+	movl	8(%r12), %edx
+	movq	golat_rec_slowmin(%rip), %rcx
+	cmpq	(%rcx,%rdx,8), %rax
+	ja	.Lslow
+	/* Its bucket (stats.h, stats_bucket): ecx = octave, edx = sub-bucket. */
 	cmpq	$32, %rax
 	jae	9f
 	movl	%eax, %edx
@@ -211,7 +272,19 @@ golat_rec_fast:
 	incq	C_TIMED(%rdi)
 	addq	%rax, C_SUM(%rdi)
 	incw	C_WIN(%rdi,%rcx,2)
-	cmpq	C_MAX(%rdi), %rax
+	/* The caller entry, with the call's self time; the parent's child time. */
+	movq	T_SCRATCH(%r13), %rdx
+	incq	K_CALLS(%rdx)
+	addq	%rax, K_SUM(%rdx)
+	movq	%rax, %rcx
+	subq	F_CHILD(%rsi), %rcx
+	jae	16f
+	xorl	%ecx, %ecx
+16:	addq	%rcx, K_SELF(%rdx)
+	cmpl	$0, S_N(%rbx)
+	je	17f
+	addq	%rax, S_F0+F_CHILD(%rbx)	/* frame 0 called this one */
+17:	cmpq	C_MAX(%rdi), %rax
 	jbe	11f
 	movq	%rax, C_MAX(%rdi)
 11:	movq	C_MIN(%rdi), %rdx
@@ -224,6 +297,8 @@ golat_rec_fast:
 .Luntimed:
 	decl	S_N(%rbx)
 	incq	C_CALLS(%rdi)
+	movq	T_SCRATCH(%r13), %rdx
+	incq	K_CALLS(%rdx)
 
 .Lrestore:
 	RESTORE

@@ -15,6 +15,9 @@
 #define T_DIR 104   /* struct stats_cell *dir[ndir]: cell pages by group */
 #define T_NDIR 112  /* u32 */
 #define T_DESC 128  /* the trampoline's descriptor the thread is recording for */
+#define T_CALLERS 136 /* struct stats_caller *: this thread's caller table, or 0 */
+#define T_CMASK 144 /* u32: its entries - STATS_CALLER_PROBES - 1 (a power of two - 1) */
+#define T_SCRATCH 152 /* the fast path's caller entry, while it computes the bucket */
 #define T_HDR 192   /* the recorder's stack follows */
 
 /* struct gslot (gslot.h) and struct gframe. */
@@ -23,10 +26,24 @@
 #define S_UNTRACKED 12
 #define S_EXT 16
 #define S_F0 32
-#define F_SIZE 16
+#define F_SIZE 104
 #define F_ID 0
 #define F_DEPTH 4
 #define F_TSC 8
+#define F_PC 16
+#define F_CHILD 24
+#define F_ARGS 32
+
+/* struct stats_caller (stats.h). */
+#define K_KEY 0
+#define K_CALLS 8
+#define K_SUM 16
+#define K_SELF 24
+#define K_PROBES 8 /* STATS_CALLER_PROBES */
+#define STATS_NOSITE 0xffffffff /* STATS_CALLER_NOSITE */
+#define K_MUL1 0x85ebca6b /* the hash of a caller key (callers.h, callers_hash) */
+#define K_MUL2 0x9e3779b1
+#define K_SHIFT 8
 
 /* struct stats_cell (stats.h). */
 #define C_ENTRIES 0

@@ -11,8 +11,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "callers.h"
 #include "gslot.h"
 #include "recfast.h"
+#include "slowest.h"
 
 #include <stddef.h>
 
@@ -32,7 +34,12 @@ _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, 
 	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&
 	       offsetof(struct gslot, f) == S_F0 && sizeof(struct gframe) == F_SIZE &&
 	       offsetof(struct gframe, id) == F_ID && offsetof(struct gframe, depth) == F_DEPTH &&
-	       offsetof(struct gframe, tsc) == F_TSC, "recfast.h: struct gslot");
+	       offsetof(struct gframe, tsc) == F_TSC && offsetof(struct gframe, pc) == F_PC &&
+	       offsetof(struct gframe, child) == F_CHILD && offsetof(struct gframe, args) == F_ARGS,
+	       "recfast.h: struct gslot");
+_Static_assert(offsetof(struct tramp_thread, callers) == T_CALLERS && offsetof(struct tramp_thread, cmask) == T_CMASK &&
+	       offsetof(struct tramp_thread, scratch) == T_SCRATCH,
+	       "recfast.h: struct tramp_thread callers");
 _Static_assert(offsetof(struct stats_cell, entries) == C_ENTRIES && offsetof(struct stats_cell, calls) == C_CALLS &&
 	       offsetof(struct stats_cell, timed) == C_TIMED && offsetof(struct stats_cell, sum) == C_SUM &&
 	       offsetof(struct stats_cell, min) == C_MIN && offsetof(struct stats_cell, max) == C_MAX &&
@@ -43,7 +50,8 @@ _Static_assert(offsetof(struct stats_cell, entries) == C_ENTRIES && offsetof(str
 /* What recfast.S reads (set once, by rec_init). */
 extern uint64_t golat_rec_g_tls;
 extern uint32_t *golat_rec_gens;
-extern uint32_t golat_rec_on, golat_rec_goid, golat_rec_sample;
+extern uint32_t golat_rec_on, golat_rec_goid, golat_rec_sample, golat_rec_args;
+extern uint64_t golat_rec_pcbase;
 
 static struct rec_config cfg;
 /* Attach generation per function id: a frame entered under an older generation
@@ -65,7 +73,7 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 		snprintf(reason, n, "cannot make a thread key for the recorder");
 		return -EAGAIN;
 	}
-	if (gslot_init() != 0) {
+	if (gslot_init() != 0 || slowest_init() != 0) {
 		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
@@ -80,6 +88,8 @@ int rec_init(const struct rec_config *c, char *reason, size_t n)
 	golat_rec_gens = gens;
 	golat_rec_goid = cfg.goid;
 	golat_rec_sample = cfg.sample;
+	golat_rec_pcbase = cfg.pcbase;
+	golat_rec_args = cfg.sf->h->slowest != 0;
 	/* The fast path times with the TSC and reads g.stack.hi at a fixed offset. */
 	__atomic_store_n(&golat_rec_on, !cfg.monotonic && cfg.stack_hi == G_STACK_HI, __ATOMIC_RELEASE);
 	return 0;
@@ -217,6 +227,7 @@ static void thread_exit(void *arg)
 		munmap(m->dir, m->ndir * sizeof(*m->dir));
 	m->dir = NULL;
 	m->ndir = 0;
+	callers_thread_exit(m);
 	gslot_thread_exit();
 }
 
@@ -239,7 +250,26 @@ static struct gslot *switch_to(struct tramp_thread *m, uint64_t g, int create)
 	return r.s;
 }
 
-static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth)
+/* The registers golat_tramp_common saved, in ABIInternal's order of integer arguments
+ * and results: RAX RBX RCX RDI RSI R8 R9 R10 R11 (cmd/compile/abi-internal.md). */
+static void abi_regs(const uint64_t *regs, uint64_t *out)
+{
+	static const uint8_t from[STATS_ARGS] = { TRAMP_REG_RAX, TRAMP_REG_RBX, TRAMP_REG_RCX,
+						  TRAMP_REG_RDI, TRAMP_REG_RSI, TRAMP_REG_R8,
+						  TRAMP_REG_R9,  TRAMP_REG_R10, TRAMP_REG_R11 };
+	for (int i = 0; i < STATS_ARGS; i++)
+		out[i] = regs[from[i]];
+}
+
+/* A call site as caller keys hold it: its offset from runtime.text. */
+static inline uint32_t site_of(uint64_t pc)
+{
+	uint64_t off = pc - cfg.pcbase;
+	return off < STATS_CALLER_NOSITE ? (uint32_t)off : STATS_CALLER_NOSITE;
+}
+
+static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth, uint64_t sp,
+		     const uint64_t *regs)
 {
 	if (s->untracked) {
 		if (depth > s->untracked) {
@@ -271,12 +301,56 @@ static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint6
 		c->seq = take ? cfg.sample - 1 : c->seq - 1;
 	f->id = id;
 	f->depth = (uint32_t)depth;
+	f->pc = load64(sp); /* the return address: the entry is the function's first byte */
+	f->child = 0;
+	if (golat_rec_args)
+		abi_regs(regs, f->args);
 	s->n++;
 	/* Last, so that the bookkeeping above is not part of the call's time. */
 	f->tsc = take ? stats_clock(cfg.monotonic) : 0;
 }
 
-static void on_exit(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth, uint64_t now)
+/* Counts a completed call of fn whose frame f is on top of s, and pops it: its cell,
+ * its caller entry (with its self time), its parent's child time, and the slowest
+ * calls when it is one. */
+static void complete(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t now,
+		     const uint64_t *regs)
+{
+	struct gframe *f = top(s);
+	uint64_t tsc = f->tsc;
+	/* A goroutine that moved to a CPU whose TSC is a little behind (some VMs) could
+	 * see time go backwards: that is a call of no measurable length, not 2^64. */
+	uint64_t d = tsc && now > tsc ? now - tsc : 0;
+	uint32_t site = site_of(f->pc);
+	struct stats_cell *c = cell(m, fn);
+	struct stats_caller *e = c ? callers_entry(m, cfg.sf, fn, site) : NULL;
+	if (c && tsc && d > golat_rec_slowmin[fn]) {
+		uint64_t results[STATS_ARGS];
+		abi_regs(regs, results);
+		slowest_offer(cfg.sf, fn, f, s->goid, site, d, results);
+	}
+	uint64_t child = f->child;
+	s->n--;
+	if (s->n && tsc)
+		top(s)->child += d;
+	if (s->n == 0 && s->ext)
+		gslot_shrink(s);
+	if (!c) {
+		count_lost();
+		return;
+	}
+	c->calls++;
+	if (e) {
+		e->calls++;
+		e->sum += tsc ? d : 0;
+		e->self += tsc && d > child ? d - child : 0;
+	}
+	if (tsc)
+		statsfile_time(cfg.sf, c, fn, d);
+}
+
+static void on_exit(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64_t depth, uint64_t now,
+		    const uint64_t *regs)
 {
 	if (s->untracked) {
 		if (depth >= s->untracked) {
@@ -293,20 +367,7 @@ static void on_exit(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64
 	const struct gframe *f = top(s);
 	if (f->depth != depth || f->id != frame_id(fn))
 		return;
-	uint64_t tsc = f->tsc;
-	s->n--;
-	if (s->n == 0 && s->ext)
-		gslot_shrink(s);
-	struct stats_cell *c = cell(m, fn);
-	if (!c) {
-		count_lost();
-		return;
-	}
-	c->calls++;
-	/* A goroutine that moved to a CPU whose TSC is a little behind (some VMs) could
-	 * see time go backwards: that is a call of no measurable length, not 2^64. */
-	if (tsc)
-		statsfile_time(cfg.sf, c, fn, now > tsc ? now - tsc : 0);
+	complete(s, m, fn, now, regs);
 }
 
 /* runtime.exit (ABI0: the code is at 8(SP), sys_linux_amd64.s) or
@@ -324,7 +385,12 @@ static void process_exit(const struct tramp_desc *d, uint64_t sp, const uint64_t
 __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp,
 							const uint64_t *regs)
 {
-	uint64_t now = d->kind == TRAMP_EXIT ? stats_clock(cfg.monotonic) : 0;
+	/* An exit's time: the fast path's, when it read the clock before it gave the call
+	 * to C (every call timed), so that a duration is the same whichever path records
+	 * it; a cell's window is placed at its first duration, and durations the C path
+	 * alone measured longer would keep the fast path's outside it for good. */
+	uint64_t now = d->kind != TRAMP_EXIT ? 0
+		       : golat_rec_on && cfg.sample == 1 ? tramp_tls.now : stats_clock(cfg.monotonic);
 	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
 		process_exit(d, sp, regs);
 		return;
@@ -349,9 +415,9 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		restart(m, s, goid);
 	uint64_t depth = load64(g + cfg.stack_hi) - sp;
 	if (d->kind == TRAMP_ENTRY)
-		on_entry(s, m, fn, depth);
+		on_entry(s, m, fn, depth, sp, regs);
 	else
-		on_exit(s, m, fn, depth, now);
+		on_exit(s, m, fn, depth, now, regs);
 }
 
 void rec_counts(uint32_t fn, struct rec_counts *out)

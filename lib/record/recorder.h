@@ -40,7 +40,8 @@ struct rec_config {
 	uint32_t goid;
 	uint32_t sample;   /* time 1 call in sample, per function and thread */
 	int monotonic;     /* time with CLOCK_MONOTONIC: the TSC is not invariant */
-	struct statsfile *sf; /* where the counters live */
+	struct statsfile *sf; /* where the counters live (its header's slowest: GOLAT_SLOWEST) */
+	uint64_t pcbase;      /* runtime.text in this process: caller sites are offsets from it */
 	/* TRAMP_PROCEXIT: Go is about to exit_group (signaled 0), or to die of a signal
 	 * it does not handle (signaled 1, code 128 + the signal). */
 	void (*on_process_exit)(int code, int signaled);

@@ -24,6 +24,15 @@
  *    memory follows the (thread, function) pairs that really occur.
  *  - BLOCKS: 16 blocks of 256 bytes, for the functions' shared histograms, written
  *    with atomic adds.
+ *  - CALLERS: part of one thread's caller table (struct stats_caller, 128 a page): per
+ *    (function, call site) pair, the calls, their time and their self time. A table is
+ *    2^k + STATS_CALLER_PROBES entries on consecutive pages, open-addressed; one thread
+ *    writes it with plain stores, as its cells. When it fills, the thread starts a
+ *    bigger one and the old one keeps its counts: readers add every entry of every
+ *    CALLERS page that has the same key.
+ *  - SLOW: 16 records of the slowest calls (struct stats_slow); each function that had
+ *    a call gets `slowest` consecutive ones in one page, written under a lock by the
+ *    thread whose call beat the slowest so far, behind a sequence count.
  *
  * Histograms are log-linear in cycles: values below 32 exactly, then 32 buckets per
  * power of two, so a percentile taken at a bucket's midpoint is within 1/64 (1.6%) of
@@ -47,8 +56,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define STATS_MAGIC "GOLATST2"
-#define STATS_VERSION 2
+#define STATS_MAGIC "GOLATST2" /* kept: the version field tells the layouts apart */
+#define STATS_VERSION 3
 #define STATS_HEADER_SIZE 4096
 #define STATS_PAGE 4096
 #define STATS_NAME_MAX 200 /* bytes of a name kept, NUL included; longer ones end in "..." */
@@ -95,6 +104,9 @@ struct stats_header {
 	uint32_t nthreads;     /* threads that recorded */
 	uint32_t _pad;
 	uint64_t unbinned;     /* timed durations that no histogram could take (no space) */
+	uint64_t text_base;    /* link-time runtime.text: caller sites are offsets from it */
+	uint32_t slowest;      /* GOLAT_SLOWEST: records of the slowest calls per function */
+	uint32_t _pad2;
 };
 
 struct stats_fn {
@@ -103,11 +115,17 @@ struct stats_fn {
 	uint32_t name_len; /* bytes, NUL excluded */
 	uint32_t hooked;   /* 1 while hooked */
 	uint32_t hist;     /* 1 + block id of its octave table, 0 = none yet */
-	uint32_t _pad;
+	uint32_t slow;     /* 1 + index of its first slowest-call record, 0 = none yet */
 	uint64_t _spare[4];
 };
 
-enum stats_page_kind { STATS_PG_NONE = 0, STATS_PG_CELLS = 1, STATS_PG_BLOCKS = 2 };
+enum stats_page_kind {
+	STATS_PG_NONE = 0,
+	STATS_PG_CELLS = 1,
+	STATS_PG_BLOCKS = 2,
+	STATS_PG_CALLERS = 3,
+	STATS_PG_SLOW = 4,
+};
 
 /* What page i holds: written once, before the page is published through npages. */
 struct stats_page {
@@ -129,7 +147,39 @@ struct stats_cell {
 	uint16_t win[STATS_WIN * STATS_SUB];
 };
 
+/* One (function, call site) pair of a thread's caller table. The key is written last,
+ * when the entry is made; the counters are the owning thread's plain stores. */
+struct stats_caller {
+	uint64_t key;  /* (uint64_t)site << 32 | (1 + function id); 0 = empty */
+	uint64_t calls; /* calls from the site that completed */
+	uint64_t sum;   /* cycles of those of them timed */
+	uint64_t self;  /* the same, less the time their goroutine spent in hooked calls they made */
+};
+#define STATS_CALLERS_PER_PAGE (STATS_PAGE / sizeof(struct stats_caller))
+#define STATS_CALLER_PROBES 8   /* entries past its hash a key may sit at */
+#define STATS_CALLER_NOSITE 0xffffffffu /* a return address outside the Go text */
+
+/* One of the slowest calls of a function. seq is odd while it is being written. */
+#define STATS_ARGS 9 /* RAX RBX RCX RDI RSI R8 R9 R10 R11: ABIInternal's integer registers */
+#define STATS_SLOW_TEXT 72
+struct stats_slow {
+	uint32_t seq;
+	uint32_t site;    /* the caller's return address, as a caller key's site */
+	uint64_t cycles;  /* its duration; 0 = no call yet */
+	uint64_t tsc;     /* at its entry (a time on the header's clock) */
+	uint64_t goid;    /* its goroutine */
+	uint64_t args[STATS_ARGS];    /* the registers at its entry */
+	uint64_t results[STATS_ARGS]; /* and at its return */
+	uint8_t text_reg; /* 1 + the argument register whose string's bytes are in text, 0 = none */
+	uint8_t text_len;
+	uint8_t _pad[6];
+	char text[STATS_SLOW_TEXT];
+};
+#define STATS_SLOW_PER_PAGE (STATS_PAGE / sizeof(struct stats_slow))
+#define STATS_SLOWEST_MAX STATS_SLOW_PER_PAGE /* a function's records share one page */
+
 _Static_assert(sizeof(struct stats_cell) * STATS_CELLS_PER_PAGE == STATS_PAGE, "cell size");
+_Static_assert(sizeof(struct stats_caller) == 32 && sizeof(struct stats_slow) == 256, "record sizes");
 _Static_assert(sizeof(struct stats_fn) == 64, "fn size");
 _Static_assert(STATS_OCTAVES * 4 <= STATS_BLOCK && STATS_SUB * 8 == STATS_BLOCK, "block size");
 

@@ -146,22 +146,60 @@ void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t o
 	return i == UINT32_MAX ? NULL : (char *)sf->h + sf->h->page_off + (uint64_t)i * STATS_PAGE;
 }
 
+void *statsfile_pages(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t count)
+{
+	spin_lock(&sf->lock);
+	uint32_t first = claim_page(sf, kind, owner, 0), i = first;
+	for (uint32_t k = 1; k < count && i != UINT32_MAX; k++)
+		i = claim_page(sf, kind, owner, k);
+	spin_unlock(&sf->lock);
+	/* Pages claimed before a failure stay in the file, empty: readers skip them. */
+	return i == UINT32_MAX ? NULL : (char *)sf->h + sf->h->page_off + (uint64_t)first * STATS_PAGE;
+}
+
+/* Cuts `count` consecutive pieces of a page of `kind` (per_page pieces a page; lock
+ * held), a new page when the current one (*page, with *next cut) has too few left:
+ * 1 + the first piece's index over the page region, or 0 when there is no space. */
+static uint32_t cut(struct statsfile *sf, enum stats_page_kind kind, uint32_t *page, uint32_t *next,
+		    uint32_t per_page, uint32_t count)
+{
+	if (*next + count > per_page) {
+		uint32_t p = claim_page(sf, kind, 0, 0);
+		if (p == UINT32_MAX)
+			return 0;
+		*page = p;
+		*next = 0;
+	}
+	uint32_t id = 1 + *page * per_page + *next;
+	*next += count;
+	return id;
+}
+
 /* A new zeroed 256-byte block: 1 + its id, or 0 when there is no space. */
 static uint32_t claim_block(struct statsfile *sf)
 {
 	spin_lock(&sf->lock);
-	uint32_t id = 0;
-	if (sf->blk_next == STATS_BLOCKS_PER_PAGE) {
-		uint32_t p = claim_page(sf, STATS_PG_BLOCKS, 0, 0);
-		if (p != UINT32_MAX) {
-			sf->blk_page = p;
-			sf->blk_next = 0;
-		}
-	}
-	if (sf->blk_next < STATS_BLOCKS_PER_PAGE)
-		id = 1 + sf->blk_page * STATS_BLOCKS_PER_PAGE + sf->blk_next++;
+	uint32_t id = cut(sf, STATS_PG_BLOCKS, &sf->blk_page, &sf->blk_next, STATS_BLOCKS_PER_PAGE, 1);
 	spin_unlock(&sf->lock);
 	return id;
+}
+
+struct stats_slow *statsfile_slow(struct statsfile *sf, uint32_t fn)
+{
+	struct stats_header *h = sf->h;
+	uint32_t n = h->slowest;
+	if (fn >= __atomic_load_n(&h->nfns, __ATOMIC_ACQUIRE) || n == 0 || n > STATS_SLOWEST_MAX)
+		return NULL;
+	uint32_t *slot = &fn_rec(sf, fn)->slow, id = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!id) {
+		spin_lock(&sf->lock);
+		if (!(id = *slot)) {
+			id = cut(sf, STATS_PG_SLOW, &sf->slow_page, &sf->slow_next, STATS_SLOW_PER_PAGE, n);
+			__atomic_store_n(slot, id, __ATOMIC_RELEASE);
+		}
+		spin_unlock(&sf->lock);
+	}
+	return id ? (struct stats_slow *)((char *)h + h->page_off) + (id - 1) : NULL;
 }
 
 static void *block(const struct statsfile *sf, uint32_t id1)

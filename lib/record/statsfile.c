@@ -136,6 +136,7 @@ int statsfile_create(struct statsfile *sf, const char *path, const struct stats_
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
 	sf->blk_next = STATS_BLOCKS_PER_PAGE;
+	sf->slow_next = STATS_SLOW_PER_PAGE;
 	*warn = 0;
 	struct stats_header g = { 0 };
 	set_geometry(&g, geom);

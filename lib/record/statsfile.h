@@ -37,6 +37,7 @@ struct statsfile {
 	int lock;               /* spinlock: page and block claims */
 	uint32_t blk_page;      /* the BLOCKS page blocks are cut from, and the next one */
 	uint32_t blk_next;      /* STATS_BLOCKS_PER_PAGE: none left */
+	uint32_t slow_page, slow_next; /* the same for the SLOW page records are cut from */
 	uint64_t fn_reserved, name_reserved; /* bytes reserved of each region */
 	uint64_t length;        /* the file's length now (lock held to grow it) */
 	uint32_t *free_head;    /* CELLS pages of exited threads: 1 + page, by group */
@@ -64,6 +65,12 @@ int statsfile_set_fn(struct statsfile *sf, uint32_t id, const char *name, uint64
  * or out of pages. Thread-safe; may be called from the recorder (not async-signal
  * reentrant on one thread: the recorder is never nested). */
 void *statsfile_page(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t index);
+/* Claims `count` consecutive pages of kind (a caller table); NULL when there is no
+ * space for all of them. Thread-safe, as statsfile_page. */
+void *statsfile_pages(struct statsfile *sf, enum stats_page_kind kind, uint32_t owner, uint32_t count);
+/* Function fn's header.slowest records of its slowest calls, made on first use; NULL
+ * when there is no space or slowest is 0. Thread-safe. */
+struct stats_slow *statsfile_slow(struct statsfile *sf, uint32_t fn);
 /* Gives the CELLS page of group k of a thread that exited to the next thread that
  * needs one: its counts stay (a reader sums every page), the new thread adds to
  * them, so threads that come and go do not make the file grow. */

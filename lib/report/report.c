@@ -54,6 +54,7 @@ void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *
 		if (hist[b])
 			o->pow2[report_pow2_index(stats_cycles_to_ns(s, stats_bucket_mid(b)))] += hist[b];
 	o->total_ns = report_total_ns(s, f);
+	o->self_ns = report_self_ns(s, f);
 	o->mean_ns = f->timed ? stats_cycles_to_ns(s, (double)f->sum / (double)f->timed) : 0;
 	o->min_ns = stats_cycles_to_ns(s, (double)f->min);
 	o->max_ns = stats_cycles_to_ns(s, (double)f->max);
@@ -188,7 +189,8 @@ static void text_histogram(FILE *out, const struct report_fn *r)
 	}
 }
 
-static void text_fn(FILE *out, const struct stats_snapshot *s, const struct report_fn *r)
+static void text_fn(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		    const struct callsite *cs, const struct report_fn *r)
 {
 	const struct stats_func *f = r->f;
 	report_put_clean(out, f->name);
@@ -207,8 +209,13 @@ static void text_fn(FILE *out, const struct stats_snapshot *s, const struct repo
 		report_human_ns(p99, sizeof(p99), r->p99_ns, "");
 		report_human_ns(mx, sizeof(mx), r->max_ns, "");
 		fprintf(out, "  mean %s  p50 %s  p90 %s  p99 %s  max %s", m, p50, p90, p99, mx);
+		char t[16], self[16];
+		report_human_ns(t, sizeof(t), r->total_ns, "");
+		report_human_ns(self, sizeof(self), r->self_ns, "");
+		fprintf(out, "  total %s  self %s", t, self);
 	}
 	fputc('\n', out);
+	report_text_calls(out, v, s, cs, f);
 	text_histogram(out, r);
 }
 
@@ -245,7 +252,7 @@ static void text_skipped(FILE *out, const struct report_opts *o)
 }
 
 static int report_text(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
-		       const uint32_t *ids, size_t n, const struct report_opts *o)
+		       const uint32_t *ids, size_t n, const struct report_opts *o, const struct callsite *cs)
 {
 	uint64_t *hist = malloc(STATS_BUCKETS * sizeof(*hist));
 	if (!hist)
@@ -258,7 +265,7 @@ static int report_text(FILE *out, const struct stats_view *v, const struct stats
 		report_fn_compute(v, s, &s->fns[ids[i]], hist, &r);
 		if (i)
 			fputc('\n', out);
-		text_fn(out, s, &r);
+		text_fn(out, v, s, cs, &r);
 	}
 	free(hist);
 	if (s->lost)
@@ -274,16 +281,19 @@ static int report_text(FILE *out, const struct stats_view *v, const struct stats
 int report_render(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
 		  const struct report_opts *opts)
 {
-	static const struct report_opts text = { REPORT_TEXT, NULL, 0 };
+	static const struct report_opts text = { .format = REPORT_TEXT };
 	const struct report_opts *o = opts ? opts : &text;
 	errno = 0; /* what a failed stdio write leaves is the error to return */
 	uint32_t *ids = malloc((s->nfns ? s->nfns : 1) * sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
 	size_t n = report_order(s, ids);
-	int rc = o->format == REPORT_JSON   ? report_json(out, v, s, ids, n, o)
+	struct callsite cs;
+	callsite_open(&cs, s, o->bin);
+	int rc = o->format == REPORT_JSON   ? report_json(out, v, s, ids, n, o, &cs)
 		 : o->format == REPORT_PROM ? report_prom(out, v, s, ids, n)
-					    : report_text(out, v, s, ids, n, o);
+					    : report_text(out, v, s, ids, n, o, &cs);
+	callsite_close(&cs);
 	free(ids);
 	if (rc == 0 && (fflush(out) != 0 || ferror(out)))
 		rc = errno ? -errno : -EIO;

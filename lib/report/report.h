@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "callsite.h"
+#include "gobin.h"
 #include "statsread.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_PROM };
@@ -28,6 +30,9 @@ struct report_opts {
 	enum report_format format;
 	const struct report_skip *skipped; /* may be NULL */
 	size_t nskipped;
+	/* The program's binary, already read (the library's own): names call sites.
+	 * NULL: the report reads it (callsite.h). */
+	const struct gobin *bin;
 };
 
 /* `.json` → JSON, `.prom` → Prometheus, anything else (and NULL, "-") → text. */
@@ -49,6 +54,7 @@ struct report_fn {
 	uint64_t count;           /* timed calls in the histogram */
 	uint64_t pow2[REPORT_POW2];
 	double total_ns;          /* sum of the timed calls, scaled by calls/timed when sampled */
+	double self_ns;           /* the same, less the time of the hooked calls they made */
 	double mean_ns, min_ns, max_ns, p50_ns, p90_ns, p99_ns, p999_ns;
 };
 
@@ -67,9 +73,29 @@ void report_human_ns(char *buf, size_t n, double ns, const char *sep);
  * file anyone may have written and must not drive a terminal. */
 void report_put_clean(FILE *out, const char *s);
 
-/* ---- between report.c and report_export.c ---- */
+/* f's self time, scaled as report_total_ns. */
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f);
+
+/* A calling function of a hooked function: its call sites added up. */
+struct report_caller {
+	char name[STATS_NAME_MAX]; /* or its address in hex */
+	uint64_t entry;            /* link-time; 0 when unnamed */
+	uint64_t calls, sum, self; /* sum and self: cycles of the timed calls */
+};
+/* Function id's callers, most calls first, into *out (malloc'ed, NULL when none);
+ * returns how many. */
+size_t report_callers(const struct stats_snapshot *s, const struct callsite *cs, uint32_t id,
+		      struct report_caller **out);
+
+/* ---- between report.c, report_export.c and report_calls.c ---- */
 int report_json(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
-		const uint32_t *ids, size_t n, const struct report_opts *o);
+		const uint32_t *ids, size_t n, const struct report_opts *o, const struct callsite *cs);
+/* "self_ns", "callers" and "slowest" of f, as JSON keys (each preceded by a comma). */
+void report_json_calls(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		       const struct callsite *cs, const struct stats_func *f);
+/* The text report's lines for f's callers and slowest calls. */
+void report_text_calls(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		       const struct callsite *cs, const struct stats_func *f);
 int report_prom(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
 		const uint32_t *ids, size_t n);
 /* The power-of-two bucket of a value in ns. */

@@ -24,8 +24,8 @@ static void json_fn_hist(FILE *out, const struct stats_snapshot *s, const uint64
 	fputs("]}", out);
 }
 
-static void json_fn(FILE *out, const struct stats_snapshot *s, const struct report_fn *r,
-		    const uint64_t *hist)
+static void json_fn(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		    const struct callsite *cs, const struct report_fn *r, const uint64_t *hist)
 {
 	const struct stats_func *f = r->f;
 	fputs("{\"name\":", out);
@@ -40,6 +40,7 @@ static void json_fn(FILE *out, const struct stats_snapshot *s, const struct repo
 	fprintf(out, ",\"p50_ns\":%llu,\"p90_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu",
 		report_ns_int(r->p50_ns), report_ns_int(r->p90_ns), report_ns_int(r->p99_ns),
 		report_ns_int(r->p999_ns));
+	report_json_calls(out, v, s, cs, f);
 	json_fn_hist(out, s, hist);
 }
 
@@ -60,7 +61,7 @@ static void json_skipped(FILE *out, const struct report_opts *o)
 }
 
 int report_json(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
-		const uint32_t *ids, size_t n, const struct report_opts *o)
+		const uint32_t *ids, size_t n, const struct report_opts *o, const struct callsite *cs)
 {
 	uint64_t *hist = malloc(STATS_BUCKETS * sizeof(*hist));
 	if (!hist)
@@ -81,7 +82,7 @@ int report_json(FILE *out, const struct stats_view *v, const struct stats_snapsh
 		struct report_fn r;
 		report_fn_compute(v, s, &s->fns[ids[i]], hist, &r);
 		fputs(i ? ",\n  " : "\n  ", out);
-		json_fn(out, s, &r, hist);
+		json_fn(out, v, s, cs, &r, hist);
 	}
 	free(hist);
 	json_skipped(out, o);

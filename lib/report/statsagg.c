@@ -205,6 +205,11 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	s->full = s->flags & STATS_F_FULL;
 	s->nthreads = ld32(&h->nthreads);
 	s->alive = writer_alive(s->pid, s->flags, ld64(&h->start_time));
+	s->text_base = ld64(&h->text_base);
+	s->slowest = ld32(&h->slowest);
+	s->tsc_start = ld64(&h->tsc_start);
+	s->real_start_ns = ld64(&h->real_start_ns);
+	s->tsc_taken = s->flags & STATS_F_MONOTONIC ? mono_now_ns() : __rdtsc();
 	tsc_rate(h, s);
 	/* nfns and npages are published with release stores after what they cover. */
 	uint32_t nfns = __atomic_load_n(&h->nfns, __ATOMIC_ACQUIRE);
@@ -224,7 +229,7 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	if (!s->fns)
 		return -ENOMEM;
 	read_names(v, s);
-	if (sum_cells(v, s) != 0) {
+	if (sum_cells(v, s) != 0 || stats_read_sites(v, s) != 0) {
 		stats_snapshot_free(s);
 		return -ENOMEM;
 	}
@@ -239,6 +244,8 @@ void stats_snapshot_free(struct stats_snapshot *s)
 	free(s->fns);
 	free(s->cell_pages);
 	free(s->group_start);
+	free(s->sites);
+	free(s->site_start);
 	memset(s, 0, sizeof(*s));
 }
 

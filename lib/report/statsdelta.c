@@ -95,6 +95,7 @@ static int delta_fn(const struct stats_view *v, const struct stats_snapshot *b,
 		f->entries = fb->entries, f->calls = fb->calls, f->abandoned = fb->abandoned;
 		f->timed = fb->timed, f->sum = fb->sum;
 	}
+	/* self: from the window's sites (stats_sites_delta), once every function is done. */
 	if (!ok)
 		return stale(err, errlen, "%s: fewer calls at the end of the window than at its start", fb->name);
 	uint64_t open = f->entries > f->calls ? f->entries - f->calls : 0;
@@ -127,6 +128,10 @@ int stats_delta(const struct stats_view *v, const struct stats_snapshot *a,
 	*d = *b;
 	d->fns = NULL;
 	d->cell_pages = d->group_start = NULL; /* b's: a window's histograms are in d->hists */
+	d->sites = NULL;
+	d->site_start = NULL;
+	d->nsites = 0;
+	d->slow_from = a ? a->tsc_taken : 0; /* the slowest calls of the window only */
 	if (a && (!sub(b->lost, a->lost, &d->lost) || !sub(b->unbinned, a->unbinned, &d->unbinned)))
 		return stale(err, errlen, "the stats file lost counts during the window (replaced?)");
 	d->fns = calloc(b->nfns ? b->nfns : 1, sizeof(*d->fns));
@@ -145,6 +150,8 @@ int stats_delta(const struct stats_view *v, const struct stats_snapshot *a,
 		rc = delta_fn(v, b, fa, ah, ids[i], d, hist, err, errlen);
 	}
 	free(hist);
+	if (rc == 0)
+		rc = stats_sites_delta(a, b, d);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (rc)

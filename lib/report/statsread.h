@@ -50,7 +50,16 @@ struct stats_func {
 	uint64_t entries, calls, abandoned; /* abandoned: unwound by a panic ("panicked") */
 	uint64_t in_flight;        /* entries - calls - abandoned, clamped at 0 */
 	uint64_t timed, sum;
+	uint64_t self; /* cycles of the timed calls, less their hooked children's */
 	uint64_t min, max;         /* min 0 = no timed call */
+};
+
+/* The calls of function fn from one call site, summed over the threads' caller
+ * tables (stats.h, struct stats_caller). */
+struct stats_site {
+	uint32_t fn;
+	uint32_t site;  /* the return address less header.text_base; STATS_CALLER_NOSITE: unknown */
+	uint64_t calls, sum, self; /* sum and self: cycles of the timed ones */
 };
 
 /* Everything a report shows but the histograms, which stats_func_hist sums on
@@ -74,6 +83,16 @@ struct stats_snapshot {
 	 * counters, NULL for an empty one): a window's, which no file holds
 	 * (statsdelta.c). stats_func_hist then returns these. */
 	uint64_t **hists;
+	/* Every (function, site) pair, by function then site: function id's are
+	 * sites[site_start[id] .. site_start[id + 1]). */
+	struct stats_site *sites;
+	uint32_t *site_start;
+	uint32_t nsites;
+	uint64_t text_base;   /* header.text_base: link-time runtime.text */
+	uint32_t slowest;     /* header.slowest: records per function */
+	uint64_t tsc_start, real_start_ns; /* a TSC time t is real_start_ns + (t - tsc_start) / rate */
+	uint64_t slow_from;   /* a window's first TSC: older slowest calls are not its own */
+	uint64_t tsc_taken;   /* the TSC when the snapshot was taken */
 };
 
 /* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
@@ -96,6 +115,21 @@ void stats_snapshot_free(struct stats_snapshot *s);
  * calls ahead of the snapshot's (percentiles are clamped to the snapshot's min/max). */
 uint64_t stats_func_hist(const struct stats_view *v, const struct stats_snapshot *s, uint32_t id,
 			 uint64_t *hist);
+
+/* Reads function fn's slowest calls into out[max], slowest first, each read whole
+ * (never one a writer is changing); returns how many. Only those that began at or
+ * after s->slow_from. */
+uint32_t stats_slowest(const struct stats_view *v, const struct stats_snapshot *s, uint32_t fn,
+		       struct stats_slow *out, uint32_t max);
+/* The Unix time in ns of TSC time tsc (0 when the rate is unknown). */
+uint64_t stats_tsc_to_real_ns(const struct stats_snapshot *s, uint64_t tsc);
+
+/* Between statsagg.c and statssite.c: sums the caller tables into s->sites and each
+ * function's self; d's sites = b's less a's (a NULL: nothing before), for the
+ * functions d has calls of. 0 or -ENOMEM. */
+int stats_read_sites(const struct stats_view *v, struct stats_snapshot *s);
+int stats_sites_delta(const struct stats_snapshot *a, const struct stats_snapshot *b,
+		      struct stats_snapshot *d);
 
 /* Conversions with the snapshot's TSC rate (0 when the rate is unknown). */
 double stats_cycles_to_ns(const struct stats_snapshot *s, double cycles);

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			null = fopen("/dev/null", "w");
 		static const struct report_skip skip = { "main.*", "main.x", "a reason" };
 		for (int f = REPORT_TEXT; f <= REPORT_PROM; f++) {
-			struct report_opts o = { (enum report_format)f, &skip, 1 };
+			struct report_opts o = { .format = (enum report_format)f, .skipped = &skip, .nskipped = 1 };
 			report_write(null, &v, &o);
 		}
 	} else if (!err[0]) {

@@ -22,7 +22,7 @@ static int write_report(const struct stats_view *v, const char *prefix, const ch
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return perror(path), 1;
-	struct report_opts o = { report_format_for_path(path), skips, 2 };
+	struct report_opts o = { .format = report_format_for_path(path), .skipped = skips, .nskipped = 2 };
 	int rc = report_write(f, v, &o);
 	return (fclose(f) != 0 || rc != 0) ? 1 : 0;
 }

@@ -24,7 +24,7 @@ static char *render(enum report_format f)
 	fixture_demo(&fx);
 	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0, "view: %s", err);
 	FILE *out = open_memstream(&buf, &len);
-	struct report_opts o = { f, skips, 2 };
+	struct report_opts o = { .format = f, .skipped = skips, .nskipped = 2 };
 	CHECK(report_write(out, &v, &o) == 0, "report_write");
 	fclose(out);
 	fixture_free(&fx);

@@ -1,0 +1,184 @@
+/* report_calls: the answers beyond a function's own numbers — its self time, its
+ * callers, its slowest calls — in text and JSON (SPEC.md, "Each function also
+ * carries"). Call sites are named through callsite.h. See report.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "report.h"
+
+#define TEXT_CALLERS 3 /* callers the text report shows: JSON has them all */
+#define TEXT_SLOWEST 3
+
+/* Cycles of the timed calls of f as ns of all its calls (times calls/timed when 1
+ * call in N is timed), as report_total_ns does for the total. */
+static double scaled_ns(const struct stats_snapshot *s, const struct stats_func *f, uint64_t cycles)
+{
+	double c = (double)cycles;
+	if (s->sample > 1 && f->timed && f->calls > f->timed)
+		c *= (double)f->calls / (double)f->timed;
+	return stats_cycles_to_ns(s, c);
+}
+
+static int by_calls(const void *a, const void *b)
+{
+	const struct report_caller *x = a, *y = b;
+	if (x->calls != y->calls)
+		return x->calls < y->calls ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+size_t report_callers(const struct stats_snapshot *s, const struct callsite *cs, uint32_t id,
+		      struct report_caller **out)
+{
+	*out = NULL;
+	if (!s->site_start || id >= s->nfns)
+		return 0;
+	uint32_t lo = s->site_start[id], hi = s->site_start[id + 1];
+	struct report_caller *r = calloc(hi > lo ? hi - lo : 1, sizeof(*r));
+	if (!r)
+		return 0;
+	size_t n = 0;
+	for (uint32_t i = lo; i < hi; i++) {
+		const struct stats_site *x = &s->sites[i];
+		char name[STATS_NAME_MAX];
+		uint64_t entry = callsite_name(cs, x->site, name, sizeof(name));
+		size_t k = 0; /* sites of one function add up; unnamed ones stay apart */
+		while (k < n && !(entry && r[k].entry == entry) && strcmp(r[k].name, name) != 0)
+			k++;
+		if (k == n) {
+			snprintf(r[n].name, sizeof(r[n].name), "%s", name);
+			r[n++].entry = entry;
+		}
+		r[k].calls += x->calls;
+		r[k].sum += x->sum;
+		r[k].self += x->self;
+	}
+	qsort(r, n, sizeof(*r), by_calls);
+	*out = r;
+	return n;
+}
+
+/* The string bytes a record kept, NUL-terminated in buf. */
+static const char *slow_text(const struct stats_slow *r, char buf[STATS_SLOW_TEXT + 1])
+{
+	size_t n = r->text_len < STATS_SLOW_TEXT ? r->text_len : STATS_SLOW_TEXT;
+	memcpy(buf, r->text, n);
+	buf[n] = 0;
+	return buf;
+}
+
+static void json_regs(FILE *out, const char *key, const uint64_t *regs, const struct stats_slow *r,
+		      bool args)
+{
+	fprintf(out, ",\"%s\":[", key);
+	for (int i = 0; i < STATS_ARGS; i++) {
+		fprintf(out, "%s{\"value\":%llu", i ? "," : "", (unsigned long long)regs[i]);
+		if (args && r->text_reg == i + 1) {
+			char t[STATS_SLOW_TEXT + 1];
+			fputs(",\"text\":", out);
+			json_string(out, slow_text(r, t));
+		}
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+void report_json_calls(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		       const struct callsite *cs, const struct stats_func *f)
+{
+	fprintf(out, ",\"self_ns\":%llu,\"callers\":[", report_ns_int(scaled_ns(s, f, f->self)));
+	struct report_caller *c;
+	size_t n = report_callers(s, cs, f->id, &c);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", out);
+		json_string(out, c[i].name);
+		fprintf(out, ",\"calls\":%llu,\"total_ns\":%llu,\"self_ns\":%llu}", (unsigned long long)c[i].calls,
+			report_ns_int(scaled_ns(s, f, c[i].sum)), report_ns_int(scaled_ns(s, f, c[i].self)));
+	}
+	free(c);
+	fputs("],\"slowest\":[", out);
+	struct stats_slow r[STATS_SLOWEST_MAX];
+	uint32_t k = stats_slowest(v, s, f->id, r, STATS_SLOWEST_MAX);
+	for (uint32_t i = 0; i < k; i++) {
+		char who[STATS_NAME_MAX];
+		callsite_name(cs, r[i].site, who, sizeof(who));
+		fprintf(out, "%s{\"ns\":%llu,\"at_ns\":%llu,\"goid\":%llu,\"caller\":", i ? "," : "",
+			report_ns_int(stats_cycles_to_ns(s, (double)r[i].cycles)),
+			(unsigned long long)stats_tsc_to_real_ns(s, r[i].tsc), (unsigned long long)r[i].goid);
+		json_string(out, who);
+		json_regs(out, "args", r[i].args, &r[i], true);
+		json_regs(out, "results", r[i].results, &r[i], false);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+/* The registers up to the last one that is not 0 (at least one): without DWARF
+ * nothing tells how many a function takes. */
+static void text_regs(FILE *out, const char *what, const uint64_t *regs)
+{
+	int last = 0;
+	for (int i = 0; i < STATS_ARGS; i++)
+		if (regs[i])
+			last = i;
+	fprintf(out, "  %s", what);
+	for (int i = 0; i <= last; i++)
+		fprintf(out, "%s%#llx", i ? "," : " ", (unsigned long long)regs[i]);
+}
+
+static void text_slow(FILE *out, const struct stats_snapshot *s, const struct callsite *cs,
+		      const struct stats_slow *r)
+{
+	char d[16], who[STATS_NAME_MAX], when[64] = "?";
+	report_human_ns(d, sizeof(d), stats_cycles_to_ns(s, (double)r->cycles), "");
+	callsite_name(cs, r->site, who, sizeof(who));
+	uint64_t at = stats_tsc_to_real_ns(s, r->tsc);
+	time_t t = (time_t)(at / 1000000000u);
+	struct tm tm;
+	if (at && gmtime_r(&t, &tm))
+		snprintf(when + strftime(when, sizeof(when), "%H:%M:%S", &tm), 16, ".%06lluZ",
+			 (unsigned long long)(at % 1000000000u / 1000u));
+	fprintf(out, "  slow %-7s at %s  goroutine %llu  from ", d, when, (unsigned long long)r->goid);
+	report_put_clean(out, who);
+	text_regs(out, "args", r->args);
+	if (r->text_reg && r->text_len) {
+		char txt[STATS_SLOW_TEXT + 1];
+		fputs(" \"", out);
+		report_put_clean(out, slow_text(r, txt));
+		fputc('"', out);
+	}
+	text_regs(out, "results", r->results);
+	fputc('\n', out);
+}
+
+void report_text_calls(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		       const struct callsite *cs, const struct stats_func *f)
+{
+	struct report_caller *c;
+	size_t n = report_callers(s, cs, f->id, &c);
+	for (size_t i = 0; i < n && i < TEXT_CALLERS; i++) {
+		char t[16], self[16];
+		report_human_ns(t, sizeof(t), scaled_ns(s, f, c[i].sum), "");
+		report_human_ns(self, sizeof(self), scaled_ns(s, f, c[i].self), "");
+		fputs(i ? ", " : "  callers ", out);
+		report_put_clean(out, c[i].name);
+		fprintf(out, " %llu (%s)", (unsigned long long)c[i].calls, t);
+	}
+	if (n > TEXT_CALLERS)
+		fprintf(out, ", %zu more", n - TEXT_CALLERS);
+	if (n)
+		fputc('\n', out);
+	free(c);
+	struct stats_slow r[STATS_SLOWEST_MAX];
+	uint32_t k = stats_slowest(v, s, f->id, r, STATS_SLOWEST_MAX);
+	for (uint32_t i = 0; i < k && i < TEXT_SLOWEST; i++)
+		text_slow(out, s, cs, &r[i]);
+}
+
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f)
+{
+	return scaled_ns(s, f, f->self);
+}
