@@ -21,6 +21,14 @@
  * no cache line with another thread. A thread finds its cell for function fn through
  * a directory of its own (fn / 16 -> page), filled the first time it records one of
  * those functions. A timed call costs two rdtsc: one at its entry, one at its return.
+ *
+ * Beyond its function's counters, a call leaves (SPEC.md, "Each function also
+ * carries"): its call site (the return address its entry finds at [SP]) with its
+ * calls, time and self time in the thread's caller table (callers.h); its time in its
+ * parent frame's child time, so that the parent's self time leaves it out; and, when
+ * it is one of its function's slowest so far, a record with its goroutine, site and
+ * argument and result registers (slowest.h). The entry keeps the argument registers
+ * in the frame for that (with GOLAT_SLOWEST above 0).
  * Whatever cannot be recorded (no g, no slot, no space for a cell) is counted in the
  * header's `lost`, and the program runs on. */
 #ifndef GOLAT_RECORDER_H
