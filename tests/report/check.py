@@ -8,7 +8,7 @@ json: parses, has exactly SPEC.md's keys with the right types, histogram counts 
 prom: every line matches the text exposition grammar (format 0.0.4), each metric
       has HELP and TYPE before its samples, histograms are cumulative and end at +Inf
       equal to _count.
-text: the header line and main.handle's block.
+text: the header line and main.handle's block (with its callers and slowest call).
 """
 import json
 import re
@@ -20,7 +20,8 @@ import sys
 TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "lost", "unbinned",
             "stats_full", "threads", "functions", "skipped"}
 FN_KEYS = {"name", "entry", "calls", "timed", "in_flight", "panicked", "total_ns", "min_ns", "max_ns",
-           "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "histogram"}
+           "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "histogram", "self_ns", "callers",
+           "slowest"}
 errors = []
 
 
@@ -39,12 +40,14 @@ def check_json(text, skipped):
     for f in doc["functions"]:
         need(set(f) == FN_KEYS, f"{f['name']}: keys {sorted(f)}")
         need(re.fullmatch(r"0x[0-9a-f]+", f["entry"]) is not None, f"entry {f['entry']}")
-        for k in FN_KEYS - {"name", "entry", "histogram"}:
+        for k in FN_KEYS - {"name", "entry", "histogram", "callers", "slowest"}:
             need(isinstance(f[k], int) and f[k] >= 0, f"{f['name']}.{k} = {f[k]!r}")
         les = [b["le_ns"] for b in f["histogram"]]
         need(les == sorted(set(les)), f"{f['name']}: bounds not ascending")
         need(all(b["count"] > 0 for b in f["histogram"]), f"{f['name']}: empty bucket listed")
         need(sum(b["count"] for b in f["histogram"]) == f["timed"], f"{f['name']}: histogram != timed")
+        need(sum(c["calls"] for c in f["callers"]) == f["calls"], f"{f['name']}: callers do not add up to calls")
+        need(f["self_ns"] <= f["total_ns"] + 1, f"{f['name']}: self above total")
         need(f["min_ns"] <= f["p50_ns"] <= f["p90_ns"] <= f["p99_ns"] <= f["p999_ns"] <= f["max_ns"],
              f"{f['name']}: percentiles out of order")
     h = doc["functions"][0]
@@ -114,8 +117,12 @@ def check_text(text, skipped):
     lines = text.split("\n")
     need(lines[0] == "golat: pid 999999999 ./service (go1.22.12) 12.8 s, TSC 2.00 GHz", f"header {lines[0]!r}")
     need(lines[1].startswith("main.handle   calls 1000  in flight 2  panicked 1  mean 1.00ms  p50 1.00ms"), lines[1])
-    need(lines[2] == "          ns            : count    distribution", lines[2])
-    need(re.fullmatch(r"  \[512K, 1M\) +: 1000     \|@{40}\|", lines[3]) is not None, lines[3])
+    need(lines[1].endswith("  total 1.00s  self 1.00s"), lines[1])
+    need(lines[2] == "  callers 0x100 500 (500ms), 0x200 300 (300ms), 0x300 200 (200ms)", lines[2])
+    need(lines[3] == "  slow 1.00ms  at 11:06:41.000000Z  goroutine 7  from 0x100  args 0x2a  results 0x1",
+         lines[3])
+    need(lines[4] == "          ns            : count    distribution", lines[4])
+    need(re.fullmatch(r"  \[512K, 1M\) +: 1000     \|@{40}\|", lines[5]) is not None, lines[5])
     need(("skipped main.tiny: return at +0x9 has no 5-byte window" in lines) == skipped, "skipped")
 
 

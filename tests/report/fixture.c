@@ -1,5 +1,6 @@
 /* fixture: see fixture.h. */
 #include "fixture.h"
+#include "slowest.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ int fixture_init(struct fixture *fx, uint32_t max_fns)
 	char path[128], warn[256];
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(path, sizeof(path), "%s/golat-fixture-%d-%d.stats", dir, (int)getpid(), serial++);
-	struct stats_geom g = { .fn_cap = max_fns, .page_cap = 16, .name_cap = 4096 };
+	struct stats_geom g = { .fn_cap = max_fns, .page_cap = 64, .name_cap = 4096 };
 	if (statsfile_create(&fx->sf, path, &g, warn, sizeof(warn)) != 0 || fx->sf.fd < 0)
 		return -1;
 	unlink(path); /* the mapping is all the tests need */
@@ -32,6 +33,10 @@ int fixture_init(struct fixture *fx, uint32_t max_fns)
 	h->mono_start_ns = 5000000000ull;
 	h->tsc_last = h->tsc_start + (uint64_t)(FIXTURE_HZ * (FIXTURE_ELAPSED_NS / 1e9));
 	h->mono_last_ns = h->mono_start_ns + FIXTURE_ELAPSED_NS;
+	h->real_start_ns = FIXTURE_REAL_START_NS;
+	h->slowest = 8;
+	for (uint32_t t = 0; t < FIXTURE_THREADS; t++)
+		fx->th[t].tid = 1000 + t;
 	strcpy(h->exe, "./service");
 	strcpy(h->go_version, "go1.22.12");
 	return 0;
@@ -68,10 +73,16 @@ void fixture_call(struct fixture *fx, uint32_t t, uint32_t id, uint64_t cycles)
 	c->calls++;
 	c->seq++;
 	statsfile_time(&fx->sf, c, id, cycles);
+	struct stats_caller *e = fx->no_callers ? NULL : callers_entry(&fx->th[t], &fx->sf, id, 0x100 * (t + 1));
+	if (e) {
+		e->calls++;
+		e->sum += cycles;
+		e->self += cycles;
+	}
 }
 
-/* Writes only the pages that hold a nonzero byte, so the file is as sparse as one the
- * recorder filled. */
+/* Writes only the pages that hold a nonzero byte and the pages claimed, so the file is
+ * as sparse as one the recorder filled (it reserves every page it claims). */
 int fixture_write(const struct fixture *fx, const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -81,7 +92,9 @@ int fixture_write(const struct fixture *fx, const char *path)
 	static const uint8_t zero[4096];
 	for (size_t off = 0; rc == 0 && off < fx->len; off += 4096) {
 		size_t n = fx->len - off < 4096 ? fx->len - off : 4096;
-		if (memcmp(fx->buf + off, zero, n) != 0 && pwrite(fd, fx->buf + off, n, (off_t)off) != (ssize_t)n)
+		bool claimed = off >= fx->h->page_off && off < fx->h->page_off + (uint64_t)fx->h->npages * STATS_PAGE;
+		if ((claimed || memcmp(fx->buf + off, zero, n) != 0) &&
+		    pwrite(fd, fx->buf + off, n, (off_t)off) != (ssize_t)n)
 			rc = -1;
 	}
 	return close(fd) == 0 ? rc : -1;
@@ -108,5 +121,10 @@ int fixture_demo(struct fixture *fx)
 	for (unsigned i = 0; i < 10; i++)
 		fixture_call(fx, 1, odd, 4000);
 	fixture_cell(fx, 3, stuck)->entries = 3;
+	if (slowest_init() != 0)
+		return -1;
+	struct gframe f = { .tsc = fx->h->tsc_start + (uint64_t)FIXTURE_HZ, .args = { 42 } };
+	uint64_t results[STATS_ARGS] = { 1 };
+	slowest_offer(&fx->sf, handle, &f, 7, 0x100, 2000000, results);
 	return 0;
 }

@@ -4,10 +4,12 @@
 #ifndef GOLAT_TEST_FIXTURE_H
 #define GOLAT_TEST_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "callers.h"
 #include "statsfile.h"
 
 /* CHECK(cond, fmt, ...): a failed check prints the function, line and message and
@@ -35,7 +37,10 @@ struct fixture {
 	struct stats_header *h;
 	struct statsfile sf;
 	struct stats_cell *pages[FIXTURE_THREADS][4]; /* cell pages by thread and group */
+	struct tramp_thread th[FIXTURE_THREADS];      /* their caller tables */
+	bool no_callers; /* fixture_call leaves the caller tables alone */
 };
+#define FIXTURE_REAL_START_NS 1795000000000000000ull /* 2026-11-18T11:06:40Z */
 
 /* A file with room for max_fns (<= 64) functions and 16 pages, marked exited, whose
  * TSC pairs give FIXTURE_HZ over FIXTURE_ELAPSED_NS. Returns 0 or -1. */
@@ -46,13 +51,14 @@ uint32_t fixture_fn(struct fixture *fx, const char *name, uint64_t entry);
 /* The cell of function id of thread t (< FIXTURE_THREADS), claimed on first use. */
 struct stats_cell *fixture_cell(struct fixture *fx, uint32_t t, uint32_t id);
 /* One completed, timed call of c cycles in thread t's cell of id, as the recorder
- * counts it. */
+ * counts it, and in its caller table from site 0x100 * (t + 1), with no children. */
 void fixture_call(struct fixture *fx, uint32_t t, uint32_t id, uint64_t cycles);
 /* Writes the file (its holes as holes). Returns 0 or -1. */
 int fixture_write(const struct fixture *fx, const char *path);
 
 /* The demo file the report tests render: "main.handle" (1000 calls at exactly 1 ms
- * over 3 threads, 2 in flight, 1 panicked), "main.fast" (a spread of 100 ns to 10 us),
+ * over 3 threads, 2 in flight, 1 panicked; one slowest call, 1 s after the start, of
+ * goroutine 7 from site 0x100, argument 42, result 1), "main.fast" (a spread of 100 ns to 10 us),
  * "main.\"odd\"\\name\n" (names that need escaping), "main.stuck" (in flight only),
  * "main.unused" (nothing: omitted). */
 int fixture_demo(struct fixture *fx);

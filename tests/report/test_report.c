@@ -42,7 +42,10 @@ static void text(void)
 	const char *head = "golat: pid 999999999 ./service (go1.22.12) 12.8 s, TSC 2.00 GHz\n";
 	CHECK(strncmp(t, head, strlen(head)) == 0, "header: %.80s", t);
 	has(t, "\nmain.handle   calls 1000  in flight 2  panicked 1  mean 1.00ms  p50 1.00ms  p90 1.00ms  p99 1.00ms"
-	       "  max 1.00ms\n          ns            : count    distribution\n"
+	       "  max 1.00ms  total 1.00s  self 1.00s\n"
+	       "  callers 0x100 500 (500ms), 0x200 300 (300ms), 0x300 200 (200ms)\n"
+	       "  slow 1.00ms  at 11:06:41.000000Z  goroutine 7  from 0x100  args 0x2a  results 0x1\n"
+	       "          ns            : count    distribution\n"
 	       "  [512K, 1M)            : 1000     |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n",
 	    "main.handle block");
 	/* Slowest total first: handle (1 s), fast (2.5 ms), odd (20 us), stuck (none). */
@@ -62,13 +65,20 @@ static void json(void)
 	char *j = render(REPORT_JSON);
 	has(j, "{\"version\":1,\"pid\":999999999,\"exe\":\"./service\",\"go_version\":\"go1.22.12\","
 	       "\"elapsed_ns\":12800000000,\n \"tsc_hz\":2000000000,", "top level");
-	char want[512];
+	char want[2048];
 	uint32_t b = stats_bucket(2000000);
 	snprintf(want, sizeof(want),
 		 "{\"name\":\"main.handle\",\"entry\":\"0x6f3a20\",\"calls\":1000,\"timed\":1000,"
 		 "\"in_flight\":2,\"panicked\":1,\"total_ns\":1000000000,\"min_ns\":1000000,\"max_ns\":1000000,"
 		 "\"mean_ns\":1000000,\"p50_ns\":1000000,\"p90_ns\":1000000,\"p99_ns\":1000000,"
-		 "\"p999_ns\":1000000,\"histogram\":[{\"le_ns\":%llu,\"count\":1000}]}",
+		 "\"p999_ns\":1000000,\"self_ns\":1000000000,\"callers\":[{\"name\":\"0x100\",\"calls\":500,"
+		 "\"total_ns\":500000000,\"self_ns\":500000000},{\"name\":\"0x200\",\"calls\":300,\"total_ns\":300000000,"
+		 "\"self_ns\":300000000},{\"name\":\"0x300\",\"calls\":200,\"total_ns\":200000000,\"self_ns\":200000000}],"
+		 "\"slowest\":[{\"ns\":1000000,\"at_ns\":1795000001000000000,\"goid\":7,\"caller\":\"0x100\","
+		 "\"args\":[{\"value\":42},{\"value\":0},{\"value\":0},{\"value\":0},{\"value\":0},{\"value\":0},"
+		 "{\"value\":0},{\"value\":0},{\"value\":0}],\"results\":[{\"value\":1},{\"value\":0},{\"value\":0},"
+		 "{\"value\":0},{\"value\":0},{\"value\":0},{\"value\":0},{\"value\":0},{\"value\":0}]}],"
+		 "\"histogram\":[{\"le_ns\":%llu,\"count\":1000}]}",
 		 (unsigned long long)(stats_bucket_hi(b) + 1) / 2);
 	has(j, want, "main.handle");
 	has(j, "\"name\":\"main.\\\"odd\\\"\\\\name\\u000a\"", "escaped name");

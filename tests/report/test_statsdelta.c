@@ -52,6 +52,20 @@ static void window_is_the_difference(void)
 	      (unsigned long long)f->min, (unsigned long long)f->max);
 	CHECK(d.fns[other].calls == 0 && stats_func_hist(&v, &d, other, hist) == 0,
 	      "a function outside the window is empty");
+	/* Callers and self time: the window's calls only (fixture_call: site 0x100 * (t + 1)). */
+	uint64_t by_site[5] = { 0 }, total = 0;
+	for (uint32_t i = d.site_start[hot]; i < d.site_start[hot + 1]; i++) {
+		CHECK(d.sites[i].fn == hot && d.sites[i].site % 0x100 == 0 && d.sites[i].site <= 0x400,
+		      "site 0x%x", d.sites[i].site);
+		by_site[d.sites[i].site / 0x100] += d.sites[i].calls;
+		total += d.sites[i].calls;
+	}
+	CHECK(total == 50 && by_site[1] == 13 && by_site[2] == 13 && by_site[3] == 12 && by_site[4] == 12,
+	      "hot: callers in the window %llu (%llu %llu %llu %llu)", (unsigned long long)total,
+	      (unsigned long long)by_site[1], (unsigned long long)by_site[2], (unsigned long long)by_site[3],
+	      (unsigned long long)by_site[4]);
+	CHECK(h->self == h->sum, "hot: self %llu, sum %llu", (unsigned long long)h->self, (unsigned long long)h->sum);
+	CHECK(d.site_start[other + 1] == d.site_start[other], "no callers outside the window");
 	uint32_t order[8];
 	CHECK(report_order(&d, order) == 2, "the report shows the window's two functions");
 	char *text = NULL;

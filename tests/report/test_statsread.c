@@ -51,6 +51,7 @@ static void page_bounds(void)
 	struct stats_snapshot s;
 	char err[256];
 	CHECK(fixture_init(&fx, 4) == 0, "fixture");
+	fx.no_callers = true; /* one page a thread */
 	uint32_t id = fixture_fn(&fx, "main.f", 0x1000);
 	for (uint32_t t = 0; t < 3; t++)
 		fixture_call(&fx, t, id, 100);
