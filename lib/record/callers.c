@@ -8,6 +8,10 @@
 #define FIRST_BITS 8
 #define MAX_BITS 22 /* K_SHIFT leaves 24 bits of hash */
 #define SPARE_MAX 4096
+/* Entries past the probes for keys whose probes are all taken (linear probing at half
+ * load leaves a few runs longer than STATS_CALLER_PROBES): C finds them there, the
+ * fast path does not, and the table grows only when these run out too. */
+#define OVERFLOW 32
 
 _Static_assert(K_PROBES == STATS_CALLER_PROBES && K_KEY == 0 && K_CALLS == 8 && K_SUM == 16 && K_SELF == 24 &&
 	       STATS_NOSITE == STATS_CALLER_NOSITE,
@@ -24,7 +28,7 @@ static int spares_lock;
 
 static uint32_t pages_for(uint32_t mask)
 {
-	uint64_t bytes = ((uint64_t)mask + 1 + STATS_CALLER_PROBES) * sizeof(struct stats_caller);
+	uint64_t bytes = ((uint64_t)mask + 1 + STATS_CALLER_PROBES + OVERFLOW) * sizeof(struct stats_caller);
 	return (uint32_t)((bytes + STATS_PAGE - 1) / STATS_PAGE);
 }
 
@@ -64,21 +68,30 @@ static int new_table(struct tramp_thread *m, struct statsfile *sf)
 	return 0;
 }
 
-static struct stats_caller *find(struct tramp_thread *m, uint64_t key, uint32_t site, uint32_t fn1)
+/* Key's entry among the n from e, made in the first free one (unless the table is
+ * half full: time for a bigger one); NULL when there is none. */
+static struct stats_caller *find_in(struct tramp_thread *m, struct stats_caller *e, int n, uint64_t key)
 {
-	struct stats_caller *e = m->callers + callers_hash(site, fn1, m->cmask);
-	for (int i = 0; i < STATS_CALLER_PROBES; i++, e++) {
+	for (int i = 0; i < n; i++, e++) {
 		if (e->key == key)
 			return e;
 		if (e->key == 0) {
 			if (m->cused >= (m->cmask + 1) / 2)
-				return NULL; /* half full: time for a bigger table */
+				return NULL;
 			m->cused++;
 			__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
 			return e;
 		}
 	}
 	return NULL;
+}
+
+static struct stats_caller *find(struct tramp_thread *m, uint64_t key, uint32_t site, uint32_t fn1)
+{
+	struct stats_caller *e = find_in(m, m->callers + callers_hash(site, fn1, m->cmask), STATS_CALLER_PROBES, key);
+	if (!e && m->cused < (m->cmask + 1) / 2)
+		e = find_in(m, m->callers + m->cmask + 1 + STATS_CALLER_PROBES, OVERFLOW, key);
+	return e;
 }
 
 struct stats_caller *callers_entry(struct tramp_thread *m, struct statsfile *sf, uint32_t fn, uint32_t site)

@@ -8,9 +8,9 @@
  * pclntab, so the hot path never looks a name up.
  *
  * A table holds 2^k entries and STATS_CALLER_PROBES more, so that a key's probes
- * [hash, hash + STATS_CALLER_PROBES) never wrap: recfast.S probes them in a row. It
- * starts at 2^8 and, when half full or when a key finds no free entry among its
- * probes, the thread starts one twice as big; the old one keeps its counts (readers
+ * [hash, hash + STATS_CALLER_PROBES) never wrap: recfast.S probes them in a row; then
+ * a few for keys whose probes were all taken, which only C looks at. It starts at 2^8
+ * and, when half full or when a key finds no room, the thread starts one twice as big; the old one keeps its counts (readers
  * add every table). A thread that exits passes its table on to the next new thread,
  * as with cell pages, so threads that come and go do not make the file grow.
  *
