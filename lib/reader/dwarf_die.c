@@ -5,7 +5,9 @@
  * whose attributes all have fixed sizes is skipped in one step), attribute forms
  * (DW_FORM_*, indirect included, and the GNU extensions), strings through
  * .debug_str, .debug_line_str and .debug_str_offsets, and the few attributes a
- * search decodes: name, type, data member location, declaration. It knows nothing
+ * search decodes: name, type, data member location, declaration, and for dwarf_args*.c
+ * a function's entry (DW_FORM_addr or addrx through .debug_addr), a parameter's origin
+ * and result flag, a type's size, encoding, element count and Go kind. It knows nothing
  * of compression: it reads .debug_info through dwarf_info_at. */
 #include "dwarf_int.h"
 
@@ -121,7 +123,7 @@ static void dwarf_form(struct dwarf_rd *r, const struct dwarf_cu *cu, uint32_t f
 }
 
 /* Makes room for element n of *arr, up to max elements. */
-static int dwarf_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t max)
+int dwarf_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t max)
 {
 	if (n < *cap)
 		return 0;
@@ -274,6 +276,7 @@ int dwarf_cu_header(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu)
 	/* Without DW_AT_str_offsets_base, strx indexes count from just past the
 	 * .debug_str_offsets header (DWARF 5: 7.26). */
 	cu->str_base = cu->off_size == 8 ? 16 : 8;
+	cu->addr_base = cu->str_base; /* likewise past the .debug_addr header (7.27) */
 	return 0;
 }
 
@@ -345,11 +348,73 @@ static void dwarf_member_loc(uint32_t form, const struct dwarf_val *v, struct dw
 	}
 }
 
+/* An address attribute: DW_FORM_addr in the DIE, or (DWARF 5, Go since 1.25) an
+ * index into the unit's slice of .debug_addr. */
+static bool dwarf_address(const struct dwarf_ctx *c, const struct dwarf_cu *cu, uint32_t form,
+			  const struct dwarf_val *v, uint64_t *addr)
+{
+	switch (form) {
+	case DW_FORM_addr:
+		*addr = v->u;
+		return true;
+	case DW_FORM_addrx: case DW_FORM_addrx1: case DW_FORM_addrx2: case DW_FORM_addrx3:
+	case DW_FORM_addrx4: case DW_FORM_GNU_addr_index:
+		if (cu->addr_base > c->addr.len || v->u >= (c->addr.len - cu->addr_base) / cu->addr_size)
+			return false;
+		struct dwarf_rd r = dwarf_rd_at(&c->addr, cu->addr_base + v->u * cu->addr_size,
+						c->addr.len);
+		*addr = dwarf_uint(&r, cu->addr_size);
+		return !r.bad;
+	default:
+		return false;
+	}
+}
+
+/* The attributes only functions, parameters and their types have (dwarf_args*.c). */
+static void dwarf_attr_func(const struct dwarf_ctx *c, struct dwarf_cu *cu,
+			    const struct dwarf_attr *at, const struct dwarf_val *v, struct dwarf_die *d)
+{
+	switch (at->name) {
+	case DW_AT_low_pc:
+		d->has_low_pc = dwarf_address(c, cu, at->form, v, &d->low_pc);
+		break;
+	case DW_AT_abstract_origin:
+		d->origin = dwarf_ref(cu, at->form, v);
+		break;
+	case DW_AT_variable_parameter:
+		d->var_param = v->u != 0;
+		break;
+	case DW_AT_trampoline:
+		d->trampoline = v->u != 0 || v->blk;
+		break;
+	case DW_AT_byte_size:
+		d->size = v->u;
+		d->has_size = !v->blk;
+		break;
+	case DW_AT_count: case DW_AT_upper_bound: /* Go writes count; C, upper bound */
+		d->count = v->u + (at->name == DW_AT_upper_bound);
+		d->has_count = !v->blk && (at->name == DW_AT_count || v->u != UINT64_MAX);
+		break;
+	case DW_AT_encoding:
+		d->encoding = (uint8_t)v->u;
+		break;
+	case DW_AT_go_kind:
+		d->go_kind = (uint8_t)v->u;
+		break;
+	case DW_AT_addr_base:
+		cu->addr_base = v->u;
+		break;
+	case DW_AT_producer:
+		d->producer = dwarf_string(c, cu, at->form, v);
+		break;
+	}
+}
+
 /* Decodes the attributes of a DIE whose abbreviation ab was just read. */
 int dwarf_die_attrs(const struct dwarf_ctx *c, struct dwarf_cu *cu, struct dwarf_rd *r,
 			   const struct dwarf_abbrev *ab, struct dwarf_die *d)
 {
-	*d = (struct dwarf_die){ .type = DWARF_NO_REF };
+	*d = (struct dwarf_die){ .type = DWARF_NO_REF, .origin = DWARF_NO_REF };
 	for (size_t i = 0; i < ab->nattr && !r->bad; i++) {
 		const struct dwarf_attr *at = &c->ab.at[ab->attr + i];
 		struct dwarf_val v;
@@ -364,6 +429,8 @@ int dwarf_die_attrs(const struct dwarf_ctx *c, struct dwarf_cu *cu, struct dwarf
 			d->decl = v.u != 0;
 		else if (at->name == DW_AT_str_offsets_base)
 			cu->str_base = v.u;
+		else
+			dwarf_attr_func(c, cu, at, &v, d);
 	}
 	return r->bad ? -EINVAL : 0;
 }
@@ -411,6 +478,34 @@ int dwarf_cu_enter(struct dwarf_ctx *c, struct dwarf_cu *cu)
 	return dwarf_die_attrs(c, cu, &r, ab, &d);
 }
 
+/* dwarf_cu_find with the table of every unit: a binary search. */
+static int dwarf_cu_lookup(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu)
+{
+	size_t lo = 0, hi = c->nunits;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (off < c->units[mid].start) {
+			hi = mid;
+		} else if (off >= c->units[mid].end) {
+			lo = mid + 1;
+		} else {
+			*cu = c->units[mid];
+			return off < cu->die ? -EINVAL : dwarf_abbrevs_load(c, cu);
+		}
+	}
+	return -ENOENT; /* in a unit of a version we do not read, or past them all */
+}
+
+int dwarf_cu_remember(struct dwarf_ctx *c, const struct dwarf_cu *cu)
+{
+	int err = dwarf_grow((void **)&c->units, &c->unitcap, c->nunits, sizeof(*c->units),
+			     SIZE_MAX / sizeof(*c->units));
+	if (!err)
+		c->units[c->nunits++] = *cu;
+	return err;
+}
+
 /* Finds and enters the unit holding .debug_info offset off. Units are stepped
  * over by their length alone: a few thousand header reads at most. */
 int dwarf_cu_find(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu)
@@ -419,6 +514,8 @@ int dwarf_cu_find(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu)
 		return -ENOENT;
 	if (cu->version && off >= cu->die && off < cu->end)
 		return 0;
+	if (c->units_done)
+		return dwarf_cu_lookup(c, off, cu);
 	for (uint64_t at = 0; at < c->info.len; at = cu->end) {
 		int err = dwarf_cu_header(c, at, cu);
 		if (err)
@@ -427,4 +524,17 @@ int dwarf_cu_find(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu)
 			return !cu->version ? -ENOENT : off < cu->die ? -EINVAL : dwarf_cu_enter(c, cu);
 	}
 	return -EINVAL;
+}
+
+int dwarf_die_at(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu, struct dwarf_rd *r,
+		 const struct dwarf_abbrev **ab, struct dwarf_die *d)
+{
+	int err = dwarf_cu_find(c, off, cu);
+
+	if (err)
+		return err;
+	*r = dwarf_info_at(c, off, cu->end);
+	if ((err = dwarf_die_head(c, r, ab)))
+		return err;
+	return *ab ? dwarf_die_attrs(c, cu, r, *ab, d) : -EINVAL;
 }

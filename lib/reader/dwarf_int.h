@@ -22,15 +22,26 @@
 #include <zlib.h>
 
 #include "dwarf.h"
+#include "dwarf_args.h"
 
 enum {
 	DW_TAG_class_type = 0x02, DW_TAG_member = 0x0d, DW_TAG_structure_type = 0x13,
 	DW_TAG_typedef = 0x16, DW_TAG_union_type = 0x17, DW_TAG_const_type = 0x26,
 	DW_TAG_packed_type = 0x2d, DW_TAG_volatile_type = 0x35, DW_TAG_restrict_type = 0x37,
-	DW_TAG_atomic_type = 0x47,
+	DW_TAG_atomic_type = 0x47, DW_TAG_array_type = 0x01, DW_TAG_formal_parameter = 0x05,
+	DW_TAG_pointer_type = 0x0f, DW_TAG_subroutine_type = 0x15, DW_TAG_base_type = 0x24,
+	DW_TAG_subrange_type = 0x21, DW_TAG_subprogram = 0x2e, DW_TAG_compile_unit = 0x11,
 
 	DW_AT_name = 0x03, DW_AT_data_member_location = 0x38, DW_AT_declaration = 0x3c,
-	DW_AT_type = 0x49, DW_AT_str_offsets_base = 0x72,
+	DW_AT_type = 0x49, DW_AT_str_offsets_base = 0x72, DW_AT_byte_size = 0x0b,
+	DW_AT_low_pc = 0x11, DW_AT_upper_bound = 0x2f, DW_AT_abstract_origin = 0x31,
+	DW_AT_count = 0x37, DW_AT_encoding = 0x3e, DW_AT_variable_parameter = 0x4b,
+	DW_AT_trampoline = 0x56, DW_AT_addr_base = 0x73, DW_AT_producer = 0x25,
+	DW_AT_go_kind = 0x2900, /* Go's reflect.Kind of a type: cmd/internal/dwarf/dwarf.go */
+
+	DW_ATE_boolean = 0x02, DW_ATE_complex_float = 0x03, DW_ATE_float = 0x04,
+	DW_ATE_signed = 0x05, DW_ATE_signed_char = 0x06, DW_ATE_unsigned = 0x07,
+	DW_ATE_unsigned_char = 0x08,
 
 	DW_FORM_addr = 0x01, DW_FORM_block2 = 0x03, DW_FORM_block4, DW_FORM_data2,
 	DW_FORM_data4, DW_FORM_data8, DW_FORM_string, DW_FORM_block, DW_FORM_block1,
@@ -89,6 +100,7 @@ struct dwarf_abbrevs {
 struct dwarf_cu {
 	uint64_t start, die, end; /* .debug_info offsets: header, first DIE, past the unit */
 	uint64_t abbrev_off, str_base;
+	uint64_t addr_base; /* DWARF 5 DW_AT_addr_base: where its addrx indexes count from */
 	uint16_t version; /* 0: a unit of a version we do not read; skipped */
 	uint8_t addr_size, off_size;
 };
@@ -96,15 +108,20 @@ struct dwarf_cu {
 struct dwarf_ctx {
 	union { /* by name, or as an array in dwarf_ctx_open's order */
 		struct {
-			struct dwarf_sec info, abbrev, str, line_str, str_offsets;
+			struct dwarf_sec info, abbrev, str, line_str, str_offsets, addr;
 		};
-		struct dwarf_sec sec[5];
+		struct dwarf_sec sec[6];
 	};
 	struct dwarf_abbrevs ab;
 	uint64_t inflate_left; /* of DWARF_MAX_INFLATE */
 	uint64_t abbrev_left;  /* abbreviation bytes we may still parse */
 	z_stream zinfo;        /* a compressed .debug_info is inflated as the walk needs it */
 	bool zinfo_open;
+	/* Every unit read, entered (bases known), in .debug_info order, for lookups by
+	 * offset once units_done: a walk of all of them fills it (dwarf_cu_remember). */
+	struct dwarf_cu *units;
+	size_t nunits, unitcap;
+	bool units_done;
 };
 
 /* A bounded cursor. A read past end sets bad, moves p to end and yields 0, so a
@@ -121,6 +138,13 @@ struct dwarf_die {
 	uint64_t loc;
 	int loc_state; /* 0 absent, 1 loc valid, -1 present but not a constant we read */
 	bool decl;
+	/* for dwarf_args*.c: functions, their parameters and the types of those */
+	bool has_low_pc, var_param, trampoline, has_size, has_count;
+	uint8_t encoding, go_kind; /* 0 when absent */
+	uint64_t low_pc;
+	const char *producer; /* of a unit: "Go cmd/compile go1.27.3; regabi" */
+	uint64_t origin; /* DW_AT_abstract_origin, absolute, or DWARF_NO_REF */
+	uint64_t size, count; /* byte size; an array's element count (upper bound + 1) */
 };
 
 /* One attribute value: integers, offsets, references and indexes in u; strings
@@ -207,16 +231,66 @@ struct dwarf_rd dwarf_info_at(struct dwarf_ctx *c, uint64_t from, uint64_t to);
 int dwarf_cu_header(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu);
 /* Makes cu the unit being read (abbreviations, DWARF 5 str_offsets_base). */
 int dwarf_cu_enter(struct dwarf_ctx *c, struct dwarf_cu *cu);
-/* Finds and enters the unit holding .debug_info offset off. */
+/* Finds and enters the unit holding .debug_info offset off (by binary search once
+ * c->units_done). */
 int dwarf_cu_find(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu);
+/* Adds the entered unit cu to c->units; the caller walks them in order and then sets
+ * c->units_done. */
+int dwarf_cu_remember(struct dwarf_ctx *c, const struct dwarf_cu *cu);
+/* Reads the DIE at .debug_info offset off: its unit entered into *cu, its
+ * abbreviation, its attributes, and r left on its first child. */
+int dwarf_die_at(struct dwarf_ctx *c, uint64_t off, struct dwarf_cu *cu, struct dwarf_rd *r,
+		 const struct dwarf_abbrev **ab, struct dwarf_die *d);
+/* Makes room for element n of *arr (of *cap elements of size elem), up to max. */
+int dwarf_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t max);
 /* Reads a DIE's abbreviation code: *ab, or NULL for a null entry. */
 int dwarf_die_head(const struct dwarf_ctx *c, struct dwarf_rd *r,
 		   const struct dwarf_abbrev **ab);
-/* Decodes name, type, member location and declaration of the DIE just headed. */
+/* Decodes the attributes struct dwarf_die holds, of the DIE just headed. */
 int dwarf_die_attrs(const struct dwarf_ctx *c, struct dwarf_cu *cu, struct dwarf_rd *r,
 		    const struct dwarf_abbrev *ab, struct dwarf_die *d);
 /* Steps over the attributes of the DIE just headed. */
 void dwarf_die_skip(const struct dwarf_ctx *c, const struct dwarf_cu *cu, struct dwarf_rd *r,
 		    const struct dwarf_abbrev *ab);
+
+/* ---- dwarf_abi.c: Go types and their register assignment ----------------------- */
+
+#define DWARF_MAX_LEAVES (DWARF_INT_REGS + DWARF_FLOAT_REGS)
+
+/* What the register ABI needs of a type: its register-sized leaves, in order. */
+struct dwarf_tinfo {
+	uint64_t off;      /* .debug_info offset of the type DIE */
+	const char *name;  /* into the DWARF; NULL when no DIE on the way had one */
+	uint64_t size;
+	uint8_t kind;      /* enum dwarf_kind */
+	uint8_t state;     /* DWARF_WHERE_REGS (leaves valid), _STACK (never in registers),
+			    * _UNKNOWN (unreadable) */
+	uint8_t nleaf;
+	struct dwarf_part leaf[DWARF_MAX_LEAVES]; /* reg unused */
+};
+
+/* The types read so far, by DIE offset: parameters share few types. */
+struct dwarf_types {
+	struct dwarf_tinfo *t;
+	size_t n, cap;
+	uint32_t *slot; /* open addressing: index into t plus one, 0 empty */
+	size_t nslot;
+};
+
+/* The type at .debug_info offset off (DWARF_NO_REF: an unknown type). Returns 0 with
+ * *ti (valid until the next call), or -ENOMEM; malformed types give state UNKNOWN. */
+int dwarf_type_info(struct dwarf_ctx *c, struct dwarf_types *tt, uint64_t off,
+		    const struct dwarf_tinfo **ti);
+void dwarf_types_free(struct dwarf_types *tt);
+
+/* Register assignment of one function's parameters then results (abiutils.go). */
+struct dwarf_abi {
+	unsigned ints, floats; /* registers used by the parameters assigned so far */
+	bool results, unknown;
+};
+/* Assigns p, whose type is ti, writing its parts to parts (DWARF_MAX_LEAVES room);
+ * returns how many. Sets p->where. */
+uint8_t dwarf_abi_assign(struct dwarf_abi *st, struct dwarf_param *p, const struct dwarf_tinfo *ti,
+			 struct dwarf_part *parts);
 
 #endif

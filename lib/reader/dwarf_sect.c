@@ -131,7 +131,8 @@ static int dwarf_sec_load(struct dwarf_ctx *c, const struct elf_image *im, const
  * without .debug_abbrev it cannot be read, the string sections are optional. */
 int dwarf_ctx_open(struct dwarf_ctx *c, const struct elf_image *im)
 {
-	static const char *const names[] = { "info", "abbrev", "str", "line_str", "str_offsets" };
+	static const char *const names[] = { "info", "abbrev", "str", "line_str", "str_offsets",
+					      "addr" };
 	_Static_assert(sizeof(names) / sizeof(*names) == sizeof(c->sec) / sizeof(*c->sec),
 		       "one name per section");
 
@@ -154,6 +155,7 @@ void dwarf_ctx_close(struct dwarf_ctx *c)
 		free(c->sec[i].owned);
 	free(c->ab.a);
 	free(c->ab.at);
+	free(c->units);
 }
 
 bool dwarf_present(const struct elf_image *im)

@@ -1,0 +1,3 @@
+module golat.test/argsprog
+
+go 1.19

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# args_go<V>: lib/reader/dwarf_args.c against the truth, on tests/args/prog built by go<V>.
+# gdb (which knows nothing of Go's register ABI) stops at the entry and at the return of
+# every main.* function and dumps the nine integer registers; args_test formats each
+# parameter and result from the registers the reader assigned it; the values must be
+# the ones the program passes (expect.txt). Then: compressed DWARF gives the same
+# signatures as uncompressed, stripped (-s -w) gives -ENOENT, damaged sections give
+# errors, never a crash.
+# Usage: run.sh 1.N ARGS_TEST   (env GOLAT_TEST_WORK: where to build)
+set -euo pipefail
+ver=$1
+args_test=$2
+here=$(cd "$(dirname "$0")" && pwd)
+go=/usr/lib/go-$ver/bin/go
+if [[ ! -x $go ]]; then
+	echo "SKIP: go$ver not installed"
+	exit 77
+fi
+if ! command -v gdb >/dev/null; then
+	echo "SKIP: gdb is not installed"
+	exit 77
+fi
+work=${GOLAT_TEST_WORK:-$here/../../build/testwork}/args/go$ver
+mkdir -p "$work"
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
+# Not PIE: the strings the program passes are literals, which args_test reads from the file.
+(cd "$here/prog" &&
+	"$go" build -ldflags=-compressdwarf=false -o "$work/prog" . &&
+	"$go" build -o "$work/prog-z" . &&
+	"$go" build -ldflags='-s -w' -o "$work/prog-stripped" .)
+
+status=0
+entries=$(nm "$work/prog" | awk '$2 ~ /^[tT]$/ && $3 ~ /^main\./ && $3 != "main.main" && $3 != "main.init" {print $1}')
+ARGS_ENTRIES=$entries ARGS_DUMP=$work/regs.txt timeout 120 \
+	gdb -nx -batch -iex "set auto-load off" -x "$here/regdump.py" --args "$work/prog" \
+	>"$work/gdb.log" 2>&1 || { echo "FAIL: gdb: $(tail -3 "$work/gdb.log")"; exit 1; }
+"$args_test" --check "$work/prog" "$work/regs.txt" >"$work/got.txt"
+if "$here/check.py" "$here/expect.txt" "$work/got.txt" "${ver#1.}"; then
+	echo "go$ver: every parameter and result reads as the program passed it"
+else
+	echo "FAIL: go$ver: register assignment differs from what gdb saw (got: $work/got.txt)"
+	status=1
+fi
+
+"$args_test" --sig "$work/prog" main. >"$work/sig.txt"
+"$args_test" --sig "$work/prog-z" main. >"$work/sig-z.txt"
+if cmp -s "$work/sig.txt" "$work/sig-z.txt"; then
+	echo "go$ver: compressed DWARF: the same $(wc -l <"$work/sig.txt") signatures"
+else
+	echo "FAIL: go$ver: compressed DWARF gives other signatures"
+	diff "$work/sig.txt" "$work/sig-z.txt" | head
+	status=1
+fi
+"$args_test" --time "$work/prog-z"
+"$args_test" --enoent "$work/prog-stripped" || status=1
+"$args_test" --damage "$work/prog" || status=1
+exit $status
