@@ -1,5 +1,6 @@
 /* hook: the engine that hooks and unhooks functions of this process. See hook.h. */
 #include "hook.h"
+#include "hookargs.h"
 #include "sigown.h"
 #include "xlate.h"
 
@@ -425,6 +426,22 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 	return h;
 }
 
+/* The functions E.fns[idx[0, n)] were hooked: which string arguments their slowest
+ * calls keep the text of. */
+static void keep_text(const size_t *idx, size_t n)
+{
+	uint32_t *ids = malloc(n * sizeof(*ids));
+	uint64_t *entries = malloc(n * sizeof(*entries));
+	for (size_t i = 0; ids && entries && i < n; i++) {
+		ids[i] = E.fns[idx[i]].id;
+		entries[i] = E.fns[idx[i]].f->entry;
+	}
+	if (ids && entries)
+		hookargs_text(&E.gb, ids, entries, n);
+	free(ids);
+	free(entries);
+}
+
 /* Sorts one selected function f: prepared (attach) or found (detach), then counted
  * as already in state `want`, or its place in E.fns added to out (prepare() may move
  * E.fns: indices, not pointers). The result lists it in res->fns either way. */
@@ -519,6 +536,8 @@ static int flip(const size_t *idx, size_t nh, int want, struct hook_result *res,
 	int rc = 0;
 	for (size_t i = 0; want && i < nh; i++)
 		rec_new_generation(E.fns[idx[i]].id);
+	if (want && E.sf.h->slowest)
+		keep_text(idx, nh); /* before the first call can be one of the slowest */
 	if (nw && want && (rc = codemem_seal(&E.cm, reason, n)) == 0)
 		rc = sigown_publish() ?: patch_apply(w, nw, &o, reason, n);
 	else if (nw && !want)

@@ -2,13 +2,27 @@
 #include "callsite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-void callsite_open(struct callsite *c, const struct stats_snapshot *s, const struct gobin *given)
+/* One walk over the DWARF for every function that may have slowest calls. */
+static void read_args(struct callsite *c, const struct stats_snapshot *s)
 {
-	memset(c, 0, sizeof(*c));
-	c->text_base = s->text_base;
+	if (!c->gb || !c->gb->has_dwarf || !s->slowest)
+		return;
+	uint64_t *entries = malloc((s->nfns ? s->nfns : 1) * sizeof(*entries));
+	size_t n = 0;
+	for (uint32_t id = 0; entries && id < s->nfns; id++)
+		if (s->fns[id].timed)
+			entries[n++] = s->fns[id].entry;
+	if (n && dwarf_args_index(&c->gb->elf, entries, n, &c->args) != 0)
+		c->args = NULL;
+	free(entries);
+}
+
+static void find_binary(struct callsite *c, const struct stats_snapshot *s, const struct gobin *given)
+{
 	if (given) {
 		c->gb = given->text == s->text_base ? given : NULL;
 		return;
@@ -25,8 +39,24 @@ void callsite_open(struct callsite *c, const struct stats_snapshot *s, const str
 		c->gb = &c->own;
 }
 
+void callsite_open(struct callsite *c, const struct stats_snapshot *s, const struct gobin *given)
+{
+	memset(c, 0, sizeof(*c));
+	c->text_base = s->text_base;
+	find_binary(c, s, given);
+	read_args(c, s);
+}
+
+const struct dwarf_func_sig *callsite_sig(const struct callsite *c, uint64_t entry)
+{
+	const struct dwarf_func_sig *sig;
+	return c->args && dwarf_func_args(c->args, entry, &sig) == 0 ? sig : NULL;
+}
+
 void callsite_close(struct callsite *c)
 {
+	if (c->args)
+		dwarf_args_free(c->args);
 	if (c->opened)
 		gobin_close(&c->own);
 	memset(c, 0, sizeof(*c));

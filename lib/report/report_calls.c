@@ -70,16 +70,57 @@ static const char *slow_text(const struct stats_slow *r, char buf[STATS_SLOW_TEX
 	return buf;
 }
 
+/* dwarf_read_fn over the string bytes a record kept: the only memory of the program
+ * a report reads (the program may be gone, and its memory has moved on). */
+static bool kept_bytes(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct stats_slow *r = arg;
+	if (!r->text_reg || addr != r->args[r->text_reg - 1] || len > r->text_len)
+		return false;
+	memcpy(buf, r->text, len);
+	return true;
+}
+
+/* The parameter (results: the result) of sig held in integer register reg, and
+ * whether reg holds its first part. */
+static const struct dwarf_param *param_in(const struct dwarf_func_sig *sig, bool results, int reg, bool *first)
+{
+	for (size_t i = 0; sig && i < sig->nparams; i++) {
+		const struct dwarf_param *p = &sig->param[i];
+		if (p->result != results || p->where != DWARF_WHERE_REGS)
+			continue;
+		for (uint8_t k = 0; k < p->nparts; k++)
+			if (p->part[k].reg == reg) {
+				*first = k == 0;
+				return p;
+			}
+	}
+	return NULL;
+}
+
+/* Each register as {"value"}, with "name" and "type" of what DWARF says it holds,
+ * and "text" (the value rendered; a string's contents) on its first register. */
 static void json_regs(FILE *out, const char *key, const uint64_t *regs, const struct stats_slow *r,
-		      bool args)
+		      const struct dwarf_func_sig *sig, bool results)
 {
 	fprintf(out, ",\"%s\":[", key);
 	for (int i = 0; i < STATS_ARGS; i++) {
 		fprintf(out, "%s{\"value\":%llu", i ? "," : "", (unsigned long long)regs[i]);
-		if (args && r->text_reg == i + 1) {
-			char t[STATS_SLOW_TEXT + 1];
+		bool first = false;
+		const struct dwarf_param *p = param_in(sig, results, i, &first);
+		char t[STATS_SLOW_TEXT + 256];
+		if (p) {
+			fputs(",\"name\":", out);
+			json_string(out, p->name);
+			fputs(",\"type\":", out);
+			json_string(out, p->type);
+		}
+		if (!results && r->text_reg == i + 1) {
 			fputs(",\"text\":", out);
 			json_string(out, slow_text(r, t));
+		} else if (p && first && dwarf_arg_format(p, regs, kept_bytes, (void *)r, t, sizeof(t)) >= 0) {
+			fputs(",\"text\":", out);
+			json_string(out, t);
 		}
 		fputc('}', out);
 	}
@@ -109,11 +150,29 @@ void report_json_calls(FILE *out, const struct stats_view *v, const struct stats
 			report_ns_int(stats_cycles_to_ns(s, (double)r[i].cycles)),
 			(unsigned long long)stats_tsc_to_real_ns(s, r[i].tsc), (unsigned long long)r[i].goid);
 		json_string(out, who);
-		json_regs(out, "args", r[i].args, &r[i], true);
-		json_regs(out, "results", r[i].results, &r[i], false);
+		const struct dwarf_func_sig *sig = callsite_sig(cs, f->entry);
+		json_regs(out, "args", r[i].args, &r[i], sig, false);
+		json_regs(out, "results", r[i].results, &r[i], sig, true);
 		fputc('}', out);
 	}
 	fputc(']', out);
+}
+
+/* name=value of each parameter (results: each result) of sig. */
+static void text_params(FILE *out, const char *what, const struct dwarf_func_sig *sig, const uint64_t *regs,
+			const struct stats_slow *r, bool results)
+{
+	fprintf(out, "  %s", what);
+	for (size_t i = 0; i < sig->nparams; i++) {
+		const struct dwarf_param *p = &sig->param[i];
+		char v[STATS_SLOW_TEXT + 256];
+		if (p->result != results || dwarf_arg_format(p, regs, kept_bytes, (void *)r, v, sizeof(v)) < 0)
+			continue;
+		fputc(' ', out);
+		report_put_clean(out, p->name);
+		fputc('=', out);
+		report_put_clean(out, v);
+	}
 }
 
 /* The registers up to the last one that is not 0 (at least one): without DWARF
@@ -130,7 +189,7 @@ static void text_regs(FILE *out, const char *what, const uint64_t *regs)
 }
 
 static void text_slow(FILE *out, const struct stats_snapshot *s, const struct callsite *cs,
-		      const struct stats_slow *r)
+		      const struct stats_func *f, const struct stats_slow *r)
 {
 	char d[16], who[STATS_NAME_MAX], when[64] = "?";
 	report_human_ns(d, sizeof(d), stats_cycles_to_ns(s, (double)r->cycles), "");
@@ -143,14 +202,14 @@ static void text_slow(FILE *out, const struct stats_snapshot *s, const struct ca
 			 (unsigned long long)(at % 1000000000u / 1000u));
 	fprintf(out, "  slow %-7s at %s  goroutine %llu  from ", d, when, (unsigned long long)r->goid);
 	report_put_clean(out, who);
-	text_regs(out, "args", r->args);
-	if (r->text_reg && r->text_len) {
-		char txt[STATS_SLOW_TEXT + 1];
-		fputs(" \"", out);
-		report_put_clean(out, slow_text(r, txt));
-		fputc('"', out);
+	const struct dwarf_func_sig *sig = callsite_sig(cs, f->entry);
+	if (sig) {
+		text_params(out, "args", sig, r->args, r, false);
+		text_params(out, "results", sig, r->results, r, true);
+	} else {
+		text_regs(out, "args", r->args);
+		text_regs(out, "results", r->results);
 	}
-	text_regs(out, "results", r->results);
 	fputc('\n', out);
 }
 
@@ -175,7 +234,7 @@ void report_text_calls(FILE *out, const struct stats_view *v, const struct stats
 	struct stats_slow r[STATS_SLOWEST_MAX];
 	uint32_t k = stats_slowest(v, s, f->id, r, STATS_SLOWEST_MAX);
 	for (uint32_t i = 0; i < k && i < TEXT_SLOWEST; i++)
-		text_slow(out, s, cs, &r[i]);
+		text_slow(out, s, cs, f, &r[i]);
 }
 
 double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f)

@@ -64,4 +64,12 @@ if slowest:
     want(g["args"][1]["value"] == 23, f"main.greet's slowest call had a 23-byte string ({g['args'][1]['value']})")
     if dwarf:
         want(g["args"][0].get("text") == "a long name to wait for", f"its text {g['args'][0].get('text')!r}")
+        want((g["args"][0].get("name"), g["args"][0].get("type"), g["args"][2].get("name")) == ("who", "string", "pad"),
+             f"main.greet's arguments named {g['args'][0].get('name')}, {g['args'][2].get('name')}")
+        want((top["args"][0].get("name"), top["args"][0].get("type"), top["args"][0].get("text")) == ("ms", "int", "30"),
+             f"main.nap's argument {top['args'][0]}")
+        want(top["results"][0].get("type") == "int" and top["results"][0].get("text") == "60",
+             f"main.nap's result {top['results'][0]}")
+    else:
+        want(all(set(a) == {"value"} for a in top["args"] + top["results"]), "stripped: raw registers only")
 sys.exit(1 if bad else 0)

@@ -1,0 +1,17 @@
+/* hookargs: what the recorder should keep of a hooked function's arguments beyond
+ * their registers: the first bytes of its first string argument, when the binary's
+ * DWARF says which registers hold one (slowest.h, slowest_set_text). A stripped
+ * binary has no DWARF: its slowest calls keep the registers alone. */
+#ifndef GOLAT_HOOKARGS_H
+#define GOLAT_HOOKARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gobin.h"
+
+/* Functions ids[i] at link-time entries[i], just hooked. Reads the DWARF once for all
+ * of them; returns how many have a string argument whose text is kept. */
+size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t *entries, size_t n);
+
+#endif
