@@ -11,6 +11,8 @@
 
 #define TEXT_CALLERS 3 /* callers the text report shows: JSON has them all */
 #define TEXT_SLOWEST 3
+#define TEXT_ARGS 6    /* raw registers a text line shows: most functions take fewer */
+#define TEXT_RESULTS 2
 
 /* Cycles of the timed calls of f as ns of all its calls (times calls/timed when 1
  * call in N is timed), as report_total_ns does for the total. */
@@ -175,12 +177,12 @@ static void text_params(FILE *out, const char *what, const struct dwarf_func_sig
 	}
 }
 
-/* The registers up to the last one that is not 0 (at least one): without DWARF
- * nothing tells how many a function takes. */
-static void text_regs(FILE *out, const char *what, const uint64_t *regs)
+/* The first max registers, up to the last one that is not 0 (at least one): without
+ * DWARF nothing tells how many a function takes. JSON has all nine. */
+static void text_regs(FILE *out, const char *what, const uint64_t *regs, int max)
 {
 	int last = 0;
-	for (int i = 0; i < STATS_ARGS; i++)
+	for (int i = 0; i < max; i++)
 		if (regs[i])
 			last = i;
 	fprintf(out, "  %s", what);
@@ -207,8 +209,8 @@ static void text_slow(FILE *out, const struct stats_snapshot *s, const struct ca
 		text_params(out, "args", sig, r->args, r, false);
 		text_params(out, "results", sig, r->results, r, true);
 	} else {
-		text_regs(out, "args", r->args);
-		text_regs(out, "results", r->results);
+		text_regs(out, "args", r->args, TEXT_ARGS);
+		text_regs(out, "results", r->results, TEXT_RESULTS);
 	}
 	fputc('\n', out);
 }
