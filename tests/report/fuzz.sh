@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the stats reader's libFuzzer target with clang (ASan + UBSan), as
-# tests/fuzz/run.sh builds the binary reader's (tests/fuzz/lib.sh) but from the reader's and the
+# tests/fuzz/run.sh builds the binary reader's (tests/fuzz/lib.sh) but from the readers' and the
 # renderer's sources only (the rest of lib/ is neither reached nor needed), and runs
 # it for a bounded time on seeds: the demo stats file and truncated copies.
 # Usage: fuzz.sh SECONDS MKSTATS   (env GOLAT_TEST_WORK)
@@ -13,9 +13,11 @@ work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz-stats
 mkdir -p "$work/corpus"
 source "$top/tests/fuzz/lib.sh"
 srcs=()
-for f in report/statsread report/statsagg report/report report/report_export report/json paths proc; do
+for f in report/statsread report/statsagg report/statssite report/report report/report_export \
+	report/report_calls report/callsite report/json paths proc; do
 	srcs+=("$top/lib/$f.c")
 done
+srcs+=("$top"/lib/reader/*.c) # callsite.c names call sites through the binary the file names
 fuzz_build "$work/fuzz_stats" "$here/fuzz_stats.c" "${srcs[@]}"
 # Seeds: the demo file (8 function slots, 16 pages: 80 KB) and a one-function file
 # whose header, names and first pages (head -c) make shorter seeds.
