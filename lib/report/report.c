@@ -35,12 +35,24 @@ unsigned long long report_ns_int(double ns)
 	return ns >= 1.8e19 ? 18000000000000000000ull : (unsigned long long)llround(ns);
 }
 
-double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f)
+/* cycles summed over f's timed calls, in ns for all its calls: times calls/timed when
+ * 1 call in N is timed. */
+static double scaled_ns(const struct stats_snapshot *s, const struct stats_func *f, uint64_t cycles)
 {
-	double sum = (double)f->sum;
+	double sum = (double)cycles;
 	if (s->sample > 1 && f->timed && f->calls > f->timed)
 		sum *= (double)f->calls / (double)f->timed;
 	return stats_cycles_to_ns(s, sum);
+}
+
+double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f)
+{
+	return scaled_ns(s, f, f->sum);
+}
+
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f)
+{
+	return scaled_ns(s, f, f->self);
 }
 
 void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *s,
@@ -54,6 +66,7 @@ void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *
 		if (hist[b])
 			o->pow2[report_pow2_index(stats_cycles_to_ns(s, stats_bucket_mid(b)))] += hist[b];
 	o->total_ns = report_total_ns(s, f);
+	o->self_ns = report_self_ns(s, f);
 	o->mean_ns = f->timed ? stats_cycles_to_ns(s, (double)f->sum / (double)f->timed) : 0;
 	o->min_ns = stats_cycles_to_ns(s, (double)f->min);
 	o->max_ns = stats_cycles_to_ns(s, (double)f->max);

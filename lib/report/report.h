@@ -49,6 +49,7 @@ struct report_fn {
 	uint64_t count;           /* timed calls in the histogram */
 	uint64_t pow2[REPORT_POW2];
 	double total_ns;          /* sum of the timed calls, scaled by calls/timed when sampled */
+	double self_ns;           /* the same of f->self: total_ns less hooked children's */
 	double mean_ns, min_ns, max_ns, p50_ns, p90_ns, p99_ns, p999_ns;
 };
 
@@ -60,12 +61,37 @@ void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *
 size_t report_order(const struct stats_snapshot *s, uint32_t *ids);
 /* f's total time: the timed calls' sum, times calls/timed when 1 call in N is timed. */
 double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f);
+/* f's self time, scaled alike: total less the time in hooked functions it called. */
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f);
 /* ns with 3 significant digits and a unit: "980us", "1.21ms", "41.0ms"; sep goes
  * between number and unit ("12.8 s" in the text header). */
 void report_human_ns(char *buf, size_t n, double ns, const char *sep);
 /* Writes s with control bytes and invalid UTF-8 replaced by '?': names come from a
  * file anyone may have written and must not drive a terminal. */
 void report_put_clean(FILE *out, const char *s);
+
+/* ---- Prometheus text exposition of several processes (`golat serve`) ---- */
+
+struct report_label {
+	const char *name;  /* a valid label name: the caller's constant */
+	const char *value; /* any bytes: escaped as the exposition format says */
+};
+
+/* One process's part of an exposition. */
+struct report_prom_src {
+	const struct stats_view *v;
+	const struct stats_snapshot *s;
+	const uint32_t *ids; /* the functions to show, as report_order gives them */
+	size_t n;
+	const struct report_label *labels; /* on every sample, after function=; may be NULL */
+	size_t nlabels;
+};
+
+/* The Prometheus text of every source: one HELP/TYPE block per metric family, then
+ * that family's samples from every source (the format wants them together), with one
+ * set of histogram bounds for all. The caller keeps the label sets of two sources
+ * apart (pid, say), or the samples collide. 0 or -ENOMEM. */
+int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc);
 
 /* ---- between report.c and report_export.c ---- */
 int report_json(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,

@@ -110,9 +110,21 @@ static void prom_label(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* A sample's name and labels up to where its own labels (le) or value go:
+ * `name{function="f",pid="1",exe="x"`. */
+static void prom_open(FILE *out, const char *name, const char *fn, const struct report_prom_src *src)
+{
+	fprintf(out, "%s{function=", name);
+	prom_label(out, fn);
+	for (size_t k = 0; k < src->nlabels; k++) {
+		fprintf(out, ",%s=", src->labels[k].name);
+		prom_label(out, src->labels[k].value);
+	}
+}
+
 enum prom_series { PROM_CALLS, PROM_IN_FLIGHT, PROM_PANICKED };
 
-static void prom_counter(FILE *out, const struct stats_snapshot *s, const uint32_t *ids, size_t n,
+static void prom_counter(FILE *out, const struct report_prom_src *src, size_t nsrc,
 			 enum prom_series which)
 {
 	static const char *const head[] = {
@@ -123,75 +135,84 @@ static void prom_counter(FILE *out, const struct stats_snapshot *s, const uint32
 		"# HELP golat_panicked_total Calls unwound by a panic (not in golat_calls_total).\n"
 		"# TYPE golat_panicked_total counter\n",
 	};
-	static const char *const name[] = { "golat_calls_total{function=", "golat_in_flight{function=",
-					    "golat_panicked_total{function=" };
+	static const char *const name[] = { "golat_calls_total", "golat_in_flight",
+					    "golat_panicked_total" };
 	fputs(head[which], out);
-	for (size_t i = 0; i < n; i++) {
-		const struct stats_func *f = &s->fns[ids[i]];
-		fputs(name[which], out);
-		prom_label(out, f->name);
-		fprintf(out, "} %llu\n", (unsigned long long)(which == PROM_CALLS ? f->calls
-							     : which == PROM_IN_FLIGHT ? f->in_flight
-							     : f->abandoned));
-	}
+	for (size_t j = 0; j < nsrc; j++)
+		for (size_t i = 0; i < src[j].n; i++) {
+			const struct stats_func *f = &src[j].s->fns[src[j].ids[i]];
+			prom_open(out, name[which], f->name, &src[j]);
+			fprintf(out, "} %llu\n", (unsigned long long)(which == PROM_CALLS ? f->calls
+								     : which == PROM_IN_FLIGHT ? f->in_flight
+								     : f->abandoned));
+		}
 }
 
 /* One function's histogram over the power-of-two buckets [lo, hi], cumulative. */
-static void prom_hist(FILE *out, const struct stats_snapshot *s, const struct report_fn *r,
+static void prom_hist(FILE *out, const struct report_prom_src *src, const struct report_fn *r,
 		      unsigned lo, unsigned hi)
 {
+	const char *fn = r->f->name;
 	uint64_t cum = 0;
 	for (unsigned i = 0; i < lo && i < REPORT_POW2; i++)
 		cum += r->pow2[i];
 	for (unsigned i = lo; i <= hi; i++) {
 		cum += r->pow2[i];
-		fputs("golat_duration_seconds_bucket{function=", out);
-		prom_label(out, r->f->name);
+		prom_open(out, "golat_duration_seconds_bucket", fn, src);
 		/* Bucket i holds [2^(i-1), 2^i) ns: its upper bound is le. */
 		fprintf(out, ",le=\"%.15g\"} %llu\n", ldexp(1e-9, (int)i), (unsigned long long)cum);
 	}
-	fputs("golat_duration_seconds_bucket{function=", out);
-	prom_label(out, r->f->name);
+	prom_open(out, "golat_duration_seconds_bucket", fn, src);
 	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)r->count);
-	fputs("golat_duration_seconds_sum{function=", out);
-	prom_label(out, r->f->name);
-	double sum = stats_cycles_to_ns(s, (double)r->f->sum) / 1e9;
-	fprintf(out, "} %.9g\n", sum);
-	fputs("golat_duration_seconds_count{function=", out);
-	prom_label(out, r->f->name);
+	prom_open(out, "golat_duration_seconds_sum", fn, src);
+	fprintf(out, "} %.9g\n", stats_cycles_to_ns(src->s, (double)r->f->sum) / 1e9);
+	prom_open(out, "golat_duration_seconds_count", fn, src);
 	fprintf(out, "} %llu\n", (unsigned long long)r->count);
 }
 
 /* Every series shares one set of bucket bounds, from the fastest bucket any function
- * uses to the slowest, so that they can be summed across functions. */
-int report_prom(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
-		const uint32_t *ids, size_t n)
+ * of any source uses to the slowest, so that they can be summed across functions and
+ * processes. The exposition format wants a family's samples together: each family
+ * goes through every source before the next begins. */
+int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc)
 {
+	size_t total = 0;
+	for (size_t j = 0; j < nsrc; j++)
+		total += src[j].n;
 	uint64_t *hist = malloc(STATS_BUCKETS * sizeof(*hist));
-	struct report_fn *r = calloc(n ? n : 1, sizeof(*r));
+	struct report_fn *r = calloc(total ? total : 1, sizeof(*r));
 	if (!hist || !r) {
 		free(hist);
 		free(r);
 		return -ENOMEM;
 	}
 	unsigned lo = REPORT_POW2, hi = 0;
-	for (size_t i = 0; i < n; i++) {
-		report_fn_compute(v, s, &s->fns[ids[i]], hist, &r[i]);
-		for (unsigned b = 0; b < REPORT_POW2; b++)
-			if (r[i].pow2[b]) {
-				lo = b < lo ? b : lo;
-				hi = b > hi ? b : hi;
-			}
-	}
-	prom_counter(out, s, ids, n, PROM_CALLS);
-	prom_counter(out, s, ids, n, PROM_IN_FLIGHT);
-	prom_counter(out, s, ids, n, PROM_PANICKED);
+	for (size_t j = 0, k = 0; j < nsrc; j++)
+		for (size_t i = 0; i < src[j].n; i++, k++) {
+			report_fn_compute(src[j].v, src[j].s, &src[j].s->fns[src[j].ids[i]], hist, &r[k]);
+			for (unsigned b = 0; b < REPORT_POW2; b++)
+				if (r[k].pow2[b]) {
+					lo = b < lo ? b : lo;
+					hi = b > hi ? b : hi;
+				}
+		}
+	prom_counter(out, src, nsrc, PROM_CALLS);
+	prom_counter(out, src, nsrc, PROM_IN_FLIGHT);
+	prom_counter(out, src, nsrc, PROM_PANICKED);
 	fputs("# HELP golat_duration_seconds Time from entry to return of the timed calls.\n"
 	      "# TYPE golat_duration_seconds histogram\n",
 	      out);
-	for (size_t i = 0; i < n; i++)
-		prom_hist(out, s, &r[i], lo, lo <= hi ? hi : 0);
+	for (size_t j = 0, k = 0; j < nsrc; j++)
+		for (size_t i = 0; i < src[j].n; i++, k++)
+			prom_hist(out, &src[j], &r[k], lo, lo <= hi ? hi : 0);
 	free(hist);
 	free(r);
 	return 0;
+}
+
+int report_prom(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
+		const uint32_t *ids, size_t n)
+{
+	const struct report_prom_src one = { v, s, ids, n, NULL, 0 };
+	return report_prom_multi(out, &one, 1);
 }

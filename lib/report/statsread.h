@@ -50,6 +50,7 @@ struct stats_func {
 	uint64_t entries, calls, abandoned; /* abandoned: unwound by a panic ("panicked") */
 	uint64_t in_flight;        /* entries - calls - abandoned, clamped at 0 */
 	uint64_t timed, sum;
+	uint64_t self; /* cycles of the timed calls, less their hooked children's */
 	uint64_t min, max;         /* min 0 = no timed call */
 };
 
