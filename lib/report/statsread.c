@@ -118,46 +118,88 @@ int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err
 	return 0;
 }
 
-int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
+/* Opens path as flags say and checks what kind of file it is: the descriptor, or -errno
+ * with err filled. */
+static int open_checked(const char *path, unsigned flags, struct stat *st, char *err, size_t errlen)
 {
-	memset(v, 0, sizeof(*v));
-	v->fd = -1;
 	/* O_NONBLOCK: a FIFO named like a stats file must not hang the reader. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+				    (flags & STATS_OPEN_OWNED ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		int e = errno;
-		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
+		return fail(err, errlen, -e, "%s: %s", path,
+			    e == ELOOP && flags & STATS_OPEN_OWNED ? "a symbolic link" : strerror(e));
 	}
-	struct stat st;
 	int rc = 0;
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, st) != 0)
 		rc = fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+	else if (!S_ISREG(st->st_mode))
 		rc = fail(err, errlen, -EINVAL, "%s: not a regular file", path);
-	else if (st.st_size < STATS_HEADER_SIZE)
+	else if (flags & STATS_OPEN_OWNED && st->st_uid != geteuid())
+		rc = fail(err, errlen, -EPERM, "%s: owned by uid %u, not this user", path,
+			  (unsigned)st->st_uid);
+	else if (flags & STATS_OPEN_OWNED && (st->st_mode & 07777) != 0600)
+		rc = fail(err, errlen, -EPERM, "%s: mode %04o, a stats file has 0600", path,
+			  (unsigned)(st->st_mode & 07777));
+	else if (st->st_size < STATS_HEADER_SIZE)
 		rc = fail(err, errlen, -EINVAL, "%s: truncated: %lld bytes, a stats file has a %d-byte header",
-			  path, (long long)st.st_size, STATS_HEADER_SIZE);
+			  path, (long long)st->st_size, STATS_HEADER_SIZE);
 	if (rc) {
 		close(fd);
 		return rc;
 	}
+	return fd;
+}
+
+/* A private copy of the file's first `size` bytes in a mapping of len: returns the
+ * mapping (MAP_FAILED on error) and in *got how much the file still held. */
+static void *copy_file(int fd, size_t len, uint64_t size, uint64_t *got)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	uint64_t off = 0;
+	while (off < size) {
+		ssize_t k = pread(fd, (uint8_t *)p + off, size - off, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break; /* truncated under us: what was read is the file */
+		off += (uint64_t)k;
+	}
+	*got = off;
+	mprotect(p, len, PROT_READ);
+	return p;
+}
+
+int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	struct stat st;
+	int fd = open_checked(path, flags, &st, err, errlen), rc;
+	if (fd < 0)
+		return fd;
 	/* The file grows as its writer claims pages: map the whole layout the header
 	 * names (validated below), and read only what lies inside the file. */
 	size_t len = (size_t)st.st_size;
+	uint64_t data = (uint64_t)st.st_size;
 	struct stats_header hh;
 	if (pread(fd, &hh, sizeof(hh), 0) == (ssize_t)sizeof(hh) && memcmp(hh.magic, STATS_MAGIC, 8) == 0 &&
 	    hh.file_size > len && hh.file_size <= STATSREAD_MAX_MAP)
 		len = (size_t)hh.file_size;
-	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	void *p = flags & STATS_OPEN_COPY ? copy_file(fd, len, data, &data)
+					  : mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		rc = fail(err, errlen, -errno, "%s: cannot map: %s", path, strerror(errno));
 		close(fd);
 		return rc;
 	}
 	char why[256];
-	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) == 0 && v->page_off > (uint64_t)st.st_size)
-		rc = fail(why, sizeof(why), -EINVAL, "truncated: %lld bytes, the regions before the pages need %llu",
-			  (long long)st.st_size, (unsigned long long)v->page_off);
+	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) == 0 && v->page_off > data)
+		rc = fail(why, sizeof(why), -EINVAL, "truncated: %llu bytes, the regions before the pages need %llu",
+			  (unsigned long long)data, (unsigned long long)v->page_off);
 	if (rc) {
 		munmap(p, len);
 		close(fd);
@@ -165,18 +207,28 @@ int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
 		v->fd = -1;
 		return fail(err, errlen, rc, "%s: %s", path, why);
 	}
-	v->data = (uint64_t)st.st_size;
+	v->data = data;
+	if (flags & STATS_OPEN_COPY) {
+		close(fd); /* the copy is all there is to read */
+		fd = -1;
+	}
 	v->fd = fd;
 	v->own = true;
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	return 0;
 }
 
+int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
+{
+	return stats_open_opts(v, path, 0, err, errlen);
+}
+
 void stats_close(struct stats_view *v)
 {
 	if (v->own) {
 		munmap((void *)v->base, v->len);
-		close(v->fd);
+		if (v->fd >= 0)
+			close(v->fd);
 	}
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;
