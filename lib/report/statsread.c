@@ -1,5 +1,6 @@
 /* statsread: opening and validating a stats file, and finding a process's one. The
  * sums over cells are in statsagg.c. See statsread.h. */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
 #include "paths.h"
 
@@ -151,24 +152,47 @@ static int open_checked(const char *path, unsigned flags, struct stat *st, char 
 	return fd;
 }
 
+/* Copies [off, end) of fd into p + off; returns where the file ended (a short read:
+ * truncated under us) or end. */
+static uint64_t copy_range(int fd, uint8_t *p, uint64_t off, uint64_t end)
+{
+	while (off < end) {
+		ssize_t k = pread(fd, p + off, end - off, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return off;
+		off += (uint64_t)k;
+	}
+	return end;
+}
+
 /* A private copy of the file's first `size` bytes in a mapping of len: returns the
- * mapping (MAP_FAILED on error) and in *got how much the file still held. */
+ * mapping (MAP_FAILED on error) and in *got how much the file still held. Only the
+ * data is read: a stats file is sparse (150 MB long for some 30 KB written), and holes
+ * read as the zeros the anonymous mapping already holds. */
 static void *copy_file(int fd, size_t len, uint64_t size, uint64_t *got)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
 	if (p == MAP_FAILED)
 		return p;
 	uint64_t off = 0;
 	while (off < size) {
-		ssize_t k = pread(fd, (uint8_t *)p + off, size - off, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break; /* truncated under us: what was read is the file */
-		off += (uint64_t)k;
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h = d < 0 ? -1 : lseek(fd, d, SEEK_HOLE);
+		if (d < 0 && errno == ENXIO)
+			break; /* no data past off: the rest is a hole, or the file ends there */
+		if (d < 0 || h < 0) { /* no SEEK_DATA here: read it all */
+			off = copy_range(fd, p, off, size);
+			break;
+		}
+		uint64_t end = (uint64_t)h < size ? (uint64_t)h : size;
+		off = (uint64_t)d >= size ? size : copy_range(fd, p, (uint64_t)d, end);
+		if (off < end)
+			break; /* truncated under us */
 	}
-	*got = off;
+	struct stat st;
+	*got = fstat(fd, &st) == 0 && (uint64_t)st.st_size < size ? (uint64_t)st.st_size : size;
 	mprotect(p, len, PROT_READ);
 	return p;
 }
