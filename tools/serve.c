@@ -30,6 +30,8 @@
 #define SERVE_REQ_MAX 8192
 #define REQUEST_MS 10000
 #define RESPONSE_MS 30000
+#define DRAIN_MS 2000
+#define DRAIN_MAX (1 << 20)
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char SERVE_USAGE[] =
@@ -42,6 +44,8 @@ struct conn {
 	size_t len;
 	char *out;            /* the answer being sent; NULL while the request comes in */
 	size_t outlen, outoff;
+	bool draining;        /* answered: reading what the client still sends, until it closes */
+	size_t drained;
 	int64_t deadline;     /* monotonic ms: closed then, whatever it is doing */
 	uint64_t seq;         /* accept order, for eviction */
 };
@@ -177,6 +181,8 @@ static void conn_close(struct conn *c)
 	free(c->out);
 	c->fd = -1;
 	c->out = NULL;
+	c->draining = false;
+	c->drained = 0;
 }
 
 /* Sets c's answer: status line, headers, and body unless head_only. */
@@ -269,6 +275,32 @@ static void conn_read(struct conn *c)
 		conn_write(c); /* usually whole at once */
 }
 
+/* The answer is sent: half-close, and read what the client still sends until it
+ * closes (a "lingering close"). Closing at once with unread bytes makes the kernel send
+ * a reset, which can destroy the answer before the client reads it: a 431 to a client
+ * still sending its oversized request would never arrive. */
+static void conn_drain(struct conn *c)
+{
+	char buf[4096];
+	if (!c->draining) {
+		shutdown(c->fd, SHUT_WR);
+		free(c->out);
+		c->out = NULL;
+		c->draining = true;
+		c->deadline = now_ms() + DRAIN_MS;
+	}
+	for (;;) {
+		ssize_t k = recv(c->fd, buf, sizeof(buf), 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN)
+			return;
+		if (k <= 0 || (c->drained += (size_t)k) > DRAIN_MAX)
+			break;
+	}
+	conn_close(c);
+}
+
 static void conn_write(struct conn *c)
 {
 	while (c->outoff < c->outlen) {
@@ -277,11 +309,13 @@ static void conn_write(struct conn *c)
 			continue;
 		if (k < 0 && errno == EAGAIN)
 			return;
-		if (k <= 0)
-			break; /* the client went away */
+		if (k <= 0) {
+			conn_close(c); /* the client went away */
+			return;
+		}
 		c->outoff += (size_t)k;
 	}
-	conn_close(c);
+	conn_drain(c);
 }
 
 /* A free slot, or the one of the oldest client still sending its request, closed. */
@@ -347,6 +381,8 @@ static int serve_round(struct server *sv)
 			continue;
 		if (p[i].fd == sv->lfd)
 			accept_all(sv);
+		else if (who[i]->fd == p[i].fd && who[i]->draining)
+			conn_drain(who[i]);
 		else if (who[i]->fd == p[i].fd && who[i]->out)
 			conn_write(who[i]);
 		else if (who[i]->fd == p[i].fd)
