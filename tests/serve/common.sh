@@ -20,7 +20,20 @@ common_setup() {
 	exe=$work/we\"ird\\dir/prog
 	export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/serve-gocache-$ver
 	(cd "$here/prog" && "$go" build -o "$exe" .) || { echo "FAIL: go build"; exit 1; }
-	trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT # a failed check must not leave a program running
+	trap cleanup EXIT
+}
+
+# A failed check must leave no program running, and the programs killed here no stats
+# file behind in /dev/shm (a kill -9 skips the library's removal of it).
+started=()
+cleanup() {
+	local p
+	for p in "${started[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		rm -f "/dev/shm/golat-$p.stats"
+	done
+	kill -9 $(jobs -p) 2>/dev/null
 }
 
 # start_prog N: runs the program with main.work and main.other hooked, making N and
@@ -30,6 +43,7 @@ start_prog() {
 	LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.work,main.other GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
 		"$exe" "$1" "$ready" &
 	prog_pid=$!
+	started+=("$prog_pid")
 	for _ in $(seq 300); do
 		[[ -e $ready ]] && return 0
 		kill -0 "$prog_pid" 2>/dev/null || break
