@@ -38,10 +38,11 @@ static bool named_for_dead_pid(const char *path)
 {
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
+	if (strncmp(b, "golat-", 6) != 0 || !(b[6] >= '0' && b[6] <= '9'))
+		return false;
 	char *end;
 	long pid = strtol(b + 6, &end, 10);
-	if (strncmp(b, "golat-", 6) != 0 || end == b + 6 || strcmp(end, ".stats") != 0 || pid <= 0 ||
-	    pid > 0x3fffffff)
+	if (strcmp(end, ".stats") != 0 || pid <= 0 || pid > 0x3fffffff)
 		return false;
 	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
