@@ -87,11 +87,20 @@ struct report_prom_src {
 	size_t nlabels;
 };
 
+/* The histogram bounds (power-of-two ns buckets lo..hi) an exposition uses. */
+struct report_prom_bounds {
+	unsigned lo, hi; /* lo > hi: none yet */
+};
+
 /* The Prometheus text of every source: one HELP/TYPE block per metric family, then
  * that family's samples from every source (the format wants them together), with one
  * set of histogram bounds for all. The caller keeps the label sets of two sources
- * apart (pid, say), or the samples collide. 0 or -ENOMEM. */
-int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc);
+ * apart (pid, say), or the samples collide. keep NULL: the bounds are those the data
+ * needs; else keep's, widened to the data's and kept there, so that a long-running
+ * exporter's bucket series never end while their function lives (initialize it to
+ * { REPORT_POW2, 0 }). 0 or -ENOMEM. */
+int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc,
+		      struct report_prom_bounds *keep);
 
 /* ---- between report.c and report_export.c ---- */
 int report_json(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,

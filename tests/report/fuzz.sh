@@ -13,7 +13,7 @@ work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz-stats
 mkdir -p "$work/corpus"
 source "$top/tests/fuzz/lib.sh"
 srcs=()
-for f in report/statsread report/statsagg report/report report/report_export report/json paths proc; do
+for f in report/statsread report/statsagg report/report report/report_export report/report_prom report/json paths proc; do
 	srcs+=("$top/lib/$f.c")
 done
 fuzz_build "$work/fuzz_stats" "$here/fuzz_stats.c" "${srcs[@]}"
