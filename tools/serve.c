@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 #include "serve.h"
 
 #define SERVE_CONNS 64
@@ -52,6 +53,9 @@ struct conn {
 
 struct server {
 	int lfd;
+	/* The histogram bounds exposed so far: they only widen, so that Prometheus sees
+	 * a function's bucket series go on rather than end when a slow process exits. */
+	struct report_prom_bounds bounds;
 	int64_t accept_pause; /* monotonic ms until which accept waits (out of descriptors) */
 	uint64_t seq;
 	struct conn conns[SERVE_CONNS];
@@ -215,12 +219,12 @@ static void conn_text(struct conn *c, const char *status, const char *headers, c
 	conn_answer(c, status, headers, "text/plain; charset=utf-8", text, strlen(text), head_only);
 }
 
-static void answer_metrics(struct conn *c, bool head_only)
+static void answer_metrics(struct conn *c, struct report_prom_bounds *bounds, bool head_only)
 {
 	char *body;
 	size_t len;
 	struct serve_counts st;
-	if (serve_scrape(&body, &len, &st) != 0) {
+	if (serve_scrape(&body, &len, &st, bounds) != 0) {
 		conn_text(c, "500 Internal Server Error", "", "golat: out of memory\n", head_only);
 		return;
 	}
@@ -229,7 +233,7 @@ static void answer_metrics(struct conn *c, bool head_only)
 }
 
 /* Answers the request head in c->req: "METHOD TARGET HTTP/1.x", headers ignored. */
-static void conn_request(struct conn *c)
+static void conn_request(struct conn *c, struct report_prom_bounds *bounds)
 {
 	char method[16], target[SERVE_REQ_MAX + 1], version[16];
 	char fmt[64];
@@ -249,12 +253,12 @@ static void conn_request(struct conn *c)
 	else if (!head && strcmp(method, "GET") != 0)
 		conn_text(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "golat: GET or HEAD\n", false);
 	else
-		answer_metrics(c, head);
+		answer_metrics(c, bounds, head);
 }
 
 static void conn_write(struct conn *c);
 
-static void conn_read(struct conn *c)
+static void conn_read(struct conn *c, struct report_prom_bounds *bounds)
 {
 	ssize_t k = recv(c->fd, c->req + c->len, SERVE_REQ_MAX - c->len, 0);
 	if (k < 0 && (errno == EAGAIN || errno == EINTR))
@@ -268,7 +272,7 @@ static void conn_read(struct conn *c)
 	if (memchr(c->req, 0, c->len))
 		conn_text(c, "400 Bad Request", "", "golat: bad request\n", false);
 	else if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-		conn_request(c);
+		conn_request(c, bounds);
 	else if (c->len == SERVE_REQ_MAX)
 		conn_text(c, "431 Request Header Fields Too Large", "", "golat: request too large\n", false);
 	if (c->fd >= 0 && c->out)
@@ -386,7 +390,7 @@ static int serve_round(struct server *sv)
 		else if (who[i]->fd == p[i].fd && who[i]->out)
 			conn_write(who[i]);
 		else if (who[i]->fd == p[i].fd)
-			conn_read(who[i]);
+			conn_read(who[i], &sv->bounds);
 	}
 	now = now_ms();
 	for (int i = 0; i < SERVE_CONNS; i++)
@@ -424,6 +428,7 @@ int cmd_serve(int argc, char **argv)
 		return cli_fail("out of memory");
 	for (int i = 0; i < SERVE_CONNS; i++)
 		sv->conns[i].fd = -1;
+	sv->bounds = (struct report_prom_bounds){ REPORT_POW2, 0 };
 	if ((sv->lfd = listen_on(listen_addr)) < 0) {
 		free(sv);
 		return 1;

@@ -13,7 +13,9 @@ struct serve_counts {
 };
 
 /* The Prometheus text of every live golat stats file of this user, malloc'ed into
- * *body (*len bytes). Returns 0 or -ENOMEM. */
-int serve_scrape(char **body, size_t *len, struct serve_counts *st);
+ * *body (*len bytes), with histogram bounds that only widen over the server's life
+ * (bounds: see report_prom_multi). Returns 0 or -ENOMEM. */
+struct report_prom_bounds;
+int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds);
 
 #endif

@@ -102,7 +102,8 @@ static void files_family(FILE *out, const struct serve_counts *st)
 	fprintf(out, "golat_serve_stats_files{state=\"duplicate\"} %u\n", st->duplicate);
 }
 
-static int render(FILE *out, const struct proc *ps, size_t n, const struct serve_counts *st)
+static int render(FILE *out, const struct proc *ps, size_t n, const struct serve_counts *st,
+		  struct report_prom_bounds *bounds)
 {
 	struct report_prom_src *src = calloc(n ? n : 1, sizeof(*src));
 	if (!src)
@@ -110,14 +111,14 @@ static int render(FILE *out, const struct proc *ps, size_t n, const struct serve
 	for (size_t i = 0; i < n; i++)
 		src[i] = (struct report_prom_src){ &ps[i].v, &ps[i].s, ps[i].ids, ps[i].n,
 						   ps[i].labels, 2 };
-	int rc = report_prom_multi(out, src, n);
+	int rc = report_prom_multi(out, src, n, bounds);
 	free(src);
 	if (rc == 0)
 		files_family(out, st);
 	return rc;
 }
 
-int serve_scrape(char **body, size_t *len, struct serve_counts *st)
+int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds)
 {
 	*body = NULL;
 	*len = 0;
@@ -130,7 +131,7 @@ int serve_scrape(char **body, size_t *len, struct serve_counts *st)
 	for (size_t i = 0; rc == 0 && i < nfiles; i++)
 		n += (size_t)load(&ps[n], ps, n, g.gl_pathv[i], st);
 	if (rc == 0)
-		rc = render(out, ps, n, st);
+		rc = render(out, ps, n, st, bounds);
 	if (out && (fclose(out) != 0 || !*body) && rc == 0)
 		rc = -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

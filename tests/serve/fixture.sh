@@ -39,6 +39,32 @@ grep -qF 'golat_calls_total{function="main.\"odd\"\\name\n",pid="'"$qa"'",exe=".
 	bad "the function label is not escaped as the format says: $(grep -m1 odd "$work/two.prom")"
 ok "two files in one scrape: exact numbers, escaped labels"
 
+# Histogram bounds only widen: a third process with faster calls adds lower buckets to
+# every function's series, and they stay after it is gone (a bucket series that ended
+# would go stale in Prometheus while its function lives on).
+les() { grep "^golat_duration_seconds_bucket{function=\"main.handle\",pid=\"$qa\"" "$1" | sed -E 's/.*le="([^"]*)".*/\1/' | tr '\n' ' '; }
+sleep 1000 &
+qc=$!
+started+=("$qc")
+"$mkstats" --live "$qc" --small "$work/tmp/golat-$qc.stats" || bad "mkstats --small"
+scrape "$work/wide.prom"
+kill -9 "$qc"
+wait "$qc" 2>/dev/null
+scrape "$work/after-wide.prom"
+l1=$(les "$work/two.prom") l2=$(les "$work/wide.prom") l3=$(les "$work/after-wide.prom")
+# (Others' live programs in /dev/shm may widen them further meanwhile: so l1 within
+# l2 within l3, and l3 still holds the fastest bucket of the process that is gone.)
+within() {
+	local le
+	for le in $1; do [[ " $2" == *" $le "* ]] || return 1; done
+}
+if within "$l1" "$l2" && within "$l2" "$l3" && [[ " $l2" == *" 1e-09 "* ]]; then
+	ok "histogram bounds widen and stay: $(wc -w <<<"$l1") buckets, then $(wc -w <<<"$l3")"
+else
+	bad "bounds: '$l1', with a wider process '$l2', after it '$l3'"
+fi
+rm -f "$work/tmp/golat-$qc.stats"
+
 check_serve "$sa" "$sb" "$qa" "$qb"
 ((fail)) && exit 1
 echo "serve fixture: ok"
