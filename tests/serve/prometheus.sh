@@ -95,13 +95,17 @@ wait_for "golat_calls_total{job=\"golat\",function=\"main.work\",pid=\"$pa\"}" 1
 	wait_for "golat_duration_seconds_count{function=\"main.work\",pid=\"$pb\"}" 4321 10 &&
 	ok "Prometheus answers the exact call counts of both programs"
 # The exe label came through, unescaped by Prometheus: match it exactly.
-python3 - "$pport" "$pa" "$exe" <<'EOF' || bad "the exe label as Prometheus stored it"
+if python3 - "$pport" "$pa" "$exe" <<'EOF'; then
 import json, sys, urllib.parse, urllib.request
 q = f'golat_calls_total{{function="main.work",pid="{sys.argv[2]}"}}'
 url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/query?" + urllib.parse.urlencode({"query": q})
 r = json.load(urllib.request.urlopen(url, timeout=5))["data"]["result"]
 sys.exit(0 if len(r) == 1 and r[0]["metric"]["exe"] == sys.argv[3] else 1)
 EOF
+	ok "the exe label as Prometheus stored it"
+else
+	bad "the exe label as Prometheus stored it"
+fi
 wait_for "sum(golat_calls_total{pid=~\"$pa|$pb\"})" $((1234 + 617 + 4321 + 2160)) 10 &&
 	ok "sum over both processes"
 # A histogram Prometheus can take a quantile of.
