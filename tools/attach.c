@@ -128,20 +128,6 @@ static int attach_for_good(const struct attach_opts *o, struct ctl_conn *c)
 
 /* ---- the window (-d) ---- */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The stats file before the window: what it holds now, if it is there and live. */
 struct before {
 	bool have;
@@ -217,7 +203,7 @@ static void window_from_attach(struct window *w, const struct ctl_reply *r, pid_
 		else if (strcmp(k->kind, "unmatched") == 0 && k->nf >= 1)
 			window_add_skip(w, k->f[0], k->f[0], "matches no function");
 	}
-	w->t0 = ctl_key(r, "at_ns", mono_ns());
+	w->t0 = ctl_key(r, "at_ns", cli_mono_ns());
 	w->in_ns = ctl_key(r, "stopped_ns", 0);
 	w->in_stops = (unsigned)ctl_key(r, "stops", 0);
 }
@@ -235,7 +221,7 @@ static void window_from_end(struct window *w, const struct ctl_reply *r)
 				w->ids[j--] = w->ids[--w->nids];
 		window_add_skip(w, k->f[2], k->f[2], w->kept);
 	}
-	w->t1 = ctl_key(r, "at_ns", mono_ns());
+	w->t1 = ctl_key(r, "at_ns", cli_mono_ns());
 	w->out_ns = ctl_key(r, "stopped_ns", 0);
 	w->out_stops = (unsigned)ctl_key(r, "stops", 0);
 	w->patches = (int)ctl_key(r, "patches", 0);
@@ -246,8 +232,8 @@ static void window_wait(struct window *w, struct ctl_conn *c, double seconds)
 {
 	uint64_t until = w->t0 + (uint64_t)(seconds * 1e9);
 	for (;;) {
-		uint64_t now = mono_ns();
-		if (stop_signal || now >= until)
+		uint64_t now = cli_mono_ns();
+		if (cli_stop_signal || now >= until)
 			return;
 		uint64_t left = (until - now + 999999) / 1000000;
 		int k = ctl_wait_closed(c, left > 60000 ? 60000 : (int)left);
@@ -321,9 +307,7 @@ static int window_stats(struct before *a, struct stats_view *v, const char *path
 
 static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 {
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: the wait ends */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop(); /* the wait ends */
 	struct before a;
 	before_take(&a, c->pid);
 	char req[8192], err[512];
@@ -358,7 +342,7 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 	if (e.ok)
 		window_from_end(&w, &e);
 	else if (w.died)
-		w.t1 = mono_ns();
+		w.t1 = cli_mono_ns();
 	if (rc == 0)
 		rc = window_finish(o, &w, &a, &v, c->pid);
 	if (rc == 0 && w.died)
@@ -367,7 +351,7 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 	else if (rc == 0)
 		fprintf(stderr, "golat: pid %d: %zu function%s timed for %.2f s%s; the world stopped %.0f us "
 			"to attach (%u stop%s), %.0f us to detach (%u stop%s); %s\n", (int)c->pid, w.nids,
-			w.nids == 1 ? "" : "s", (w.t1 - w.t0) / 1e9, stop_signal ? " (interrupted)" : "",
+			w.nids == 1 ? "" : "s", (w.t1 - w.t0) / 1e9, cli_stop_signal ? " (interrupted)" : "",
 			w.in_ns / 1e3, w.in_stops, w.in_stops == 1 ? "" : "s", w.out_ns / 1e3, w.out_stops,
 			w.out_stops == 1 ? "" : "s",
 			w.patches ? "other hooks stay in (golat detach removes them)"

@@ -3,7 +3,10 @@
 #ifndef GOLAT_CLI_H
 #define GOLAT_CLI_H
 
+#include <glob.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -12,6 +15,11 @@ int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* The golat-*.stats files in /dev/shm and $TMPDIR (or /tmp), each path once, sorted
+ * within each directory: g's count (globfree it). */
+int cli_find_stats_files(glob_t *g);
 
 /* Opens the stats file that report and top name by arg: a pid, a path, or (NULL) the
  * only golat-*.stats in /dev/shm and $TMPDIR. Returns 0, or 1 after saying why. */
@@ -30,6 +38,14 @@ int cli_ctl_open(const char *pidarg, struct ctl_conn *c);
 /* Says on stderr what a change's reply lists: skipped functions and unmatched specs. */
 struct ctl_reply;
 void cli_say_skips(const struct ctl_reply *r);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t cli_mono_ns(void);
+/* The signal (SIGINT, SIGTERM) that asked a long-running verb to stop, 0 before one
+ * came: cli_catch_stop installs the handler, without SA_RESTART, so that the verb's
+ * wait (poll, nanosleep) returns and it ends through its own clean-up. */
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_stop(void);
 
 /* Prints "golat: <message>" on stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "golat.h"
@@ -31,12 +32,16 @@ static const struct verb {
 	  "run CMD with the library injected" },
 	{ "report", cmd_report, "report [STATS_FILE|PID] [--json|--text|--prom]",
 	  "render a live or dead program's stats" },
-	{ "top", cmd_top, "top [STATS_FILE|PID] [-n N] [-d SECONDS]",
-	  "a live table, refreshed every second" },
+	{ "top", cmd_top,
+	  "top [STATS_FILE|PID] [-n N] [-d SECONDS] [--sort total|self|p99|calls] [--filter PATTERN]",
+	  "a live table, refreshed every second; keys t s p c sort, / filter, Esc clear, q quit" },
 	{ "attach", cmd_attach, "attach PID [-f SPECS] [-d SECONDS] [-o OUTPUT] [-s N]",
 	  "hook a running Go program started with libgolat.so; with -d, report a window and detach" },
 	{ "detach", cmd_detach, "detach PID [-f SPECS]",
 	  "unhook functions of a running program (default: all); its code is as before" },
+	{ "serve", cmd_serve, "serve [--listen ADDR]",
+	  "HTTP GET /metrics: Prometheus text of every live golat process of this user;\n"
+	  "           ADDR :PORT, HOST:PORT or [IPV6]:PORT (default 127.0.0.1:9464)" },
 	{ "version", cmd_version, "version", "golat's version (also -V, --version)" },
 	{ "help", NULL, "help [VERB]", "this text, or one verb's (also -h, --help, VERB --help)" },
 };
@@ -64,6 +69,27 @@ static void usage(FILE *f)
 static bool is_help(const char *arg)
 {
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+uint64_t cli_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_stop(int sig)
+{
+	cli_stop_signal = sig;
+}
+
+void cli_catch_stop(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_fail(const char *fmt, ...)

@@ -9,8 +9,7 @@
 #include "report.h"
 #include "statsread.h"
 
-/* The golat-*.stats files in /dev/shm and $TMPDIR (or /tmp), each path once. */
-static int find_stats_files(glob_t *g)
+int cli_find_stats_files(glob_t *g)
 {
 	const char *tmp = getenv("TMPDIR");
 	char pat[2][4200];
@@ -27,7 +26,7 @@ static int find_stats_files(glob_t *g)
 static int open_single(struct stats_view *v)
 {
 	glob_t g;
-	int n = find_stats_files(&g), rc;
+	int n = cli_find_stats_files(&g), rc;
 	if (n == 0) {
 		const char *tmp = getenv("TMPDIR");
 		rc = cli_fail("no stats file in /dev/shm or %s (golat-*.stats): name a file or a pid",

@@ -35,12 +35,24 @@ unsigned long long report_ns_int(double ns)
 	return ns >= 1.8e19 ? 18000000000000000000ull : (unsigned long long)llround(ns);
 }
 
-double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f)
+/* cycles summed over f's timed calls, in ns for all its calls: times calls/timed when
+ * 1 call in N is timed. */
+double report_scaled_ns(const struct stats_snapshot *s, const struct stats_func *f, uint64_t cycles)
 {
-	double sum = (double)f->sum;
+	double sum = (double)cycles;
 	if (s->sample > 1 && f->timed && f->calls > f->timed)
 		sum *= (double)f->calls / (double)f->timed;
 	return stats_cycles_to_ns(s, sum);
+}
+
+double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f)
+{
+	return report_scaled_ns(s, f, f->sum);
+}
+
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f)
+{
+	return report_scaled_ns(s, f, f->self);
 }
 
 void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *s,

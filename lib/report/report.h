@@ -66,6 +66,8 @@ void report_fn_compute(const struct stats_view *v, const struct stats_snapshot *
 size_t report_order(const struct stats_snapshot *s, uint32_t *ids);
 /* f's total time: the timed calls' sum, times calls/timed when 1 call in N is timed. */
 double report_total_ns(const struct stats_snapshot *s, const struct stats_func *f);
+/* f's self time, scaled alike: total less the time in hooked functions it called. */
+double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f);
 /* ns with 3 significant digits and a unit: "980us", "1.21ms", "41.0ms"; sep goes
  * between number and unit ("12.8 s" in the text header). */
 void report_human_ns(char *buf, size_t n, double ns, const char *sep);
@@ -73,8 +75,42 @@ void report_human_ns(char *buf, size_t n, double ns, const char *sep);
  * file anyone may have written and must not drive a terminal. */
 void report_put_clean(FILE *out, const char *s);
 
-/* f's self time, scaled as report_total_ns. */
-double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f);
+/* ---- Prometheus text exposition of several processes (`golat serve`) ---- */
+
+struct report_label {
+	const char *name;  /* a valid label name: the caller's constant */
+	const char *value; /* any bytes: escaped as the exposition format says */
+};
+
+/* One process's part of an exposition. */
+struct report_prom_src {
+	const struct stats_view *v;
+	const struct stats_snapshot *s;
+	const uint32_t *ids; /* the functions to show, as report_order gives them */
+	size_t n;
+	const struct report_label *labels; /* on every sample, after function=; may be NULL */
+	size_t nlabels;
+};
+
+/* The histogram bounds (power-of-two ns buckets lo..hi) an exposition uses. */
+struct report_prom_bounds {
+	unsigned lo, hi; /* lo > hi: none yet */
+};
+
+/* The Prometheus text of every source: one HELP/TYPE block per metric family, then
+ * that family's samples from every source (the format wants them together), with one
+ * set of histogram bounds for all. The caller keeps the label sets of two sources
+ * apart (pid, say), or the samples collide. keep NULL: the bounds are those the data
+ * needs; else keep's, widened to the data's and kept there, so that a long-running
+ * exporter's bucket series never end while their function lives (initialize it to
+ * { REPORT_POW2, 0 }). 0 or -ENOMEM. */
+int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc,
+		      struct report_prom_bounds *keep);
+
+
+/* cycles summed over f's timed calls (a caller's, say), as ns of all its calls:
+ * scaled as report_total_ns. */
+double report_scaled_ns(const struct stats_snapshot *s, const struct stats_func *f, uint64_t cycles);
 
 /* A calling function of a hooked function: its call sites added up. */
 struct report_caller {

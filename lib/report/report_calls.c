@@ -14,16 +14,6 @@
 #define TEXT_ARGS 6    /* raw registers a text line shows: most functions take fewer */
 #define TEXT_RESULTS 2
 
-/* Cycles of the timed calls of f as ns of all its calls (times calls/timed when 1
- * call in N is timed), as report_total_ns does for the total. */
-static double scaled_ns(const struct stats_snapshot *s, const struct stats_func *f, uint64_t cycles)
-{
-	double c = (double)cycles;
-	if (s->sample > 1 && f->timed && f->calls > f->timed)
-		c *= (double)f->calls / (double)f->timed;
-	return stats_cycles_to_ns(s, c);
-}
-
 static int by_calls(const void *a, const void *b)
 {
 	const struct report_caller *x = a, *y = b;
@@ -132,14 +122,14 @@ static void json_regs(FILE *out, const char *key, const uint64_t *regs, const st
 void report_json_calls(FILE *out, const struct stats_view *v, const struct stats_snapshot *s,
 		       const struct callsite *cs, const struct stats_func *f)
 {
-	fprintf(out, ",\"self_ns\":%llu,\"callers\":[", report_ns_int(scaled_ns(s, f, f->self)));
+	fprintf(out, ",\"self_ns\":%llu,\"callers\":[", report_ns_int(report_scaled_ns(s, f, f->self)));
 	struct report_caller *c;
 	size_t n = report_callers(s, cs, f->id, &c);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
 		json_string(out, c[i].name);
 		fprintf(out, ",\"calls\":%llu,\"total_ns\":%llu,\"self_ns\":%llu}", (unsigned long long)c[i].calls,
-			report_ns_int(scaled_ns(s, f, c[i].sum)), report_ns_int(scaled_ns(s, f, c[i].self)));
+			report_ns_int(report_scaled_ns(s, f, c[i].sum)), report_ns_int(report_scaled_ns(s, f, c[i].self)));
 	}
 	free(c);
 	fputs("],\"slowest\":[", out);
@@ -222,8 +212,8 @@ void report_text_calls(FILE *out, const struct stats_view *v, const struct stats
 	size_t n = report_callers(s, cs, f->id, &c);
 	for (size_t i = 0; i < n && i < TEXT_CALLERS; i++) {
 		char t[16], self[16];
-		report_human_ns(t, sizeof(t), scaled_ns(s, f, c[i].sum), "");
-		report_human_ns(self, sizeof(self), scaled_ns(s, f, c[i].self), "");
+		report_human_ns(t, sizeof(t), report_scaled_ns(s, f, c[i].sum), "");
+		report_human_ns(self, sizeof(self), report_scaled_ns(s, f, c[i].self), "");
 		fputs(i ? ", " : "  callers ", out);
 		report_put_clean(out, c[i].name);
 		fprintf(out, " %llu (%s)", (unsigned long long)c[i].calls, t);
@@ -237,9 +227,4 @@ void report_text_calls(FILE *out, const struct stats_view *v, const struct stats
 	uint32_t k = stats_slowest(v, s, f->id, r, STATS_SLOWEST_MAX);
 	for (uint32_t i = 0; i < k && i < TEXT_SLOWEST; i++)
 		text_slow(out, s, cs, f, &r[i]);
-}
-
-double report_self_ns(const struct stats_snapshot *s, const struct stats_func *f)
-{
-	return scaled_ns(s, f, f->self);
 }

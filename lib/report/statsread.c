@@ -1,5 +1,6 @@
 /* statsread: opening and validating a stats file, and finding a process's one. The
  * sums over cells are in statsagg.c. See statsread.h. */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
 #include "paths.h"
 
@@ -118,46 +119,111 @@ int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err
 	return 0;
 }
 
-int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
+/* Opens path as flags say and checks what kind of file it is: the descriptor, or -errno
+ * with err filled. */
+static int open_checked(const char *path, unsigned flags, struct stat *st, char *err, size_t errlen)
 {
-	memset(v, 0, sizeof(*v));
-	v->fd = -1;
 	/* O_NONBLOCK: a FIFO named like a stats file must not hang the reader. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+				    (flags & STATS_OPEN_OWNED ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		int e = errno;
-		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
+		return fail(err, errlen, -e, "%s: %s", path,
+			    e == ELOOP && flags & STATS_OPEN_OWNED ? "a symbolic link" : strerror(e));
 	}
-	struct stat st;
 	int rc = 0;
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, st) != 0)
 		rc = fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+	else if (!S_ISREG(st->st_mode))
 		rc = fail(err, errlen, -EINVAL, "%s: not a regular file", path);
-	else if (st.st_size < STATS_HEADER_SIZE)
+	else if (flags & STATS_OPEN_OWNED && st->st_uid != geteuid())
+		rc = fail(err, errlen, -EPERM, "%s: owned by uid %u, not this user", path,
+			  (unsigned)st->st_uid);
+	else if (flags & STATS_OPEN_OWNED && (st->st_mode & 07777) != 0600)
+		rc = fail(err, errlen, -EPERM, "%s: mode %04o, a stats file has 0600", path,
+			  (unsigned)(st->st_mode & 07777));
+	else if (st->st_size < STATS_HEADER_SIZE)
 		rc = fail(err, errlen, -EINVAL, "%s: truncated: %lld bytes, a stats file has a %d-byte header",
-			  path, (long long)st.st_size, STATS_HEADER_SIZE);
+			  path, (long long)st->st_size, STATS_HEADER_SIZE);
 	if (rc) {
 		close(fd);
 		return rc;
 	}
+	return fd;
+}
+
+/* Copies [off, end) of fd into p + off; returns where the file ended (a short read:
+ * truncated under us) or end. */
+static uint64_t copy_range(int fd, uint8_t *p, uint64_t off, uint64_t end)
+{
+	while (off < end) {
+		ssize_t k = pread(fd, p + off, end - off, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return off;
+		off += (uint64_t)k;
+	}
+	return end;
+}
+
+/* A private copy of the file's first `size` bytes in a mapping of len: returns the
+ * mapping (MAP_FAILED on error) and in *got how much the file still held. Only the
+ * data is read: a stats file is sparse (150 MB long for some 30 KB written), and holes
+ * read as the zeros the anonymous mapping already holds. */
+static void *copy_file(int fd, size_t len, uint64_t size, uint64_t *got)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	uint64_t off = 0;
+	while (off < size) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h = d < 0 ? -1 : lseek(fd, d, SEEK_HOLE);
+		if (d < 0 && errno == ENXIO)
+			break; /* no data past off: the rest is a hole, or the file ends there */
+		if (d < 0 || h < 0) { /* no SEEK_DATA here: read it all */
+			off = copy_range(fd, p, off, size);
+			break;
+		}
+		uint64_t end = (uint64_t)h < size ? (uint64_t)h : size;
+		off = (uint64_t)d >= size ? size : copy_range(fd, p, (uint64_t)d, end);
+		if (off < end)
+			break; /* truncated under us */
+	}
+	struct stat st;
+	*got = fstat(fd, &st) == 0 && (uint64_t)st.st_size < size ? (uint64_t)st.st_size : size;
+	mprotect(p, len, PROT_READ);
+	return p;
+}
+
+int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	struct stat st;
+	int fd = open_checked(path, flags, &st, err, errlen), rc;
+	if (fd < 0)
+		return fd;
 	/* The file grows as its writer claims pages: map the whole layout the header
 	 * names (validated below), and read only what lies inside the file. */
 	size_t len = (size_t)st.st_size;
+	uint64_t data = (uint64_t)st.st_size;
 	struct stats_header hh;
 	if (pread(fd, &hh, sizeof(hh), 0) == (ssize_t)sizeof(hh) && memcmp(hh.magic, STATS_MAGIC, 8) == 0 &&
 	    hh.file_size > len && hh.file_size <= STATSREAD_MAX_MAP)
 		len = (size_t)hh.file_size;
-	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	void *p = flags & STATS_OPEN_COPY ? copy_file(fd, len, data, &data)
+					  : mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		rc = fail(err, errlen, -errno, "%s: cannot map: %s", path, strerror(errno));
 		close(fd);
 		return rc;
 	}
 	char why[256];
-	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) == 0 && v->page_off > (uint64_t)st.st_size)
-		rc = fail(why, sizeof(why), -EINVAL, "truncated: %lld bytes, the regions before the pages need %llu",
-			  (long long)st.st_size, (unsigned long long)v->page_off);
+	if ((rc = stats_view_mem(v, p, len, why, sizeof(why))) == 0 && v->page_off > data)
+		rc = fail(why, sizeof(why), -EINVAL, "truncated: %llu bytes, the regions before the pages need %llu",
+			  (unsigned long long)data, (unsigned long long)v->page_off);
 	if (rc) {
 		munmap(p, len);
 		close(fd);
@@ -165,18 +231,28 @@ int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
 		v->fd = -1;
 		return fail(err, errlen, rc, "%s: %s", path, why);
 	}
-	v->data = (uint64_t)st.st_size;
+	v->data = data;
+	if (flags & STATS_OPEN_COPY) {
+		close(fd); /* the copy is all there is to read */
+		fd = -1;
+	}
 	v->fd = fd;
 	v->own = true;
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	return 0;
 }
 
+int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen)
+{
+	return stats_open_opts(v, path, 0, err, errlen);
+}
+
 void stats_close(struct stats_view *v)
 {
 	if (v->own) {
 		munmap((void *)v->base, v->len);
-		close(v->fd);
+		if (v->fd >= 0)
+			close(v->fd);
 	}
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;

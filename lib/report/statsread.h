@@ -37,7 +37,7 @@ struct stats_view {
 	/* The geometry as validated, copied: the mapping is never trusted twice. */
 	uint32_t fn_cap, page_cap;
 	uint64_t fn_off, name_off, name_cap, dir_off, page_off;
-	int fd;    /* stats_open's descriptor, -1 after stats_view_mem */
+	int fd;    /* stats_open's descriptor, -1 after stats_view_mem or a STATS_OPEN_COPY */
 	bool own;  /* stats_open mapped base and opened fd */
 	char path[256]; /* the file's path, "" for stats_view_mem */
 };
@@ -97,6 +97,19 @@ struct stats_snapshot {
 
 /* Maps path read-only and validates it. Returns 0, or -errno with err filled. */
 int stats_open(struct stats_view *v, const char *path, char *err, size_t errlen);
+/* stats_open_opts flags. */
+enum {
+	/* Not through a symbolic link, owned by this user, mode 0600 (as the library
+	 * creates it): what a scan of a shared directory like /dev/shm may trust. */
+	STATS_OPEN_OWNED = 1,
+	/* Read into private memory instead of mapped: a file truncated or rewritten
+	 * under the reader cannot kill it with SIGBUS (`golat serve` reads many files it
+	 * does not own the life of, for as long as it runs). The copy is the file as it
+	 * was read; a page the writer was filling may be torn. */
+	STATS_OPEN_COPY = 2,
+};
+/* stats_open with flags. */
+int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen);
 /* Validates a mapping the caller owns (base 8-byte aligned, len bytes readable, all of
  * them data). */
 int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err, size_t errlen);

@@ -42,7 +42,7 @@ for bin in exe pie; do
 	python3 "$here/check.py" "$work/$bin.cli.json" "$work/$bin.out" 8 $dwarf | sed 's/^/  /' ||
 		bad "$bin: golat report's answers are wrong (above)"
 	"$GOLAT_CLI" report "$work/$bin.stats" >"$work/$bin.txt"
-	if [[ $bin == exe ]]; then slow='args ms=30  results ~r0=60'; else slow='args 0x1e'; fi
+	if [[ $bin == exe ]]; then slow='args ms=150  results ~r0=300'; else slow='args 0x96'; fi
 	grep -q '^  callers main.callerA 16 (.*), main.callerB 1 (' "$work/$bin.txt" &&
 		grep -q "^  slow .* from main.main  $slow" "$work/$bin.txt" &&
 		grep -q '^main.parent .* total .* self ' "$work/$bin.txt" ||

@@ -52,10 +52,10 @@ want(len(nap) == min(slowest, 11), f"main.nap keeps {len(nap)} slowest calls (GO
 want([s["ns"] for s in nap] == sorted((s["ns"] for s in nap), reverse=True), "slowest first")
 if slowest:
     top = nap[0]
-    want(top["args"][0]["value"] == 30 and top["results"][0]["value"] == 60,
-         f"main.nap's slowest call took argument {top['args'][0]['value']} (want 30) and returned "
-         f"{top['results'][0]['value']} (want 60)")
-    want(top["ns"] >= 30e6, f"it took {top['ns']} ns >= 30 ms")
+    want(top["args"][0]["value"] == 150 and top["results"][0]["value"] == 300,
+         f"main.nap's slowest call took argument {top['args'][0]['value']} (want 150) and returned "
+         f"{top['results'][0]['value']} (want 300)")
+    want(top["ns"] >= 150e6, f"it took {top['ns']} ns >= 150 ms")
     want(top["caller"] == "main.main", f"its caller {top['caller']}")
     want(start - 50e6 <= top["at_ns"] <= end + 50e6, f"it began at {top['at_ns']}, inside the run [{start}, {end}]")
     want(top["goid"] >= 1, f"its goroutine {top['goid']}")
@@ -66,9 +66,9 @@ if slowest:
         want(g["args"][0].get("text") == "a long name to wait for", f"its text {g['args'][0].get('text')!r}")
         want((g["args"][0].get("name"), g["args"][0].get("type"), g["args"][2].get("name")) == ("who", "string", "pad"),
              f"main.greet's arguments named {g['args'][0].get('name')}, {g['args'][2].get('name')}")
-        want((top["args"][0].get("name"), top["args"][0].get("type"), top["args"][0].get("text")) == ("ms", "int", "30"),
+        want((top["args"][0].get("name"), top["args"][0].get("type"), top["args"][0].get("text")) == ("ms", "int", "150"),
              f"main.nap's argument {top['args'][0]}")
-        want(top["results"][0].get("type") == "int" and top["results"][0].get("text") == "60",
+        want(top["results"][0].get("type") == "int" and top["results"][0].get("text") == "300",
              f"main.nap's result {top['results'][0]}")
     else:
         want(all(set(a) == {"value"} for a in top["args"] + top["results"]), "stripped: raw registers only")

@@ -77,7 +77,7 @@ expect 2 "" "$golat" report a b
 # golat top: a dead program's file renders once and exits 0, whatever -n says.
 expect 0 "" "$golat" top -n 3 -d 0.1 "$stats"
 [[ $(grep -c '^FUNCTION' "$work/out") == 1 ]] || fail "top on a dead file: $(cat "$work/out")"
-grep -qE '^main.handle +1000 +[0-9.]+ +2 +1 +1.00ms +1.00ms +1.00ms +1.00ms +1.00s$' "$work/out" ||
+grep -qE '^main.handle +1000 +[0-9.]+ +2 +1 +1.00ms +1.00ms +1.00ms +1.00ms +1.00s +1.00s$' "$work/out" ||
 	fail "top row: $(cat "$work/out")"
 # A live one (this shell's pid, not exited) refreshes -n times, tables apart by a blank line.
 "$mkstats" --live $$ "$work/live.stats" || fail "mkstats --live"

@@ -110,6 +110,52 @@ static void prom(void)
 	free(p);
 }
 
+/* Two functions of one name (Go binaries have them: etcd's two syscall.Syscall) are one
+ * series, their numbers summed: Prometheus refuses a scrape with a series twice. And
+ * report_prom_multi: two processes, their labels, each family once, and bounds that
+ * only widen when kept. */
+static void prom_merged_and_multi(void)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	CHECK(fixture_init(&fx, 4) == 0, "fixture");
+	uint32_t a = fixture_fn(&fx, "syscall.Syscall", 0x1000), b = fixture_fn(&fx, "syscall.Syscall", 0x2000);
+	for (int i = 0; i < 3; i++)
+		fixture_call(&fx, 0, a, 2000); /* 1 us */
+	fixture_call(&fx, 1, b, 2000000); /* 1 ms */
+	CHECK(stats_view_mem(&v, fx.buf, fx.len, err, sizeof(err)) == 0 && stats_snapshot(&v, &s) == 0,
+	      "view: %s", err);
+	uint32_t ids[4];
+	size_t n = report_order(&s, ids);
+	const struct report_label l1[] = { { "pid", "1" } }, l2[] = { { "pid", "2" } };
+	const struct report_prom_src src[] = { { &v, &s, ids, n, l1, 1 }, { &v, &s, ids, n, l2, 1 } };
+	struct report_prom_bounds keep = { 3, 40 };
+	FILE *out = open_memstream(&buf, &len);
+	CHECK(report_prom_multi(out, src, 2, &keep) == 0, "render");
+	fclose(out);
+	has(buf, "\ngolat_calls_total{function=\"syscall.Syscall\",pid=\"1\"} 4\n", "summed calls");
+	has(buf, "\ngolat_calls_total{function=\"syscall.Syscall\",pid=\"2\"} 4\n# HELP golat_in_flight",
+	    "two sources, the family together");
+	const char *one = strstr(buf, "golat_calls_total{function=\"syscall.Syscall\",pid=\"1\"}");
+	CHECK(one && !strstr(one + 1, "golat_calls_total{function=\"syscall.Syscall\",pid=\"1\"}"),
+	      "one series per name:\n%s", buf);
+	has(buf, "{function=\"syscall.Syscall\",pid=\"2\",le=\"1.024e-06\"} 3\n", "summed buckets");
+	/* Kept bounds 3..40: buckets up to 2^3 ns and 2^40 ns, wider than the data's. */
+	has(buf, "{function=\"syscall.Syscall\",pid=\"2\",le=\"8e-09\"} 0\n", "kept lower bound");
+	CHECK(!strstr(buf, "le=\"4e-09\""), "no bound below the kept ones");
+	has(buf, "{function=\"syscall.Syscall\",pid=\"1\",le=\"1099.511627776\"} 4\n", "kept upper bound");
+	has(buf, "golat_duration_seconds_sum{function=\"syscall.Syscall\",pid=\"1\"} 0.001003\n", "summed sum");
+	CHECK(keep.lo == 3 && keep.hi == 40, "kept bounds %u..%u", keep.lo, keep.hi);
+	const char *first = strstr(buf, "# TYPE golat_calls_total"), *again = first ? strstr(first + 1, "# TYPE golat_calls_total") : NULL;
+	CHECK(first && !again, "one TYPE per family");
+	free(buf);
+	stats_snapshot_free(&s);
+	fixture_free(&fx);
+}
+
 static void units(void)
 {
 	static const struct { double ns; const char *sep, *want; } cases[] = {
@@ -164,6 +210,7 @@ int main(void)
 	text();
 	json();
 	prom();
+	prom_merged_and_multi();
 	units();
 	straddling_bucket();
 	printf("%s\n", fixture_failures ? "FAILED" : "ok");

@@ -1,6 +1,6 @@
 /* The stats reader on synthetic files: sums over threads' cells, in-flight calls, the TSC
- * rate, percentiles within 2% for several distributions, and every corrupt or
- * truncated header rejected with a reason. */
+ * rate, percentiles within 2% for several distributions, every corrupt or truncated
+ * header rejected with a reason, and stats_open_opts's checks and private copy. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -292,6 +292,46 @@ static void files(const char *dir)
 	fixture_free(&fx);
 }
 
+/* STATS_OPEN_OWNED refuses what a scan of a shared directory must not trust (a link, a
+ * file of another mode), and STATS_OPEN_COPY reads a copy: the file truncated to nothing
+ * after the open, every page is still read, where a mapping would raise SIGBUS. */
+static void open_opts(const char *dir)
+{
+	struct fixture fx;
+	struct stats_view v;
+	struct stats_snapshot s;
+	char err[512], path[512], link[512];
+	const unsigned both = STATS_OPEN_OWNED | STATS_OPEN_COPY;
+	fixture_demo(&fx);
+	snprintf(path, sizeof(path), "%s/golat-test-opts-%d.stats", dir, (int)getpid());
+	snprintf(link, sizeof(link), "%s/golat-test-link-%d.stats", dir, (int)getpid());
+	CHECK(fixture_write(&fx, path) == 0, "write %s", path);
+	CHECK(symlink(path, link) == 0, "symlink");
+	CHECK(stats_open_opts(&v, link, STATS_OPEN_OWNED, err, sizeof(err)) == -ELOOP &&
+	      strstr(err, "symbolic link"), "a link: '%s'", err);
+	CHECK(stats_open(&v, link, err, sizeof(err)) == 0, "a link without OWNED: '%s'", err);
+	stats_close(&v);
+	chmod(path, 0640);
+	CHECK(stats_open_opts(&v, path, STATS_OPEN_OWNED, err, sizeof(err)) == -EPERM &&
+	      strstr(err, "mode 0640"), "mode 0640: '%s'", err);
+	chmod(path, 0600);
+	CHECK(stats_open_opts(&v, path, both, err, sizeof(err)) == 0 && v.fd == -1, "copy: '%s'", err);
+	CHECK(truncate(path, 0) == 0, "truncate");
+	CHECK(stats_snapshot(&v, &s) == 0 && s.nfns == 5 && s.fns[0].calls == 1000,
+	      "a copy's snapshot after the file was emptied");
+	uint64_t hist[STATS_BUCKETS], total = 0;
+	for (uint32_t id = 0; id < s.nfns; id++)
+		total += stats_func_hist(&v, &s, id, hist);
+	CHECK(total == 1000 + 500 + 10, "a copy's histograms: %llu calls", (unsigned long long)total);
+	stats_snapshot_free(&s);
+	stats_close(&v);
+	CHECK(stats_open_opts(&v, path, both, err, sizeof(err)) == -EINVAL && strstr(err, "truncated"),
+	      "an empty file: '%s'", err);
+	unlink(link);
+	unlink(path);
+	fixture_free(&fx);
+}
+
 int main(void)
 {
 	sums_over_cells();
@@ -301,8 +341,11 @@ int main(void)
 	corrupt_headers();
 	odd_seqlock_and_liveness();
 	struct stat st;
-	files(stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0 ? "/dev/shm"
-	      : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	const char *dir = stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+			  : getenv("TMPDIR")				      ? getenv("TMPDIR")
+									      : "/tmp";
+	files(dir);
+	open_opts(dir);
 	printf("%s\n", fixture_failures ? "FAILED" : "ok");
 	return fixture_failures != 0;
 }

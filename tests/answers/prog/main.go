@@ -2,8 +2,9 @@
 // function's own numbers is one this program knows.
 //   - callers: main.leaf is called 16 times from main.callerA, once from main.callerB;
 //   - self time: main.parent spins 2 ms itself and calls main.child for 2 and 3 ms;
-//   - the slowest calls: main.nap sleeps for its argument in ms, the longest 30 ms, and
-//     returns it doubled; main.greet takes a string and sleeps for its length in ms.
+//   - the slowest calls: main.nap sleeps for its argument in ms, the longest 150 ms,
+//     and returns it doubled; main.greet takes a string and sleeps for its length plus
+//     its second argument in ms, the longest 123 ms.
 // It prints what it did as "key value" lines for check.py.
 package main
 
@@ -66,11 +67,12 @@ func main() {
 	for i := 0; i < 10; i++ {
 		parent()
 	}
-	for _, ms := range []int{1, 4, 30, 2, 7, 3, 1, 12, 5, 2, 9} {
+	// The slowest by far, so that a loaded machine cannot reorder them.
+	for _, ms := range []int{1, 4, 150, 2, 7, 3, 1, 12, 5, 2, 9} {
 		s += nap(ms)
 	}
-	for _, w := range []string{"ab", "a long name to wait for", "abc"} {
-		s += greet(w, 1)
+	for i, w := range []string{"ab", "a long name to wait for", "abc"} {
+		s += greet(w, 1+99*(i&1))
 	}
 	fmt.Printf("start_ns %d\nend_ns %d\nsum %d\n", start.UnixNano(), time.Now().UnixNano(), s)
 	os.Exit(0)

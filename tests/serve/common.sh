@@ -1,0 +1,275 @@
+# Sourced by the serve tests (serve.sh: real Go programs; fixture.sh: synthetic files,
+# no Go, so it also runs under ASan): how golat serve is started and scraped, and the
+# checks both make of it — requests, hostile files, truncation, clients, refusals.
+# shellcheck shell=bash disable=SC2034  # work, exe, port, serve_pid: for the test
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../gotool.sh
+source "$here/../gotool.sh"
+
+# serve_setup NAME: $golat, $work (fresh), $promtool (where found), and a trap that
+# kills what the test started.
+serve_setup() {
+	golat=${GOLAT_CLI:?GOLAT_CLI is the golat binary}
+	work=${GOLAT_TEST_WORK:-/tmp}/$1
+	rm -rf "$work" && mkdir -p "$work/tmp"
+	trap cleanup EXIT
+	# promtool: on PATH, or from the Debian package prometheus.sh fetches (Debian 12's
+	# prometheus ships it; later ones have a package of its own).
+	promtool=$(command -v promtool || true)
+	local pdir=${GOLAT_PROMETHEUS_DIR:-${GOLAT_TEST_WORK:-/tmp}/prometheus}
+	[[ -z $promtool && -x $pdir/usr/bin/promtool ]] && promtool=$pdir/usr/bin/promtool
+	echo "promtool: ${promtool:-not installed: promcheck.py only}"
+}
+
+# common_setup GO NAME: go_toolchain (exit 77 without it), serve_setup NAME-go-1.N, and
+# $exe, the test program built into a directory whose name needs both escapes of a
+# label value: we"ird\dir.
+common_setup() {
+	go_toolchain "$1"
+	if [[ $(ldd "${GOLAT_CLI:?}" 2>/dev/null) == *libasan* ]]; then
+		echo "SKIP: golat is built with ASan, whose runtime cannot be preloaded into Go"
+		exit 77
+	fi
+	serve_setup "$2-$ver"
+	mkdir -p "$work/we\"ird\\dir"
+	exe=$work/we\"ird\\dir/prog
+	export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/serve-gocache-$ver
+	(cd "$here/prog" && "$go" build -o "$exe" .) || { echo "FAIL: go build"; exit 1; }
+}
+
+# A failed check must leave no program running, and the programs killed here no stats
+# file behind in /dev/shm (a kill -9 skips the library's removal of it).
+started=()
+cleanup() {
+	local p
+	for p in "${started[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		rm -f "/dev/shm/golat-$p.stats"
+	done
+	kill -9 $(jobs -p) 2>/dev/null
+}
+
+# start_prog N: runs the program with main.work and main.other hooked, making N and
+# N/2 calls; sets prog_pid once it has made them all.
+start_prog() {
+	local ready=$work/ready-$1
+	LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.work,main.other GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
+		"$exe" "$1" "$ready" &
+	prog_pid=$!
+	started+=("$prog_pid")
+	for _ in $(seq 300); do
+		[[ -e $ready ]] && return 0
+		kill -0 "$prog_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	bad "the program making $1 calls never got ready"
+	return 1
+}
+
+# start_serve: golat serve --listen 127.0.0.1:0 (a free port) with TMPDIR set to
+# $work/tmp; sets serve_pid and port, from what it says on stderr.
+start_serve() {
+	TMPDIR=$work/tmp "$golat" serve --listen 127.0.0.1:0 2>"$work/serve.err" &
+	serve_pid=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -nE 's|^golat: serving http://127\.0\.0\.1:([0-9]+)/metrics$|\1|p' "$work/serve.err")
+		[[ -n $port ]] && return 0
+		sleep 0.1
+	done
+	bad "golat serve never said where it serves: $(cat "$work/serve.err")"
+	return 1
+}
+
+client() { python3 "$here/client.py" "$@"; }
+prom() { python3 "$here/promcheck.py" "$@"; }
+
+# scrape OUT: GET /metrics into OUT, which must be 200 and a valid exposition.
+scrape() {
+	local got
+	got=$(client get "$port" /metrics "$1") || { bad "GET /metrics: $got"; return 1; }
+	[[ $got == "200 text/plain; version=0.0.4; charset=utf-8" ]] || { bad "GET /metrics: $got"; return 1; }
+	prom check "$1" || { bad "$1 is not a valid exposition"; return 1; }
+	# promtool also lints (HELP, _total suffixes, units): golat's output passes clean.
+	if [[ -n $promtool ]] && ! "$promtool" check metrics <"$1" >"$work/promtool.out" 2>&1; then
+		bad "promtool check metrics $1: $(cat "$work/promtool.out")"
+		return 1
+	fi
+	return 0
+}
+
+# expect_value OUT VALUE NAME LABEL=V...: the one sample matching has VALUE.
+expect_value() {
+	local out=$1 want=$2 got
+	shift 2
+	got=$(prom get "$out" "$@")
+	[[ $got == "$want" ]] || bad "$* in $out: $got, want $want"
+}
+
+# expect_status WANT CLIENT-ARGS...: what client.py prints starts with WANT.
+expect_status() {
+	local want=$1 got
+	shift
+	got=$(client "$@" 2>&1)
+	[[ $got == "$want"* ]] || bad "$*: '$got', want '$want'"
+}
+
+# The checker must be able to fail: a family split in two, and a bad escape.
+check_checker() {
+	printf '# TYPE a counter\na 1\n# TYPE b gauge\nb 1\na{x="1"} 2\n' >"$work/split.prom"
+	printf '# TYPE a counter\na{x="\\q"} 1\n' >"$work/escape.prom"
+	local f
+	for f in split escape; do
+		prom check "$work/$f.prom" >/dev/null && bad "promcheck.py accepts $f.prom"
+	done
+}
+
+# Other paths and methods, and bad requests.
+check_requests() {
+	expect_status "404" get "$port" / "$work/body"
+	expect_status "404" get "$port" /metricsx "$work/body"
+	expect_status "404" get "$port" /metrics/ "$work/body"
+	expect_status "200" get "$port" "/metrics?name[]=x" "$work/body"
+	expect_status "405" get "$port" /metrics "$work/body" POST
+	expect_status "200" get "$port" /metrics "$work/body" HEAD
+	[[ -s $work/body ]] && bad "HEAD /metrics has a body"
+	expect_status "HTTP/1.1 400" raw "$port" 'hello\r\n\r\n'
+	expect_status "HTTP/1.1 400" raw "$port" 'GET /metrics HTTP/1.1\x00\r\n\r\n'
+	expect_status "HTTP/1.1 505" raw "$port" 'GET /metrics HTTP/2.0\r\n\r\n'
+	expect_status "HTTP/1.1 200" raw "$port" 'GET /metrics HTTP/1.0\n\n'
+	expect_status "HTTP/1.1 431" raw "$port" "GET /metrics HTTP/1.1\\r\\nX: $(head -c 9000 /dev/zero | tr '\0' a)\\r\\n\\r\\n"
+	ok "404, 405, HEAD, 400, 505, 431"
+}
+
+# ours OUT PA PB: the counts of our two processes: not the buckets, whose bounds span
+# every process's (others' live ones included), nor the sums, in seconds of a TSC rate
+# that a live process refines as it runs (the sums and self seconds).
+ours() { grep -E "pid=\"($2|$3)\"" "$1" | grep -v -e '_bucket{' -e '_sum{' -e '_seconds_total{'; }
+
+# check_hostile SA SB PA PB: hostile files where serve looks ($TMPDIR), made from the
+# live stats files SA and SB of PA and PB: none is shown, none stops it, and the
+# samples of PA and PB (idle programs) stay as they were.
+check_hostile() {
+	local sa=$1 sb=$2 pa=$3 pb=$4 t=$work/tmp
+	scrape "$work/before.prom"
+	head -c 100000 /dev/urandom >"$t/golat-garbage.stats"
+	head -c 6000 "$sa" >"$t/golat-trunc.stats"
+	head -c 4096 "$sa" >"$t/golat-header.stats"
+	ln -s "$sa" "$t/golat-link.stats"
+	cp "$sa" "$t/golat-mode.stats" && chmod 644 "$t/golat-mode.stats"
+	mkfifo "$t/golat-fifo.stats"
+	mkdir "$t/golat-dir.stats"
+	cp "$sb" "$t/golat-copy.stats"
+	chmod 600 "$t"/golat-{garbage,trunc,header,fifo,copy}.stats
+	scrape "$work/hostile.prom"
+	[[ -n $(ours "$work/before.prom" "$pa" "$pb") && $(ours "$work/before.prom" "$pa" "$pb") == \
+		"$(ours "$work/hostile.prom" "$pa" "$pb")" ]] || bad "pids $pa and $pb: other samples with hostile files"
+	delta() { echo $(($(prom get "$work/hostile.prom" golat_serve_stats_files state="$1") - $(prom get "$work/before.prom" golat_serve_stats_files state="$1"))); }
+	# Others' golat programs may come and go in /dev/shm meanwhile: at least ours count.
+	(($(delta unreadable) >= 7)) || bad "7 hostile files, $(delta unreadable) more unreadable"
+	[[ $(delta duplicate) == 1 ]] || bad "a copy of a live file: $(delta duplicate) more duplicate"
+	ok "hostile stats files left out, counted unreadable or duplicate"
+}
+
+# check_churn SA: a copy of SA truncated and removed again and again during 20 scrapes.
+check_churn() {
+	local sa=$1 t=$work/tmp n got
+	(
+		while :; do
+			cp "$sa" "$t/golat-churn.stats" && chmod 600 "$t/golat-churn.stats"
+			truncate -s 20000 "$t/golat-churn.stats"
+			truncate -s 0 "$t/golat-churn.stats"
+			rm -f "$t/golat-churn.stats"
+		done
+	) &
+	local churn=$!
+	for n in $(seq 20); do
+		got=$(client get "$port" /metrics "$work/churn.prom")
+		[[ $got == 200* ]] || { bad "scrape $n during the churn: $got"; break; }
+	done
+	kill $churn
+	wait $churn 2>/dev/null
+	rm -f "$t/golat-churn.stats" # a copy of a live file, which it would show
+	scrape "$work/churn.prom" && ok "20 scrapes while a stats file was truncated and removed"
+}
+
+# 100 idle connections (more than it serves at once), requests that are never read,
+# one too slow to ask.
+check_clients() {
+	local got
+	got=$(client flood "$port" 100)
+	[[ $got == 200* ]] && ok "a scrape behind 100 idle connections: $got" || bad "flood: $got"
+	client gone "$port" 50 >/dev/null
+	scrape "$work/after-gone.prom" && ok "clients that vanish before the answer"
+	got=$(client slow "$port" 14)
+	[[ $got =~ ^(9|10|11)$ ]] && ok "a slow request closed after ${got}s" || bad "a slow request: $got"
+}
+
+# check_gone OUT PID...: no sample of those pids.
+check_gone() {
+	local out=$1 pid got
+	shift
+	scrape "$out"
+	for pid in "$@"; do
+		got=$(prom count "$out" golat_calls_total pid="$pid")
+		[[ $got == 0 ]] || bad "pid $pid: $got series after its end or its file's removal"
+	done
+}
+
+# expect_fail PATTERN ARGS...: golat serve ARGS exits 1 with one line "golat: PATTERN..."
+# (a literal start, not a regular expression).
+expect_fail() {
+	local pat=$1
+	shift
+	"$golat" serve "$@" >"$work/out" 2>"$work/err" &
+	local pid=$! rc
+	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill $pid 2>/dev/null && { bad "golat serve $* runs"; return; }
+	wait $pid
+	rc=$?
+	if [[ $rc != 1 || $(wc -l <"$work/err") != 1 || $(cat "$work/err") != "golat: $pat"* ]]; then
+		bad "golat serve $*: exit $rc, $(cat "$work/err")"
+	fi
+}
+
+# A port in use, bad addresses and options refused; the other address forms served;
+# SIGTERM ends the server with status 0.
+check_refusals_and_end() {
+	local a p rc
+	expect_fail "cannot listen on 127.0.0.1:$port: Address already in use" --listen "127.0.0.1:$port"
+	for a in foo 127.0.0.1 :65536 ::1:80 '[::1]' '[]:80' :x; do
+		expect_fail "bad listen address '$a'" --listen "$a"
+	done
+	"$golat" serve --bogus 2>"$work/err"
+	[[ $? == 2 ]] && grep -q '^usage:' "$work/err" || bad "golat serve --bogus: $(cat "$work/err")"
+	ok "refusals"
+	for a in :0 '[::1]:0'; do
+		[[ $a == '[::1]:0' && ! -s /proc/net/if_inet6 ]] && { echo "note: no IPv6: $a not tried"; continue; }
+		"$golat" serve --listen "$a" 2>"$work/err2" &
+		p=$!
+		sleep 0.5
+		grep -qE '^golat: serving http://(\[::\]|0\.0\.0\.0|\[::1\]):[0-9]+/metrics$' "$work/err2" ||
+			bad "--listen $a: $(cat "$work/err2")"
+		kill $p
+		wait $p || bad "--listen $a: exit $? after SIGTERM"
+	done
+	kill -TERM "$serve_pid"
+	wait "$serve_pid"
+	rc=$?
+	[[ $rc == 0 ]] && ok "SIGTERM: exit 0" || bad "golat serve exited $rc after SIGTERM"
+}
+
+# check_serve SA SB PA PB: every check above, with the live stats files SA and SB of PA
+# and PB; then PB is killed and SA removed: both drop out of the next scrape.
+check_serve() {
+	check_requests
+	check_hostile "$@"
+	check_churn "$1"
+	check_clients
+	kill -9 "$4"
+	wait "$4" 2>/dev/null
+	rm -f "$1"
+	check_gone "$work/gone.prom" "$3" "$4" && ok "a killed writer's and a removed file's series are gone"
+	check_refusals_and_end
+}

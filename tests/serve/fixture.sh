@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# golat serve on synthetic stats files (tests/report's mkstats, made live for two
+# sleeping processes), no Go needed, so that it also runs under ASan+UBSan: the exact
+# numbers of the demo file from both processes in one scrape (function names that need
+# every escape, a histogram of 1000 calls of exactly 1 ms), then the checks of
+# common.sh; a file whose writer died and a removed file drop out.
+# Usage: fixture.sh MKSTATS   (env GOLAT_CLI, GOLAT_TEST_WORK, GOLAT_PROMETHEUS_DIR)
+set -uo pipefail
+mkstats=$1
+source "$(dirname "$0")/common.sh"
+serve_setup serve-fixture
+check_checker
+
+# Two "programs": sleeping processes whose pids the files name as their live writers.
+sleep 1000 &
+qa=$!
+sleep 1000 &
+qb=$!
+started+=("$qa" "$qb")
+sa=$work/tmp/golat-$qa.stats sb=$work/tmp/golat-$qb.stats
+"$mkstats" --live "$qa" "$sa" && "$mkstats" --live "$qb" "$sb" || { echo "FAIL: mkstats"; exit 1; }
+start_serve || exit 1
+
+scrape "$work/two.prom"
+odd=$'main."odd"\\name\n' # as the fixture names it: a quote, a backslash, a newline
+for q in "$qa" "$qb"; do
+	expect_value "$work/two.prom" 1000 golat_calls_total function=main.handle pid="$q" exe=./service
+	expect_value "$work/two.prom" 2 golat_in_flight function=main.handle pid="$q"
+	expect_value "$work/two.prom" 1 golat_panicked_total function=main.handle pid="$q"
+	expect_value "$work/two.prom" 500 golat_calls_total function=main.fast pid="$q"
+	expect_value "$work/two.prom" 10 golat_calls_total function="$odd" pid="$q"
+	expect_value "$work/two.prom" 3 golat_in_flight function=main.stuck pid="$q"
+	# 1 ms is in the power-of-two bucket (524288, 1048576] ns.
+	expect_value "$work/two.prom" 0 golat_duration_seconds_bucket function=main.handle pid="$q" le=0.000524288
+	expect_value "$work/two.prom" 1000 golat_duration_seconds_bucket function=main.handle pid="$q" le=0.001048576
+	expect_value "$work/two.prom" 1 golat_duration_seconds_sum function=main.handle pid="$q"
+done
+grep -qF 'golat_calls_total{function="main.\"odd\"\\name\n",pid="'"$qa"'",exe="./service"} 10' "$work/two.prom" ||
+	bad "the function label is not escaped as the format says: $(grep -m1 odd "$work/two.prom")"
+ok "two files in one scrape: exact numbers, escaped labels"
+
+# Histogram bounds only widen: a third process with faster calls adds lower buckets to
+# every function's series, and they stay after it is gone (a bucket series that ended
+# would go stale in Prometheus while its function lives on).
+les() { grep "^golat_duration_seconds_bucket{function=\"main.handle\",pid=\"$qa\"" "$1" | sed -E 's/.*le="([^"]*)".*/\1/' | tr '\n' ' '; }
+sleep 1000 &
+qc=$!
+started+=("$qc")
+"$mkstats" --live "$qc" --small "$work/tmp/golat-$qc.stats" || bad "mkstats --small"
+scrape "$work/wide.prom"
+kill -9 "$qc"
+wait "$qc" 2>/dev/null
+scrape "$work/after-wide.prom"
+l1=$(les "$work/two.prom") l2=$(les "$work/wide.prom") l3=$(les "$work/after-wide.prom")
+# (Others' live programs in /dev/shm may widen them further meanwhile: so l1 within
+# l2 within l3, and l3 still holds the fastest bucket of the process that is gone.)
+within() {
+	local le
+	for le in $1; do [[ " $2" == *" $le "* ]] || return 1; done
+}
+if within "$l1" "$l2" && within "$l2" "$l3" && [[ " $l2" == *" 1e-09 "* ]]; then
+	ok "histogram bounds widen and stay: $(wc -w <<<"$l1") buckets, then $(wc -w <<<"$l3")"
+else
+	bad "bounds: '$l1', with a wider process '$l2', after it '$l3'"
+fi
+rm -f "$work/tmp/golat-$qc.stats"
+
+check_serve "$sa" "$sb" "$qa" "$qb"
+((fail)) && exit 1
+echo "serve fixture: ok"

@@ -1,0 +1,3 @@
+module golat.test/serve
+
+go 1.19

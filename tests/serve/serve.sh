@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# golat serve from the outside: two real Go programs (libgolat.so preloaded) scraped at
+# once, each series with its pid and exe labels (the exe path needs escaping) and the
+# exact call counts the programs made; the exposition valid (promcheck.py, and promtool
+# where it is installed); then the checks of common.sh: requests, hostile stats files,
+# files truncated and removed while it serves, slow, idle and vanishing clients,
+# refusals, SIGTERM; and a killed program and a removed stats file dropping out of the
+# next scrape.
+# Usage: serve.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK, GOLAT_PROMETHEUS_DIR)
+set -uo pipefail
+source "$(dirname "$0")/common.sh"
+common_setup "$1" serve
+check_checker
+
+start_prog 1234 && pa=$prog_pid
+start_prog 4321 && pb=$prog_pid
+start_serve || exit 1
+sa=/dev/shm/golat-$pa.stats sb=/dev/shm/golat-$pb.stats
+
+# Both programs in one scrape, with their exact counts and labels.
+scrape "$work/two.prom"
+for f in golat_calls_total golat_duration_seconds_count; do
+	expect_value "$work/two.prom" 1234 $f function=main.work pid="$pa" exe="$exe"
+	expect_value "$work/two.prom" 617 $f function=main.other pid="$pa" exe="$exe"
+	expect_value "$work/two.prom" 4321 $f function=main.work pid="$pb" exe="$exe"
+	expect_value "$work/two.prom" 2160 $f function=main.other pid="$pb" exe="$exe"
+done
+expect_value "$work/two.prom" 0 golat_in_flight function=main.work pid="$pa"
+esc=${exe//\\/\\\\}
+esc=${esc//\"/\\\"}
+grep -qF "exe=\"$esc\"" "$work/two.prom" ||
+	bad "the exe label is not escaped as the format says: $(grep -m1 golat_calls_total "$work/two.prom")"
+ok "two programs in one scrape, exact counts, pid and exe labels"
+
+check_serve "$sa" "$sb" "$pa" "$pb"
+((fail)) && exit 1
+echo "serve: ok"
