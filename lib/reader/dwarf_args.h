@@ -119,4 +119,12 @@ typedef bool (*dwarf_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 int dwarf_arg_format(const struct dwarf_param *p, const uint64_t regs[DWARF_INT_REGS],
 		     dwarf_read_fn read, void *arg, char *buf, size_t size);
 
+/* Where p is, as text: its registers joined by commas ("rbx,rcx", "rdi,x0,rsi"), or
+ * "stack", "none" (zero-sized), "unknown". Returns the length (truncated as snprintf). */
+int dwarf_param_where(const struct dwarf_param *p, char *buf, size_t size);
+
+/* "int", "uint", "bool", "float", "pointer", "string", "slice", "interface", "struct",
+ * "array", "other". */
+const char *dwarf_kind_name(enum dwarf_kind kind);
+
 #endif

@@ -63,13 +63,7 @@ static struct dwarf_args *index_of(const struct gobin *gb, const uint64_t *e, si
 
 static const char *where(const struct dwarf_param *p, char *buf, size_t size)
 {
-	size_t len = 0;
-	buf[0] = 0;
-	if (p->where != DWARF_WHERE_REGS)
-		return p->where == DWARF_WHERE_STACK ? "stack" : p->where == DWARF_WHERE_NONE ? "none" : "unknown";
-	for (uint8_t i = 0; i < p->nparts && len + 8 < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
-					dwarf_reg_names[p->part[i].reg]);
+	dwarf_param_where(p, buf, size);
 	return buf;
 }
 

@@ -51,6 +51,28 @@ else
 	diff "$work/sig.txt" "$work/sig-z.txt" | head
 	status=1
 fi
+# golat list --args shows the same assignment (JSON), and says why when there is no DWARF.
+if [[ -n ${GOLAT_CLI:-} && -x ${GOLAT_CLI:-} ]]; then
+	"$GOLAT_CLI" list --json --args "$work/prog" main.Str main.Big >"$work/list.json"
+	if python3 - "$work/list.json" <<'PY'; then
+import json, sys
+f = {x["name"]: x for x in json.load(open(sys.argv[1]))}
+got = [(a["name"], a["type"], a["kind"], a["where"], a.get("regs")) for a in f["main.Str"]["args"]]
+assert got == [("s", "string", "string", "regs", ["rax", "rbx"]),
+               ("b", "[]uint8", "slice", "regs", ["rcx", "rdi", "rsi"]),
+               ("p", "*main.T", "pointer", "regs", ["r8"]),
+               ("ok", "bool", "bool", "regs", ["r9"])], got
+assert [r["regs"] for r in f["main.Str"]["results"]] == [["rax", "rbx"], ["rcx"]]
+assert [a["where"] for a in f["main.Big"]["args"]] == ["stack", "regs"]
+PY
+		echo "go$ver: golat list --args --json agrees"
+	else
+		echo "FAIL: go$ver: golat list --args --json"
+		status=1
+	fi
+	"$GOLAT_CLI" list --args "$work/prog-stripped" main.Str 2>"$work/list.err" >/dev/null
+	grep -q "has no DWARF" "$work/list.err" || { echo "FAIL: go$ver: list --args on stripped: $(cat "$work/list.err")"; status=1; }
+fi
 "$args_test" --time "$work/prog-z"
 "$args_test" --enoent "$work/prog-stripped" || status=1
 "$args_test" --damage "$work/prog" || status=1
