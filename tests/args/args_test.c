@@ -7,6 +7,8 @@
  *                                  and at the return address). Prints per parameter
  *                                  "FUNC NAME TYPE WHERE VALUE", the value formatted from
  *                                  those registers, strings read from the file's image
+ *   args_test --names EXE          every function found: "0xENTRY NAME: [-> ]PARAM TYPE..."
+ *                                  in DWARF order, without .dict, as tests/args/ref prints
  *   args_test --time EXE           indexes every function of the pclntab, then 10000 of
  *                                  them, and prints the times
  *   args_test --enoent EXE         the index of a binary without DWARF is -ENOENT
@@ -65,6 +67,33 @@ static const char *where(const struct dwarf_param *p, char *buf, size_t size)
 {
 	dwarf_param_where(p, buf, size);
 	return buf;
+}
+
+/* What argsref (debug/dwarf) prints: every function found, in entry order, its
+ * parameters as the DWARF lists them, the dictionary left out. */
+static int names(const char *path)
+{
+	struct gobin gb;
+	size_t n;
+
+	open_bin(&gb, path);
+	uint64_t *e = entries(&gb, "", &n);
+	struct dwarf_args *ix = index_of(&gb, e, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct dwarf_func_sig *s;
+		if (dwarf_func_args(ix, e[i], &s) != 0)
+			continue;
+		printf("%#llx %s:", (unsigned long long)s->entry, s->name);
+		for (size_t j = 0; j < s->nparams; j++)
+			if (strcmp(s->param[j].name, ".dict") != 0)
+				printf(" %s%s %s", s->param[j].result ? "-> " : "", s->param[j].name,
+				       s->param[j].type);
+		printf("\n");
+	}
+	dwarf_args_free(ix);
+	free(e);
+	gobin_close(&gb);
+	return 0;
 }
 
 static int sig(const char *path, const char *prefix)
@@ -291,6 +320,8 @@ int main(int argc, char **argv)
 {
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--sig") == 0)
 		return sig(argv[2], argc == 4 ? argv[3] : "");
+	if (argc == 3 && strcmp(argv[1], "--names") == 0)
+		return names(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "--check") == 0)
 		return check(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "--time") == 0)

@@ -3,7 +3,8 @@
 # gdb (which knows nothing of Go's register ABI) stops at the entry and at the return of
 # every main.* function and dumps the nine integer registers; args_test formats each
 # parameter and result from the registers the reader assigned it; the values must be
-# the ones the program passes (expect.txt). Then: compressed DWARF gives the same
+# the ones the program passes (expect.txt). Then: the parameters of every function
+# are those Go's debug/dwarf finds (tests/args/ref), compressed DWARF gives the same
 # signatures as uncompressed, stripped (-s -w) gives -ENOENT, damaged sections give
 # errors, never a crash.
 # Usage: run.sh 1.N ARGS_TEST   (env GOLAT_TEST_WORK: where to build)
@@ -11,6 +12,7 @@ set -euo pipefail
 ver=$1
 args_test=$2
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/names.sh"
 go=/usr/lib/go-$ver/bin/go
 if [[ ! -x $go ]]; then
 	echo "SKIP: go$ver not installed"
@@ -42,6 +44,7 @@ else
 	status=1
 fi
 
+same_names "$work/prog-z" "$work" "go$ver" || status=1
 "$args_test" --sig "$work/prog" main. >"$work/sig.txt"
 "$args_test" --sig "$work/prog-z" main. >"$work/sig-z.txt"
 if cmp -s "$work/sig.txt" "$work/sig-z.txt"; then
