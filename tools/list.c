@@ -42,18 +42,24 @@ static struct dwarf_args *list_sigs(const struct gobin *gb, const struct spec_se
 				    const char *path)
 {
 	uint64_t *e = malloc((gb->nfuncs + 1) * sizeof(*e));
+	uint32_t *frames = malloc((gb->nfuncs + 1) * sizeof(*frames));
 	struct dwarf_args *ix = NULL;
 	size_t n = 0;
 
-	if (!e) {
+	if (!e || !frames) {
+		free(e);
+		free(frames);
 		cli_fail("out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i < gb->nfuncs; i++)
-		if (spec_match(specs, gb->funcs[i].name))
+		if (spec_match(specs, gb->funcs[i].name)) {
+			frames[n] = gb->funcs[i].args;
 			e[n++] = gb->funcs[i].entry;
-	int err = dwarf_args_index(&gb->elf, e, n, &ix);
+		}
+	int err = dwarf_args_index(&gb->elf, e, frames, n, &ix);
 	free(e);
+	free(frames);
 	if (err == -ENOENT)
 		cli_fail("%s has no DWARF (stripped?): no signatures for --args", path);
 	else if (err)
@@ -109,16 +115,24 @@ static void print_sig(const struct dwarf_args *ix, const struct gobin_func *f, i
 {
 	const struct dwarf_func_sig *s;
 
+	static const char *const notes[] = {
+		[DWARF_SIG_ABI0] = "  (ABI0: all on the stack)",
+		[DWARF_SIG_INCOMPLETE] = "  (the DWARF leaves a parameter out: registers unsure)",
+	};
+
 	if (dwarf_func_args(ix, f->entry, &s) != 0) {
 		if (json)
-			fputs(",\"args\":null,\"results\":null", stdout);
+			fputs(",\"args\":null,\"results\":null,\"args_check\":null", stdout);
 		return;
 	}
 	fputs(json ? ",\"args\":[" : "           (", stdout);
 	print_params(s, false, json);
 	fputs(json ? "],\"results\":[" : ") (", stdout);
 	print_params(s, true, json);
-	fputs(json ? "]" : ")\n", stdout);
+	if (json)
+		printf("],\"args_check\":\"%s\"", dwarf_check_name(s->check));
+	else
+		printf(")%s\n", notes[s->check] ? notes[s->check] : "");
 }
 
 /* Prints one function with whether golat can hook it, and why not, and with ix its

@@ -28,6 +28,7 @@ const char *const dwarf_reg_names[DWARF_INT_REGS + DWARF_FLOAT_REGS] = {
 /* A function or parameter as the walk found it, before origins and types are read. */
 struct dwarf_rawfn {
 	uint64_t entry, origin;
+	int64_t frame;    /* _func.args as the caller gave it, or -1 */
 	const char *name;
 	bool wrapper;
 	unsigned gominor; /* of the unit's producer: go1.N; 0 unknown */
@@ -40,10 +41,19 @@ struct dwarf_rawparam {
 	bool result;
 };
 
+struct dwarf_want {
+	uint64_t entry;
+	int64_t frame; /* -1: not given */
+	bool taken;    /* the first DIE of an entry wins */
+};
+
 struct dwarf_build {
 	struct dwarf_ctx c;
-	uint64_t *want; /* sorted, unique */
-	bool *taken;
+	const struct elf_image *im;
+	uint64_t *abi0; /* sorted entries of .abi0 symbols, read at the first frame mismatch */
+	size_t nabi0;
+	bool abi0_read;
+	struct dwarf_want *want; /* sorted by entry, unique */
 	size_t nwant;
 	struct dwarf_rawfn *fn;
 	size_t nfn, fncap;
@@ -66,17 +76,17 @@ struct dwarf_args {
 
 #define DWARF_MAX_ITEMS (SIZE_MAX / 64)
 
-static int dwarf_u64_cmp(const void *x, const void *y)
+static int dwarf_want_cmp(const void *x, const void *y)
 {
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
+	const struct dwarf_want *a = x, *b = y;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
-/* The index of entry in the wanted set, or -1. */
-static ssize_t dwarf_wanted(const struct dwarf_build *b, uint64_t entry)
+/* The wanted entry, or NULL. */
+static struct dwarf_want *dwarf_wanted(const struct dwarf_build *b, uint64_t entry)
 {
-	const uint64_t *w = bsearch(&entry, b->want, b->nwant, sizeof(*w), dwarf_u64_cmp);
-	return w ? w - b->want : -1;
+	struct dwarf_want key = { .entry = entry };
+	return bsearch(&key, b->want, b->nwant, sizeof(key), dwarf_want_cmp);
 }
 
 /* The N of "go1.N" in a Go producer string, 0 when it is not one. */
@@ -94,16 +104,17 @@ static unsigned dwarf_gominor(const char *producer)
 static int dwarf_args_func(struct dwarf_build *b, const struct dwarf_die *d, unsigned gominor,
 			   bool *collect)
 {
-	ssize_t w = d->has_low_pc ? dwarf_wanted(b, d->low_pc) : -1;
+	struct dwarf_want *w = d->has_low_pc ? dwarf_wanted(b, d->low_pc) : NULL;
 
 	*collect = false;
-	if (w < 0 || b->taken[w]) /* the first DIE of an entry wins */
+	if (!w || w->taken)
 		return 0;
 	int err = dwarf_grow((void **)&b->fn, &b->fncap, b->nfn, sizeof(*b->fn), DWARF_MAX_ITEMS);
 	if (err)
 		return err;
-	b->taken[w] = true;
+	w->taken = true;
 	b->fn[b->nfn++] = (struct dwarf_rawfn){ .entry = d->low_pc, .origin = d->origin,
+		.frame = w->frame,
 		.name = d->name, .wrapper = d->trampoline, .gominor = gominor, .first = b->nrp };
 	*collect = true;
 	return 0;
@@ -243,7 +254,8 @@ static int dwarf_args_add(struct dwarf_args *ix, struct dwarf_abi *st, const cha
 		return err;
 	struct dwarf_param *p = &ix->p[ix->np++];
 	*p = (struct dwarf_param){ .name = (const char *)noff, .type = (const char *)toff,
-		.kind = ti->kind, .size = ti->size, .result = result, .synthetic = synthetic };
+		.kind = ti->kind, .size = ti->size, .align = ti->align, .result = result,
+		.synthetic = synthetic };
 	p->nparts = dwarf_abi_assign(st, p, ti, parts);
 	p->part = (const struct dwarf_part *)ix->npart;
 	for (uint8_t i = 0; i < p->nparts && !err; i++) {
@@ -253,6 +265,72 @@ static int dwarf_args_add(struct dwarf_args *ix, struct dwarf_abi *st, const cha
 			ix->part[ix->npart++] = parts[i];
 	}
 	return err;
+}
+
+static int dwarf_u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Reads the entries of the ABI0 wrappers of Go functions, which the linker names
+ * "pkg.F.abi0" in .symtab (cmd/link, abiDecorate); a binary with DWARF keeps its
+ * .symtab unless stripped on purpose. Without, no function is known to be ABI0. */
+static int dwarf_abi0_read(struct dwarf_build *b)
+{
+	size_t symlen = 0, strlen_ = 0, cap = 0;
+	const Elf64_Shdr *sh = elf_section(b->im, ".symtab");
+	const uint8_t *sym = elf_section_data(b->im, sh, &symlen);
+	const uint8_t *str = sh && sh->sh_link < b->im->shnum
+				     ? elf_section_data(b->im, &b->im->sh[sh->sh_link], &strlen_) : NULL;
+
+	b->abi0_read = true;
+	for (size_t i = 0; sym && str && i + 1 <= symlen / sizeof(Elf64_Sym); i++) {
+		Elf64_Sym e;
+		memcpy(&e, sym + i * sizeof(e), sizeof(e));
+		const uint8_t *name = e.st_name < strlen_ ? str + e.st_name : NULL;
+		const uint8_t *nul = name ? memchr(name, 0, strlen_ - e.st_name) : NULL;
+		if (!nul || nul - name < 5 || memcmp(nul - 5, ".abi0", 5) != 0)
+			continue;
+		int err = dwarf_grow((void **)&b->abi0, &cap, b->nabi0, sizeof(*b->abi0), DWARF_MAX_ITEMS);
+		if (err)
+			return err;
+		b->abi0[b->nabi0++] = e.st_value;
+	}
+	if (b->nabi0)
+		qsort(b->abi0, b->nabi0, sizeof(*b->abi0), dwarf_u64_cmp);
+	return 0;
+}
+
+/* Settles s->check against the frame size the compiler recorded (-1: none given). The
+ * parameters are still ix->p from s->param as an index (dwarf_args_finish turns it into
+ * a pointer). An ABI0 wrapper takes everything on the stack (abi-internal.md: ABI0 is
+ * the stack-based ABI of assembly), whatever the DWARF it shares with the Go function
+ * suggests: it is one when its symbol says so and its frame is ABI0's. */
+static int dwarf_args_check(struct dwarf_build *b, struct dwarf_args *ix,
+			    struct dwarf_func_sig *s, int64_t frame)
+{
+	struct dwarf_param *p = ix->p + (size_t)s->param;
+	struct dwarf_func_sig view = *s;
+	uint64_t size;
+	int err = 0;
+
+	view.param = p;
+	s->check = frame < 0 ? DWARF_SIG_UNCHECKED : DWARF_SIG_OK;
+	if (frame < 0 || (dwarf_sig_frame_size(&view, false, &size) == 0 && size == (uint64_t)frame))
+		return 0;
+	s->check = DWARF_SIG_INCOMPLETE;
+	if (!b->abi0_read && (err = dwarf_abi0_read(b)))
+		return err;
+	if (!bsearch(&s->entry, b->abi0, b->nabi0, sizeof(*b->abi0), dwarf_u64_cmp) ||
+	    dwarf_sig_frame_size(&view, true, &size) || size != (uint64_t)frame)
+		return 0;
+	s->check = DWARF_SIG_ABI0;
+	for (size_t i = 0; i < s->nparams; i++) {
+		p[i].where = p[i].size ? DWARF_WHERE_STACK : DWARF_WHERE_NONE;
+		p[i].nparts = 0;
+	}
+	return 0;
 }
 
 /* Where the dictionary goes among the parameters of a function, or -1 when it takes
@@ -280,7 +358,7 @@ static int dwarf_dict_at(const char *name, unsigned gominor)
 
 /* The type the DWARF of Go before 1.27 does not give the dictionary: a pointer. */
 static const struct dwarf_tinfo dwarf_dict_type = {
-	.off = DWARF_NO_REF, .name = "*[]uintptr", .size = 8, .kind = DWARF_KIND_POINTER,
+	.off = DWARF_NO_REF, .name = "*[]uintptr", .size = 8, .align = 8, .kind = DWARF_KIND_POINTER,
 	.state = DWARF_WHERE_REGS, .nleaf = 1, .leaf = { { .kind = DWARF_KIND_POINTER, .size = 8 } },
 };
 
@@ -328,7 +406,7 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 		}
 	}
 	ix->f[ix->nf - 1].nparams = ix->np - (size_t)ix->f[ix->nf - 1].param;
-	return err;
+	return err ? err : dwarf_args_check(b, ix, &ix->f[ix->nf - 1], f->frame);
 }
 
 static int dwarf_sig_cmp(const void *x, const void *y)
@@ -356,23 +434,22 @@ static void dwarf_args_finish(struct dwarf_args *ix)
 }
 
 /* The wanted entries, sorted and unique. */
-static int dwarf_args_want(struct dwarf_build *b, const uint64_t *entries, size_t n)
+static int dwarf_args_want(struct dwarf_build *b, const uint64_t *entries, const uint32_t *frames,
+			   size_t n)
 {
-	b->want = malloc((n ? n : 1) * sizeof(*b->want));
-	b->taken = calloc(n ? n : 1, sizeof(*b->taken));
-	if (!b->want || !b->taken)
+	if (!(b->want = calloc(n ? n : 1, sizeof(*b->want))))
 		return -ENOMEM;
-	if (n)
-		memcpy(b->want, entries, n * sizeof(*entries));
-	qsort(b->want, n, sizeof(*b->want), dwarf_u64_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (b->nwant == 0 || b->want[b->nwant - 1] != b->want[i])
+		b->want[i] = (struct dwarf_want){ entries[i], frames ? (int64_t)frames[i] : -1, false };
+	qsort(b->want, n, sizeof(*b->want), dwarf_want_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (b->nwant == 0 || b->want[b->nwant - 1].entry != b->want[i].entry)
 			b->want[b->nwant++] = b->want[i];
 	return 0;
 }
 
-int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t n,
-		     struct dwarf_args **out)
+int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, const uint32_t *frames,
+		     size_t n, struct dwarf_args **out)
 {
 	struct dwarf_build b = { 0 };
 	struct dwarf_args *ix = NULL;
@@ -380,11 +457,12 @@ int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t
 	if (!im || !out || (n && !entries) || n > DWARF_MAX_ITEMS)
 		return -EINVAL;
 	*out = NULL;
+	b.im = im;
 	int err = dwarf_ctx_open(&b.c, im);
 	if (!err && !(ix = calloc(1, sizeof(*ix))))
 		err = -ENOMEM;
 	if (!err && n)
-		err = dwarf_args_want(&b, entries, n);
+		err = dwarf_args_want(&b, entries, frames, n);
 	if (!err && n)
 		err = dwarf_args_walk(&b);
 	for (size_t i = 0; i < b.nfn && !err; i++)
@@ -392,7 +470,7 @@ int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t
 	dwarf_types_free(&b.tt);
 	dwarf_ctx_close(&b.c);
 	free(b.want);
-	free(b.taken);
+	free(b.abi0);
 	free(b.fn);
 	free(b.rp);
 	if (err) {

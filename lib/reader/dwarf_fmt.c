@@ -175,3 +175,12 @@ const char *dwarf_kind_name(enum dwarf_kind kind)
 	};
 	return (unsigned)kind < sizeof(names) / sizeof(*names) ? names[kind] : "other";
 }
+
+const char *dwarf_check_name(enum dwarf_sig_check check)
+{
+	static const char *const names[] = {
+		[DWARF_SIG_UNCHECKED] = "unchecked", [DWARF_SIG_OK] = "ok",
+		[DWARF_SIG_ABI0] = "abi0", [DWARF_SIG_INCOMPLETE] = "incomplete",
+	};
+	return (unsigned)check < sizeof(names) / sizeof(*names) ? names[check] : "unchecked";
+}

@@ -271,6 +271,7 @@ struct dwarf_tinfo {
 	uint8_t state;     /* DWARF_WHERE_REGS (leaves valid), _STACK (never in registers),
 			    * _UNKNOWN (unreadable) */
 	uint8_t nleaf;
+	uint8_t align;     /* bytes, as types.CalcSize computes it */
 	struct dwarf_part leaf[DWARF_MAX_LEAVES]; /* reg unused */
 };
 
