@@ -4,15 +4,24 @@
  * is wanted and the DW_TAG_formal_parameter DIEs right under them. Go lists parameters
  * in declaration order, the receiver first, then the results, which it marks with
  * DW_AT_variable_parameter (cmd/compile/internal/dwarfgen/dwarf.go, createDwarfVars);
- * since Go 1.22 an unnamed or blank parameter is listed as ~p0, ~p1... (before, a
- * blank one is missing, and so the registers of later ones are off by its size). A
- * function out of line that was also inlined elsewhere names its parameters through
- * DW_AT_abstract_origin. Only then are origins followed and types read (dwarf_abi.c),
- * with a table of units for random access, so that a type is read once.
+ * since Go 1.22 an unnamed or blank parameter is listed as ~p0, ~p1... (before, it is
+ * missing, and so are the receivers of 1.21's wrappers: the pclntab's argument frame
+ * catches it, dwarf_args_check). A function out of line that was also inlined elsewhere
+ * names its parameters through DW_AT_abstract_origin. Only after the walk are origins
+ * followed and types read (dwarf_abi.c), with a table of units for random access, so
+ * that a type is read once.
  *
- * The dictionary of a shaped generic function (noder/reader.go shapeSig) is a real
- * first integer argument that the DWARF of Go before 1.27 does not list: it is added,
- * marked synthetic (see dwarf_dict_at). */
+ * What the DWARF does not say, the ABI does:
+ *   - a closure (F.func1) lists its declared parameters; its context pointer comes in
+ *     RDX (abi-internal.md, "closure context pointer"), outside the nine registers, and
+ *     its captured variables are not parameters, unless the compiler turned a closure
+ *     called where it is written into a plain function (walk/closure.go,
+ *     directClosureCall), which then lists them as parameters ("&x" for one by
+ *     reference);
+ *   - a method value wrapper (T.M-fm, DW_AT_trampoline) is such a closure too;
+ *   - the dictionary of a shaped generic function (noder/reader.go shapeSig) is a real
+ *     integer argument that the DWARF of Go before 1.27 does not list: it is added,
+ *     marked synthetic (see dwarf_dict_at). */
 #define _GNU_SOURCE /* memmem */
 #include "dwarf_int.h"
 
