@@ -26,6 +26,7 @@
 #include "dwarf_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,11 +381,14 @@ static int dwarf_args_one(struct dwarf_build *b, struct dwarf_args *ix, struct d
 	return err ? err : dwarf_args_add(ix, st, p->name, p->result, ti, synthetic);
 }
 
-/* Adds the signature of f to the index: its name, then its parameters in ABI order. */
-static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const struct dwarf_rawfn *f)
+/* Adds the signature of f to the index: its name, then its parameters in ABI order;
+ * with recv (a type name), a pointer receiver the DWARF does not list first. */
+static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const struct dwarf_rawfn *f,
+			 const char *recv)
 {
 	struct dwarf_rawparam fn = { .name = f->name, .type = 0, .origin = f->origin };
 	struct dwarf_rawparam dict = { .name = ".dict" };
+	struct dwarf_tinfo rt = dwarf_dict_type;
 	struct dwarf_abi st = { 0 };
 	size_t noff, listed = SIZE_MAX, k = 0;
 	int err = dwarf_args_origin(b, &fn);
@@ -395,6 +399,9 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 	ix->f[ix->nf++] = (struct dwarf_func_sig){ .entry = f->entry, .name = (const char *)noff,
 		.wrapper = f->wrapper, .param = (const struct dwarf_param *)ix->np };
 	int at = dwarf_dict_at(fn.name, f->gominor);
+	rt.name = recv;
+	if (recv)
+		err = dwarf_args_add(ix, &st, "~p0", false, &rt, true);
 	for (size_t i = 0; i < f->n && !err; i++) {
 		struct dwarf_rawparam *p = &b->rp[f->first + i];
 		err = dwarf_args_origin(b, p);
@@ -416,6 +423,41 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 	}
 	ix->f[ix->nf - 1].nparams = ix->np - (size_t)ix->f[ix->nf - 1].param;
 	return err ? err : dwarf_args_check(b, ix, &ix->f[ix->nf - 1], f->frame);
+}
+
+/* The pointer type of the receiver of a method named pkg.(*T).M: "*pkg.T" into out;
+ * false for any other name (a generic type's method too: its dictionary would move). */
+static bool dwarf_ptr_recv(const char *name, char *out, size_t size)
+{
+	const char *open = strstr(name, ".(*"), *close = open ? strstr(open, ").") : NULL;
+
+	if (!close || strpbrk(close + 2, ".-") || memchr(open, '[', (size_t)(close - open)))
+		return false;
+	int n = snprintf(out, size, "*%.*s.%.*s", (int)(open - name), name,
+			 (int)(close - open - 3), open + 3);
+	return n > 0 && (size_t)n < size;
+}
+
+/* dwarf_args_fn, and when the frame says the DWARF left a parameter out of a method
+ * with a pointer receiver, the signature again with a pointer receiver first: Go before
+ * 1.22 leaves out an unnamed receiver (func (*T) M()), and 1.21 the receiver of the
+ * wrappers it makes ((*T).M for T.M). Kept only if the frame then agrees. */
+static int dwarf_args_fn_checked(struct dwarf_build *b, struct dwarf_args *ix,
+				 const struct dwarf_rawfn *f)
+{
+	size_t nf = ix->nf, np = ix->np, npart = ix->npart, nstr = ix->nstr;
+	char recv[256];
+	int err = dwarf_args_fn(b, ix, f, NULL);
+
+	if (err || ix->f[nf].check != DWARF_SIG_INCOMPLETE ||
+	    !dwarf_ptr_recv(ix->str + (size_t)ix->f[nf].name, recv, sizeof(recv)))
+		return err;
+	for (int retry = 0; retry < 2; retry++) {
+		ix->nf = nf, ix->np = np, ix->npart = npart, ix->nstr = nstr;
+		if ((err = dwarf_args_fn(b, ix, f, retry ? NULL : recv)) || ix->f[nf].check == DWARF_SIG_OK)
+			break;
+	}
+	return err;
 }
 
 static int dwarf_sig_cmp(const void *x, const void *y)
@@ -475,7 +517,7 @@ int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, const 
 	if (!err && n)
 		err = dwarf_args_walk(&b);
 	for (size_t i = 0; i < b.nfn && !err; i++)
-		err = dwarf_args_fn(&b, ix, &b.fn[i]);
+		err = dwarf_args_fn_checked(&b, ix, &b.fn[i]);
 	dwarf_types_free(&b.tt);
 	dwarf_ctx_close(&b.c);
 	free(b.want);

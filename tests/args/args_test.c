@@ -8,7 +8,8 @@
  *                                  "FUNC NAME TYPE WHERE VALUE", the value formatted from
  *                                  those registers, strings read from the file's image
  *   args_test --names EXE          every function found: "0xENTRY NAME: [-> ]PARAM TYPE..."
- *                                  in DWARF order, without .dict, as tests/args/ref prints
+ *                                  in DWARF order, without .dict and what the reader adds
+ *                                  (synthetic), as tests/args/ref prints
  *   args_test --frames EXE [PREFIX] the argument frame each signature implies against
  *                                  the pclntab's: the functions where they differ
  *   args_test --time EXE           indexes every function of the pclntab, then 10000 of
@@ -77,7 +78,7 @@ static const char *where(const struct dwarf_param *p, char *buf, size_t size)
 }
 
 /* What argsref (debug/dwarf) prints: every function found, in entry order, its
- * parameters as the DWARF lists them, the dictionary left out. */
+ * parameters as the DWARF lists them, the dictionary and what the reader adds left out. */
 static int names(const char *path)
 {
 	struct gobin gb;
@@ -92,7 +93,7 @@ static int names(const char *path)
 			continue;
 		printf("%#llx %s:", (unsigned long long)s->entry, s->name);
 		for (size_t j = 0; j < s->nparams; j++)
-			if (strcmp(s->param[j].name, ".dict") != 0)
+			if (strcmp(s->param[j].name, ".dict") != 0 && !s->param[j].synthetic)
 				printf(" %s%s %s", s->param[j].result ? "-> " : "", s->param[j].name,
 				       s->param[j].type);
 		printf("\n");

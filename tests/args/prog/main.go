@@ -75,6 +75,11 @@ func (t T) Value(n int) int { return t.x + n }
 //go:noinline
 func (t *T) Ptr(n int) (int, string) { return t.x * n, t.s }
 
+// An unnamed receiver: Go before 1.22 leaves it out of the DWARF.
+//
+//go:noinline
+func (*T) Unnamed(n int) int { return n }
+
 //go:noinline
 func Named(a int) (x int, err error) {
 	x = a * 2
@@ -165,5 +170,6 @@ func main() {
 	k := len(os.Args)
 	sink += callClo(func(n int) int { return n + k }, 30)
 	sink += callClo(t.Value, 31)
+	sink += t.Unnamed(5)
 	os.Exit(sink & 0)
 }
