@@ -64,7 +64,8 @@ struct dwarf_param {
 	uint64_t size;     /* bytes */
 	uint8_t align;     /* bytes */
 	bool result;       /* a result (DW_AT_variable_parameter), assigned from register 0 again */
-	bool synthetic;    /* not in the DWARF: the dictionary Go before 1.27 does not list */
+	bool synthetic;    /* not in the DWARF: the dictionary Go before 1.27 does not list,
+			    * or an unnamed pointer receiver Go before 1.22 leaves out */
 	enum dwarf_where where;
 	uint8_t nparts;    /* with DWARF_WHERE_REGS */
 	const struct dwarf_part *part;
@@ -75,13 +76,14 @@ struct dwarf_param {
 enum dwarf_sig_check {
 	DWARF_SIG_UNCHECKED,  /* no frame size given */
 	DWARF_SIG_OK,         /* the frame is the one the register assignment implies */
-	DWARF_SIG_ABI0,       /* the frame of ABI0, where everything is on the stack: an
-			       * assembly function, or the ABI0 wrapper of a Go function called
-			       * from assembly (it has the Go function's DWARF). Every parameter
-			       * is then marked DWARF_WHERE_STACK (or NONE) */
-	DWARF_SIG_INCOMPLETE, /* neither: the DWARF leaves a parameter out (a blank one before
-			       * Go 1.22, a method value wrapper's in Go 1.19); the registers
-			       * shown for those after it are wrong */
+	DWARF_SIG_ABI0,       /* the ABI0 wrapper of a Go function called from assembly (a
+			       * .abi0 symbol at the entry, and ABI0's frame, where everything
+			       * is on the stack), which has the Go function's DWARF. Every
+			       * parameter is then marked DWARF_WHERE_STACK (or NONE) */
+	DWARF_SIG_INCOMPLETE, /* neither: the DWARF leaves a parameter out (a blank or unnamed
+			       * one before Go 1.22, the parameters of a method value wrapper
+			       * in Go 1.19), and the registers shown for those after it are
+			       * wrong; or an assembly function, whose DWARF lists none */
 };
 
 struct dwarf_func_sig {
@@ -99,7 +101,8 @@ struct dwarf_args; /* opaque: the index */
  * among entries[0, n) (any order, duplicates allowed). Functions without a DWARF
  * subprogram are simply absent from the index. frames, NULL or n sizes in the same
  * order (gobin_func.args, the pclntab's _func.args), lets each signature be checked
- * (enum dwarf_sig_check): do give it, a wrapper's registers are otherwise wrong.
+ * (enum dwarf_sig_check) and repaired where it can be: do give it, or an ABI0 wrapper's
+ * registers and a parameter the DWARF leaves out go unnoticed.
  * Returns 0 with *out set (free it with dwarf_args_free);
  *   -ENOENT     the image has no DWARF (stripped): found in microseconds;
  *   -EINVAL     the DWARF is malformed;
