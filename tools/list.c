@@ -1,21 +1,26 @@
 /* golat list / golat info: what the reader finds in a Go binary. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "dwarf_args.h"
 #include "gobin.h"
 #include "hook.h"
 #include "json.h"
 #include "spec.h"
 
-/* Parses "[--json] EXE [SPEC...]"; returns the index of EXE in argv, or -1. */
-static int parse_args(int argc, char **argv, int *json)
+/* Parses "[--json] [--args] EXE [SPEC...]"; returns the index of EXE in argv, or -1. */
+static int parse_args(int argc, char **argv, int *json, int *args)
 {
 	int i = 1;
-	*json = 0;
+	*json = *args = 0;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			*json = 1;
+		else if (strcmp(argv[i], "--args") == 0)
+			*args = 1;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -31,8 +36,109 @@ static int open_exe(struct gobin *gb, const char *path)
 	return gobin_open(gb, path, err, sizeof(err)) ? cli_fail("%s", err) : 0;
 }
 
-/* Prints one function with whether golat can hook it, and why not. */
-static int print_func(const struct gobin *gb, const struct gobin_func *f, int json, int first)
+/* The signatures of the functions specs match (one walk over the DWARF), or NULL after
+ * saying why there are none. */
+static struct dwarf_args *list_sigs(const struct gobin *gb, const struct spec_set *specs,
+				    const char *path)
+{
+	uint64_t *e = malloc((gb->nfuncs + 1) * sizeof(*e));
+	uint32_t *frames = malloc((gb->nfuncs + 1) * sizeof(*frames));
+	struct dwarf_args *ix = NULL;
+	size_t n = 0;
+
+	if (!e || !frames) {
+		free(e);
+		free(frames);
+		cli_fail("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < gb->nfuncs; i++)
+		if (spec_match(specs, gb->funcs[i].name)) {
+			frames[n] = gb->funcs[i].args;
+			e[n++] = gb->funcs[i].entry;
+		}
+	int err = dwarf_args_index(&gb->elf, e, frames, n, &ix);
+	free(e);
+	free(frames);
+	if (err == -ENOENT)
+		cli_fail("%s has no DWARF (stripped?): no signatures for --args", path);
+	else if (err)
+		cli_fail("%s: no signatures for --args: its DWARF: %s", path, strerror(-err));
+	return ix;
+}
+
+/* One parameter as JSON: {"name","type","kind","size","where"} and, in registers,
+ * "regs" (["rbx","rcx"]: a part per register, floats as "x0"...). */
+static void print_param_json(const struct dwarf_param *p)
+{
+	static const char *const where[] = { [DWARF_WHERE_REGS] = "regs",
+		[DWARF_WHERE_STACK] = "stack", [DWARF_WHERE_NONE] = "none",
+		[DWARF_WHERE_UNKNOWN] = "unknown" };
+
+	printf("{\"name\":");
+	json_string(stdout, p->name);
+	printf(",\"type\":");
+	json_string(stdout, p->type);
+	printf(",\"kind\":\"%s\",\"size\":%llu,\"where\":\"%s\"", dwarf_kind_name(p->kind),
+	       (unsigned long long)p->size, where[p->where]);
+	if (p->where == DWARF_WHERE_REGS) {
+		fputs(",\"regs\":[", stdout);
+		for (uint8_t i = 0; i < p->nparts; i++)
+			printf("%s\"%s\"", i ? "," : "", dwarf_reg_names[p->part[i].reg]);
+		putchar(']');
+	}
+	putchar('}');
+}
+
+/* The parameters (results false) or results of s, as text or as JSON array elements. */
+static void print_params(const struct dwarf_func_sig *s, bool results, int json)
+{
+	char where[128];
+	int n = 0;
+
+	for (size_t i = 0; i < s->nparams; i++) {
+		const struct dwarf_param *p = &s->param[i];
+		if (p->result != results)
+			continue;
+		fputs(n++ ? (json ? "," : ", ") : "", stdout);
+		if (json) {
+			print_param_json(p);
+		} else {
+			dwarf_param_where(p, where, sizeof(where));
+			printf("%s %s [%s]", p->name, p->type[0] ? p->type : "?", where);
+		}
+	}
+}
+
+/* After a function's row: its signature with the registers of each part. */
+static void print_sig(const struct dwarf_args *ix, const struct gobin_func *f, int json)
+{
+	const struct dwarf_func_sig *s;
+
+	static const char *const notes[] = {
+		[DWARF_SIG_ABI0] = "  (ABI0: all on the stack)",
+		[DWARF_SIG_INCOMPLETE] = "  (the DWARF leaves a parameter out: registers unsure)",
+	};
+
+	if (dwarf_func_args(ix, f->entry, &s) != 0) {
+		if (json)
+			fputs(",\"args\":null,\"results\":null,\"args_check\":null", stdout);
+		return;
+	}
+	fputs(json ? ",\"args\":[" : "           (", stdout);
+	print_params(s, false, json);
+	fputs(json ? "],\"results\":[" : ") (", stdout);
+	print_params(s, true, json);
+	if (json)
+		printf("],\"args_check\":\"%s\"", dwarf_check_name(s->check));
+	else
+		printf(")%s\n", notes[s->check] ? notes[s->check] : "");
+}
+
+/* Prints one function with whether golat can hook it, and why not, and with ix its
+ * signature. */
+static int print_func(const struct gobin *gb, const struct gobin_func *f, int json, int first,
+		      const struct dwarf_args *ix)
 {
 	struct analyze_plan plan;
 	char why[256] = "";
@@ -53,6 +159,8 @@ static int print_func(const struct gobin *gb, const struct gobin_func *f, int js
 		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
 		       ok ? "yes" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
+		if (ix)
+			print_sig(ix, f, json);
 		return ok;
 	}
 	printf("%s\n {\"name\":", first ? "" : ",");
@@ -64,15 +172,17 @@ static int print_func(const struct gobin *gb, const struct gobin_func *f, int js
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
+	if (ix)
+		print_sig(ix, f, json);
 	putchar('}');
 	return ok;
 }
 
 int cmd_list(int argc, char **argv)
 {
-	int json, exe = parse_args(argc, argv, &json);
+	int json, args, exe = parse_args(argc, argv, &json, &args);
 	if (exe < 0) {
-		fputs("usage: golat list [--json] EXE [SPEC...]\n", stderr);
+		fputs("usage: golat list [--json] [--args] EXE [SPEC...]\n", stderr);
 		return 2;
 	}
 	struct gobin gb;
@@ -85,6 +195,7 @@ int cmd_list(int argc, char **argv)
 			return cli_fail("bad spec '%s'", argv[i]);
 		}
 	spec_resolve(&specs, &gb);
+	struct dwarf_args *ix = args ? list_sigs(&gb, &specs, argv[exe]) : NULL;
 	if (json)
 		putchar('[');
 	else
@@ -92,7 +203,7 @@ int cmd_list(int argc, char **argv)
 	size_t n = 0, ok = 0;
 	for (size_t i = 0; i < gb.nfuncs; i++)
 		if (spec_match(&specs, gb.funcs[i].name))
-			ok += print_func(&gb, &gb.funcs[i], json, n++ == 0);
+			ok += print_func(&gb, &gb.funcs[i], json, n++ == 0, ix);
 	if (json)
 		puts("\n]");
 	else
@@ -102,6 +213,7 @@ int cmd_list(int argc, char **argv)
 		if (specs.v[k].matches == 0)
 			rc = cli_fail("%s'%s' matches no function", specs.v[k].negative ? "!" : "",
 				      specs.v[k].text);
+	dwarf_args_free(ix);
 	spec_free(&specs);
 	gobin_close(&gb);
 	return rc;
@@ -148,8 +260,8 @@ static void info_text(const struct gobin *gb, const char *path)
 
 int cmd_info(int argc, char **argv)
 {
-	int json, exe = parse_args(argc, argv, &json);
-	if (exe < 0 || exe + 1 != argc) {
+	int json, args, exe = parse_args(argc, argv, &json, &args);
+	if (exe < 0 || exe + 1 != argc || args) {
 		fputs("usage: golat info [--json] EXE\n", stderr);
 		return 2;
 	}

@@ -12,7 +12,8 @@
  * Every byte is untrusted (the functions are fuzzed): malformed input gives an
  * error, never an out-of-bounds read, an endless loop, output or an abort.
  * Nothing is cached between calls: every call inflates what it needs and frees it.
- * Used by goff.c; the version table there is the fallback for stripped binaries. */
+ * Used by goff.c; the version table there is the fallback for stripped binaries.
+ * Function signatures and their registers are dwarf_args.h, on the same reader. */
 #ifndef GOLAT_DWARF_H
 #define GOLAT_DWARF_H
 

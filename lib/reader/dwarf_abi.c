@@ -69,9 +69,18 @@ static void dwarf_leaf(struct dwarf_tinfo *t, uint8_t kind, uint64_t size)
 	t->leaf[t->nleaf++] = (struct dwarf_part){ .kind = kind, .size = (uint8_t)size };
 }
 
-/* Appends the leaves of u (a field, an array's only element) to t. */
+/* Alignments are at most 8 on amd64; a larger one is only ever a malformed size. */
+static uint8_t dwarf_align_of(uint64_t size)
+{
+	return size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
+}
+
+/* Appends the leaves of u (a field, an array's only element) to t, which is aligned as
+ * strictly as u. */
 static void dwarf_merge(struct dwarf_tinfo *t, const struct dwarf_tinfo *u)
 {
+	if (u->align > t->align)
+		t->align = u->align;
 	if (u->state == DWARF_WHERE_UNKNOWN || t->state == DWARF_WHERE_UNKNOWN)
 		t->state = DWARF_WHERE_UNKNOWN;
 	else if (u->state == DWARF_WHERE_STACK)
@@ -84,6 +93,7 @@ static void dwarf_merge(struct dwarf_tinfo *t, const struct dwarf_tinfo *u)
  * than a register do not exist on amd64; a size we cannot believe is unknown. */
 static void dwarf_scalar(struct dwarf_tinfo *t, bool complex)
 {
+	t->align = dwarf_align_of(complex ? t->size / 2 : t->size);
 	switch (t->kind) {
 	case DWARF_KIND_STRING: case DWARF_KIND_SLICE: /* synthString, synthSlice */
 		dwarf_leaf(t, DWARF_KIND_POINTER, 8);
@@ -155,20 +165,22 @@ static int dwarf_aggregate(struct dwarf_ctx *c, struct dwarf_types *tt, struct d
 		t->state = DWARF_WHERE_UNKNOWN;
 		return 0;
 	}
+	t->align = 1;
 	if (t->kind == DWARF_KIND_ARRAY) {
 		if (count == UINT64_MAX)
 			t->state = DWARF_WHERE_UNKNOWN;
-		else if (count > 1) /* size.go CalcArraySize: only trivial arrays */
-			t->state = DWARF_WHERE_STACK;
 		n = 0;
-		if (count == 1) /* the element's leaves */
-			fields[n++] = d->type;
+		fields[n++] = d->type; /* its leaves (one element) or just its alignment */
 	}
-	for (size_t i = 0; i < n && t->state == DWARF_WHERE_REGS; i++) {
+	for (size_t i = 0; i < n && t->state != DWARF_WHERE_UNKNOWN; i++) {
 		int err = dwarf_type_get(c, tt, fields[i], depth + 1, &u);
 		if (err)
 			return err;
 		dwarf_merge(t, u);
+	}
+	if (t->kind == DWARF_KIND_ARRAY && count != 1 && t->state != DWARF_WHERE_UNKNOWN) {
+		t->nleaf = 0; /* size.go CalcArraySize: only 0 or 1 element in registers */
+		t->state = count ? DWARF_WHERE_STACK : DWARF_WHERE_REGS;
 	}
 	return 0;
 }
@@ -371,4 +383,34 @@ uint8_t dwarf_abi_assign(struct dwarf_abi *st, struct dwarf_param *p, const stru
 	}
 	p->where = DWARF_WHERE_REGS;
 	return ti->nleaf;
+}
+
+/* nextSlot in abiutils.go: the value's offset in an area, which grows past it. */
+static uint64_t dwarf_next_slot(uint64_t *area, const struct dwarf_param *p)
+{
+	uint64_t a = p->align ? p->align : 1, at = (*area + a - 1) / a * a;
+
+	*area = at + p->size;
+	return at;
+}
+
+int dwarf_sig_frame_size(const struct dwarf_func_sig *s, bool abi0, uint64_t *size)
+{
+	uint64_t stack = 0, spill = 0;
+	bool results = false;
+
+	for (size_t i = 0; i < s->nparams; i++) {
+		const struct dwarf_param *p = &s->param[i];
+		if (p->where == DWARF_WHERE_UNKNOWN || p->size > (1ull << 40))
+			return -EINVAL;
+		if (p->result && !results) /* ABIAnalyzeFuncType rounds between the two */
+			stack = (stack + 7) & ~7ull;
+		results = results || p->result;
+		if (abi0 || p->where != DWARF_WHERE_REGS) /* zero-sized: tryAllocRegs is nil */
+			dwarf_next_slot(&stack, p);
+		else if (!p->result) /* a register-assigned parameter has a spill slot */
+			dwarf_next_slot(&spill, p);
+	}
+	*size = ((stack + 7) & ~7ull) + ((spill + 7) & ~7ull);
+	return 0;
 }

@@ -4,19 +4,29 @@
  * is wanted and the DW_TAG_formal_parameter DIEs right under them. Go lists parameters
  * in declaration order, the receiver first, then the results, which it marks with
  * DW_AT_variable_parameter (cmd/compile/internal/dwarfgen/dwarf.go, createDwarfVars);
- * since Go 1.22 an unnamed or blank parameter is listed as ~p0, ~p1... (before, a
- * blank one is missing, and so the registers of later ones are off by its size). A
- * function out of line that was also inlined elsewhere names its parameters through
- * DW_AT_abstract_origin. Only then are origins followed and types read (dwarf_abi.c),
- * with a table of units for random access, so that a type is read once.
+ * since Go 1.22 an unnamed or blank parameter is listed as ~p0, ~p1... (before, it is
+ * missing, and so are the receivers of 1.21's wrappers: the pclntab's argument frame
+ * catches it, dwarf_args_check). A function out of line that was also inlined elsewhere
+ * names its parameters through DW_AT_abstract_origin. Only after the walk are origins
+ * followed and types read (dwarf_abi.c), with a table of units for random access, so
+ * that a type is read once.
  *
- * The dictionary of a shaped generic function (noder/reader.go shapeSig) is a real
- * first integer argument that the DWARF of Go before 1.27 does not list: it is added,
- * marked synthetic (see dwarf_dict_at). */
+ * What the DWARF does not say, the ABI does:
+ *   - a closure (F.func1) lists its declared parameters; its context pointer comes in
+ *     RDX (abi-internal.md, "closure context pointer"), outside the nine registers, and
+ *     its captured variables are not parameters, unless the compiler turned a closure
+ *     called where it is written into a plain function (walk/closure.go,
+ *     directClosureCall), which then lists them as parameters ("&x" for one by
+ *     reference);
+ *   - a method value wrapper (T.M-fm, DW_AT_trampoline) is such a closure too;
+ *   - the dictionary of a shaped generic function (noder/reader.go shapeSig) is a real
+ *     integer argument that the DWARF of Go before 1.27 does not list: it is added,
+ *     marked synthetic (see dwarf_dict_at). */
 #define _GNU_SOURCE /* memmem */
 #include "dwarf_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +38,7 @@ const char *const dwarf_reg_names[DWARF_INT_REGS + DWARF_FLOAT_REGS] = {
 /* A function or parameter as the walk found it, before origins and types are read. */
 struct dwarf_rawfn {
 	uint64_t entry, origin;
+	int64_t frame;    /* _func.args as the caller gave it, or -1 */
 	const char *name;
 	bool wrapper;
 	unsigned gominor; /* of the unit's producer: go1.N; 0 unknown */
@@ -40,10 +51,19 @@ struct dwarf_rawparam {
 	bool result;
 };
 
+struct dwarf_want {
+	uint64_t entry;
+	int64_t frame; /* -1: not given */
+	bool taken;    /* the first DIE of an entry wins */
+};
+
 struct dwarf_build {
 	struct dwarf_ctx c;
-	uint64_t *want; /* sorted, unique */
-	bool *taken;
+	const struct elf_image *im;
+	uint64_t *abi0; /* sorted entries of .abi0 symbols, read at the first frame mismatch */
+	size_t nabi0;
+	bool abi0_read;
+	struct dwarf_want *want; /* sorted by entry, unique */
 	size_t nwant;
 	struct dwarf_rawfn *fn;
 	size_t nfn, fncap;
@@ -66,17 +86,17 @@ struct dwarf_args {
 
 #define DWARF_MAX_ITEMS (SIZE_MAX / 64)
 
-static int dwarf_u64_cmp(const void *x, const void *y)
+static int dwarf_want_cmp(const void *x, const void *y)
 {
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
+	const struct dwarf_want *a = x, *b = y;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
-/* The index of entry in the wanted set, or -1. */
-static ssize_t dwarf_wanted(const struct dwarf_build *b, uint64_t entry)
+/* The wanted entry, or NULL. */
+static struct dwarf_want *dwarf_wanted(const struct dwarf_build *b, uint64_t entry)
 {
-	const uint64_t *w = bsearch(&entry, b->want, b->nwant, sizeof(*w), dwarf_u64_cmp);
-	return w ? w - b->want : -1;
+	struct dwarf_want key = { .entry = entry };
+	return bsearch(&key, b->want, b->nwant, sizeof(key), dwarf_want_cmp);
 }
 
 /* The N of "go1.N" in a Go producer string, 0 when it is not one. */
@@ -94,16 +114,17 @@ static unsigned dwarf_gominor(const char *producer)
 static int dwarf_args_func(struct dwarf_build *b, const struct dwarf_die *d, unsigned gominor,
 			   bool *collect)
 {
-	ssize_t w = d->has_low_pc ? dwarf_wanted(b, d->low_pc) : -1;
+	struct dwarf_want *w = d->has_low_pc ? dwarf_wanted(b, d->low_pc) : NULL;
 
 	*collect = false;
-	if (w < 0 || b->taken[w]) /* the first DIE of an entry wins */
+	if (!w || w->taken)
 		return 0;
 	int err = dwarf_grow((void **)&b->fn, &b->fncap, b->nfn, sizeof(*b->fn), DWARF_MAX_ITEMS);
 	if (err)
 		return err;
-	b->taken[w] = true;
+	w->taken = true;
 	b->fn[b->nfn++] = (struct dwarf_rawfn){ .entry = d->low_pc, .origin = d->origin,
+		.frame = w->frame,
 		.name = d->name, .wrapper = d->trampoline, .gominor = gominor, .first = b->nrp };
 	*collect = true;
 	return 0;
@@ -243,7 +264,8 @@ static int dwarf_args_add(struct dwarf_args *ix, struct dwarf_abi *st, const cha
 		return err;
 	struct dwarf_param *p = &ix->p[ix->np++];
 	*p = (struct dwarf_param){ .name = (const char *)noff, .type = (const char *)toff,
-		.kind = ti->kind, .size = ti->size, .result = result, .synthetic = synthetic };
+		.kind = ti->kind, .size = ti->size, .align = ti->align, .result = result,
+		.synthetic = synthetic };
 	p->nparts = dwarf_abi_assign(st, p, ti, parts);
 	p->part = (const struct dwarf_part *)ix->npart;
 	for (uint8_t i = 0; i < p->nparts && !err; i++) {
@@ -253,6 +275,72 @@ static int dwarf_args_add(struct dwarf_args *ix, struct dwarf_abi *st, const cha
 			ix->part[ix->npart++] = parts[i];
 	}
 	return err;
+}
+
+static int dwarf_u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Reads the entries of the ABI0 wrappers of Go functions, which the linker names
+ * "pkg.F.abi0" in .symtab (cmd/link, abiDecorate); a binary with DWARF keeps its
+ * .symtab unless stripped on purpose. Without, no function is known to be ABI0. */
+static int dwarf_abi0_read(struct dwarf_build *b)
+{
+	size_t symlen = 0, strlen_ = 0, cap = 0;
+	const Elf64_Shdr *sh = elf_section(b->im, ".symtab");
+	const uint8_t *sym = elf_section_data(b->im, sh, &symlen);
+	const uint8_t *str = sh && sh->sh_link < b->im->shnum
+				     ? elf_section_data(b->im, &b->im->sh[sh->sh_link], &strlen_) : NULL;
+
+	b->abi0_read = true;
+	for (size_t i = 0; sym && str && i + 1 <= symlen / sizeof(Elf64_Sym); i++) {
+		Elf64_Sym e;
+		memcpy(&e, sym + i * sizeof(e), sizeof(e));
+		const uint8_t *name = e.st_name < strlen_ ? str + e.st_name : NULL;
+		const uint8_t *nul = name ? memchr(name, 0, strlen_ - e.st_name) : NULL;
+		if (!nul || nul - name < 5 || memcmp(nul - 5, ".abi0", 5) != 0)
+			continue;
+		int err = dwarf_grow((void **)&b->abi0, &cap, b->nabi0, sizeof(*b->abi0), DWARF_MAX_ITEMS);
+		if (err)
+			return err;
+		b->abi0[b->nabi0++] = e.st_value;
+	}
+	if (b->nabi0)
+		qsort(b->abi0, b->nabi0, sizeof(*b->abi0), dwarf_u64_cmp);
+	return 0;
+}
+
+/* Settles s->check against the frame size the compiler recorded (-1: none given). The
+ * parameters are still ix->p from s->param as an index (dwarf_args_finish turns it into
+ * a pointer). An ABI0 wrapper takes everything on the stack (abi-internal.md: ABI0 is
+ * the stack-based ABI of assembly), whatever the DWARF it shares with the Go function
+ * suggests: it is one when its symbol says so and its frame is ABI0's. */
+static int dwarf_args_check(struct dwarf_build *b, struct dwarf_args *ix,
+			    struct dwarf_func_sig *s, int64_t frame)
+{
+	struct dwarf_param *p = ix->p + (size_t)s->param;
+	struct dwarf_func_sig view = *s;
+	uint64_t size;
+	int err = 0;
+
+	view.param = p;
+	s->check = frame < 0 ? DWARF_SIG_UNCHECKED : DWARF_SIG_OK;
+	if (frame < 0 || (dwarf_sig_frame_size(&view, false, &size) == 0 && size == (uint64_t)frame))
+		return 0;
+	s->check = DWARF_SIG_INCOMPLETE;
+	if (!b->abi0_read && (err = dwarf_abi0_read(b)))
+		return err;
+	if (!bsearch(&s->entry, b->abi0, b->nabi0, sizeof(*b->abi0), dwarf_u64_cmp) ||
+	    dwarf_sig_frame_size(&view, true, &size) || size != (uint64_t)frame)
+		return 0;
+	s->check = DWARF_SIG_ABI0;
+	for (size_t i = 0; i < s->nparams; i++) {
+		p[i].where = p[i].size ? DWARF_WHERE_STACK : DWARF_WHERE_NONE;
+		p[i].nparts = 0;
+	}
+	return 0;
 }
 
 /* Where the dictionary goes among the parameters of a function, or -1 when it takes
@@ -280,7 +368,7 @@ static int dwarf_dict_at(const char *name, unsigned gominor)
 
 /* The type the DWARF of Go before 1.27 does not give the dictionary: a pointer. */
 static const struct dwarf_tinfo dwarf_dict_type = {
-	.off = DWARF_NO_REF, .name = "*[]uintptr", .size = 8, .kind = DWARF_KIND_POINTER,
+	.off = DWARF_NO_REF, .name = "*[]uintptr", .size = 8, .align = 8, .kind = DWARF_KIND_POINTER,
 	.state = DWARF_WHERE_REGS, .nleaf = 1, .leaf = { { .kind = DWARF_KIND_POINTER, .size = 8 } },
 };
 
@@ -293,11 +381,14 @@ static int dwarf_args_one(struct dwarf_build *b, struct dwarf_args *ix, struct d
 	return err ? err : dwarf_args_add(ix, st, p->name, p->result, ti, synthetic);
 }
 
-/* Adds the signature of f to the index: its name, then its parameters in ABI order. */
-static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const struct dwarf_rawfn *f)
+/* Adds the signature of f to the index: its name, then its parameters in ABI order;
+ * with recv (a type name), a pointer receiver the DWARF does not list first. */
+static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const struct dwarf_rawfn *f,
+			 const char *recv)
 {
 	struct dwarf_rawparam fn = { .name = f->name, .type = 0, .origin = f->origin };
 	struct dwarf_rawparam dict = { .name = ".dict" };
+	struct dwarf_tinfo rt = dwarf_dict_type;
 	struct dwarf_abi st = { 0 };
 	size_t noff, listed = SIZE_MAX, k = 0;
 	int err = dwarf_args_origin(b, &fn);
@@ -308,6 +399,9 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 	ix->f[ix->nf++] = (struct dwarf_func_sig){ .entry = f->entry, .name = (const char *)noff,
 		.wrapper = f->wrapper, .param = (const struct dwarf_param *)ix->np };
 	int at = dwarf_dict_at(fn.name, f->gominor);
+	rt.name = recv;
+	if (recv)
+		err = dwarf_args_add(ix, &st, "~p0", false, &rt, true);
 	for (size_t i = 0; i < f->n && !err; i++) {
 		struct dwarf_rawparam *p = &b->rp[f->first + i];
 		err = dwarf_args_origin(b, p);
@@ -328,6 +422,41 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 		}
 	}
 	ix->f[ix->nf - 1].nparams = ix->np - (size_t)ix->f[ix->nf - 1].param;
+	return err ? err : dwarf_args_check(b, ix, &ix->f[ix->nf - 1], f->frame);
+}
+
+/* The pointer type of the receiver of a method named pkg.(*T).M: "*pkg.T" into out;
+ * false for any other name (a generic type's method too: its dictionary would move). */
+static bool dwarf_ptr_recv(const char *name, char *out, size_t size)
+{
+	const char *open = strstr(name, ".(*"), *close = open ? strstr(open, ").") : NULL;
+
+	if (!close || strpbrk(close + 2, ".-") || memchr(open, '[', (size_t)(close - open)))
+		return false;
+	int n = snprintf(out, size, "*%.*s.%.*s", (int)(open - name), name,
+			 (int)(close - open - 3), open + 3);
+	return n > 0 && (size_t)n < size;
+}
+
+/* dwarf_args_fn, and when the frame says the DWARF left a parameter out of a method
+ * with a pointer receiver, the signature again with a pointer receiver first: Go before
+ * 1.22 leaves out an unnamed receiver (func (*T) M()), and 1.21 the receiver of the
+ * wrappers it makes ((*T).M for T.M). Kept only if the frame then agrees. */
+static int dwarf_args_fn_checked(struct dwarf_build *b, struct dwarf_args *ix,
+				 const struct dwarf_rawfn *f)
+{
+	size_t nf = ix->nf, np = ix->np, npart = ix->npart, nstr = ix->nstr;
+	char recv[256];
+	int err = dwarf_args_fn(b, ix, f, NULL);
+
+	if (err || ix->f[nf].check != DWARF_SIG_INCOMPLETE ||
+	    !dwarf_ptr_recv(ix->str + (size_t)ix->f[nf].name, recv, sizeof(recv)))
+		return err;
+	for (int retry = 0; retry < 2; retry++) {
+		ix->nf = nf, ix->np = np, ix->npart = npart, ix->nstr = nstr;
+		if ((err = dwarf_args_fn(b, ix, f, retry ? NULL : recv)) || ix->f[nf].check == DWARF_SIG_OK)
+			break;
+	}
 	return err;
 }
 
@@ -356,23 +485,22 @@ static void dwarf_args_finish(struct dwarf_args *ix)
 }
 
 /* The wanted entries, sorted and unique. */
-static int dwarf_args_want(struct dwarf_build *b, const uint64_t *entries, size_t n)
+static int dwarf_args_want(struct dwarf_build *b, const uint64_t *entries, const uint32_t *frames,
+			   size_t n)
 {
-	b->want = malloc((n ? n : 1) * sizeof(*b->want));
-	b->taken = calloc(n ? n : 1, sizeof(*b->taken));
-	if (!b->want || !b->taken)
+	if (!(b->want = calloc(n ? n : 1, sizeof(*b->want))))
 		return -ENOMEM;
-	if (n)
-		memcpy(b->want, entries, n * sizeof(*entries));
-	qsort(b->want, n, sizeof(*b->want), dwarf_u64_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (b->nwant == 0 || b->want[b->nwant - 1] != b->want[i])
+		b->want[i] = (struct dwarf_want){ entries[i], frames ? (int64_t)frames[i] : -1, false };
+	qsort(b->want, n, sizeof(*b->want), dwarf_want_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (b->nwant == 0 || b->want[b->nwant - 1].entry != b->want[i].entry)
 			b->want[b->nwant++] = b->want[i];
 	return 0;
 }
 
-int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t n,
-		     struct dwarf_args **out)
+int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, const uint32_t *frames,
+		     size_t n, struct dwarf_args **out)
 {
 	struct dwarf_build b = { 0 };
 	struct dwarf_args *ix = NULL;
@@ -380,19 +508,20 @@ int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t
 	if (!im || !out || (n && !entries) || n > DWARF_MAX_ITEMS)
 		return -EINVAL;
 	*out = NULL;
+	b.im = im;
 	int err = dwarf_ctx_open(&b.c, im);
 	if (!err && !(ix = calloc(1, sizeof(*ix))))
 		err = -ENOMEM;
 	if (!err && n)
-		err = dwarf_args_want(&b, entries, n);
+		err = dwarf_args_want(&b, entries, frames, n);
 	if (!err && n)
 		err = dwarf_args_walk(&b);
 	for (size_t i = 0; i < b.nfn && !err; i++)
-		err = dwarf_args_fn(&b, ix, &b.fn[i]);
+		err = dwarf_args_fn_checked(&b, ix, &b.fn[i]);
 	dwarf_types_free(&b.tt);
 	dwarf_ctx_close(&b.c);
 	free(b.want);
-	free(b.taken);
+	free(b.abi0);
 	free(b.fn);
 	free(b.rp);
 	if (err) {

@@ -62,17 +62,35 @@ struct dwarf_param {
 	const char *type;  /* Go's name for the type: "int", "*main.T", "[]uint8"; "" if none */
 	enum dwarf_kind kind;
 	uint64_t size;     /* bytes */
+	uint8_t align;     /* bytes */
 	bool result;       /* a result (DW_AT_variable_parameter), assigned from register 0 again */
-	bool synthetic;    /* not in the DWARF: the dictionary Go before 1.27 does not list */
+	bool synthetic;    /* not in the DWARF: the dictionary Go before 1.27 does not list,
+			    * or an unnamed pointer receiver Go before 1.22 leaves out */
 	enum dwarf_where where;
 	uint8_t nparts;    /* with DWARF_WHERE_REGS */
 	const struct dwarf_part *part;
+};
+
+/* What the argument frame the compiler recorded for the function (_func.args in the
+ * pclntab, when the caller gives it) says of the signature. */
+enum dwarf_sig_check {
+	DWARF_SIG_UNCHECKED,  /* no frame size given */
+	DWARF_SIG_OK,         /* the frame is the one the register assignment implies */
+	DWARF_SIG_ABI0,       /* the ABI0 wrapper of a Go function called from assembly (a
+			       * .abi0 symbol at the entry, and ABI0's frame, where everything
+			       * is on the stack), which has the Go function's DWARF. Every
+			       * parameter is then marked DWARF_WHERE_STACK (or NONE) */
+	DWARF_SIG_INCOMPLETE, /* neither: the DWARF leaves a parameter out (a blank or unnamed
+			       * one before Go 1.22, the parameters of a method value wrapper
+			       * in Go 1.19), and the registers shown for those after it are
+			       * wrong; or an assembly function, whose DWARF lists none */
 };
 
 struct dwarf_func_sig {
 	uint64_t entry;
 	const char *name;  /* the DW_TAG_subprogram's name (or its abstract origin's) */
 	bool wrapper;      /* DW_AT_trampoline: a compiler-made wrapper (method value, ...) */
+	enum dwarf_sig_check check;
 	size_t nparams;    /* parameters (receiver first, then the declared ones) and results */
 	const struct dwarf_param *param;
 };
@@ -81,19 +99,30 @@ struct dwarf_args; /* opaque: the index */
 
 /* Walks .debug_info once and keeps the signatures of the functions whose entries are
  * among entries[0, n) (any order, duplicates allowed). Functions without a DWARF
- * subprogram are simply absent from the index.
+ * subprogram are simply absent from the index. frames, NULL or n sizes in the same
+ * order (gobin_func.args, the pclntab's _func.args), lets each signature be checked
+ * (enum dwarf_sig_check) and repaired where it can be: do give it, or an ABI0 wrapper's
+ * registers and a parameter the DWARF leaves out go unnoticed.
  * Returns 0 with *out set (free it with dwarf_args_free);
  *   -ENOENT     the image has no DWARF (stripped): found in microseconds;
  *   -EINVAL     the DWARF is malformed;
  *   -EOPNOTSUPP a section is compressed with something other than zlib;
  *   -ENOMEM     out of memory. */
-int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, size_t n,
-		     struct dwarf_args **out);
+int dwarf_args_index(const struct elf_image *im, const uint64_t *entries, const uint32_t *frames,
+		     size_t n, struct dwarf_args **out);
 
 /* The signature of the function at entry: 0 with *sig set, or -ENOENT when the index
  * has none (not asked for, or no DWARF for it). *sig lives as long as the index. */
 int dwarf_func_args(const struct dwarf_args *ix, uint64_t entry,
 		    const struct dwarf_func_sig **sig);
+
+/* The size of the argument frame the register ABI gives s: its stack-assigned
+ * parameters and results, then a spill slot per register-assigned parameter
+ * (abiutils.go, ArgWidth); with abi0, the frame of ABI0, where all of them are on the
+ * stack. The compiler records the function's own as _func.args in the pclntab: this is
+ * what dwarf_args_index checks the signatures with. Returns 0 with *size, or -EINVAL
+ * when a type is unknown. */
+int dwarf_sig_frame_size(const struct dwarf_func_sig *s, bool abi0, uint64_t *size);
 
 /* Number of functions found. */
 size_t dwarf_args_count(const struct dwarf_args *ix);
@@ -118,5 +147,16 @@ typedef bool (*dwarf_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
  * Returns the length it wrote (truncated to size - 1), or -EINVAL for bad arguments. */
 int dwarf_arg_format(const struct dwarf_param *p, const uint64_t regs[DWARF_INT_REGS],
 		     dwarf_read_fn read, void *arg, char *buf, size_t size);
+
+/* Where p is, as text: its registers joined by commas ("rbx,rcx", "rdi,x0,rsi"), or
+ * "stack", "none" (zero-sized), "unknown". Returns the length (truncated as snprintf). */
+int dwarf_param_where(const struct dwarf_param *p, char *buf, size_t size);
+
+/* "int", "uint", "bool", "float", "pointer", "string", "slice", "interface", "struct",
+ * "array", "other". */
+const char *dwarf_kind_name(enum dwarf_kind kind);
+
+/* "unchecked", "ok", "abi0", "incomplete". */
+const char *dwarf_check_name(enum dwarf_sig_check check);
 
 #endif

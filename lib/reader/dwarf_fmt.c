@@ -144,3 +144,43 @@ int dwarf_arg_format(const struct dwarf_param *p, const uint64_t regs[DWARF_INT_
 	}
 	return (int)(o.len < size ? o.len : size - 1);
 }
+
+int dwarf_param_where(const struct dwarf_param *p, char *buf, size_t size)
+{
+	struct dwarf_out o = { buf, size, 0 };
+
+	if (!p || !buf || !size)
+		return -EINVAL;
+	buf[0] = 0;
+	if (p->where == DWARF_WHERE_REGS && p->part) {
+		for (uint8_t i = 0; i < p->nparts; i++)
+			dwarf_put(&o, "%s%s", i ? "," : "",
+				  dwarf_reg_names[p->part[i].reg < DWARF_INT_REGS + DWARF_FLOAT_REGS
+							  ? p->part[i].reg : DWARF_REG_X0]);
+	} else {
+		dwarf_put(&o, "%s", p->where == DWARF_WHERE_STACK ? "stack"
+				    : p->where == DWARF_WHERE_NONE ? "none" : "unknown");
+	}
+	return (int)(o.len < size ? o.len : size - 1);
+}
+
+const char *dwarf_kind_name(enum dwarf_kind kind)
+{
+	static const char *const names[] = {
+		[DWARF_KIND_OTHER] = "other", [DWARF_KIND_INT] = "int", [DWARF_KIND_UINT] = "uint",
+		[DWARF_KIND_BOOL] = "bool", [DWARF_KIND_FLOAT] = "float",
+		[DWARF_KIND_POINTER] = "pointer", [DWARF_KIND_STRING] = "string",
+		[DWARF_KIND_SLICE] = "slice", [DWARF_KIND_IFACE] = "interface",
+		[DWARF_KIND_STRUCT] = "struct", [DWARF_KIND_ARRAY] = "array",
+	};
+	return (unsigned)kind < sizeof(names) / sizeof(*names) ? names[kind] : "other";
+}
+
+const char *dwarf_check_name(enum dwarf_sig_check check)
+{
+	static const char *const names[] = {
+		[DWARF_SIG_UNCHECKED] = "unchecked", [DWARF_SIG_OK] = "ok",
+		[DWARF_SIG_ABI0] = "abi0", [DWARF_SIG_INCOMPLETE] = "incomplete",
+	};
+	return (unsigned)check < sizeof(names) / sizeof(*names) ? names[check] : "unchecked";
+}

@@ -1,11 +1,16 @@
-/* dwarf_int: what the parts of the DWARF reader share; private to lib/dwarf*.c.
+/* dwarf_int: what the parts of the DWARF reader share; private to lib/reader/dwarf*.c.
  *
  *   dwarf_sect.c  the sections of one lookup: found by name, inflated when compressed
  *                 (SHF_COMPRESSED or .zdebug_*; .debug_info only as far as the walk
  *                 goes), freed at the end
  *   dwarf_die.c   the unit and DIE reader: unit headers, abbreviation tables,
- *                 attribute forms, the few attributes a search looks at
+ *                 attribute forms, the few attributes a search looks at, the table of
+ *                 units for lookups by offset
  *   dwarf.c       the search: a struct by name, then a dotted member path (dwarf.h)
+ *   dwarf_args.c  the index of function signatures: one walk for many functions
+ *                 (dwarf_args.h)
+ *   dwarf_abi.c   Go types and where the register ABI puts a value of one
+ *   dwarf_fmt.c   a parameter's value as text, from the registers
  *
  * Safety rests on three things. Every read goes through struct dwarf_rd, which
  * checks it against the end of the unit and turns an overrun into a sticky error.
@@ -266,6 +271,7 @@ struct dwarf_tinfo {
 	uint8_t state;     /* DWARF_WHERE_REGS (leaves valid), _STACK (never in registers),
 			    * _UNKNOWN (unreadable) */
 	uint8_t nleaf;
+	uint8_t align;     /* bytes, as types.CalcSize computes it */
 	struct dwarf_part leaf[DWARF_MAX_LEAVES]; /* reg unused */
 };
 

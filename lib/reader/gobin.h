@@ -28,6 +28,7 @@ struct gobin_func {
 	uint64_t end;   /* next function's entry (the tail up to it is 0xCC padding) */
 	const char *name; /* NUL-terminated, inside the image */
 	uint8_t flag;   /* GOBIN_FLAG_*; 0 before Go 1.17 */
+	uint32_t args;  /* _func.args: bytes of its argument frame (the ABI's ArgWidth) */
 	uint8_t funcid; /* abi.FuncID: nonzero for special runtime functions */
 };
 

@@ -154,8 +154,8 @@ static bool read_func(struct gobin *gb, const struct hdr *h, uint64_t i, struct 
 {
 	uint64_t funcoff = ftab_field(gb, h, 2 * i + 1);
 	uint64_t rec = h->pcln + funcoff;
-	/* _func: nameoff at +8 (1.16: entry is a uintptr) or +4; funcID/flag at +40/41,
-	 * or +36/37 in 1.18-1.19 which have no startLine. */
+	/* _func: nameoff at +8 (1.16: entry is a uintptr) or +4, args right after it;
+	 * funcID/flag at +40/41, or +36/37 in 1.18-1.19 which have no startLine. */
 	size_t name_at = h->fsz == 8 ? 8 : 4, id_at = h->magic == MAGIC_118 ? 36 : 40;
 	if (funcoff >= h->avail || rec > h->avail - 44)
 		return false;
@@ -164,6 +164,7 @@ static bool read_func(struct gobin *gb, const struct hdr *h, uint64_t i, struct 
 	if (nameoff < 0 || name >= h->avail || !memchr(h->p + name, 0, h->avail - name))
 		return false;
 	fn->name = (const char *)h->p + name;
+	fn->args = elf_u32(h->p + rec + name_at + 4);
 	fn->funcid = h->p[rec + id_at];
 	fn->flag = h->p[rec + id_at + 1]; /* 0 in 1.16, where it is padding */
 	return true;

@@ -7,6 +7,11 @@
  *                                  and at the return address). Prints per parameter
  *                                  "FUNC NAME TYPE WHERE VALUE", the value formatted from
  *                                  those registers, strings read from the file's image
+ *   args_test --names EXE          every function found: "0xENTRY NAME: [-> ]PARAM TYPE..."
+ *                                  in DWARF order, without .dict and what the reader adds
+ *                                  (synthetic), as tests/args/ref prints
+ *   args_test --frames EXE [PREFIX] the argument frame each signature implies against
+ *                                  the pclntab's: the functions where they differ
  *   args_test --time EXE           indexes every function of the pclntab, then 10000 of
  *                                  them, and prints the times
  *   args_test --enoent EXE         the index of a binary without DWARF is -ENOENT
@@ -50,10 +55,15 @@ static uint64_t *entries(const struct gobin *gb, const char *prefix, size_t *n)
 	return e;
 }
 
+/* The index of the functions at e, checked against their pclntab frames. */
 static struct dwarf_args *index_of(const struct gobin *gb, const uint64_t *e, size_t n)
 {
 	struct dwarf_args *ix;
-	int err = dwarf_args_index(&gb->elf, e, n, &ix);
+	uint32_t *frames = malloc((n + 1) * sizeof(*frames));
+	for (size_t i = 0; i < n; i++)
+		frames[i] = gobin_func_at(gb, e[i])->args;
+	int err = dwarf_args_index(&gb->elf, e, frames, n, &ix);
+	free(frames);
 	if (err) {
 		printf("dwarf_args_index: %s\n", strerror(-err));
 		exit(1);
@@ -63,14 +73,66 @@ static struct dwarf_args *index_of(const struct gobin *gb, const uint64_t *e, si
 
 static const char *where(const struct dwarf_param *p, char *buf, size_t size)
 {
-	size_t len = 0;
-	buf[0] = 0;
-	if (p->where != DWARF_WHERE_REGS)
-		return p->where == DWARF_WHERE_STACK ? "stack" : p->where == DWARF_WHERE_NONE ? "none" : "unknown";
-	for (uint8_t i = 0; i < p->nparts && len + 8 < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
-					dwarf_reg_names[p->part[i].reg]);
+	dwarf_param_where(p, buf, size);
 	return buf;
+}
+
+/* What argsref (debug/dwarf) prints: every function found, in entry order, its
+ * parameters as the DWARF lists them, the dictionary and what the reader adds left out. */
+static int names(const char *path)
+{
+	struct gobin gb;
+	size_t n;
+
+	open_bin(&gb, path);
+	uint64_t *e = entries(&gb, "", &n);
+	struct dwarf_args *ix = index_of(&gb, e, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct dwarf_func_sig *s;
+		if (dwarf_func_args(ix, e[i], &s) != 0)
+			continue;
+		printf("%#llx %s:", (unsigned long long)s->entry, s->name);
+		for (size_t j = 0; j < s->nparams; j++)
+			if (strcmp(s->param[j].name, ".dict") != 0 && !s->param[j].synthetic)
+				printf(" %s%s %s", s->param[j].result ? "-> " : "", s->param[j].name,
+				       s->param[j].type);
+		printf("\n");
+	}
+	dwarf_args_free(ix);
+	free(e);
+	gobin_close(&gb);
+	return 0;
+}
+
+/* The signatures the pclntab's argument frames do not confirm (enum dwarf_sig_check),
+ * then how many of how many it does. */
+static int frames(const char *path, const char *prefix)
+{
+	struct gobin gb;
+	size_t n, same = 0, total = 0;
+
+	open_bin(&gb, path);
+	uint64_t *e = entries(&gb, prefix, &n);
+	struct dwarf_args *ix = index_of(&gb, e, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct dwarf_func_sig *s;
+		uint64_t size;
+		if (dwarf_func_args(ix, e[i], &s) != 0)
+			continue;
+		total++;
+		if (s->check == DWARF_SIG_OK) {
+			same++;
+			continue;
+		}
+		printf("%s: %s, frame %lld from DWARF, %u in the pclntab\n", s->name, dwarf_check_name(s->check),
+		       dwarf_sig_frame_size(s, false, &size) ? -1ll : (long long)size,
+		       gobin_func_at(&gb, e[i])->args);
+	}
+	printf("%zu of %zu argument frames agree with the pclntab\n", same, total);
+	dwarf_args_free(ix);
+	free(e);
+	gobin_close(&gb);
+	return 0;
 }
 
 static int sig(const char *path, const char *prefix)
@@ -86,7 +148,8 @@ static int sig(const char *path, const char *prefix)
 		const struct dwarf_func_sig *s;
 		if (dwarf_func_args(ix, e[i], &s) != 0)
 			continue;
-		printf("%s%s:", s->name, s->wrapper ? " (wrapper)" : "");
+		printf("%s%s%s%s:", s->name, s->wrapper ? " (wrapper)" : "",
+		       s->check != DWARF_SIG_OK ? " !" : "", s->check != DWARF_SIG_OK ? dwarf_check_name(s->check) : "");
 		for (size_t j = 0; j < s->nparams; j++) {
 			const struct dwarf_param *p = &s->param[j];
 			printf(" %s%s %s %s%s", p->result ? "-> " : "", p->name, p->type,
@@ -123,8 +186,9 @@ static void check_call(const struct gobin *gb, const struct dwarf_args *ix, uint
 	for (size_t j = 0; j < s->nparams; j++) {
 		const struct dwarf_param *p = &s->param[j];
 		dwarf_arg_format(p, p->result ? out : in, read_image, (void *)&gb->elf, val, sizeof(val));
-		printf("%s %s%s %s %s %s\n", s->name, p->result ? "-> " : "", p->name,
-		       p->type[0] ? p->type : "-", where(p, wbuf, sizeof(wbuf)), val);
+		printf("%s %s%s %s %s %s%s%s\n", s->name, p->result ? "-> " : "", p->name,
+		       p->type[0] ? p->type : "-", where(p, wbuf, sizeof(wbuf)), val,
+		       s->check != DWARF_SIG_OK ? " !" : "", s->check != DWARF_SIG_OK ? dwarf_check_name(s->check) : "");
 	}
 }
 
@@ -207,7 +271,7 @@ static int enoent(const char *path)
 
 	open_bin(&gb, path);
 	double t0 = now_ms(CLOCK_MONOTONIC);
-	int err = dwarf_args_index(&gb.elf, &e, 1, &ix);
+	int err = dwarf_args_index(&gb.elf, &e, NULL, 1, &ix);
 	double ms = now_ms(CLOCK_MONOTONIC) - t0;
 	gobin_close(&gb);
 	printf("%s: dwarf_args_index %s in %.3f ms: %s\n", path, err ? strerror(-err) : "0", ms,
@@ -221,7 +285,7 @@ static int damaged(const struct gobin *gb, const uint64_t *e, size_t n)
 	struct dwarf_args *ix;
 	uint64_t regs[DWARF_INT_REGS] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	char val[128];
-	int err = dwarf_args_index(&gb->elf, e, n, &ix);
+	int err = dwarf_args_index(&gb->elf, e, NULL, n, &ix);
 
 	if (err == -EINVAL || err == -ENOENT || err == -ENOMEM)
 		return 0;
@@ -297,6 +361,10 @@ int main(int argc, char **argv)
 {
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--sig") == 0)
 		return sig(argv[2], argc == 4 ? argv[3] : "");
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--frames") == 0)
+		return frames(argv[2], argc == 4 ? argv[3] : "");
+	if (argc == 3 && strcmp(argv[1], "--names") == 0)
+		return names(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "--check") == 0)
 		return check(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "--time") == 0)

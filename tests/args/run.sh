@@ -3,7 +3,8 @@
 # gdb (which knows nothing of Go's register ABI) stops at the entry and at the return of
 # every main.* function and dumps the nine integer registers; args_test formats each
 # parameter and result from the registers the reader assigned it; the values must be
-# the ones the program passes (expect.txt). Then: compressed DWARF gives the same
+# the ones the program passes (expect.txt). Then: the parameters of every function
+# are those Go's debug/dwarf finds (tests/args/ref), compressed DWARF gives the same
 # signatures as uncompressed, stripped (-s -w) gives -ENOENT, damaged sections give
 # errors, never a crash.
 # Usage: run.sh 1.N ARGS_TEST   (env GOLAT_TEST_WORK: where to build)
@@ -11,6 +12,7 @@ set -euo pipefail
 ver=$1
 args_test=$2
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/names.sh"
 go=/usr/lib/go-$ver/bin/go
 if [[ ! -x $go ]]; then
 	echo "SKIP: go$ver not installed"
@@ -42,6 +44,19 @@ else
 	status=1
 fi
 
+same_names "$work/prog-z" "$work" "go$ver" || status=1
+# Every signature of the program agrees with the argument frame the compiler recorded
+# (the pclntab's _func.args), but those expect.txt marks incomplete.
+"$args_test" --frames "$work/prog" >"$work/frames.txt"
+bad=$(grep -v -E '^(main\.Blank|main\.T\.Value-fm): incomplete|argument frames agree' "$work/frames.txt" |
+	grep -E '^main\.' || true)
+if [[ -z $bad ]]; then
+	echo "go$ver: $(tail -1 "$work/frames.txt")"
+else
+	echo "FAIL: go$ver: signatures the pclntab's frames do not confirm:"
+	echo "$bad"
+	status=1
+fi
 "$args_test" --sig "$work/prog" main. >"$work/sig.txt"
 "$args_test" --sig "$work/prog-z" main. >"$work/sig-z.txt"
 if cmp -s "$work/sig.txt" "$work/sig-z.txt"; then
@@ -50,6 +65,28 @@ else
 	echo "FAIL: go$ver: compressed DWARF gives other signatures"
 	diff "$work/sig.txt" "$work/sig-z.txt" | head
 	status=1
+fi
+# golat list --args shows the same assignment (JSON), and says why when there is no DWARF.
+if [[ -n ${GOLAT_CLI:-} && -x ${GOLAT_CLI:-} ]]; then
+	"$GOLAT_CLI" list --json --args "$work/prog" main.Str main.Big >"$work/list.json"
+	if python3 - "$work/list.json" <<'PY'; then
+import json, sys
+f = {x["name"]: x for x in json.load(open(sys.argv[1]))}
+got = [(a["name"], a["type"], a["kind"], a["where"], a.get("regs")) for a in f["main.Str"]["args"]]
+assert got == [("s", "string", "string", "regs", ["rax", "rbx"]),
+               ("b", "[]uint8", "slice", "regs", ["rcx", "rdi", "rsi"]),
+               ("p", "*main.T", "pointer", "regs", ["r8"]),
+               ("ok", "bool", "bool", "regs", ["r9"])], got
+assert [r["regs"] for r in f["main.Str"]["results"]] == [["rax", "rbx"], ["rcx"]]
+assert [a["where"] for a in f["main.Big"]["args"]] == ["stack", "regs"]
+PY
+		echo "go$ver: golat list --args --json agrees"
+	else
+		echo "FAIL: go$ver: golat list --args --json"
+		status=1
+	fi
+	"$GOLAT_CLI" list --args "$work/prog-stripped" main.Str 2>"$work/list.err" >/dev/null
+	grep -q "has no DWARF" "$work/list.err" || { echo "FAIL: go$ver: list --args on stripped: $(cat "$work/list.err")"; status=1; }
 fi
 "$args_test" --time "$work/prog-z"
 "$args_test" --enoent "$work/prog-stripped" || status=1

@@ -91,7 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[128], val[256];
 	struct dwarf_args *ix;
 	if (elf_open(&im, img, imgsize, err, sizeof(err)) == 0) {
-		if (dwarf_args_index(&im, entries, k, &ix) == 0) {
+		uint32_t frames[32];
+		for (size_t i = 0; i < k; i++)
+			frames[i] = (uint32_t)(entries[i] >> 3) & 0xff; /* now and then right */
+		if (dwarf_args_index(&im, entries, data[0] & 0x80 ? frames : NULL, k, &ix) == 0) {
 			for (size_t i = 0; i < k; i++) {
 				const struct dwarf_func_sig *s;
 				if (dwarf_func_args(ix, entries[i], &s) != 0)

@@ -75,6 +75,11 @@ func (t T) Value(n int) int { return t.x + n }
 //go:noinline
 func (t *T) Ptr(n int) (int, string) { return t.x * n, t.s }
 
+// An unnamed receiver: Go before 1.22 leaves it out of the DWARF.
+//
+//go:noinline
+func (*T) Unnamed(n int) int { return n }
+
 //go:noinline
 func Named(a int) (x int, err error) {
 	x = a * 2
@@ -116,6 +121,11 @@ func Empty(e empty, x int) int { return x }
 //go:noinline
 func Complex(c complex128, x int) (complex128, int) { return c, x }
 
+// Strings that need quoting, and one longer than the 64 bytes the report shows.
+//
+//go:noinline
+func Quote(a, b string) int { return len(a) + len(b) }
+
 //go:noinline
 func callClo(f func(int) int, n int) int { return f(n) }
 
@@ -155,8 +165,11 @@ func main() {
 	sink += Empty(empty{}, 6)
 	c, _ := Complex(complex(1, 2), 12)
 	sink += int(real(c))
+	sink += Quote("tab\there \"q\" back\\slash\nnew é\x01",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefTAIL")
 	k := len(os.Args)
 	sink += callClo(func(n int) int { return n + k }, 30)
 	sink += callClo(t.Value, 31)
+	sink += t.Unnamed(5)
 	os.Exit(sink & 0)
 }

@@ -1,0 +1,3 @@
+module golat.test/argsref
+
+go 1.19
