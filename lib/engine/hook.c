@@ -430,15 +430,17 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
  * calls keep the text of. */
 static void keep_text(const size_t *idx, size_t n)
 {
-	uint32_t *ids = malloc(n * sizeof(*ids));
+	uint32_t *ids = malloc(n * sizeof(*ids)), *frames = malloc(n * sizeof(*frames));
 	uint64_t *entries = malloc(n * sizeof(*entries));
-	for (size_t i = 0; ids && entries && i < n; i++) {
+	for (size_t i = 0; ids && frames && entries && i < n; i++) {
 		ids[i] = E.fns[idx[i]].id;
 		entries[i] = E.fns[idx[i]].f->entry;
+		frames[i] = E.fns[idx[i]].f->args;
 	}
-	if (ids && entries)
-		hookargs_text(&E.gb, ids, entries, n);
+	if (ids && frames && entries)
+		hookargs_text(&E.gb, ids, entries, frames, n);
 	free(ids);
+	free(frames);
 	free(entries);
 }
 

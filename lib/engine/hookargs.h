@@ -10,8 +10,10 @@
 
 #include "gobin.h"
 
-/* Functions ids[i] at link-time entries[i], just hooked. Reads the DWARF once for all
- * of them; returns how many have a string argument whose text is kept. */
-size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t *entries, size_t n);
+/* Functions ids[i] at link-time entries[i] with argument frames frames[i] (pclntab's
+ * args, to check DWARF against), just hooked. Reads the DWARF once for all of them;
+ * returns how many have a string argument whose text is kept. */
+size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t *entries,
+		     const uint32_t *frames, size_t n);
 
 #endif

@@ -12,13 +12,19 @@ static void read_args(struct callsite *c, const struct stats_snapshot *s)
 	if (!c->gb || !c->gb->has_dwarf || !s->slowest)
 		return;
 	uint64_t *entries = malloc((s->nfns ? s->nfns : 1) * sizeof(*entries));
+	uint32_t *frames = malloc((s->nfns ? s->nfns : 1) * sizeof(*frames));
 	size_t n = 0;
-	for (uint32_t id = 0; entries && id < s->nfns; id++)
-		if (s->fns[id].timed)
-			entries[n++] = s->fns[id].entry;
-	if (n && dwarf_args_index(&c->gb->elf, entries, n, &c->args) != 0)
+	for (uint32_t id = 0; entries && frames && id < s->nfns; id++) {
+		const struct gobin_func *f = s->fns[id].timed ? gobin_func_at(c->gb, s->fns[id].entry) : NULL;
+		if (f && f->entry == s->fns[id].entry) {
+			entries[n] = f->entry;
+			frames[n++] = f->args;
+		}
+	}
+	if (n && dwarf_args_index(&c->gb->elf, entries, frames, n, &c->args) != 0)
 		c->args = NULL;
 	free(entries);
+	free(frames);
 }
 
 static void find_binary(struct callsite *c, const struct stats_snapshot *s, const struct gobin *given)
@@ -50,7 +56,8 @@ void callsite_open(struct callsite *c, const struct stats_snapshot *s, const str
 const struct dwarf_func_sig *callsite_sig(const struct callsite *c, uint64_t entry)
 {
 	const struct dwarf_func_sig *sig;
-	return c->args && dwarf_func_args(c->args, entry, &sig) == 0 ? sig : NULL;
+	/* Only one whose frame agrees with the compiler's (dwarf_args.h, check). */
+	return c->args && dwarf_func_args(c->args, entry, &sig) == 0 && sig->check == DWARF_SIG_OK ? sig : NULL;
 }
 
 void callsite_close(struct callsite *c)
