@@ -53,15 +53,6 @@ size_t report_callers(const struct stats_snapshot *s, const struct callsite *cs,
 	return n;
 }
 
-/* The string bytes a record kept, NUL-terminated in buf. */
-static const char *slow_text(const struct stats_slow *r, char buf[STATS_SLOW_TEXT + 1])
-{
-	size_t n = r->text_len < STATS_SLOW_TEXT ? r->text_len : STATS_SLOW_TEXT;
-	memcpy(buf, r->text, n);
-	buf[n] = 0;
-	return buf;
-}
-
 /* dwarf_read_fn over the string bytes a record kept: the only memory of the program
  * a report reads (the program may be gone, and its memory has moved on). */
 static bool kept_bytes(void *arg, uint64_t addr, void *buf, size_t len)
@@ -109,7 +100,7 @@ static void json_regs(FILE *out, const char *key, const uint64_t *regs, const st
 		}
 		if (!results && r->text_reg == i + 1) {
 			fputs(",\"text\":", out);
-			json_string(out, slow_text(r, t));
+			json_string_n(out, r->text, r->text_len < STATS_SLOW_TEXT ? r->text_len : STATS_SLOW_TEXT);
 		} else if (p && first && dwarf_arg_format(p, regs, kept_bytes, (void *)r, t, sizeof(t)) >= 0) {
 			fputs(",\"text\":", out);
 			json_string(out, t);

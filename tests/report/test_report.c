@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "json.h"
 #include "report.h"
 
 static const struct report_skip skips[] = {
@@ -205,8 +206,26 @@ static void straddling_bucket(void)
 	fixture_free(&fx);
 }
 
+/* A string argument's bytes are anything: what is not UTF-8 (a lead byte past F4,
+ * overlong forms, surrogates, a sequence cut short) and NULs are escaped, so that the
+ * JSON is UTF-8 a strict decoder takes. */
+static void json_bytes(void)
+{
+	static const char in[] = "a\xf7\xbf\xbf \xed\xa0\x80 \xe0\x80\x80 \xc3\xa9 \xf0\x9f\x98\x80 \x00 cut\xe6\x97";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	json_string_n(f, in, sizeof(in) - 1);
+	fclose(f);
+	const char *want = "\"a\\u00f7\\u00bf\\u00bf \\u00ed\\u00a0\\u0080 \\u00e0\\u0080\\u0080 \xc3\xa9 "
+			   "\xf0\x9f\x98\x80 \\u0000 cut\\u00e6\\u0097\"";
+	CHECK(strcmp(out, want) == 0, "json_string_n: %s", out);
+	free(out);
+}
+
 int main(void)
 {
+	json_bytes();
 	text();
 	json();
 	prom();
