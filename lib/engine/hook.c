@@ -64,11 +64,11 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 	return window_plan(gb, f, owned, plan, reason, n);
 }
 
-static int build_window(const struct analyze_window *w, bool entry, uint32_t id,
-			const struct gobin_func *f, struct patch_write *out, size_t *nout,
+static int build_window(const struct analyze_window *w, const struct analyze_redirect *redirs, bool entry,
+			uint32_t id, const struct gobin_func *f, struct patch_write *out, size_t *nout,
 			char *reason, size_t n)
 {
-	return window_build(&E.gb, &E.cm, w, entry, id, f, out, nout, reason, n);
+	return window_build(&E.gb, &E.cm, w, redirs, entry, id, f, out, nout, reason, n);
 }
 
 /* runtime.asyncPreempt ends "ADJSP $-N; POPFQ; POPQ BP; RET" (runtime/preempt_amd64.s,
@@ -108,7 +108,7 @@ static int build_resume(char *reason, size_t n)
 		snprintf(reason, n, "runtime.asyncPreempt %s", f ? "does not end as expected" : "not found");
 		return -ENOTSUP;
 	}
-	return build_window(&w, false, RESUME_ID, f, E.resume_w, &E.resume_nw, reason, n);
+	return build_window(&w, NULL, false, RESUME_ID, f, E.resume_w, &E.resume_nw, reason, n);
 }
 
 /* Puts the return hook of runtime.asyncPreempt in, before any window is patched:
@@ -203,12 +203,12 @@ static int build_fn(struct hfn *h, uint32_t id, char *reason, size_t n)
 	if (rc)
 		return rc;
 	size_t nwin = 1 + plan.nsites;
-	h->w = calloc(2 * nwin, sizeof(*h->w));
+	h->w = calloc(2 * (nwin + plan.nredirs), sizeof(*h->w)); /* window_build's most */
 	h->nw = 0;
 	for (size_t i = 0; h->w && rc == 0 && i < nwin; i++) {
 		size_t k = 0;
 		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
-		rc = build_window(w, i == 0, id, h->f, h->w + h->nw, &k, reason, n);
+		rc = build_window(w, plan.redirs, i == 0, id, h->f, h->w + h->nw, &k, reason, n);
 		h->nw += k;
 	}
 	if (!h->w)
@@ -558,7 +558,7 @@ static int exit_hook(const char *name, uint32_t which, struct patch_write *w, si
 		snprintf(reason, n, "%s has an unexpected shape", name);
 		rc = -ENOTSUP;
 	} else {
-		rc = build_window(&plan.entry, true, PROCEXIT_ID + which, f, w, nw, reason, n);
+		rc = build_window(&plan.entry, NULL, true, PROCEXIT_ID + which, f, w, nw, reason, n);
 	}
 	analyze_plan_free(&plan);
 	return rc;

@@ -32,6 +32,31 @@ void window_input(const struct gobin *gb, const struct gobin_func *f, const uint
 	};
 }
 
+/* The padding of the function before f that its own plan leaves free, for f's hops
+ * (analyze_input.prev_pad_lo). What a plan takes of its own padding does not depend
+ * on its neighbour, so this costs one more plan, not a chain of them. A function that
+ * cannot be planned uses none of its padding: golat never writes there (its own
+ * exit-path hooks of refused runtime functions write an entry window and nothing
+ * else, hook.c exit_hook). Only where signals are golat's: a hop needs them. */
+static void prev_padding(const struct gobin *gb, const struct gobin_func *f, struct analyze_input *in)
+{
+	const struct gobin_func *p = f > gb->funcs ? f - 1 : NULL;
+	const uint8_t *code = p ? gobin_code(gb, p) : NULL;
+	if (!code || p->end != f->entry || p->end <= p->entry)
+		return;
+	struct analyze_input pin;
+	struct analyze_plan plan;
+	char why[256];
+	window_input(gb, p, code, in->opts, &pin);
+	int rc = analyze_func(&pin, &plan, why, sizeof(why));
+	if (plan.pad_end) {
+		in->prev_pad_lo = plan.pad_end;
+		in->prev_pad_hi = p->end;
+	}
+	if (rc == 0)
+		analyze_plan_free(&plan);
+}
+
 int window_plan(const struct gobin *gb, const struct gobin_func *f, bool owned, struct analyze_plan *plan,
 		char *reason, size_t n)
 {
@@ -42,6 +67,8 @@ int window_plan(const struct gobin *gb, const struct gobin_func *f, bool owned, 
 	}
 	struct analyze_input in;
 	window_input(gb, f, code, owned ? ANALYZE_SIGNALS_OWNED : 0, &in);
+	if (owned)
+		prev_padding(gb, f, &in);
 	int rc = analyze_func(&in, plan, reason, n);
 	if (rc || owned)
 		return rc;
@@ -80,11 +107,86 @@ static int map_resume(const struct reloc_place *place, size_t nplace, const char
 	return 0;
 }
 
+/* The jump written over window w (at its run-time address at) into its trampoline t:
+ * an int3, a jmp rel32, or a jmp rel8 to a hop in the padding and the hop. */
+static int window_jumps(const struct analyze_window *w, uint64_t at, uint64_t t, uint64_t bias,
+			struct patch_write *out, size_t *nout)
+{
+	struct patch_write *jw = &out[(*nout)++];
+	memset(jw, 0, sizeof(*jw));
+	jw->addr = at;
+	if (w->int3) {
+		jw->len = 1;
+		jw->bytes[0] = 0xcc;
+		return 0;
+	}
+	if (!w->hop) {
+		jw->len = RELOC_JMP32_LEN;
+		return reloc_jmp32(jw->bytes, at, t);
+	}
+	jw->len = RELOC_JMP8_LEN;
+	int rc = reloc_jmp8(jw->bytes, at, w->hop_addr + bias);
+	if (rc)
+		return rc;
+	struct patch_write *hw = &out[(*nout)++];
+	memset(hw, 0, sizeof(*hw));
+	hw->addr = w->hop_addr + bias;
+	hw->len = RELOC_JMP32_LEN;
+	return reloc_jmp32(hw->bytes, hw->addr, t);
+}
+
+/* The branches steered into window w (analyze.h, struct analyze_redirect), each to
+ * the relocated copy of its target (place: the window's instructions, relocated): a
+ * rel32 branch rewritten whole with its new displacement (same opcode, same length:
+ * the instruction stays one instruction, at its PC), a rel8 one to its hop, and each
+ * hop once, a jmp rel32 that stands for the target (sigown_add_jump: a goroutine
+ * stopped there is at the target, with the target's RSP). */
+static int steer_writes(const struct analyze_redirect *redirs, const struct analyze_window *w,
+			const struct reloc_place *place, size_t nplace, const uint8_t *code, uint64_t entry,
+			uint64_t bias, struct patch_write *out, size_t *nout, char *reason, size_t n)
+{
+	for (uint32_t k = w->redir; k < w->redir + w->nredir; k++) {
+		const struct analyze_redirect *r = &redirs[k];
+		uint64_t from = r->from + bias, copy = 0;
+		for (size_t i = 0; i < nplace && !copy; i++)
+			copy = place[i].orig == r->to + bias ? place[i].copy : 0;
+		struct patch_write *bw = &out[(*nout)++];
+		memset(bw, 0, sizeof(*bw));
+		bw->addr = from;
+		bw->len = (uint8_t)r->from_len;
+		memcpy(bw->bytes, code + (r->from - entry), r->from_len); /* as analyze saw it */
+		uint64_t to = r->hop_addr ? r->hop_addr + bias : copy;
+		int64_t d = (int64_t)(to - (from + r->from_len));
+		if (!copy || (r->hop_addr ? d < INT8_MIN || d > INT8_MAX : !reloc_rel32_reaches(from + r->from_len, to))) {
+			snprintf(reason, n, "the branch at %#llx cannot be steered to %#llx",
+				 (unsigned long long)from, (unsigned long long)to);
+			return -ERANGE;
+		}
+		if (r->hop_addr)
+			bw->bytes[1] = (uint8_t)(int8_t)d;
+		else
+			memcpy(bw->bytes + r->from_len - 4, &(int32_t){ (int32_t)d }, 4);
+		bool first = true; /* of the redirects sharing this hop */
+		for (uint32_t j = w->redir; j < k && first; j++)
+			first = redirs[j].hop_addr != r->hop_addr;
+		if (!r->hop_addr || !first)
+			continue;
+		int rc = sigown_add_jump(r->hop_addr + bias, r->to + bias);
+		struct patch_write *hw = &out[(*nout)++];
+		memset(hw, 0, sizeof(*hw));
+		hw->addr = r->hop_addr + bias;
+		hw->len = RELOC_JMP32_LEN;
+		if (rc || (rc = reloc_jmp32(hw->bytes, hw->addr, copy)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Builds the trampoline for window w of function id and the jump(s) into it. id
  * PROCEXIT_ID + TRAMP_PROCEXIT_*: a process-exit hook; RESUME_ID: asyncPreempt's end. */
-int window_build(const struct gobin *gb, struct codemem *cm, const struct analyze_window *w, bool entry,
-		 uint32_t id, const struct gobin_func *f, struct patch_write *out, size_t *nout, char *reason,
-		 size_t n)
+int window_build(const struct gobin *gb, struct codemem *cm, const struct analyze_window *w,
+		 const struct analyze_redirect *redirs, bool entry, uint32_t id, const struct gobin_func *f,
+		 struct patch_write *out, size_t *nout, char *reason, size_t n)
 {
 	uint64_t bias = gb->bias, at = w->addr + bias;
 	const uint8_t *src = gobin_code(gb, f) + (w->addr - f->entry);
@@ -135,24 +237,7 @@ int window_build(const struct gobin *gb, struct codemem *cm, const struct analyz
 	if (w->int3 && (rc = sigown_add_trap(at, t)) != 0)
 		return rc;
 	*nout = 0;
-	struct patch_write *jw = &out[(*nout)++];
-	memset(jw, 0, sizeof(*jw));
-	jw->addr = at;
-	if (w->int3) {
-		jw->len = 1;
-		jw->bytes[0] = 0xcc;
-		return 0;
-	}
-	if (!w->hop) {
-		jw->len = RELOC_JMP32_LEN;
-		return reloc_jmp32(jw->bytes, at, t);
-	}
-	jw->len = RELOC_JMP8_LEN;
-	if ((rc = reloc_jmp8(jw->bytes, at, w->hop_addr + bias)) != 0)
+	if (w->len && (rc = window_jumps(w, at, t, bias, out, nout)) != 0)
 		return rc;
-	struct patch_write *hw = &out[(*nout)++];
-	memset(hw, 0, sizeof(*hw));
-	hw->addr = w->hop_addr + bias;
-	hw->len = RELOC_JMP32_LEN;
-	return reloc_jmp32(hw->bytes, hw->addr, t);
+	return steer_writes(redirs, w, place, nplace, gobin_code(gb, f), f->entry, bias, out, nout, reason, n);
 }

@@ -28,10 +28,12 @@ int window_plan(const struct gobin *gb, const struct gobin_func *f, bool owned, 
 
 /* Builds the trampoline for window w of function f (recorder id id, or PROCEXIT_ID +
  * TRAMP_PROCEXIT_*, or RESUME_ID) in cm, registers its resume and signal translation
- * points, and fills out[*nout] with the jumps to write: one, or two for a hop. 0 or
- * -errno with a reason. */
-int window_build(const struct gobin *gb, struct codemem *cm, const struct analyze_window *w, bool entry,
-		 uint32_t id, const struct gobin_func *f, struct patch_write *out, size_t *nout, char *reason,
-		 size_t n);
+ * points, and fills out[*nout] with what to write: the jump (none for a window of
+ * length 0; two writes for a hop), then for each branch steered into it (redirs, the
+ * plan's, indexed by w->redir) the rewritten branch and, once per hop, the hop: at
+ * most 2 + 2 * w->nredir writes. 0 or -errno with a reason. */
+int window_build(const struct gobin *gb, struct codemem *cm, const struct analyze_window *w,
+		 const struct analyze_redirect *redirs, bool entry, uint32_t id, const struct gobin_func *f,
+		 struct patch_write *out, size_t *nout, char *reason, size_t n);
 
 #endif

@@ -1,0 +1,254 @@
+/* analyze_redirect: a return window for a ret that has none, by steering branches.
+ * Internal to analyze (analyze.c calls it before it falls back on an int3).
+ *
+ * A return window must hold no branch target past its first byte: the jump written
+ * over it would cut the target in two. In Go code the targets that stop a window
+ * are mostly the ret itself (a frameless leaf: `test rax,rax; jle L; lea rax,[...];
+ * L: ret`) or an epilogue instruction that an early exit joins (`L: pop rbp; ret`
+ * after a call). Each such target is reached by direct branches inside the function
+ * (decode keeps them, analyze_decode.h struct edge). If every one of them can be
+ * rewritten, the window may take the target in: each branch is steered to the
+ * target's relocated copy in the window's trampoline, where it runs with the
+ * registers and RSP it would have had at the original (the copy of instruction k
+ * follows the copies of the ones before it, as the original does). A rel32 branch
+ * gets a new displacement (a trampoline is within rel32 reach of the text); a rel8
+ * one cannot reach a trampoline, so it goes through 5 bytes of the function's padding
+ * holding a jmp rel32, shared by the branches to one target.
+ *
+ * Refused (the caller falls back on an int3): a target reached by a jump table or by
+ * anything but jmp/jcc rel8/rel32 (INS_FIXED), a branch from inside the window itself
+ * (reloc refuses a branch into its own window), a rel8 branch with no padding left in
+ * its reach. A branch that another window would relocate is found afterwards, once
+ * every window is known (redirect_conflict). */
+#include "analyze_redirect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "reloc.h"
+
+bool pad_take(struct pad *p, int64_t from_end, int64_t *at)
+{
+	if (p->hi - p->lo < RELOC_JMP32_LEN)
+		return false;
+	int64_t a = p->down ? p->hi - RELOC_JMP32_LEN : p->lo;
+	if (a - from_end > INT8_MAX || a - from_end < INT8_MIN)
+		return false;
+	if (p->down)
+		p->hi = a;
+	else
+		p->lo = a + RELOC_JMP32_LEN;
+	*at = a;
+	return true;
+}
+
+static int push(struct analyze_plan *plan, size_t *cap, struct analyze_redirect r)
+{
+	if (plan->nredirs == *cap) {
+		size_t c = *cap ? 2 * *cap : 8;
+		struct analyze_redirect *v = realloc(plan->redirs, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		plan->redirs = v;
+		*cap = c;
+	}
+	plan->redirs[plan->nredirs++] = r;
+	return 0;
+}
+
+/* The first instruction of the window of the ret at ins[r], grown backward to 5
+ * bytes through targets that can be steered, not below ins[floor]; *bytes its size. */
+static uint32_t grow(const struct fn *f, uint32_t r, uint32_t floor, uint32_t *bytes)
+{
+	uint32_t first = r;
+	bool wrsp = false;
+	*bytes = f->ins[r].len;
+	while (*bytes < RELOC_JMP32_LEN && first > floor) {
+		const struct ins *p = &f->ins[first - 1];
+		if ((f->ins[first].flags & INS_FIXED) || p->refusal || ((p->flags & INS_FAULT) && wrsp))
+			break;
+		wrsp |= (p->flags & INS_WRSP) != 0;
+		first--;
+		*bytes += p->len;
+	}
+	return first;
+}
+
+/* Steers the branches into ins[t] (inside the window [first, end)) to its copy. */
+static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, struct pad *pad,
+		 size_t npad, struct analyze_plan *plan, size_t *cap)
+{
+	uint64_t entry = f->in->entry;
+	int64_t hop = 0;
+	bool have = false;
+	uint32_t n;
+	const struct edge *e = fn_sources(f, t, &n);
+	for (uint32_t k = 0; k < n; k++) {
+		const struct ins *s = &f->ins[e[k].from];
+		if (e[k].from >= first && e[k].from < end)
+			return -EINVAL;
+		struct analyze_redirect r = { .from = entry + s->off, .from_len = s->len,
+					      .to = entry + f->ins[t].off };
+		if (s->len == RELOC_JMP8_LEN) {
+			for (size_t i = 0; !have && i < npad; i++)
+				have = pad_take(&pad[i], s->off + s->len, &hop);
+			if (!have)
+				return -ENOSPC;
+			int64_t d = hop - (int64_t)(s->off + s->len);
+			if (d > INT8_MAX || d < INT8_MIN)
+				return -ENOSPC;
+			r.hop_addr = entry + (uint64_t)hop;
+		}
+		int rc = push(plan, cap, r);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Whether control never falls through ins[i] into the next instruction: a ret or a
+ * direct jmp (EB, E9). */
+static bool no_fall_through(const struct fn *f, uint32_t i)
+{
+	uint8_t op = f->in->code[f->ins[i].off];
+	return (f->ins[i].flags & INS_RET) || (op == 0xeb && f->ins[i].len == 2) ||
+	       (op == 0xe9 && f->ins[i].len == 5);
+}
+
+/* The window [first, r] (bytes long, 0: the ret alone, nothing written), its hop and
+ * its inner targets' branches, from pad. 0 or -errno, nothing kept on failure. */
+static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t bytes, struct pad *pad,
+		      struct analyze_plan *plan, size_t *cap, struct analyze_window *w)
+{
+	struct pad pad0 = *pad;
+	size_t n0 = plan->nredirs;
+	int rc = 0;
+	*w = (struct analyze_window){ .addr = f->in->entry + f->ins[first].off, .len = bytes,
+				      .code_len = bytes ? bytes : f->ins[r].len, .ret = true,
+				      .redir = (uint32_t)n0 };
+	if (bytes && bytes < RELOC_JMP32_LEN) {
+		int64_t hop = 0;
+		w->hop = pad_take(pad, f->ins[first].off + RELOC_JMP8_LEN, &hop);
+		w->hop_addr = f->in->entry + (uint64_t)hop;
+		rc = w->hop ? 0 : -ENOSPC;
+	}
+	for (uint32_t t = bytes ? first + 1 : r; rc == 0 && t <= r; t++)
+		if (f->ins[t].flags & INS_TARGET)
+			rc = steer(f, t, first, r + 1, pad, 1, plan, cap);
+	if (rc) {
+		*pad = pad0;
+		plan->nredirs = n0;
+		return rc;
+	}
+	w->nredir = (uint32_t)(plan->nredirs - n0);
+	return 0;
+}
+
+int redirect_site(const struct fn *f, uint32_t r, uint32_t floor, struct pad *pad,
+		  struct analyze_plan *plan, size_t *cap, struct analyze_window *w)
+{
+	uint32_t bytes, low = grow(f, r, floor, &bytes);
+	if (r > 0 && (f->ins[r].flags & (INS_TARGET | INS_FIXED)) == INS_TARGET && no_fall_through(f, r - 1)) {
+		/* Only branches reach this ret: steered, they leave it unused, and nothing
+		 * is written over it (len 0; the trampoline is the exit stub and a ret). */
+		int rc = try_window(f, r, r, 0, pad, plan, cap, w);
+		if (rc == 0 || rc == -ENOMEM)
+			return rc;
+	}
+	/* The shortest window first: each instruction it takes in may be one more target
+	 * to steer, or a branch that may then not be steered (it would be inside). */
+	int rc = -ENOSPC;
+	bytes = f->ins[r].len;
+	for (uint32_t first = r; first + 1 > low && rc != 0 && rc != -ENOMEM; first--) {
+		if (first < r)
+			bytes += f->ins[first].len;
+		if (bytes >= RELOC_JMP8_LEN)
+			rc = try_window(f, first, r, bytes, pad, plan, cap, w);
+		if (first == 0)
+			break;
+	}
+	return rc;
+}
+
+/* Whether [a, a + alen) and [b, b + blen) share a byte. */
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static bool in_window(const struct analyze_window *w, uint64_t at, uint32_t len)
+{
+	return overlap(w->addr, w->len, at, len) || (w->hop && overlap(w->hop_addr, RELOC_JMP32_LEN, at, len));
+}
+
+int64_t redirect_conflict(const struct analyze_plan *plan)
+{
+	for (size_t i = 0; i < plan->nsites; i++) {
+		const struct analyze_window *w = &plan->sites[i];
+		for (uint32_t k = w->redir; k < w->redir + w->nredir; k++) {
+			const struct analyze_redirect *r = &plan->redirs[k];
+			bool bad = in_window(&plan->entry, r->from, r->from_len);
+			for (size_t j = 0; !bad && j < plan->nsites; j++)
+				bad = in_window(&plan->sites[j], r->from, r->from_len);
+			if (bad)
+				return (int64_t)i;
+		}
+	}
+	return -1;
+}
+
+/* Whether a steered branch, redirs[k] for k in [from, to), lies in w. */
+static bool steered_in(const struct analyze_plan *plan, size_t from, size_t to, const struct analyze_window *w)
+{
+	for (size_t k = from; k < to; k++)
+		if (in_window(w, plan->redirs[k].from, plan->redirs[k].from_len))
+			return true;
+	return false;
+}
+
+int redirect_whole(const struct fn *f, uint32_t r, struct pad *prev, struct analyze_plan *plan,
+		   size_t *cap)
+{
+	const struct analyze_window *e = &plan->entry;
+	if (e->ret || e->hop || e->len != e->code_len || r + 1 > REDIRECT_WHOLE_INSNS)
+		return -ENOSPC;
+	uint32_t bytes = 0;
+	bool wrsp = false;
+	for (uint32_t i = 0; i <= r; i++) {
+		const struct ins *in = &f->ins[i];
+		if ((i > 0 && (in->flags & INS_FIXED)) || (i < r && in->refusal) ||
+		    ((in->flags & INS_FAULT) && wrsp))
+			return -ENOSPC;
+		wrsp |= (in->flags & INS_WRSP) != 0;
+		bytes += in->len;
+	}
+	if (bytes > ANALYZE_MAX_WHOLE)
+		return -ENOSPC;
+	struct analyze_window w = { .addr = f->in->entry, .len = bytes, .code_len = bytes, .ret = true,
+				    .redir = (uint32_t)plan->nredirs };
+	/* The bytes past the jump written at the entry are never run again: the first
+	 * pool for the rel8 branches' jumps, nearest to them. Not the function's own
+	 * padding: whether this runs depends on the previous function's (the first site
+	 * may have found a window there), and what a plan takes of its own padding must
+	 * not (analyze_plan.pad_end). */
+	struct pad pools[2] = { { RELOC_JMP32_LEN, bytes, false }, *prev };
+	size_t n0 = plan->nredirs;
+	int rc = 0;
+	for (uint32_t t = 1; rc == 0 && t <= r; t++)
+		if (f->ins[t].flags & INS_TARGET)
+			rc = steer(f, t, 0, r + 1, pools, 2, plan, cap);
+	/* Branches steered here must not be in later windows, nor others' in this one. */
+	for (size_t i = 1; rc == 0 && i < plan->nsites; i++)
+		if (steered_in(plan, n0, plan->nredirs, &plan->sites[i]))
+			rc = -EINVAL;
+	if (rc == 0 && steered_in(plan, 0, n0, &w))
+		rc = -EINVAL;
+	if (rc) {
+		plan->nredirs = n0;
+		return rc;
+	}
+	w.nredir = (uint32_t)(plan->nredirs - n0);
+	plan->entry = w;
+	*prev = pools[1];
+	return 0;
+}
