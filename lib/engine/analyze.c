@@ -50,8 +50,7 @@ struct planner {
 	struct fn *f;
 	struct analyze_plan *plan;
 	struct extent entry;
-	struct pad own;    /* this function's padding not yet handed out */
-	struct pad prev;   /* the previous function's that it leaves to this one */
+	struct pools pools; /* padding (its own, the previous function's) and dead nops */
 	size_t redirs_cap; /* of plan->redirs */
 };
 
@@ -209,7 +208,7 @@ static bool reserve_padding(struct planner *pl, const struct extent *e)
 	uint32_t need = JMP32 - e->bytes;
 	if (f->body_len + need > f->len)
 		return false;
-	pl->own.lo = f->body_len + need;
+	pl->pools.v[POOL_OWN].lo = f->body_len + need;
 	return true;
 }
 
@@ -224,10 +223,11 @@ static int give_hop(struct planner *pl, const struct extent *e, struct analyze_w
 		return fail_window(pl, e, site, "is too short even for a 2-byte jump into padding");
 	if (f->body_len == f->len)
 		return fail_window(pl, e, site, "the function has no padding for a hop");
-	if (pl->own.lo + JMP32 > pl->own.hi)
+	struct pad *own = &pl->pools.v[POOL_OWN];
+	if (own->lo + JMP32 > own->hi)
 		return fail_window(pl, e, site, "no padding left for a hop");
 	int64_t hop;
-	if (!pad_take(&pl->own, at + JMP8, &hop))
+	if (!pad_take(own, at + JMP8, &hop))
 		return fail_window(pl, e, site, "no padding within reach");
 	w->hop = true;
 	w->hop_addr = f->in->entry + (uint64_t)hop;
@@ -259,11 +259,14 @@ static int finish(struct planner *pl, const struct extent *e, uint32_t floor, bo
 	/* Signals are golat's: steer the branches that cut the window, else an int3. */
 	const struct fn *f = pl->f;
 	pl->f->reason[0] = 0;
-	rc = redirect_site(f, e->end - 1, floor, &pl->own, pl->plan, &pl->redirs_cap, w);
-	/* The previous function's padding last, and alone: what this function takes of
-	 * its own must not depend on its neighbour (analyze_input.prev_pad_lo). */
+	pl->pools.off = 1u << POOL_PREV;
+	rc = redirect_site(f, e->end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
+	/* The previous function's padding last, and without its own: what this
+	 * function takes of its own must not depend on its neighbour
+	 * (analyze_input.prev_pad_lo). */
+	pl->pools.off = 1u << POOL_OWN;
 	if (rc && rc != -ENOMEM)
-		rc = redirect_site(f, e->end - 1, floor, &pl->prev, pl->plan, &pl->redirs_cap, w);
+		rc = redirect_site(f, e->end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
@@ -322,8 +325,11 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 	}
 	if (rc == 0 && plan->nredirs)
 		settle_conflicts(plan);
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+		rc = redirect_twins(f, &pl->pools, plan, &pl->redirs_cap);
 	if (rc == 0 && n && plan->sites[0].int3 && (f->in->opts & ANALYZE_SIGNALS_OWNED)) {
-		rc = redirect_whole(f, sites[0].end - 1, &pl->prev, plan, &pl->redirs_cap);
+		pl->pools.off = 0;
+		rc = redirect_whole(f, sites[0].end - 1, &pl->pools, plan, &pl->redirs_cap);
 		if (rc == 0)
 			memmove(plan->sites, plan->sites + 1, --plan->nsites * sizeof(*plan->sites));
 		rc = rc == -ENOMEM ? rc : 0;
@@ -408,9 +414,13 @@ int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char
 		snprintf(reason, reasonlen, "%s: never returns (no ret: it panics, exits or loops)", name);
 		rc = -ENOENT;
 	}
-	struct planner pl = { .f = &f, .plan = plan, .own = { f.body_len, f.len, false } };
+	struct planner pl = { .f = &f, .plan = plan };
+	pl.pools.v[POOL_OWN] = (struct pad){ f.body_len, f.len, false };
 	if (in->prev_pad_lo < in->prev_pad_hi && in->prev_pad_hi == in->entry)
-		pl.prev = (struct pad){ (int64_t)(in->prev_pad_lo - in->entry), 0, true };
+		pl.pools.v[POOL_PREV] = (struct pad){ (int64_t)(in->prev_pad_lo - in->entry), 0, true };
+	pl.pools.n = 2;
+	if (in->opts & ANALYZE_SIGNALS_OWNED)
+		dead_runs(&f, &pl.pools);
 	if (rc == 0) {
 		plan->sites = calloc(nrets, sizeof *plan->sites);
 		if (!plan->sites) {
@@ -427,7 +437,7 @@ int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char
 		rc = plan_windows(&pl, sites);
 	free(sites);
 	plan->body_end = in->entry + f.body_len;
-	plan->pad_end = in->entry + (uint64_t)pl.own.lo;
+	plan->pad_end = in->entry + (uint64_t)pl.pools.v[POOL_OWN].lo;
 	plan->ninsns = f.nins;
 	plan->ntargets = f.ntargets;
 	fn_free(&f);

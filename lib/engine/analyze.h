@@ -90,8 +90,9 @@ struct analyze_input {
 struct analyze_window {
 	uint64_t addr;     /* first byte overwritten (the entry, or where a return window starts) */
 	uint32_t len;      /* bytes the window spans: code_len, plus the padding it
-			      borrows after the function's last ret; 0: a ret that only
-			      branches reach, all steered (nredir), nothing written */
+			      borrows after the function's last ret; 0: code up to a ret
+			      that only branches reach, all steered (nredir), nothing
+			      written: its trampoline holds a copy of code_len bytes */
 	uint32_t code_len; /* [addr, addr + code_len) are instructions the trampoline
 			      runs (the final ret of a return window included) */
 	bool ret;          /* the instructions end with a ret (return and whole windows) */
@@ -121,6 +122,8 @@ struct analyze_redirect {
 	uint32_t from_len; /* 2 (rel8), 5 (jmp rel32) or 6 (jcc rel32) */
 	uint64_t to;       /* its original target, inside the window */
 	uint64_t hop_addr; /* rel8 only: 5 bytes of padding within its reach; else 0 */
+	bool shared;       /* hop_addr is the first byte of another return window of the
+			      same bytes (its jump is there already): nothing to write */
 };
 
 struct analyze_plan {

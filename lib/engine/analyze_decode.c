@@ -232,6 +232,8 @@ static int see(struct pass *ps, const cs_insn *insn)
 			in->flags |= INS_WRSP;
 	if (ins_can_fault(insn) && !(f->in->opts & ANALYZE_SIGNALS_OWNED))
 		in->flags |= INS_FAULT;
+	if (insn->id == X86_INS_NOP || (insn->size == 2 && insn->bytes[0] == 0x66 && insn->bytes[1] == 0x90))
+		in->flags |= INS_NOP;
 	if (insn->id == X86_INS_RET && insn->size == 1) {
 		in->flags |= INS_RET;
 	} else if (insn->id == X86_INS_RET) {
@@ -244,6 +246,11 @@ static int see(struct pass *ps, const cs_insn *insn)
 	}
 
 	const cs_x86 *x = &insn->detail->x86;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			in->flags |= INS_PCREL;
+	if (cs_insn_group(ps->cs, insn, CS_GRP_BRANCH_RELATIVE))
+		in->flags |= INS_PCREL;
 	bool jump = cs_insn_group(ps->cs, insn, CS_GRP_JUMP), call = cs_insn_group(ps->cs, insn, CS_GRP_CALL);
 	int rc = 0;
 	if ((jump || call || cs_insn_group(ps->cs, insn, CS_GRP_BRANCH_RELATIVE)) && x->op_count == 1 &&

@@ -20,6 +20,8 @@
 #define INS_WRSP 0x04   /* writes RSP */
 #define INS_TARGET 0x08 /* a branch or jump-table target */
 #define INS_EXIT 0x10   /* leaves the function without a ret: a tail jump */
+#define INS_NOP 0x40    /* a nop (any length): alignment the compiler put in */
+#define INS_PCREL 0x80  /* its meaning depends on its address: [rip+disp], a relative branch */
 #define INS_FIXED 0x20  /* a target golat cannot steer elsewhere: a jump-table entry, or a
 			   branch other than jmp/jcc rel8/rel32 (analyze_redirect.c) */
 

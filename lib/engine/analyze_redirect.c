@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reloc.h"
 
@@ -40,6 +41,52 @@ bool pad_take(struct pad *p, int64_t from_end, int64_t *at)
 		p->lo = a + RELOC_JMP32_LEN;
 	*at = a;
 	return true;
+}
+
+/* Whether control never falls through ins[i] into the next instruction: a ret or a
+ * direct jmp (EB, E9). */
+static bool no_fall_through(const struct fn *f, uint32_t i)
+{
+	uint8_t op = f->in->code[f->ins[i].off];
+	return (f->ins[i].flags & INS_RET) || (op == 0xeb && f->ins[i].len == 2) ||
+	       (op == 0xe9 && f->ins[i].len == 5);
+}
+
+/* Whether an instruction of window w depends on its address (RIP-relative memory, a branch: its bytes
+ * would then mean another address at another place). */
+static bool pc_relative(const struct fn *f, const struct analyze_window *w)
+{
+	int64_t i = fn_index_at(f, (uint32_t)(w->addr - f->in->entry));
+	for (; i >= 0 && i < f->nins && f->ins[i].off < w->addr - f->in->entry + w->code_len; i++)
+		if (f->ins[i].flags & INS_PCREL)
+			return true;
+	return false;
+}
+
+bool pools_take(struct pools *p, int64_t from_end, int64_t *at)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		if (!(p->off >> i & 1) && pad_take(&p->v[i], from_end, at))
+			return true;
+	return false;
+}
+
+void dead_runs(const struct fn *f, struct pools *p)
+{
+	int64_t lo = -1;
+	for (uint32_t i = 1; i <= f->nins && p->n < POOLS_MAX; i++) {
+		const struct ins *in = i < f->nins ? &f->ins[i] : NULL;
+		bool dead = in && (in->flags & (INS_NOP | INS_TARGET)) == INS_NOP &&
+			    (lo >= 0 || no_fall_through(f, i - 1));
+		if (dead && lo < 0)
+			lo = in->off;
+		if (!dead && lo >= 0) {
+			int64_t hi = in ? in->off : f->body_len;
+			if (hi - lo >= RELOC_JMP32_LEN)
+				p->v[p->n++] = (struct pad){ lo, hi, false };
+			lo = -1;
+		}
+	}
 }
 
 static int push(struct analyze_plan *plan, size_t *cap, struct analyze_redirect r)
@@ -74,9 +121,31 @@ static uint32_t grow(const struct fn *f, uint32_t r, uint32_t floor, uint32_t *b
 	return first;
 }
 
+/* A return window of plan, written with a jump, whose instructions are the same bytes
+ * as ins[t] up to the ret ins[r], within rel8 reach of the branch s: its trampoline
+ * does what running [t, r] would (the bytes hold no position-dependent operand:
+ * relocated alike, both end in the same ret with the same RSP). NULL when none. */
+static const struct analyze_window *twin(const struct fn *f, const struct analyze_plan *plan, uint32_t t,
+					 uint32_t r, const struct ins *s)
+{
+	uint64_t entry = f->in->entry;
+	uint32_t len = f->ins[r].off + f->ins[r].len - f->ins[t].off;
+	const uint8_t *code = f->in->code;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		const struct analyze_window *w = &plan->sites[i];
+		int64_t d = (int64_t)(w->addr - entry) - (int64_t)(s->off + s->len);
+		if (w->int3 || w->len == 0 || w->code_len != len || d > INT8_MAX || d < INT8_MIN ||
+		    w->addr == entry + f->ins[t].off || memcmp(code + (w->addr - entry), code + f->ins[t].off, len) ||
+		    pc_relative(f, w))
+			continue;
+		return w;
+	}
+	return NULL;
+}
+
 /* Steers the branches into ins[t] (inside the window [first, end)) to its copy. */
-static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, struct pad *pad,
-		 size_t npad, struct analyze_plan *plan, size_t *cap)
+static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, struct pools *pools,
+		 struct analyze_plan *plan, size_t *cap)
 {
 	uint64_t entry = f->in->entry;
 	int64_t hop = 0;
@@ -90,14 +159,17 @@ static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, s
 		struct analyze_redirect r = { .from = entry + s->off, .from_len = s->len,
 					      .to = entry + f->ins[t].off };
 		if (s->len == RELOC_JMP8_LEN) {
-			for (size_t i = 0; !have && i < npad; i++)
-				have = pad_take(&pad[i], s->off + s->len, &hop);
 			if (!have)
-				return -ENOSPC;
+				have = pools_take(pools, s->off + s->len, &hop);
 			int64_t d = hop - (int64_t)(s->off + s->len);
-			if (d > INT8_MAX || d < INT8_MIN)
-				return -ENOSPC;
 			r.hop_addr = entry + (uint64_t)hop;
+			if (!have || d > INT8_MAX || d < INT8_MIN) {
+				const struct analyze_window *w = pools->share ? twin(f, plan, t, end - 1, s) : NULL;
+				if (!w)
+					return -ENOSPC;
+				r.hop_addr = w->addr;
+				r.shared = true;
+			}
 		}
 		int rc = push(plan, cap, r);
 		if (rc)
@@ -106,37 +178,33 @@ static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, s
 	return 0;
 }
 
-/* Whether control never falls through ins[i] into the next instruction: a ret or a
- * direct jmp (EB, E9). */
-static bool no_fall_through(const struct fn *f, uint32_t i)
-{
-	uint8_t op = f->in->code[f->ins[i].off];
-	return (f->ins[i].flags & INS_RET) || (op == 0xeb && f->ins[i].len == 2) ||
-	       (op == 0xe9 && f->ins[i].len == 5);
-}
 
-/* The window [first, r] (bytes long, 0: the ret alone, nothing written), its hop and
- * its inner targets' branches, from pad. 0 or -errno, nothing kept on failure. */
-static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t bytes, struct pad *pad,
+/* The window [first, r] (bytes long; 0: nothing written, every target in it steered),
+ * its hop and its targets' branches, from pools. 0 or -errno, nothing kept on
+ * failure. */
+static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t bytes, struct pools *pools,
 		      struct analyze_plan *plan, size_t *cap, struct analyze_window *w)
 {
-	struct pad pad0 = *pad;
+	struct pools pools0 = *pools;
 	size_t n0 = plan->nredirs;
 	int rc = 0;
 	*w = (struct analyze_window){ .addr = f->in->entry + f->ins[first].off, .len = bytes,
-				      .code_len = bytes ? bytes : f->ins[r].len, .ret = true,
-				      .redir = (uint32_t)n0 };
+				      .code_len = f->ins[r].off + f->ins[r].len - f->ins[first].off,
+				      .ret = true, .redir = (uint32_t)n0 };
+	for (uint32_t t = first; !bytes && t <= r; t++)
+		if (f->ins[t].flags & INS_FIXED)
+			return -EINVAL;
 	if (bytes && bytes < RELOC_JMP32_LEN) {
 		int64_t hop = 0;
-		w->hop = pad_take(pad, f->ins[first].off + RELOC_JMP8_LEN, &hop);
+		w->hop = pools_take(pools, f->ins[first].off + RELOC_JMP8_LEN, &hop);
 		w->hop_addr = f->in->entry + (uint64_t)hop;
 		rc = w->hop ? 0 : -ENOSPC;
 	}
-	for (uint32_t t = bytes ? first + 1 : r; rc == 0 && t <= r; t++)
+	for (uint32_t t = bytes ? first + 1 : first; rc == 0 && t <= r; t++)
 		if (f->ins[t].flags & INS_TARGET)
-			rc = steer(f, t, first, r + 1, pad, 1, plan, cap);
+			rc = steer(f, t, first, r + 1, pools, plan, cap);
 	if (rc) {
-		*pad = pad0;
+		*pools = pools0;
 		plan->nredirs = n0;
 		return rc;
 	}
@@ -144,17 +212,10 @@ static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t b
 	return 0;
 }
 
-int redirect_site(const struct fn *f, uint32_t r, uint32_t floor, struct pad *pad,
+int redirect_site(const struct fn *f, uint32_t r, uint32_t floor, struct pools *pools,
 		  struct analyze_plan *plan, size_t *cap, struct analyze_window *w)
 {
 	uint32_t bytes, low = grow(f, r, floor, &bytes);
-	if (r > 0 && (f->ins[r].flags & (INS_TARGET | INS_FIXED)) == INS_TARGET && no_fall_through(f, r - 1)) {
-		/* Only branches reach this ret: steered, they leave it unused, and nothing
-		 * is written over it (len 0; the trampoline is the exit stub and a ret). */
-		int rc = try_window(f, r, r, 0, pad, plan, cap, w);
-		if (rc == 0 || rc == -ENOMEM)
-			return rc;
-	}
 	/* The shortest window first: each instruction it takes in may be one more target
 	 * to steer, or a branch that may then not be steered (it would be inside). */
 	int rc = -ENOSPC;
@@ -163,10 +224,21 @@ int redirect_site(const struct fn *f, uint32_t r, uint32_t floor, struct pad *pa
 		if (first < r)
 			bytes += f->ins[first].len;
 		if (bytes >= RELOC_JMP8_LEN)
-			rc = try_window(f, first, r, bytes, pad, plan, cap, w);
+			rc = try_window(f, first, r, bytes, pools, plan, cap, w);
 		if (first == 0)
 			break;
 	}
+	if (rc == 0 || rc == -ENOMEM)
+		return rc;
+	/* Only branches reach the code from ins[z] to this ret (what comes before z does
+	 * not fall through): steered, they leave it unused, and nothing is written
+	 * over it (len 0). Its trampoline holds the copy, the exit stub and a ret. */
+	uint32_t z = r, span = f->ins[r].len;
+	while (z > floor && z > 0 && !no_fall_through(f, z - 1) && !f->ins[z - 1].refusal &&
+	       r - z + 1 < REDIRECT_WHOLE_INSNS && span + f->ins[z - 1].len <= ANALYZE_MAX_WHOLE)
+		span += f->ins[--z].len;
+	if (z > 0 && z >= floor && no_fall_through(f, z - 1) && (f->ins[z].flags & INS_TARGET))
+		rc = try_window(f, z, r, 0, pools, plan, cap, w);
 	return rc;
 }
 
@@ -206,7 +278,7 @@ static bool steered_in(const struct analyze_plan *plan, size_t from, size_t to, 
 	return false;
 }
 
-int redirect_whole(const struct fn *f, uint32_t r, struct pad *prev, struct analyze_plan *plan,
+int redirect_whole(const struct fn *f, uint32_t r, struct pools *pools, struct analyze_plan *plan,
 		   size_t *cap)
 {
 	const struct analyze_window *e = &plan->entry;
@@ -231,12 +303,18 @@ int redirect_whole(const struct fn *f, uint32_t r, struct pad *prev, struct anal
 	 * padding: whether this runs depends on the previous function's (the first site
 	 * may have found a window there), and what a plan takes of its own padding must
 	 * not (analyze_plan.pad_end). */
-	struct pad pools[2] = { { RELOC_JMP32_LEN, bytes, false }, *prev };
+	struct pools p = *pools;
+	if (p.n == POOLS_MAX)
+		p.n--;
+	memmove(p.v + 1, p.v, p.n * sizeof(p.v[0]));
+	p.v[0] = (struct pad){ RELOC_JMP32_LEN, bytes, false };
+	p.n++;
+	p.off = (pools->off | 1u << POOL_OWN) << 1;
 	size_t n0 = plan->nredirs;
 	int rc = 0;
 	for (uint32_t t = 1; rc == 0 && t <= r; t++)
 		if (f->ins[t].flags & INS_TARGET)
-			rc = steer(f, t, 0, r + 1, pools, 2, plan, cap);
+			rc = steer(f, t, 0, r + 1, &p, plan, cap);
 	/* Branches steered here must not be in later windows, nor others' in this one. */
 	for (size_t i = 1; rc == 0 && i < plan->nsites; i++)
 		if (steered_in(plan, n0, plan->nredirs, &plan->sites[i]))
@@ -249,6 +327,36 @@ int redirect_whole(const struct fn *f, uint32_t r, struct pad *prev, struct anal
 	}
 	w.nredir = (uint32_t)(plan->nredirs - n0);
 	plan->entry = w;
-	*prev = pools[1];
+	memcpy(pools->v, p.v + 1, pools->n * sizeof(p.v[0]));
+	return 0;
+}
+
+int redirect_twins(const struct fn *f, struct pools *pools, struct analyze_plan *plan, size_t *cap)
+{
+	uint64_t entry = f->in->entry;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		struct analyze_window *w = &plan->sites[i], was = *w;
+		if (!w->int3)
+			continue;
+		/* Not below the window before it (the entry's, or the previous site's). */
+		const struct analyze_window *prev = i ? &plan->sites[i - 1] : &plan->entry;
+		int64_t r = fn_index_at(f, (uint32_t)(w->addr - entry));
+		int64_t floor = fn_index_at(f, (uint32_t)(prev->addr + prev->code_len - entry));
+		if (r < 0 || floor < 0)
+			continue;
+		struct pools p0 = *pools;
+		size_t n0 = plan->nredirs;
+		pools->off = 1u << POOL_OWN;
+		pools->share = true;
+		int rc = redirect_site(f, (uint32_t)r, (uint32_t)floor, pools, plan, cap, w);
+		pools->share = false;
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc || redirect_conflict(plan) >= 0) {
+			*w = was;
+			*pools = p0;
+			plan->nredirs = n0;
+		}
+	}
 	return 0;
 }

@@ -95,11 +95,13 @@ int window_plan(const struct gobin *gb, const struct gobin_func *f, bool owned, 
  * jump overwrote it could not go on at all; past them the original bytes stay, but
  * a goroutine that sigown handed to Go as stopped at one of them (it was in the
  * relocated copy) must go back there too: in a return window the original ret lies
- * past them, and going on in the original would skip the exit's record. */
-static int map_resume(const struct reloc_place *place, size_t nplace, const char *name, char *reason,
-		      size_t n)
+ * past them, and going on in the original would skip the exit's record. A window of
+ * length 0 (nothing written, its branches steered) maps its first instruction too:
+ * that original is never run again but by a goroutine Go resumes there. */
+static int map_resume(const struct reloc_place *place, size_t nplace, size_t from, const char *name,
+		      char *reason, size_t n)
 {
-	for (size_t i = 1; i < nplace; i++)
+	for (size_t i = from; i < nplace; i++)
 		if (tramp_resume_add(place[i].orig, place[i].copy) != 0) {
 			snprintf(reason, n, "%s: no memory for the resume table", name);
 			return -ENOMEM;
@@ -169,7 +171,7 @@ static int steer_writes(const struct analyze_redirect *redirs, const struct anal
 		bool first = true; /* of the redirects sharing this hop */
 		for (uint32_t j = w->redir; j < k && first; j++)
 			first = redirs[j].hop_addr != r->hop_addr;
-		if (!r->hop_addr || !first)
+		if (!r->hop_addr || !first || r->shared)
 			continue;
 		int rc = sigown_add_jump(r->hop_addr + bias, r->to + bias);
 		struct patch_write *hw = &out[(*nout)++];
@@ -225,7 +227,7 @@ int window_build(const struct gobin *gb, struct codemem *cm, const struct analyz
 	size_t nplace;
 	if ((rc = reloc_map(src, w->code_len, at, t + code_at, place, RELOC_MAX_INSNS, &nplace, reason, n)))
 		return rc;
-	if (id < RESUME_ID && (rc = map_resume(place, nplace, f->name, reason, n)) != 0)
+	if (id < RESUME_ID && (rc = map_resume(place, nplace, w->len == 0 ? 0 : 1, f->name, reason, n)) != 0)
 		return rc;
 	/* Where a signal in it must look to Go as if it had come in the original. */
 	if (id != RESUME_ID &&

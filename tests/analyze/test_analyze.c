@@ -214,6 +214,11 @@ static const struct acase cases[] = {
 	   * L: lea r13,[rsp+8]; cmp [r12],r13; jne B; mov [r12],rsp; jmp B */
 	  "4d 8b 66 20 4d 85 e4 75 04 48 8b 00 c3 4c 8d 6c 24 08 4d 39 2c 24 75 f1 49 89 24 24 eb eb",
 	  0x20, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "whole 0+d steer 16>9@5 steer 1c>9@5" },
+	{ "no padding, but a dead nop after the ret (loop alignment) holds the hop", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; jle L; lea rax,[rax+rax*2]; L: ret;
+	   * nop dword ptr [rax+rax+0] */
+	  "48 89 c1 48 89 da 48 85 c0 7e 04 48 8d 04 40 c3 0f 1f 44 00 00", 0, 0,
+	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret b+5 steer 9>f@10" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
