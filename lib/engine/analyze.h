@@ -14,6 +14,10 @@
  *    it; its trampoline runs the instructions, records the exit, and returns;
  *  - a window that cannot reach 5 bytes gets a 2-byte jmp rel8 "hop" into the
  *    function's own padding, where the 5-byte jmp rel32 goes;
+ *  - where golat owns the signals (ANALYZE_SIGNALS_OWNED), a return window cut short by
+ *    a branch target may take the target in, the branches to it steered to its copy
+ *    (struct analyze_redirect, analyze_redirect.c); only a return left without any
+ *    window gets an int3;
  *  - when a ret falls inside the first 5 bytes (`xor eax,eax; ret`), or right
  *    after them with no room for a window of its own (`test rax,rax; jne L; ret`),
  *    the entry window ends with that ret: a "whole" window whose trampoline records
