@@ -261,16 +261,32 @@ static int finish(struct planner *pl, const struct extent *e, uint32_t floor, bo
 	pl->f->reason[0] = 0;
 	pl->pools.off = 1u << POOL_PREV;
 	rc = redirect_site(f, e->end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
-	/* The previous function's padding last, and without its own: what this
-	 * function takes of its own must not depend on its neighbour
-	 * (analyze_input.prev_pad_lo). */
-	pl->pools.off = 1u << POOL_OWN;
-	if (rc && rc != -ENOMEM)
-		rc = redirect_site(f, e->end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc)
 		trap_window(f->in->entry + f->ins[e->end - 1].off, w);
+	return 0;
+}
+
+/* The sites left with an int3 try again with the previous function's padding, once
+ * every site has had its turn at its own: what a plan takes of its own padding must
+ * not depend on its neighbour (analyze_input.prev_pad_lo), and from here on nothing
+ * takes any of it. */
+static int finish_with_prev(struct planner *pl, const struct extent *sites, size_t n)
+{
+	const struct fn *f = pl->f;
+	pl->pools.off = 1u << POOL_OWN;
+	for (size_t i = 0; i < n; i++) {
+		struct analyze_window *w = &pl->plan->sites[i];
+		if (!w->int3)
+			continue;
+		uint32_t floor = i ? sites[i - 1].end : pl->entry.end;
+		int rc = redirect_site(f, sites[i].end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc)
+			trap_window(f->in->entry + f->ins[sites[i].end - 1].off, w);
+	}
 	return 0;
 }
 
@@ -323,6 +339,8 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 		rc = finish(pl, &sites[i], floor, borrows && i == n - 1, &plan->sites[i], site);
 		plan->nsites = i + 1;
 	}
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+		rc = finish_with_prev(pl, sites, n);
 	if (rc == 0 && plan->nredirs)
 		settle_conflicts(plan);
 	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))

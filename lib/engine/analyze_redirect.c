@@ -65,6 +65,8 @@ static bool pc_relative(const struct fn *f, const struct analyze_window *w)
 
 bool pools_take(struct pools *p, int64_t from_end, int64_t *at)
 {
+	if (pad_take(&p->self, from_end, at))
+		return true;
 	for (uint32_t i = 0; i < p->n; i++)
 		if (!(p->off >> i & 1) && pad_take(&p->v[i], from_end, at))
 			return true;
@@ -103,14 +105,16 @@ static int push(struct analyze_plan *plan, size_t *cap, struct analyze_redirect 
 	return 0;
 }
 
-/* The first instruction of the window of the ret at ins[r], grown backward to 5
- * bytes through targets that can be steered, not below ins[floor]; *bytes its size. */
+/* The first instruction of the window of the ret at ins[r], grown backward through
+ * targets that can be steered, not below ins[floor], up to REDIRECT_GROW bytes (a
+ * window of 10 or more has 5 bytes past its jump that nothing runs: a hop fits);
+ * *bytes its size. */
 static uint32_t grow(const struct fn *f, uint32_t r, uint32_t floor, uint32_t *bytes)
 {
 	uint32_t first = r;
 	bool wrsp = false;
 	*bytes = f->ins[r].len;
-	while (*bytes < RELOC_JMP32_LEN && first > floor) {
+	while (*bytes < REDIRECT_GROW && first > floor) {
 		const struct ins *p = &f->ins[first - 1];
 		if ((f->ins[first].flags & INS_FIXED) || p->refusal || ((p->flags & INS_FAULT) && wrsp))
 			break;
@@ -143,6 +147,46 @@ static const struct analyze_window *twin(const struct fn *f, const struct analyz
 	return NULL;
 }
 
+/* Makes the return window w of an earlier site start after ins[s], a branch that must
+ * be steered and that w would otherwise carry into its trampoline unsteered: [s + 1,
+ * its ret], through a hop when under 5 bytes. Only a window that steers nothing
+ * itself and has no int3. 0, or -ENOSPC with w unchanged. */
+static int shrink(const struct fn *f, struct analyze_window *w, uint32_t s, struct pools *pools)
+{
+	uint64_t entry = f->in->entry;
+	int64_t r = w->len ? fn_index_at(f, (uint32_t)(w->addr + w->code_len - 1 - entry)) : -1;
+	if (r < 0 || w->int3 || w->nredir || pools->share || !(f->ins[r].flags & INS_RET) || s + 1 > (uint32_t)r ||
+	    pools->nundo == sizeof(pools->undo) / sizeof(pools->undo[0]))
+		return -ENOSPC;
+	uint32_t off = f->ins[s + 1].off, bytes = f->ins[r].off + f->ins[r].len - off;
+	struct analyze_window n = { .addr = entry + off, .len = bytes, .code_len = bytes, .ret = true };
+	int64_t hop = 0;
+	if (bytes < RELOC_JMP8_LEN)
+		return -ENOSPC;
+	if (bytes < RELOC_JMP32_LEN) {
+		if (!pools_take(pools, off + RELOC_JMP8_LEN, &hop))
+			return -ENOSPC;
+		n.hop = true;
+		n.hop_addr = entry + (uint64_t)hop;
+	}
+	pools->undo[pools->nundo].w = w;
+	pools->undo[pools->nundo++].was = *w;
+	*w = n;
+	return 0;
+}
+
+/* The earlier site window of plan that holds ins[s], or NULL. */
+static struct analyze_window *holder(const struct fn *f, struct analyze_plan *plan, uint32_t s, uint64_t before)
+{
+	uint64_t at = f->in->entry + f->ins[s].off;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		struct analyze_window *w = &plan->sites[i];
+		if (w->addr < before && at >= w->addr && at < w->addr + w->len)
+			return w;
+	}
+	return NULL;
+}
+
 /* Steers the branches into ins[t] (inside the window [first, end)) to its copy. */
 static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, struct pools *pools,
 		 struct analyze_plan *plan, size_t *cap)
@@ -155,6 +199,9 @@ static int steer(const struct fn *f, uint32_t t, uint32_t first, uint32_t end, s
 	for (uint32_t k = 0; k < n; k++) {
 		const struct ins *s = &f->ins[e[k].from];
 		if (e[k].from >= first && e[k].from < end)
+			return -EINVAL;
+		struct analyze_window *h = holder(f, plan, e[k].from, entry + f->ins[first].off);
+		if (h && shrink(f, h, e[k].from, pools) != 0)
 			return -EINVAL;
 		struct analyze_redirect r = { .from = entry + s->off, .from_len = s->len,
 					      .to = entry + f->ins[t].off };
@@ -188,12 +235,15 @@ static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t b
 	struct pools pools0 = *pools;
 	size_t n0 = plan->nredirs;
 	int rc = 0;
+	pools->nundo = 0;
 	*w = (struct analyze_window){ .addr = f->in->entry + f->ins[first].off, .len = bytes,
 				      .code_len = f->ins[r].off + f->ins[r].len - f->ins[first].off,
 				      .ret = true, .redir = (uint32_t)n0 };
 	for (uint32_t t = first; !bytes && t <= r; t++)
 		if (f->ins[t].flags & INS_FIXED)
 			return -EINVAL;
+	if (bytes >= 2 * RELOC_JMP32_LEN)
+		pools->self = (struct pad){ f->ins[first].off + RELOC_JMP32_LEN, f->ins[first].off + bytes, false };
 	if (bytes && bytes < RELOC_JMP32_LEN) {
 		int64_t hop = 0;
 		w->hop = pools_take(pools, f->ins[first].off + RELOC_JMP8_LEN, &hop);
@@ -204,10 +254,13 @@ static int try_window(const struct fn *f, uint32_t first, uint32_t r, uint32_t b
 		if (f->ins[t].flags & INS_TARGET)
 			rc = steer(f, t, first, r + 1, pools, plan, cap);
 	if (rc) {
+		while (pools->nundo)
+			*pools->undo[pools->nundo - 1].w = pools->undo[pools->nundo - 1].was, pools->nundo--;
 		*pools = pools0;
 		plan->nredirs = n0;
 		return rc;
 	}
+	pools->self = (struct pad){ 0 };
 	w->nredir = (uint32_t)(plan->nredirs - n0);
 	return 0;
 }

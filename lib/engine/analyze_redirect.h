@@ -33,6 +33,13 @@ struct pools {
 	struct pad v[POOLS_MAX];
 	uint32_t n, off;
 	bool share; /* a rel8 branch may go to a twin window instead (analyze_redirect.c) */
+	struct pad self; /* the bytes past the jump of the window being planned: first */
+	/* Windows of earlier sites made shorter to leave a steered branch out, and what
+	 * they were: put back when the window that asked fails. */
+	struct {
+		struct analyze_window *w, was;
+	} undo[4];
+	uint32_t nundo;
 };
 
 /* pad_take from the first pool that has room in reach. */
@@ -59,6 +66,7 @@ int redirect_site(const struct fn *f, uint32_t r, uint32_t floor, struct pools *
  * changed), -ENOMEM. Small wrappers are its case: go1.19's `mov r12,[r14+0x20];
  * test r12,r12; jne L; <body>; ret; L: <panic argp fixup>; jmp <body>`
  * (cmd/internal/obj/x86/obj6.go, the WRAPPER prologue) leave no padding in reach. */
+#define REDIRECT_GROW 16        /* bytes a steered return window grows to at most */
 #define REDIRECT_WHOLE_INSNS 16 /* instructions, within sigown's points per trampoline */
 #define ANALYZE_MAX_WHOLE 32    /* bytes, within what hook.c relocates into a trampoline */
 int redirect_whole(const struct fn *f, uint32_t r, struct pools *pools, struct analyze_plan *plan,

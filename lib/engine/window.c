@@ -174,12 +174,30 @@ static int steer_writes(const struct analyze_redirect *redirs, const struct anal
 		if (!r->hop_addr || !first || r->shared)
 			continue;
 		int rc = sigown_add_jump(r->hop_addr + bias, r->to + bias);
+		uint8_t jmp[RELOC_JMP32_LEN];
+		if (rc || (rc = reloc_jmp32(jmp, r->hop_addr + bias, copy)) != 0)
+			return rc;
+		if (r->hop_addr >= w->addr && r->hop_addr < w->addr + w->len) {
+			/* A hop in the window's own bytes past its jump: one write with the
+			 * jump, so that no thread stopped at an instruction there (the hop's
+			 * first byte, say) sees the hop written under it (patch.h). */
+			size_t o = r->hop_addr - w->addr, end = o + RELOC_JMP32_LEN;
+			if (end > PATCH_MAX_LEN) {
+				snprintf(reason, n, "a hop at +%zu of the window at %#llx", o,
+					 (unsigned long long)(w->addr + bias));
+				return -E2BIG;
+			}
+			for (size_t i = out[0].len; i < end; i++) /* the bytes between stay */
+				out[0].bytes[i] = code[w->addr - entry + i];
+			memcpy(out[0].bytes + o, jmp, sizeof(jmp));
+			out[0].len = (uint8_t)(end > out[0].len ? end : out[0].len);
+			continue;
+		}
 		struct patch_write *hw = &out[(*nout)++];
 		memset(hw, 0, sizeof(*hw));
 		hw->addr = r->hop_addr + bias;
 		hw->len = RELOC_JMP32_LEN;
-		if (rc || (rc = reloc_jmp32(hw->bytes, hw->addr, copy)) != 0)
-			return rc;
+		memcpy(hw->bytes, jmp, sizeof(jmp));
 	}
 	return 0;
 }

@@ -219,6 +219,16 @@ static const struct acase cases[] = {
 	   * nop dword ptr [rax+rax+0] */
 	  "48 89 c1 48 89 da 48 85 c0 7e 04 48 8d 04 40 c3 0f 1f 44 00 00", 0, 0,
 	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret b+5 steer 9>f@10" },
+	{ "no padding anywhere: the window grows to 10 bytes, and the hop goes past its jump", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; je L; mov rdx,[rcx+0x48];
+	   * movzx ecx,byte [rdx]; L: mov eax,ecx; ret */
+	  "48 89 c1 48 89 da 48 85 c0 74 07 48 8b 51 48 0f b6 0a 89 c8 c3", 0, 0,
+	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret b+a steer 9>12@10" },
+	{ "two rets side by side: the first window shrinks to leave out the branch to the "
+	  "second, which only branches reach", NULL,
+	  /* cmp rax,3; jl L0; cmp rbx,rax; jle L1; sub rax,rbx; ret; L1: ret; L0: xor eax,eax; ret */
+	  "48 83 f8 03 7c 0a 48 39 c3 7e 04 48 29 d8 c3 c3 31 c0 c3", 0x20, 0, ANALYZE_SIGNALS_OWNED,
+	  NULL, 0, 0, "entry 0+6; ret b+4 hop@15; ret f+0(1) steer 9>f@1a; ret 10+5(3)" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
