@@ -16,7 +16,9 @@
 #    (*EtcdServer).Put gains exactly N, and a range read finds the last value;
 #  - checks: no failed request (wrk errors or non-2xx, a wrong answer), no crash (the
 #    service still serves; no fatal error, panic or unexpected signal in its log), the
-#    report lists hooked functions with calls > 0, the exact counts above.
+#    report lists hooked functions with calls > 0, the exact counts above;
+#  - caddy once more, started with nothing hooked: golat attach -f '*' under load, then
+#    detach, and its text is byte for byte what it was.
 # Usage: services.sh SUITE PACKAGE CACHE   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK;
 #        GOLAT_SERVICES_LOAD: seconds of wrk, 6 by default; bench/services-soak.sh sets more)
 set -uo pipefail
@@ -180,5 +182,42 @@ if grep -aE -m3 '^(fatal error|panic:|unexpected signal|SIGSEGV|SIGILL|SIGTRAP)'
 fi
 kill -TERM $pid
 for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+
+# caddy again, started with the library and nothing hooked: golat attach -f '*' (every
+# function, steered branches and int3s included) under load, then detach: its text,
+# read through /proc/PID/mem, is byte for byte what it was before.
+if [[ $pkg == caddy ]]; then
+	HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config LD_PRELOAD=$GOLAT_LIB \
+		"${cmd[@]}" >"$work/attach.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [[ $(curl -s -m 2 "$url") == hello ]] && break; sleep 0.2; done
+	text() {
+		python3 - "$1" "$bin" <<'PY'
+import hashlib, os, sys
+pid, exe = int(sys.argv[1]), os.path.realpath(sys.argv[2])
+h = hashlib.sha256()
+with open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in open(f"/proc/{pid}/maps"):
+        f = line.split()
+        if len(f) == 6 and "x" in f[1] and f[5] == exe:
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            mem.seek(lo)
+            h.update(mem.read(hi - lo))
+print(h.hexdigest())
+PY
+	}
+	t0=$(text $pid)
+	"$GOLAT_CLI" attach $pid -f '*' >"$work/attach.out" 2>&1 || bad "golat attach -f '*' fails: $(tail -2 "$work/attach.out")"
+	t1=$(text $pid)
+	wrk -t2 -c8 -d3s "$url" >"$work/wrk2.txt" 2>&1
+	grep -E 'Non-2xx|Socket errors' "$work/wrk2.txt" && bad "wrk saw failed requests with every function hooked (above)"
+	"$GOLAT_CLI" detach $pid >"$work/detach.out" 2>&1 || bad "golat detach fails: $(tail -2 "$work/detach.out")"
+	t2=$(text $pid)
+	echo "  attach -f '*': $(grep -o 'hooked [0-9]* functions' "$work/attach.out"), $(awk '/Requests\/sec/ {print $2}' "$work/wrk2.txt") req/s"
+	[[ $t0 != "$t1" && $t0 == "$t2" ]] || bad "the text after detach is not what it was (sha256 $t0, hooked $t1, after $t2)"
+	[[ $t0 == "$t2" ]] && echo "  ok: after detach the text is byte for byte as before ($t0)"
+	kill -0 $pid 2>/dev/null || bad "caddy died with every function hooked"
+	kill -TERM $pid
+fi
 ((fail == 0)) && echo "services $suite $pkg ($gover): all checks passed"
 exit $fail
