@@ -95,7 +95,7 @@ HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config GOLAT_FUNCS=$fu
 pid=$!
 trap 'kill -9 $pid 2>/dev/null' EXIT
 up=0
-for _ in $(seq 150); do # golat hooks tens of thousands of functions first: seconds
+for _ in $(seq 300); do # golat hooks tens of thousands of functions first: 7-33 s seen here
 	kill -0 $pid 2>/dev/null || break
 	if [[ $pkg == caddy ]]; then
 		[[ $(curl -s -m 2 "$url") == hello ]] && up=1
