@@ -142,8 +142,11 @@ static int print_func(const struct gobin *gb, const struct gobin_func *f, int js
 {
 	struct analyze_plan plan;
 	char why[256] = "";
-	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0, traps = 0;
+	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0, traps = 0, steered = 0;
 	if (ok) {
+		steered = (int)plan.entry.nredir;
+		for (size_t i = 0; i < plan.nsites; i++)
+			steered += (int)plan.sites[i].nredir;
 		for (size_t i = 0; i < plan.nsites; i++)
 			traps += plan.sites[i].int3;
 		if (traps)
@@ -165,9 +168,12 @@ static int print_func(const struct gobin *gb, const struct gobin_func *f, int js
 	}
 	printf("%s\n {\"name\":", first ? "" : ",");
 	json_string(stdout, f->name);
-	/* "traps": returns hooked through an int3, golat's addition to SPEC.md's keys. */
-	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%d,\"reason\":",
-	       (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false", traps);
+	/* golat's additions to SPEC.md's keys: "traps", returns hooked through an int3;
+	 * "steered", branches golat rewrites so that a return has a window (analyze.h,
+	 * struct analyze_redirect). */
+	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%d,\"steered\":%d,"
+	       "\"reason\":", (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false", traps,
+	       steered);
 	if (ok && !traps)
 		fputs("null", stdout);
 	else

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "analyze_decode.h"
+#include "analyze_redirect.h"
 #include "gobin.h"
 #include "reloc.h"
 
@@ -49,7 +50,8 @@ struct planner {
 	struct fn *f;
 	struct analyze_plan *plan;
 	struct extent entry;
-	uint32_t pad_next; /* offset of the first padding byte not yet handed out */
+	struct pools pools; /* padding (its own, the previous function's) and dead nops */
+	size_t redirs_cap; /* of plan->redirs */
 };
 
 /* The entry window: forward from the entry, through the first ret if it comes
@@ -206,7 +208,7 @@ static bool reserve_padding(struct planner *pl, const struct extent *e)
 	uint32_t need = JMP32 - e->bytes;
 	if (f->body_len + need > f->len)
 		return false;
-	pl->pad_next = f->body_len + need;
+	pl->pools.v[POOL_OWN].lo = f->body_len + need;
 	return true;
 }
 
@@ -221,32 +223,27 @@ static int give_hop(struct planner *pl, const struct extent *e, struct analyze_w
 		return fail_window(pl, e, site, "is too short even for a 2-byte jump into padding");
 	if (f->body_len == f->len)
 		return fail_window(pl, e, site, "the function has no padding for a hop");
-	if (pl->pad_next + JMP32 > f->len)
+	struct pad *own = &pl->pools.v[POOL_OWN];
+	if (own->lo + JMP32 > own->hi)
 		return fail_window(pl, e, site, "no padding left for a hop");
-	if (pl->pad_next - (at + JMP8) > INT8_MAX)
+	int64_t hop;
+	if (!pad_take(own, at + JMP8, &hop))
 		return fail_window(pl, e, site, "no padding within reach");
 	w->hop = true;
-	w->hop_addr = f->in->entry + pl->pad_next;
-	pl->pad_next += JMP32;
+	w->hop_addr = f->in->entry + (uint64_t)hop;
 	return 0;
 }
 
-/* A return with no window: its ret alone, replaced by an int3 that golat's SIGTRAP
- * handler (sigown.h) turns into a jump to the trampoline. A signal per call, but the
- * function is timed, and the one byte written is an instruction of its own: branches
- * to the ret land on the int3. */
-static int trap_window(struct planner *pl, const struct extent *e, struct analyze_window *w)
+/* A return with no window: its ret alone (at ret, an address), replaced by an int3
+ * that golat's SIGTRAP handler (sigown.h) turns into a jump to the trampoline. A
+ * signal per call, but the function is timed, and the one byte written is an
+ * instruction of its own: branches to the ret land on the int3. */
+static void trap_window(uint64_t ret, struct analyze_window *w)
 {
-	const struct fn *f = pl->f;
-	uint32_t r = e->end - 1;
-	*w = (struct analyze_window){
-		.addr = f->in->entry + f->ins[r].off, .len = 1, .code_len = 1, .ret = true, .int3 = true,
-	};
-	f->reason[0] = 0;
-	return 0;
+	*w = (struct analyze_window){ .addr = ret, .len = 1, .code_len = 1, .ret = true, .int3 = true };
 }
 
-static int finish(struct planner *pl, const struct extent *e, bool borrows,
+static int finish(struct planner *pl, const struct extent *e, uint32_t floor, bool borrows,
 		  struct analyze_window *w, const char *site)
 {
 	set_window(pl->f, e, w);
@@ -257,9 +254,50 @@ static int finish(struct planner *pl, const struct extent *e, bool borrows,
 		return 0;
 	}
 	int rc = give_hop(pl, e, w, site);
-	if (rc && e->ret && w != &pl->plan->entry && (pl->f->in->opts & ANALYZE_SIGNALS_OWNED))
-		return trap_window(pl, e, w);
-	return rc;
+	if (!rc || !e->ret || w == &pl->plan->entry || !(pl->f->in->opts & ANALYZE_SIGNALS_OWNED))
+		return rc;
+	/* Signals are golat's: steer the branches that cut the window, else an int3. */
+	const struct fn *f = pl->f;
+	pl->f->reason[0] = 0;
+	pl->pools.off = 1u << POOL_PREV;
+	rc = redirect_site(f, e->end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		trap_window(f->in->entry + f->ins[e->end - 1].off, w);
+	return 0;
+}
+
+/* The sites left with an int3 try again with the previous function's padding, once
+ * every site has had its turn at its own: what a plan takes of its own padding must
+ * not depend on its neighbour (analyze_input.prev_pad_lo), and from here on nothing
+ * takes any of it. */
+static int finish_with_prev(struct planner *pl, const struct extent *sites, size_t n)
+{
+	const struct fn *f = pl->f;
+	pl->pools.off = 1u << POOL_OWN;
+	for (size_t i = 0; i < n; i++) {
+		struct analyze_window *w = &pl->plan->sites[i];
+		if (!w->int3)
+			continue;
+		uint32_t floor = i ? sites[i - 1].end : pl->entry.end;
+		int rc = redirect_site(f, sites[i].end - 1, floor, &pl->pools, pl->plan, &pl->redirs_cap, w);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc)
+			trap_window(f->in->entry + f->ins[sites[i].end - 1].off, w);
+	}
+	return 0;
+}
+
+/* A steered branch that another window would relocate: that site gets an int3. */
+static void settle_conflicts(struct analyze_plan *plan)
+{
+	int64_t i;
+	while ((i = redirect_conflict(plan)) >= 0) {
+		struct analyze_window *w = &plan->sites[i];
+		trap_window(w->addr + w->code_len - 1, w);
+	}
 }
 
 /* The first ret after the entry window may find that window in its way, 5 bytes
@@ -293,12 +331,26 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 		n++;
 	}
 	bool borrows = reserve_padding(pl, n ? &sites[n - 1] : &pl->entry);
-	int rc = finish(pl, &pl->entry, borrows && n == 0, &plan->entry, "the entry");
+	int rc = finish(pl, &pl->entry, 0, borrows && n == 0, &plan->entry, "the entry");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char site[64];
 		snprintf(site, sizeof site, "return at +0x%" PRIx32, f->ins[sites[i].end - 1].off);
-		rc = finish(pl, &sites[i], borrows && i == n - 1, &plan->sites[i], site);
+		uint32_t floor = i ? sites[i - 1].end : pl->entry.end;
+		rc = finish(pl, &sites[i], floor, borrows && i == n - 1, &plan->sites[i], site);
 		plan->nsites = i + 1;
+	}
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+		rc = finish_with_prev(pl, sites, n);
+	if (rc == 0 && plan->nredirs)
+		settle_conflicts(plan);
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+		rc = redirect_twins(f, &pl->pools, plan, &pl->redirs_cap);
+	if (rc == 0 && n && plan->sites[0].int3 && (f->in->opts & ANALYZE_SIGNALS_OWNED)) {
+		pl->pools.off = 0;
+		rc = redirect_whole(f, sites[0].end - 1, &pl->pools, plan, &pl->redirs_cap);
+		if (rc == 0)
+			memmove(plan->sites, plan->sites + 1, --plan->nsites * sizeof(*plan->sites));
+		rc = rc == -ENOMEM ? rc : 0;
 	}
 	return rc;
 }
@@ -380,7 +432,13 @@ int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char
 		snprintf(reason, reasonlen, "%s: never returns (no ret: it panics, exits or loops)", name);
 		rc = -ENOENT;
 	}
-	struct planner pl = { .f = &f, .plan = plan, .pad_next = f.body_len };
+	struct planner pl = { .f = &f, .plan = plan };
+	pl.pools.v[POOL_OWN] = (struct pad){ f.body_len, f.len, false };
+	if (in->prev_pad_lo < in->prev_pad_hi && in->prev_pad_hi == in->entry)
+		pl.pools.v[POOL_PREV] = (struct pad){ (int64_t)(in->prev_pad_lo - in->entry), 0, true };
+	pl.pools.n = 2;
+	if (in->opts & ANALYZE_SIGNALS_OWNED)
+		dead_runs(&f, &pl.pools);
 	if (rc == 0) {
 		plan->sites = calloc(nrets, sizeof *plan->sites);
 		if (!plan->sites) {
@@ -397,16 +455,21 @@ int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char
 		rc = plan_windows(&pl, sites);
 	free(sites);
 	plan->body_end = in->entry + f.body_len;
+	plan->pad_end = in->entry + (uint64_t)pl.pools.v[POOL_OWN].lo;
 	plan->ninsns = f.nins;
 	plan->ntargets = f.ntargets;
 	fn_free(&f);
-	if (rc)
+	if (rc) {
+		uint64_t body_end = plan->body_end;
 		analyze_plan_free(plan);
+		plan->body_end = plan->pad_end = body_end; /* nothing of its padding is used */
+	}
 	return rc;
 }
 
 void analyze_plan_free(struct analyze_plan *plan)
 {
 	free(plan->sites);
+	free(plan->redirs);
 	*plan = (struct analyze_plan){ 0 };
 }

@@ -14,6 +14,10 @@
  *    it; its trampoline runs the instructions, records the exit, and returns;
  *  - a window that cannot reach 5 bytes gets a 2-byte jmp rel8 "hop" into the
  *    function's own padding, where the 5-byte jmp rel32 goes;
+ *  - where golat owns the signals (ANALYZE_SIGNALS_OWNED), a return window cut short by
+ *    a branch target may take the target in, the branches to it steered to its copy
+ *    (struct analyze_redirect, analyze_redirect.c); only a return left without any
+ *    window gets an int3;
  *  - when a ret falls inside the first 5 bytes (`xor eax,eax; ret`), or right
  *    after them with no room for a window of its own (`test rax,rax; jne L; ret`),
  *    the entry window ends with that ret: a "whole" window whose trampoline records
@@ -68,6 +72,10 @@ struct analyze_input {
 	 * NULL. Optional. */
 	const char *(*name_at)(void *ctx, uint64_t addr);
 	void *ctx;
+	/* [prev_pad_lo, prev_pad_hi): the tail of the previous function's 0xCC padding,
+	 * ending at this entry, that the previous function never uses (its plan's
+	 * pad_end up to its end): rel8 jumps near this entry may hop there. 0, 0: none. */
+	uint64_t prev_pad_lo, prev_pad_hi;
 };
 
 /* analyze_input.opts */
@@ -86,7 +94,9 @@ struct analyze_input {
 struct analyze_window {
 	uint64_t addr;     /* first byte overwritten (the entry, or where a return window starts) */
 	uint32_t len;      /* bytes the window spans: code_len, plus the padding it
-			      borrows after the function's last ret */
+			      borrows after the function's last ret; 0: code up to a ret
+			      that only branches reach, all steered (nredir), nothing
+			      written: its trampoline holds a copy of code_len bytes */
 	uint32_t code_len; /* [addr, addr + code_len) are instructions the trampoline
 			      runs (the final ret of a return window included) */
 	bool ret;          /* the instructions end with a ret (return and whole windows) */
@@ -96,6 +106,28 @@ struct analyze_window {
 	bool int3;         /* a return with no window at all: an int3 replaces its ret
 			      (code_len 1), and golat's SIGTRAP handler sends the thread
 			      to the trampoline (ANALYZE_SIGNALS_OWNED only) */
+	uint32_t redir, nredir; /* plan->redirs[redir, redir + nredir): the branches into
+				   this window's instructions past its first, steered to
+				   their copies in its trampoline */
+};
+
+/* A branch inside the function whose target lies inside a return window past its first
+ * byte (a ret that is a branch target, say). The jump written over the window would cut
+ * that target in two, so the branch is steered to the target's relocated copy in the
+ * window's trampoline (analyze_redirect.c):
+ *  - a jmp/jcc rel32 at `from` gets a new displacement (from_len bytes rewritten);
+ *  - a jmp/jcc rel8 goes, rewritten, to hop_addr in the function's padding, where a
+ *    jmp rel32 leads to the copy (branches to one target share that hop).
+ * The branch instruction itself stays where it was, the same length and condition:
+ * a PC on it is still the original's for Go. A thread on the hop stands for the target
+ * (sigown_add_jump). */
+struct analyze_redirect {
+	uint64_t from;     /* the branch instruction */
+	uint32_t from_len; /* 2 (rel8), 5 (jmp rel32) or 6 (jcc rel32) */
+	uint64_t to;       /* its original target, inside the window */
+	uint64_t hop_addr; /* rel8 only: 5 bytes of padding within its reach; else 0 */
+	bool shared;       /* hop_addr is the first byte of another return window of the
+			      same bytes (its jump is there already): nothing to write */
 };
 
 struct analyze_plan {
@@ -104,7 +136,12 @@ struct analyze_plan {
 	/* Every other ret, by address. */
 	struct analyze_window *sites;
 	size_t nsites;
+	struct analyze_redirect *redirs; /* windows index into it (analyze_window.redir) */
+	size_t nredirs;
 	uint64_t body_end; /* first byte of the padding tail */
+	uint64_t pad_end;  /* first byte of it that no hop or window of this plan takes;
+			      it does not depend on prev_pad_*, so the next function may
+			      take [pad_end, end) */
 	uint32_t ninsns;   /* instructions decoded */
 	uint32_t ntargets; /* distinct branch targets inside the function */
 };
@@ -120,7 +157,9 @@ struct analyze_plan {
  *   -ENOTSUP a site whose instructions may not move (a call within the first 5
  *            bytes, a fault where RSP has moved, an untimed exit)
  *   -ENOMEM
- * plan must be released with analyze_plan_free after success. */
+ * plan must be released with analyze_plan_free after success. After a failure past
+ * decoding, plan is empty but for body_end and pad_end (= body_end), for the next
+ * function's prev_pad_lo. */
 int analyze_func(const struct analyze_input *in, struct analyze_plan *plan, char *reason,
 		 size_t reasonlen);
 void analyze_plan_free(struct analyze_plan *plan);

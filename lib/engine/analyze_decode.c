@@ -232,6 +232,8 @@ static int see(struct pass *ps, const cs_insn *insn)
 			in->flags |= INS_WRSP;
 	if (ins_can_fault(insn) && !(f->in->opts & ANALYZE_SIGNALS_OWNED))
 		in->flags |= INS_FAULT;
+	if (insn->id == X86_INS_NOP || (insn->size == 2 && insn->bytes[0] == 0x66 && insn->bytes[1] == 0x90))
+		in->flags |= INS_NOP;
 	if (insn->id == X86_INS_RET && insn->size == 1) {
 		in->flags |= INS_RET;
 	} else if (insn->id == X86_INS_RET) {
@@ -244,6 +246,11 @@ static int see(struct pass *ps, const cs_insn *insn)
 	}
 
 	const cs_x86 *x = &insn->detail->x86;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			in->flags |= INS_PCREL;
+	if (cs_insn_group(ps->cs, insn, CS_GRP_BRANCH_RELATIVE))
+		in->flags |= INS_PCREL;
 	bool jump = cs_insn_group(ps->cs, insn, CS_GRP_JUMP), call = cs_insn_group(ps->cs, insn, CS_GRP_CALL);
 	int rc = 0;
 	if ((jump || call || cs_insn_group(ps->cs, insn, CS_GRP_BRANCH_RELATIVE)) && x->op_count == 1 &&
@@ -280,7 +287,22 @@ int64_t fn_index_at(const struct fn *f, uint32_t off)
 	return lo < f->nins && f->ins[lo].off == off ? (int64_t)lo : -1;
 }
 
-static int mark_target(struct fn *f, uint64_t to, const char *what, uint32_t from)
+/* Whether the branch at ins[i] is a jmp or jcc whose displacement golat can rewrite
+ * (rel8: EB, 70-7F; rel32: E9, 0F 80-8F). Go emits no prefix on them. */
+static bool steerable(const struct fn *f, uint32_t i)
+{
+	const uint8_t *p = f->in->code + f->ins[i].off;
+	uint8_t n = f->ins[i].len;
+	if (n == 2)
+		return p[0] == 0xeb || (p[0] & 0xf0) == 0x70;
+	if (n == 5)
+		return p[0] == 0xe9;
+	return n == 6 && p[0] == 0x0f && (p[1] & 0xf0) == 0x80;
+}
+
+/* Marks the instruction at address `to` as a target of what is at +from (an
+ * instruction when edge, a jump table's jmp otherwise). */
+static int mark_target(struct fn *f, uint64_t to, const char *what, uint32_t from, bool edge)
 {
 	uint32_t off = (uint32_t)(to - f->in->entry);
 	int64_t idx = off < f->body_len ? fn_index_at(f, off) : -1;
@@ -292,7 +314,36 @@ static int mark_target(struct fn *f, uint64_t to, const char *what, uint32_t fro
 	if (!(f->ins[idx].flags & INS_TARGET))
 		f->ntargets++;
 	f->ins[idx].flags |= INS_TARGET;
+	int64_t src = edge ? fn_index_at(f, from) : -1;
+	if (src < 0 || !steerable(f, (uint32_t)src)) {
+		f->ins[idx].flags |= INS_FIXED;
+		return 0;
+	}
+	f->edges[f->nedges++] = (struct edge){ (uint32_t)idx, (uint32_t)src };
 	return 0;
+}
+
+static int by_to(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+	return x->to != y->to ? (x->to < y->to ? -1 : 1) : (x->from > y->from) - (x->from < y->from);
+}
+
+const struct edge *fn_sources(const struct fn *f, uint32_t to, uint32_t *n)
+{
+	uint32_t a = 0, b = f->nedges;
+	while (a < b) {
+		uint32_t m = (a + b) / 2;
+		if (f->edges[m].to < to)
+			a = m + 1;
+		else
+			b = m;
+	}
+	uint32_t e = a;
+	while (e < f->nedges && f->edges[e].to == to)
+		e++;
+	*n = e - a;
+	return f->edges + a;
 }
 
 /* Reads each jump table while its entries point into the function's body. */
@@ -314,7 +365,7 @@ static int read_tables(struct pass *ps)
 		for (; k < JUMP_TABLE_MAX; k++) {
 			if (!in->read_ptr(in->ctx, table + 8 * k, &to) || to < in->entry || to >= body_end)
 				break;
-			int rc = mark_target(f, to, "jump table entry for the jmp", jmp);
+			int rc = mark_target(f, to, "jump table entry for the jmp", jmp, false);
 			if (rc)
 				return rc;
 		}
@@ -376,8 +427,12 @@ int fn_decode(struct fn *f, const struct analyze_input *in, char *reason, size_t
 		return rc;
 	}
 	rc = decode_body(&ps, trim);
+	if (rc == 0 && ps.targets.n && !(f->edges = malloc(ps.targets.n / 2 * sizeof(*f->edges))))
+		rc = -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < ps.targets.n; i += 2)
-		rc = mark_target(f, ps.targets.v[i], "the branch", (uint32_t)ps.targets.v[i + 1]);
+		rc = mark_target(f, ps.targets.v[i], "the branch", (uint32_t)ps.targets.v[i + 1], true);
+	if (rc == 0 && f->nedges)
+		qsort(f->edges, f->nedges, sizeof(*f->edges), by_to);
 	if (rc == 0)
 		rc = read_tables(&ps);
 	free(ps.targets.v);
@@ -392,7 +447,10 @@ int fn_decode(struct fn *f, const struct analyze_input *in, char *reason, size_t
 void fn_free(struct fn *f)
 {
 	free(f->ins);
+	free(f->edges);
 	f->ins = NULL;
+	f->edges = NULL;
+	f->nedges = 0;
 	f->nins = f->capins = 0;
 }
 

@@ -20,6 +20,15 @@
 #define INS_WRSP 0x04   /* writes RSP */
 #define INS_TARGET 0x08 /* a branch or jump-table target */
 #define INS_EXIT 0x10   /* leaves the function without a ret: a tail jump */
+#define INS_NOP 0x40    /* a nop (any length): alignment the compiler put in */
+#define INS_PCREL 0x80  /* its meaning depends on its address: [rip+disp], a relative branch */
+#define INS_FIXED 0x20  /* a target golat cannot steer elsewhere: a jump-table entry, or a
+			   branch other than jmp/jcc rel8/rel32 (analyze_redirect.c) */
+
+/* A direct branch inside the function: ins[from] jumps to ins[to]. */
+struct edge {
+	uint32_t to, from;
+};
 
 struct ins {
 	uint32_t off;        /* from the entry */
@@ -36,6 +45,8 @@ struct fn {
 	struct ins *ins;
 	uint32_t nins, capins;
 	uint32_t ntargets;
+	struct edge *edges; /* every direct branch inside the function, by `to` */
+	uint32_t nedges;
 	/* The first exit without a ret: a direct tail jump (exit_to is where) or an
 	 * indirect one; exit_idx < 0 when none. */
 	int64_t exit_idx;
@@ -49,6 +60,9 @@ struct fn {
  * a negative errno-style code with a reason in f->reason. Free with fn_free. */
 int fn_decode(struct fn *f, const struct analyze_input *in, char *reason, size_t reasonlen);
 void fn_free(struct fn *f);
+
+/* The branches to ins[to], *n of them (sorted by to: a binary search). */
+const struct edge *fn_sources(const struct fn *f, uint32_t to, uint32_t *n);
 
 /* The index of the instruction starting at offset off, or -1. */
 int64_t fn_index_at(const struct fn *f, uint32_t off);

@@ -7,8 +7,11 @@
  * with its 0xCC padding, and the plan expected, written as
  *   entry 0+6; ret 18+6; ret 1c+2 hop@25; whole 0+5(3)
  * i.e. window kind, offset+length (hex), "(n)" when only n of those bytes are
- * instructions (the rest is padding), and the hop's padding slot. Every window of
- * every plan is also relocated with reloc_window, and every hop encoded. */
+ * instructions (the rest is padding), and the hop's padding slot; " int3" for a
+ * return through an int3, and " steer F>T@H" for each branch at F steered into the
+ * window's copy of T (through a hop at H for a rel8 branch; H < 0: in the previous
+ * function's padding). Every window of every plan is also relocated with
+ * reloc_window, and every hop encoded. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +30,7 @@ struct acase {
 	uint8_t flag;
 	unsigned opts;
 	const int *table; /* jump table entries (offsets), -1 ended; at BASE+0x100d */
+	uint32_t prev_pad; /* bytes of the previous function's padding it may take */
 	int rc;
 	const char *want; /* the plan, or a substring of the reason */
 };
@@ -43,146 +47,192 @@ static const int table2[] = { 0x13, 0x18, 0x1b, 0x21, -1 };
 static const struct acase cases[] = {
 	/* Go prologues and epilogues */
 	{ "Go 1.21 frame: stack check is the entry window, add rsp;pop rbp;ret the return", NULL,
-	  GO121, 0x40, 0, 0, NULL, 0, "entry 0+6; ret 18+6" },
+	  GO121, 0x40, 0, 0, NULL, 0, 0, "entry 0+6; ret 18+6" },
 	{ "Go 1.19 frame: sub rsp/mov [rsp],rbp prologue, add rsp;ret epilogue", NULL,
 	  /* cmp rsp,[r14+0x10]; jbe; sub rsp,0x18; mov [rsp+0x10],rbp; lea rbp,[rsp+0x10]; call;
 	   * mov rbp,[rsp+0x10]; add rsp,0x18; ret; call morestack; jmp entry */
 	  "49 3b 66 10 76 1d 48 83 ec 18 48 89 6c 24 10 48 8d 6c 24 10 e8 fb 0f 00 00 "
-	  "48 8b 6c 24 10 48 83 c4 18 c3 e8 fb 1f 00 00 eb d6", 0x40, 0, 0, NULL, 0, "entry 0+6; ret 1e+5" },
+	  "48 8b 6c 24 10 48 83 c4 18 c3 e8 fb 1f 00 00 eb d6", 0x40, 0, 0, NULL, 0, 0, "entry 0+6; ret 1e+5" },
 	{ "Go 1.19 big frame: lea r12,[rsp-N] alone makes the entry window", NULL,
 	  /* lea r12,[rsp-0x100]; cmp r12,[r14+0x10]; jbe; sub rsp,0x180; mov [rsp+0x178],rbp;
 	   * lea rbp,[rsp+0x178]; call; mov rbp,[rsp+0x178]; add rsp,0x180; ret; morestack tail */
 	  "4c 8d a4 24 00 ff ff ff 4d 3b 66 10 76 2c 48 81 ec 80 01 00 00 48 89 ac 24 78 01 00 00 "
 	  "48 8d ac 24 78 01 00 00 e8 fb 0f 00 00 48 8b ac 24 78 01 00 00 48 81 c4 80 01 00 00 c3 "
-	  "e8 fb 1f 00 00 eb bf", 0x60, 0, 0, NULL, 0, "entry 0+8; ret 32+8" },
+	  "e8 fb 1f 00 00 eb bf", 0x60, 0, 0, NULL, 0, 0, "entry 0+8; ret 32+8" },
 	{ "jbe rel32 to a far morestack tail widens the entry window to 10 bytes", NULL,
 	  /* cmp; jbe rel32; push rbp; mov rbp,rsp; 130 nops; pop rbp; ret; call; jmp entry */
 	  "49 3b 66 10 0f 86 88 00 00 00 55 48 89 e5 90*130 5d c3 e8 fb 1f 00 00 e9 64 ff ff ff",
-	  0xa0, 0, 0, NULL, 0, "entry 0+a; ret 8d+5" },
+	  0xa0, 0, 0, NULL, 0, 0, "entry 0+a; ret 8d+5" },
 
 	/* frameless leaves and tiny functions */
 	{ "leaf getter mov rax,[rax+8]; ret: one whole window, fault allowed at RSP = entry", NULL,
-	  "48 8b 40 08 c3", 0x20, 0, 0, NULL, 0, "whole 0+5" },
+	  "48 8b 40 08 c3", 0x20, 0, 0, NULL, 0, 0, "whole 0+5" },
 	{ "3-byte xor eax,eax; ret: whole window completed by padding", "main.tiny",
-	  "31 c0 c3", 0x20, 0, 0, NULL, 0, "whole 0+5(3)" },
+	  "31 c0 c3", 0x20, 0, 0, NULL, 0, 0, "whole 0+5(3)" },
 	{ "3-byte function without padding is refused", "main.tiny",
-	  "31 c0 c3", 0, 0, 0, NULL, -ENOSPC,
+	  "31 c0 c3", 0, 0, 0, NULL, 0, -ENOSPC,
 	  "main.tiny: the entry has no 5-byte window (the code is 3 bytes up to its ret) and the function "
 	  "has no padding for a hop" },
 	{ "ret right after a 5-byte entry window joins it (whole), later ret borrows padding", NULL,
 	  /* test rax,rax; jne L; ret; L: mov rax,[rax]; ret */
-	  "48 85 c0 75 01 c3 48 8b 00 c3", 0x10, 0, 0, NULL, 0, "whole 0+6; ret 6+5(4)" },
+	  "48 85 c0 75 01 c3 48 8b 00 c3", 0x10, 0, 0, NULL, 0, 0, "whole 0+6; ret 6+5(4)" },
 	{ "loop head at +2: the entry hops into padding", NULL,
 	  /* xor ecx,ecx; L: inc ecx; cmp ecx,10; jl L; mov eax,ecx; ret */
-	  "31 c9 ff c1 83 f9 0a 7c f9 89 c8 c3", 0x20, 0, 0, NULL, 0, "entry 0+2 hop@c; ret 7+5" },
+	  "31 c9 ff c1 83 f9 0a 7c f9 89 c8 c3", 0x20, 0, 0, NULL, 0, 0, "entry 0+2 hop@c; ret 7+5" },
 	{ "an int3 inside the body is decoded as an instruction", NULL,
 	  /* test rax,rax; je L; int3; L: mov rax,[rax]; ret */
-	  "48 85 c0 74 01 cc 48 8b 00 c3", 0x10, 0, 0, NULL, 0, "entry 0+5; ret 6+5(4)" },
+	  "48 85 c0 74 01 cc 48 8b 00 c3", 0x10, 0, 0, NULL, 0, 0, "entry 0+5; ret 6+5(4)" },
 
 	/* jump tables */
 	{ "jump table targets (lea; jmp [rcx+rax*8]) stop a return window", NULL,
 	  /* cmp rax,3; ja; lea rcx,[rip+T]; jmp [rcx+rax*8]; c0: mov eax,7; c1: add eax,ecx; ret;
 	   * c2: mov eax,2; ret; c3: mov eax,3; ret; default: mov eax,-1; ret */
 	  "48 83 f8 03 77 1e 48 8d 0d 00 10 00 00 ff 24 c1 b8 07 00 00 00 01 c8 c3 b8 02 00 00 00 c3 "
-	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table1, 0,
+	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table1, 0, 0,
 	  "entry 0+6; ret 15+3 hop@2a; ret 18+6; ret 1e+6; ret 24+6" },
 	{ "jump table through a register (mov rdx,[rcx+rax*8]; jmp rdx)", NULL,
 	  "48 83 f8 03 77 21 48 8d 0d 00 10 00 00 48 8b 14 c1 ff e2 b8 07 00 00 00 01 c8 c3 "
-	  "b8 02 00 00 00 c3 b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table2, 0,
+	  "b8 02 00 00 00 c3 b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, table2, 0, 0,
 	  "entry 0+6; ret 18+3 hop@2d; ret 1b+6; ret 21+6; ret 27+6" },
 	{ "jump table without a pointer reader is refused", NULL,
 	  "48 83 f8 03 77 1e 48 8d 0d 00 10 00 00 ff 24 c1 b8 07 00 00 00 01 c8 c3 b8 02 00 00 00 c3 "
-	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, NULL, -EINVAL, "jump table at +0xd" },
+	  "b8 03 00 00 00 c3 b8 ff ff ff ff c3", 0x40, 0, 0, NULL, 0, -EINVAL, "jump table at +0xd" },
 
 	/* branch targets inside windows */
 	{ "a jcc to pop rbp keeps add rsp out of the return window: hop", NULL,
 	  /* Go 1.21 frame whose `je` lands on pop rbp */
 	  "49 3b 66 10 76 18 55 48 89 e5 48 83 ec 10 48 85 c0 74 09 e8 fb 0f 00 00 48 83 c4 10 "
-	  "5d c3 e8 fb 1f 00 00 eb db", 0x40, 0, 0, NULL, 0, "entry 0+6; ret 1c+2 hop@25" },
+	  "5d c3 e8 fb 1f 00 00 eb db", 0x40, 0, 0, NULL, 0, 0, "entry 0+6; ret 1c+2 hop@25" },
 	{ "two hops share the padding, the earlier site the nearer slot", NULL,
 	  /* cmp rax,1; je A; cmp rax,2; je B; mov eax,3; ret; A: inc eax; ret; B: dec eax; ret; ud2 */
 	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 ff c8 c3 0f 0b", 0x40, 0, 0,
-	  NULL, 0, "entry 0+6; ret c+6; ret 12+3 hop@1a; ret 15+3 hop@1f" },
+	  NULL, 0, 0, "entry 0+6; ret c+6; ret 12+3 hop@1a; ret 15+3 hop@1f" },
 	{ "two hops and room for one", NULL,
 	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 ff c8 c3 0f 0b", 0x20, 0, 0,
-	  NULL, -ENOSPC,
+	  NULL, 0, -ENOSPC,
 	  "main.f: return at +0x17 has no 5-byte window (`dec eax` at +0x15 is a branch target) and no "
 	  "padding left for a hop" },
 	{ "padding out of rel8 reach", NULL,
 	  /* as above with 140 nops before the last block */
 	  "48 83 f8 01 74 0c 48 83 f8 02 74 09 b8 03 00 00 00 c3 ff c0 c3 90*140 ff c8 c3", 0xc0, 0, 0,
-	  NULL, -ENOSPC,
+	  NULL, 0, -ENOSPC,
 	  "main.f: return at +0x14 has no 5-byte window (`inc eax` at +0x12 is a branch target) and no "
 	  "padding within reach" },
 	{ "a ret that is itself a target, not at the end: too short for anything", NULL,
 	  /* test rax,rax; je L; mov eax,1; L: ret; ud2 */
-	  "48 85 c0 74 05 b8 01 00 00 00 c3 0f 0b", 0x20, 0, 0, NULL, -ENOSPC,
+	  "48 85 c0 74 05 b8 01 00 00 00 c3 0f 0b", 0x20, 0, 0, NULL, 0, -ENOSPC,
 	  "`ret` at +0xa is a branch target) and is too short" },
 
 	/* faulting operands */
 	{ "nil check test byte ptr [rax],al at the entry is relocated", NULL,
 	  /* test [rax],al; mov ecx,[rax+0x10]; add ecx,1; mov [rax+0x10],ecx; ret */
-	  "84 00 8b 48 10 83 c1 01 89 48 10 c3", 0x10, 0, 0, NULL, 0, "entry 0+5; ret 5+7" },
+	  "84 00 8b 48 10 83 c1 01 89 48 10 c3", 0x10, 0, 0, NULL, 0, 0, "entry 0+5; ret 5+7" },
 	{ "nil check after push rbp is refused", NULL,
 	  /* push rbp; mov rbp,rsp; test [rax],al; mov rcx,[rax+8]; mov rax,[rcx]; pop rbp; ret */
-	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0, 0, 0, NULL, -ENOTSUP,
+	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0, 0, 0, NULL, 0, -ENOTSUP,
 	  "main.f: the entry has no 5-byte window (`test byte ptr [rax], al` at +0x4 may fault where RSP "
 	  "is not its value at entry (`push rbp` at +0x0 writes RSP))" },
 	{ "nil check after push rbp stays in place when the entry can hop over it", NULL,
-	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0x20, 0, 0, NULL, 0,
+	  "55 48 89 e5 84 00 48 8b 48 08 48 8b 01 5d c3", 0x20, 0, 0, NULL, 0, 0,
 	  "entry 0+4 hop@12; ret d+5(2)" },
 	{ "a load just before ret moves (RSP = entry there), one before pop rbp does not", NULL,
 	  /* test rax,rax; je L; mov rax,[rax+8]; ret; L: mov rax,[rax]; pop rbp; ret */
-	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0x20, 0, 0, NULL, 0,
+	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0x20, 0, 0, NULL, 0, 0,
 	  "entry 0+5; ret 5+5; ret d+5(2)" },
 	{ "...and without padding the second return is refused", NULL,
-	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0, 0, 0, NULL, -ENOTSUP,
+	  "48 85 c0 74 05 48 8b 40 08 c3 48 8b 00 5d c3", 0, 0, 0, NULL, 0, -ENOTSUP,
 	  "`mov rax, qword ptr [rax]` at +0xa may fault where RSP is not its value at entry "
 	  "(`pop rbp` at +0xd writes RSP)" },
 	{ "a call within the first 5 bytes is refused", NULL,
-	  "e8 fb 0f 00 00 c3", 0x10, 0, 0, NULL, -ENOTSUP,
+	  "e8 fb 0f 00 00 c3", 0x10, 0, 0, NULL, 0, -ENOTSUP,
 	  "`call 0x403000` at +0x0 cannot be relocated: a return address inside a trampoline" },
 
 	/* functions without a ret */
 	{ "promoted-method wrapper: tail jmp, the reason names the method", NULL,
-	  "e9 fb 0f 00 00", 0x10, 0, 0, NULL, -ENOENT,
+	  "e9 fb 0f 00 00", 0x10, 0, 0, NULL, 0, -ENOENT,
 	  "main.f: no return: ends in a tail jump to main.(*T).M; hook main.(*T).M instead" },
 	{ "interface wrapper: indirect tail call", NULL,
 	  /* mov rcx,[rax]; mov rax,[rax+8]; mov rcx,[rcx+0x18]; jmp rcx */
-	  "48 8b 08 48 8b 40 08 48 8b 49 18 ff e1", 0x10, 0, 0, NULL, -ENOENT,
+	  "48 8b 08 48 8b 40 08 48 8b 49 18 ff e1", 0x10, 0, 0, NULL, 0, -ENOENT,
 	  "no return: ends in an indirect tail call at +0xb" },
 	{ "a tail jump besides a ret leaves an untimed exit", NULL,
-	  "48 85 c0 74 05 e9 fb 0f 00 00 31 c0 c3", 0x10, 0, 0, NULL, -ENOTSUP,
+	  "48 85 c0 74 05 e9 fb 0f 00 00 31 c0 c3", 0x10, 0, 0, NULL, 0, -ENOTSUP,
 	  "leaves by a tail jump at +0x5 to 0x403005 besides returning" },
 	{ "a function that only panics never returns", NULL,
-	  "48 83 ec 08 e8 fb 0f 00 00 0f 0b", 0x10, 0, 0, NULL, -ENOENT, "never returns" },
+	  "48 83 ec 08 e8 fb 0f 00 00 0f 0b", 0x10, 0, 0, NULL, 0, -ENOENT, "never returns" },
 
 	/* undecodable and inconsistent code */
-	{ "only padding", NULL, "", 0x10, 0, 0, NULL, -EINVAL, "only padding" },
-	{ "undecodable byte", NULL, "06 c3", 0x10, 0, 0, NULL, -EINVAL, "cannot decode the instruction at +0x0" },
-	{ "branch into the middle of an instruction", NULL, "eb 01 b8 01 00 00 00 c3", 0x10, 0, 0, NULL,
+	{ "only padding", NULL, "", 0x10, 0, 0, NULL, 0, -EINVAL, "only padding" },
+	{ "undecodable byte", NULL, "06 c3", 0x10, 0, 0, NULL, 0, -EINVAL, "cannot decode the instruction at +0x0" },
+	{ "branch into the middle of an instruction", NULL, "eb 01 b8 01 00 00 00 c3", 0x10, 0, 0, NULL, 0,
 	  -EINVAL, "the branch at +0x0 lands at +0x3, not on an instruction" },
 
 	/* policy */
-	{ "runtime functions are refused by name", "runtime.schedule", GO121, 0x40, 0, 0, NULL, -EPERM,
+	{ "runtime functions are refused by name", "runtime.schedule", GO121, 0x40, 0, 0, NULL, 0, -EPERM,
 	  "runtime.schedule: runtime function" },
-	{ "but allocation, channels and the like are allowed", "runtime.mallocgc", GO121, 0x40, 0, 0, NULL,
+	{ "but allocation, channels and the like are allowed", "runtime.mallocgc", GO121, 0x40, 0, 0, NULL, 0,
 	  0, "entry 0+6; ret 18+6" },
 	{ "internal/runtime packages too", "internal/runtime/maps.(*Map).getWithKey", GO121, 0x40, 0, 0,
-	  NULL, -EPERM, "runtime function" },
+	  NULL, 0, -EPERM, "runtime function" },
 	{ "packages the runtime calls from anywhere", "internal/abi.(*Type).Uncommon", GO121, 0x40, 0, 0,
-	  NULL, -EPERM, "runtimePkgs" },
-	{ "the fork child's code", "syscall.forkAndExecInChild1", GO121, 0x40, 0, 0, NULL, -EPERM,
+	  NULL, 0, -EPERM, "runtimePkgs" },
+	{ "the fork child's code", "syscall.forkAndExecInChild1", GO121, 0x40, 0, 0, NULL, 0, -EPERM,
 	  "between fork and exec" },
-	{ "the fork child's raw syscalls", "syscall.RawSyscall6", GO121, 0x40, 0, 0, NULL, -EPERM,
+	{ "the fork child's raw syscalls", "syscall.RawSyscall6", GO121, 0x40, 0, 0, NULL, 0, -EPERM,
 	  "between fork and exec" },
-	{ "assembly functions", "main.asm", GO121, 0x40, GOBIN_FLAG_ASM, 0, NULL, -EPERM,
+	{ "assembly functions", "main.asm", GO121, 0x40, GOBIN_FLAG_ASM, 0, NULL, 0, -EPERM,
 	  "main.asm: assembly function" },
-	{ "functions that write SP", NULL, GO121, 0x40, GOBIN_FLAG_SPWRITE, 0, NULL, -EPERM, "SPWRITE" },
+	{ "functions that write SP", NULL, GO121, 0x40, GOBIN_FLAG_SPWRITE, 0, NULL, 0, -EPERM, "SPWRITE" },
 	{ "ANALYZE_NO_NAME_POLICY lets golat hook a runtime function it vetted", "runtime.exitHook", GO121,
-	  0x40, 0, ANALYZE_NO_NAME_POLICY, NULL, 0, "entry 0+6; ret 18+6" },
-	{ "a user function is not refused by name", "main.runtime.x", GO121, 0x40, 0, 0, NULL, 0,
+	  0x40, 0, ANALYZE_NO_NAME_POLICY, NULL, 0, 0, "entry 0+6; ret 18+6" },
+	{ "a user function is not refused by name", "main.runtime.x", GO121, 0x40, 0, 0, NULL, 0, 0,
 	  "entry 0+6; ret 18+6" },
+	/* Signals owned (ANALYZE_SIGNALS_OWNED): branches steered into the trampoline */
+	{ "a ret that a rel32 jcc reaches: the window takes it in, the jcc is steered to its copy", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
+	  "48 89 c1 48 89 da 48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED,
+	  NULL, 0, 0, "entry 0+6; ret f+5 steer 9>13" },
+	{ "a ret that a rel8 jcc reaches: steered through a hop in the padding", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; jle L; test rbx,rbx; je L2;
+	   * lea rax,[rax+rax*2]; L: ret; L2: xor eax,eax; ret */
+	  "48 89 c1 48 89 da 48 85 c0 7e 09 48 85 db 74 05 48 8d 04 40 c3 31 c0 c3", 0x20, 0,
+	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret 10+5 steer 9>14@1a; ret 15+5(3)" },
+	{ "without signals owned the same ret has no window", NULL,
+	  "48 89 c1 48 89 da 48 85 c0 7e 09 48 85 db 74 05 48 8d 04 40 c3 31 c0 c3", 0x20, 0, 0,
+	  NULL, 0, -ENOSPC, "return at +0x14 has no 5-byte window (`ret` at +0x14 is a branch target)" },
+	{ "a ret only branches reach (after a ret): nothing written, the branch hops through the "
+	  "previous function's padding", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; je L; mov eax,1; ret; L: ret */
+	  "48 89 c1 48 89 da 48 85 c0 74 06 b8 01 00 00 00 c3 c3", 0, 0, ANALYZE_SIGNALS_OWNED,
+	  NULL, 8, 0, "entry 0+6; ret b+6; ret 11+0(1) steer 9>11@-5" },
+	{ "no padding here nor before: that ret gets an int3", NULL,
+	  "48 89 c1 48 89 da 48 85 c0 74 06 b8 01 00 00 00 c3 c3", 0, 0, ANALYZE_SIGNALS_OWNED,
+	  NULL, 4, 0, "entry 0+6; ret b+6; ret 11+1 int3" },
+	{ "go1.19 wrapper: entry and first ret make one whole window; the panic-argp fixup's "
+	  "branches to the body hop through the dead bytes past its jump", "main.(*T).Type",
+	  /* mov r12,[r14+0x20]; test r12,r12; jne L; B: mov rax,[rax]; ret;
+	   * L: lea r13,[rsp+8]; cmp [r12],r13; jne B; mov [r12],rsp; jmp B */
+	  "4d 8b 66 20 4d 85 e4 75 04 48 8b 00 c3 4c 8d 6c 24 08 4d 39 2c 24 75 f1 49 89 24 24 eb eb",
+	  0x20, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "whole 0+d steer 16>9@5 steer 1c>9@5" },
+	{ "no padding, but a dead nop after the ret (loop alignment) holds the hop", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; jle L; lea rax,[rax+rax*2]; L: ret;
+	   * nop dword ptr [rax+rax+0] */
+	  "48 89 c1 48 89 da 48 85 c0 7e 04 48 8d 04 40 c3 0f 1f 44 00 00", 0, 0,
+	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret b+5 steer 9>f@10" },
+	{ "no padding anywhere: the window grows to 10 bytes, and the hop goes past its jump", NULL,
+	  /* mov rcx,rax; mov rdx,rbx; test rax,rax; je L; mov rdx,[rcx+0x48];
+	   * movzx ecx,byte [rdx]; L: mov eax,ecx; ret */
+	  "48 89 c1 48 89 da 48 85 c0 74 07 48 8b 51 48 0f b6 0a 89 c8 c3", 0, 0,
+	  ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret b+a steer 9>12@10" },
+	{ "two rets side by side: the first window shrinks to leave out the branch to the "
+	  "second, which only branches reach", NULL,
+	  /* cmp rax,3; jl L0; cmp rbx,rax; jle L1; sub rax,rbx; ret; L1: ret; L0: xor eax,eax; ret */
+	  "48 83 f8 03 7c 0a 48 39 c3 7e 04 48 29 d8 c3 c3 31 c0 c3", 0x20, 0, ANALYZE_SIGNALS_OWNED,
+	  NULL, 0, 0, "entry 0+6; ret b+4 hop@15; ret f+0(1) steer 9>f@1a; ret 10+5(3)" },
+	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
+	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
+	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
+	  "entry 0+9; ret d+1 int3" },
 };
 
 static int failures;
@@ -225,7 +275,8 @@ static const char *name_at(void *ctx, uint64_t addr)
 	return addr == BASE + 0x1000 ? "main.(*T).M" : NULL;
 }
 
-static void print_window(char *buf, size_t cap, const char *kind, const struct analyze_window *w)
+static void print_window(char *buf, size_t cap, const char *kind, const struct analyze_window *w,
+			 const struct analyze_redirect *redirs)
 {
 	size_t o = strlen(buf);
 	o += (size_t)snprintf(buf + o, cap - o, "%s%s %llx+%x", o ? "; " : "", kind,
@@ -233,7 +284,18 @@ static void print_window(char *buf, size_t cap, const char *kind, const struct a
 	if (w->code_len != w->len)
 		o += (size_t)snprintf(buf + o, cap - o, "(%x)", w->code_len);
 	if (w->hop)
-		snprintf(buf + o, cap - o, " hop@%llx", (unsigned long long)(w->hop_addr - BASE));
+		o += (size_t)snprintf(buf + o, cap - o, " hop@%llx", (unsigned long long)(w->hop_addr - BASE));
+	if (w->int3)
+		o += (size_t)snprintf(buf + o, cap - o, " int3");
+	for (uint32_t k = w->redir; k < w->redir + w->nredir && o < cap; k++) {
+		const struct analyze_redirect *r = &redirs[k];
+		o += (size_t)snprintf(buf + o, cap - o, " steer %llx>%llx", (unsigned long long)(r->from - BASE),
+				      (unsigned long long)(r->to - BASE));
+		if (r->hop_addr && r->hop_addr >= BASE)
+			o += (size_t)snprintf(buf + o, cap - o, "@%llx", (unsigned long long)(r->hop_addr - BASE));
+		else if (r->hop_addr)
+			o += (size_t)snprintf(buf + o, cap - o, "@-%llx", (unsigned long long)(BASE - r->hop_addr));
+	}
 }
 
 /* The plan's windows relocate, hops encode, and nothing overlaps. */
@@ -260,8 +322,22 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 		if (w->hop && (reloc_jmp8(hop, w->addr, w->hop_addr) || w->hop_addr < p->body_end ||
 			       w->hop_addr + 5 > BASE + len))
 			return "a hop does not encode or leaves the padding";
-		if (!w->hop && w->len < 5)
+		if (!w->hop && w->len < 5 && !w->int3 && !(w->len == 0 && w->nredir))
 			return "a window shorter than 5 bytes without a hop";
+		for (uint32_t k = w->redir; k < w->redir + w->nredir; k++) {
+			const struct analyze_redirect *r = &p->redirs[k];
+			int64_t d = (int64_t)(r->hop_addr - (r->from + 2));
+			if (r->to <= w->addr || r->to >= w->addr + w->code_len)
+				if (!(w->len == 0 && r->to == w->addr))
+					return "a steered branch's target is not inside its window";
+			if (r->hop_addr && (r->from_len != 2 || d < -128 || d > 127))
+				return "a steered rel8 branch does not reach its hop";
+			if (!r->hop_addr && r->from_len != 5 && r->from_len != 6)
+				return "a steered branch kept in place is not rel32";
+			for (size_t j = 0; j < n; j++)
+				if (r->from < all[j]->addr + all[j]->len && all[j]->addr < r->from + r->from_len)
+					return "a steered branch lies in a window";
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
@@ -281,15 +357,16 @@ static void run_case(const struct acase *c)
 		.name = c->name ? c->name : "main.f", .entry = BASE, .end = BASE + len, .code = code,
 		.flag = c->flag, .opts = c->opts, .read_ptr = c->table ? read_ptr : NULL,
 		.name_at = name_at, .ctx = (void *)c->table,
+		.prev_pad_lo = c->prev_pad ? BASE - c->prev_pad : 0, .prev_pad_hi = c->prev_pad ? BASE : 0,
 	};
 	struct analyze_plan plan;
 	char reason[512] = "", got[512] = "";
 	int rc = analyze_func(&in, &plan, reason, sizeof reason);
 	const char *bad = NULL;
 	if (rc == 0) {
-		print_window(got, sizeof got, plan.entry.ret ? "whole" : "entry", &plan.entry);
+		print_window(got, sizeof got, plan.entry.ret ? "whole" : "entry", &plan.entry, plan.redirs);
 		for (size_t i = 0; i < plan.nsites; i++)
-			print_window(got, sizeof got, "ret", &plan.sites[i]);
+			print_window(got, sizeof got, "ret", &plan.sites[i], plan.redirs);
 		bad = check_windows(&plan, code, len);
 		analyze_plan_free(&plan);
 	}

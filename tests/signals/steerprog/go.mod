@@ -1,0 +1,3 @@
+module steerprog
+
+go 1.19
