@@ -151,6 +151,7 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 		statsfile_use_monotonic(&E.sf);
 	snprintf(E.sf.h->go_version, sizeof(E.sf.h->go_version), "%.31s", E.gb.go_version);
 	E.sf.h->text_base = E.gb.text;
+	sigown_count_traps(&E.sf.h->traps);
 	E.sf.h->slowest = hc->slowest < STATS_SLOWEST_MAX ? hc->slowest : STATS_SLOWEST_MAX;
 	struct rec_config rcfg = { .g_tls = E.gb.g_tls, .stack_hi = E.gb.goff.stack_hi,
 				   .goid = E.gb.goff.goid, .sample = E.sf.h->sample, .sf = &E.sf,

@@ -173,6 +173,14 @@ static bool recording(uint64_t *pc, uint64_t *sp, uint64_t r12)
 	return true;
 }
 
+/* Where the int3s taken are counted (the stats file's header), or NULL. */
+static uint64_t *trap_count;
+
+void sigown_count_traps(uint64_t *where)
+{
+	__atomic_store_n(&trap_count, where, __ATOMIC_RELEASE);
+}
+
 static void handler(int sig, siginfo_t *info, void *ctx)
 {
 	int saved = errno;
@@ -182,6 +190,9 @@ static void handler(int sig, siginfo_t *info, void *ctx)
 		const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
 		uint64_t to;
 		if (t && find_jump(t->trap, t->nt, (uint64_t)gr[REG_RIP] - 1, &to)) {
+			uint64_t *n = __atomic_load_n(&trap_count, __ATOMIC_ACQUIRE);
+			if (n)
+				__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
 			gr[REG_RIP] = (greg_t)to;
 			errno = saved;
 			return;

@@ -62,6 +62,8 @@ int sigown_add_jump(uint64_t pc, uint64_t orig);
 /* An int3 golat writes at pc: a SIGTRAP from it sends the thread to `to` (the
  * trampoline), and the program's handler never sees it. */
 int sigown_add_trap(uint64_t pc, uint64_t to);
+/* Counts each int3 taken at *where (atomically; NULL: not counted). */
+void sigown_count_traps(uint64_t *where);
 /* Makes everything added so far visible to the handler; call it before writing the
  * jumps that lead into the new trampolines. -ENOMEM (the old tables stay). */
 int sigown_publish(void);

@@ -107,6 +107,7 @@ struct stats_header {
 	uint64_t text_base;    /* link-time runtime.text: caller sites are offsets from it */
 	uint32_t slowest;      /* GOLAT_SLOWEST: records of the slowest calls per function */
 	uint32_t _pad2;
+	uint64_t traps;        /* returns golat reached through an int3: a signal each */
 };
 
 struct stats_fn {

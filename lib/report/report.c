@@ -286,6 +286,9 @@ static int report_text(FILE *out, const struct stats_view *v, const struct stats
 	if (s->unbinned)
 		fprintf(out, "%llu timed calls in no histogram (no space for the stats)\n",
 			(unsigned long long)s->unbinned);
+	if (s->traps)
+		fprintf(out, "%llu returns taken through an int3 (a signal each: golat list says which "
+			"functions)\n", (unsigned long long)s->traps);
 	text_skipped(out, o);
 	return 0;
 }

@@ -73,11 +73,13 @@ int report_json(FILE *out, const struct stats_view *v, const struct stats_snapsh
 	/* "lost" (calls let through unrecorded: deeper than the shadow stacks, no space
 	 * for the stats, and the like), "unbinned" (timed calls no histogram could take)
 	 * and "stats_full" are golat's additions to SPEC.md's keys: a silent undercount
-	 * otherwise. */
+	 * otherwise; "threads" (threads that recorded) and "traps" (returns taken through
+	 * an int3, a signal each: what the hooks cost beyond nanoseconds) too. */
 	fprintf(out, ",\"elapsed_ns\":%llu,\n \"tsc_hz\":%llu,\"lost\":%llu,\"unbinned\":%llu,"
-		"\"stats_full\":%s,\"threads\":%u,\n \"functions\":[",
+		"\"stats_full\":%s,\"threads\":%u,\"traps\":%llu,\n \"functions\":[",
 		(unsigned long long)s->elapsed_ns, report_ns_int(s->tsc_hz), (unsigned long long)s->lost,
-		(unsigned long long)s->unbinned, s->full ? "true" : "false", s->nthreads);
+		(unsigned long long)s->unbinned, s->full ? "true" : "false", s->nthreads,
+		(unsigned long long)s->traps);
 	for (size_t i = 0; i < n; i++) {
 		struct report_fn r;
 		report_fn_compute(v, s, &s->fns[ids[i]], hist, &r);

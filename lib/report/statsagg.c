@@ -202,6 +202,7 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	s->exit_code = ld64(&h->exit_code);
 	s->lost = ld64(&h->lost);
 	s->unbinned = ld64(&h->unbinned);
+	s->traps = ld64(&h->traps);
 	s->full = s->flags & STATS_F_FULL;
 	s->nthreads = ld32(&h->nthreads);
 	s->alive = writer_alive(s->pid, s->flags, ld64(&h->start_time));

@@ -69,6 +69,7 @@ struct stats_snapshot {
 	uint32_t pid, flags, sample;
 	char exe[256], go_version[32]; /* NUL-terminated copies */
 	uint64_t exit_code, lost, unbinned;
+	uint64_t traps;      /* returns through an int3 (header.traps) */
 	double tsc_hz;       /* 0 when it cannot be measured yet */
 	uint64_t elapsed_ns;
 	bool alive;          /* the writer is still running (not exited, pid alive) */

@@ -20,6 +20,15 @@ hook_setup() {
 	mkdir -p "$work"
 }
 
+# hook_pair AREA PROGDIR: the work directory $work of AREA for this toolchain, and PROGDIR
+# built there as exe and as stripped PIE (as distributions ship Go programs).
+hook_pair() {
+	work=${GOLAT_TEST_WORK:-/tmp/golat-testwork}/$1/$ver
+	mkdir -p "$work"
+	hook_build "$2" "$work/exe"
+	hook_build "$2" "$work/pie" -buildmode=pie -ldflags=-s
+}
+
 hook_build() {
 	local dir=$1 out=$2
 	shift 2

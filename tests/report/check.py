@@ -16,9 +16,9 @@ import sys
 
 # SPEC.md's keys, plus golat's additions: "lost" (calls let through unrecorded),
 # "unbinned" (timed calls no histogram could take), "stats_full" (space ran out) and
-# "threads" (threads that recorded).
+# "threads" (threads that recorded) and "traps" (returns taken through an int3, a signal each).
 TOP_KEYS = {"version", "pid", "exe", "go_version", "elapsed_ns", "tsc_hz", "lost", "unbinned",
-            "stats_full", "threads", "functions", "skipped"}
+            "stats_full", "threads", "traps", "functions", "skipped"}
 FN_KEYS = {"name", "entry", "calls", "timed", "in_flight", "panicked", "total_ns", "min_ns", "max_ns",
            "mean_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "histogram", "self_ns", "callers",
            "slowest"}

@@ -17,12 +17,9 @@ set -uo pipefail
 source "$(dirname "$0")/../hook/common.sh"
 hook_setup steer "$1"
 here=$(cd "$(dirname "$0")" && pwd)
-work=${GOLAT_TEST_WORK:-/tmp/golat-testwork}/steer/$ver
-mkdir -p "$work"
 funcs='main.f*,hash/crc32.slicingUpdate'
 
-hook_build "$here/steerprog" "$work/exe"
-hook_build "$here/steerprog" "$work/pie" -buildmode=pie -ldflags=-s
+hook_pair steer "$here/steerprog"
 for bin in exe pie; do
 	b=$work/$bin
 	"$GOLAT_CLI" list --json "$b" 'main.f*' hash/crc32.slicingUpdate >"$work/$bin.list" || bad "$bin: golat list fails"

@@ -1,0 +1,3 @@
+module trapprog
+
+go 1.19
