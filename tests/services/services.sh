@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Real Go services that Debian ships, under golat with broad globs and under load: caddy
-# and etcd as built for one suite (bookworm: go1.19, trixie: go1.24, sid: go1.26).
+# Real Go services that Debian ships, under golat with broad globs and under load: caddy,
+# etcd and prometheus as built for one suite (bookworm: go1.19, trixie: go1.24, sid:
+# go1.26 and go1.27).
 #  - the package comes from apt (`apt-get download -t SUITE`, `dpkg -x`) into a cache
 #    under the build folder; a suite this machine's apt does not know, or a download
 #    that fails, is a visible skip (exit 77) with the reason;
 #  - the service starts with libgolat.so preloaded: caddy with GOLAT_FUNCS='net/http.*,
 #    github.com/caddyserver/*' (a static response on one port, its admin API on another),
 #    etcd with GOLAT_FUNCS='*' (every function golat can hook, a single member);
+#    prometheus with GOLAT_FUNCS='net/http.*,github.com/prometheus/*' (no scrape target:
+#    nothing but the test talks to it);
 #  - load: wrk for a few seconds (caddy: GET; etcd: POST to its v3 JSON gateway), a
-#    3-second CPU profile taken meanwhile from the service's own pprof endpoint (caddy's
-#    admin API, etcd's --enable-pprof) and read back by go tool pprof;
+#    prometheus: GET of a query) for a few seconds, a 3-second CPU profile taken meanwhile
+#    from the service's own pprof endpoint (caddy's admin API, etcd's --enable-pprof,
+#    prometheus's /debug/pprof) and read back by go tool pprof;
 #  - then N requests one at a time, and golat's live report before and after (golat
-#    report PID --json): caddy's with keep-alive off, so net/http.(*conn).serve and
-#    net/http.serverHandler.ServeHTTP each gain exactly N calls; etcd's puts, so its
+#    report PID --json): caddy's and prometheus's with keep-alive off, so
+#    net/http.(*conn).serve and net/http.serverHandler.ServeHTTP each gain exactly N calls; etcd's puts, so its
 #    (*EtcdServer).Put gains exactly N, and a range read finds the last value;
 #  - checks: no failed request (wrk errors or non-2xx, a wrong answer), no crash (the
 #    service still serves; no fatal error, panic or unexpected signal in its log), the
@@ -33,6 +37,7 @@ mkdir -p "$work"
 case $pkg in
 caddy) exe=usr/bin/caddy ;;
 etcd-server) exe=usr/bin/etcd ;;
+prometheus) exe=usr/bin/prometheus ;;
 *) echo "unknown package $pkg"; exit 2 ;;
 esac
 for tool in wrk curl python3 apt-get dpkg; do
@@ -87,6 +92,14 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"key":"bG9hZA==","value":"d3Jr"}'
 LUA
 	;;
+prometheus)
+	funcs='net/http.*,github.com/prometheus/*'
+	printf 'global:\n  scrape_interval: 1h\n' >"$work/prometheus.yml"
+	cmd=("$bin" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
+		--web.listen-address="127.0.0.1:$p1")
+	url='http://127.0.0.1:'$p1'/api/v1/query?query=vector(1)'
+	prof=http://127.0.0.1:$p1/debug/pprof/profile?seconds=3
+	;;
 esac
 
 # Its own home (caddy keeps state there), not ours (the Go build cache go tool pprof uses).
@@ -99,6 +112,8 @@ for _ in $(seq 300); do # golat hooks tens of thousands of functions first: 7-33
 	kill -0 $pid 2>/dev/null || break
 	if [[ $pkg == caddy ]]; then
 		[[ $(curl -s -m 2 "$url") == hello ]] && up=1
+	elif [[ $pkg == prometheus ]]; then
+		curl -s -m 2 "http://127.0.0.1:$p1/-/ready" | grep -q Ready && up=1
 	else
 		curl -s -m 2 -X POST "http://127.0.0.1:$p1/v3/kv/range" -d '{"key":"eA=="}' | grep -q header && up=1
 	fi
@@ -114,7 +129,7 @@ fi
 # Load, and a CPU profile meanwhile.
 curl -s -m 20 -o "$work/cpu.pprof" "$prof" &
 cpid=$!
-if [[ $pkg == caddy ]]; then
+if [[ $pkg != etcd-server ]]; then
 	wrk -t2 -c8 -d"${load}s" "$url" >"$work/wrk.txt" 2>&1
 else
 	wrk -t2 -c8 -d"${load}s" -s "$work/put.lua" "$url" >"$work/wrk.txt" 2>&1
@@ -142,6 +157,8 @@ ok=0
 for i in $(seq $n); do
 	if [[ $pkg == caddy ]]; then
 		[[ $(curl -s -m 5 -H 'Connection: close' "$url") == hello ]] && ok=$((ok + 1))
+	elif [[ $pkg == prometheus ]]; then
+		curl -s -m 5 -H 'Connection: close' "$url" | grep -q '"status":"success"' && ok=$((ok + 1))
 	else
 		v=$(printf 'v%d' "$i" | base64)
 		curl -s -m 5 -X POST "$url" -d "{\"key\":\"$(printf k | base64)\",\"value\":\"$v\"}" |
@@ -165,7 +182,7 @@ called = [f for f in a.values() if f["calls"] > 0]
 top = sorted(called, key=lambda f: -f["calls"])[:3]
 print(f"  report: {len(a)} functions with records, {len(called)} called; most: "
       + ", ".join(f"{f['name']} {f['calls']}" for f in top))
-if pkg == "caddy":
+if pkg in ("caddy", "prometheus"):
     exact = ["net/http.(*conn).serve", "net/http.serverHandler.ServeHTTP"]
 else:
     exact = [x for x in a if x.endswith("etcdserver.(*EtcdServer).Put")]
