@@ -4,7 +4,7 @@
 #ifndef GOLAT_RECFAST_H
 #define GOLAT_RECFAST_H
 
-/* struct tramp_thread (tramp.h): the head of each thread's TLS block. */
+/* struct tramp_thread (tramp.h): each thread's TLS block. */
 #define T_BUSY 0    /* 1 while the thread is in the recorder */
 #define T_SAVE 8    /* 7 registers: rax rbx rcx rdx rsi rdi r8 */
 #define T_NOW 64    /* the exit's TSC, when every call is timed */
@@ -15,7 +15,8 @@
 #define T_DIR 104   /* struct stats_cell *dir[ndir]: cell pages by group */
 #define T_NDIR 112  /* u32 */
 #define T_DESC 128  /* the trampoline's descriptor the thread is recording for */
-#define T_HDR 192   /* the recorder's stack follows */
+#define T_STACK_TOP 136 /* the top of the thread's recorder stack, 0 until mapped */
+#define T_HDR 192   /* the TLS block's size: room for fields to come */
 
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0
