@@ -173,7 +173,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	if (rc && gone(pid))
 		return fail(err, n, -ESRCH, "no process %d (it exited)", (int)pid);
 	if (rc == -EACCES)
-		return fail(err, n, -EPERM, "%s: cannot read its executable: %s", w, strerror(EACCES));
+		return fail(err, n, -EACCES, "%s: cannot read its executable: %s", w, strerror(EACCES));
 	if (rc) {
 		const char *r = strstr(why, "not a Go binary: ");
 		return fail(err, n, -ENOEXEC, "%s is not a Go program (%s)", w, r ? r + 17 : why);
@@ -189,13 +189,13 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	if (m)
 		fclose(m);
 	if (!loaded && !dynamic)
-		return fail(err, n, -ENOENT, "%s is a statically linked Go program, so it cannot have "
-			    "been started with libgolat.so, and attaching to a program started without "
-			    "golat (ptrace) is not available yet", w);
+		return fail(err, n, -EOPNOTSUPP, "%s is a statically linked Go program, so it cannot have "
+			    "been started with libgolat.so, and attaching to a static program started "
+			    "without golat is not available yet (golat run hooks one from its start)", w);
 	if (!loaded)
-		return fail(err, n, -ENOENT, "%s was not started with libgolat.so: start it with "
-			    "LD_PRELOAD=%s (GOLAT_FUNCS may stay unset) or with golat run; attaching to a "
-			    "program started without golat (ptrace) is not available yet", w,
+		return fail(err, n, -ENOENT, "%s was not started with libgolat.so and has not loaded it "
+			    "since (golat attach loads it through ptrace; or start it with LD_PRELOAD=%s, "
+			    "GOLAT_FUNCS may stay unset, or with golat run)", w,
 			    lib ? lib : "/path/to/libgolat.so");
 	if (*stale)
 		return fail(err, n, -ECONNREFUSED, "%s has libgolat.so loaded, but its control socket %s "
