@@ -88,9 +88,10 @@ static int load_and_open(pid_t pid, const char *lib, struct ctl_conn *c)
 		return cli_fail("%s", err);
 	if (!ir.already)
 		fprintf(stderr, "golat: pid %d: libgolat.so loaded through ptrace: its %u threads stopped "
-			"%.0f us together, then thread %d alone %.1f ms for dlopen; %u signal%s passed on\n",
+			"%.0f us together, then thread %d alone %.1f ms for dlopen; %u signal%s passed on%s\n",
 			(int)pid, ir.nthreads, ir.world_ns / 1e3, ir.tid, ir.held_ns / 1e6, ir.passed,
-			ir.passed == 1 ? "" : "s");
+			ir.passed == 1 ? "" : "s",
+			ir.handler == 1 ? "; golat's signal handlers are in front of Go's" : "");
 	if (!ir.already && ir.handler == 0)
 		fprintf(stderr, "golat: pid %d: golat's signal handler is not in front of Go's: a fault in "
 			"a relocated instruction would not be translated\n", (int)pid);
@@ -111,6 +112,8 @@ int cli_ctl_open(const char *pidarg, struct ctl_conn *c, bool load)
 		inject_refused((pid_t)pid, have_lib ? lib : NULL, err, sizeof(err));
 	if (rc == -ENOENT && load && have_lib)
 		return load_and_open((pid_t)pid, lib, c);
+	if (rc == -ENOTCONN && load) /* another golat loaded it just now: its socket is coming */
+		rc = connect_loaded(c, (pid_t)pid, have_lib ? lib : NULL, err, sizeof(err));
 	if (rc != 0)
 		return cli_fail("%s", err);
 	return 0;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "inject.h"
 #include "inject_int.h"
+#include "proc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -198,9 +199,13 @@ static int inject_stopped(struct inj_target *t, const char *lib, struct inject_r
 	if (rc == -EPERM)
 		rc = inject_refused(t->pid, lib, err, n);
 	const struct inj_thread *th = rc ? NULL : inject_world_choose(&w, t);
-	if (rc == 0 && !th) {
+	if (rc == 0 && !th && w.group_stop) {
+		snprintf(err, n, "pid %d is stopped (SIGSTOP or SIGTSTP): golat attaches once it runs "
+			 "again (kill -CONT %d)", (int)t->pid, (int)t->pid);
+		rc = -EAGAIN;
+	} else if (rc == 0 && !th) {
 		snprintf(err, n, "none of pid %d's %zu threads was stopped in Go code (all in C, or "
-			 "stopping): try again", (int)t->pid, w.n);
+			 "exiting): try again", (int)t->pid, w.n);
 		rc = -EAGAIN;
 	}
 	if (rc == 0)
@@ -259,7 +264,7 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 		rc = inject_stopped(&t, lib, r, err, n);
 	if (t.memfd >= 0)
 		close(t.memfd);
-	if (rc && kill(pid, 0) != 0 && errno == ESRCH) {
+	if (rc && proc_gone((int)pid)) {
 		snprintf(err, n, "pid %d exited during the injection", (int)pid);
 		rc = -ESRCH;
 	}

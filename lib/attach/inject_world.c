@@ -12,6 +12,7 @@
  * escapes the stop; the listing is repeated until it shows nothing new. */
 #define _GNU_SOURCE
 #include "inject_int.h"
+#include "proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -201,7 +202,7 @@ int inject_world_stop(struct inj_world *w, char *err, size_t n)
 			if (tid > 0)
 				on_event(w, tid, st);
 		}
-		if (kill(w->pid, 0) != 0 && errno == ESRCH) {
+		if (proc_gone((int)w->pid)) {
 			snprintf(err, n, "pid %d exited", (int)w->pid);
 			return -ESRCH;
 		}

@@ -19,6 +19,7 @@
 
 #include "gobin.h"
 #include "paths.h"
+#include "proc.h"
 
 /* Reads a small /proc file of pid into buf (NUL-terminated); its length, or -1. */
 static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t n)
@@ -60,7 +61,7 @@ static void target_tmpdir(pid_t pid, char *out, size_t n)
 
 static bool gone(pid_t pid)
 {
-	return kill(pid, 0) != 0 && errno == ESRCH;
+	return proc_gone((int)pid);
 }
 
 static int fail(char *err, size_t n, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
