@@ -87,9 +87,10 @@ static int load_and_open(pid_t pid, const char *lib, struct ctl_conn *c)
 	if (rc)
 		return cli_fail("%s", err);
 	if (!ir.already)
-		fprintf(stderr, "golat: pid %d: libgolat.so loaded through ptrace: its %u threads stopped "
-			"%.0f us together, then thread %d alone %.1f ms for dlopen; %u signal%s passed on%s\n",
-			(int)pid, ir.nthreads, ir.world_ns / 1e3, ir.tid, ir.held_ns / 1e6, ir.passed,
+		fprintf(stderr, "golat: pid %d: libgolat.so loaded through ptrace: %u threads stopped one "
+			"by one, each let go at most %.0f us after its stop (all in %.0f us), then thread %d "
+			"alone %.1f ms for dlopen; %u signal%s passed on%s\n",
+			(int)pid, ir.nthreads, ir.stop_max_ns / 1e3, ir.looked_ns / 1e3, ir.tid, ir.held_ns / 1e6, ir.passed,
 			ir.passed == 1 ? "" : "s",
 			ir.handler == 1 ? "; golat's signal handlers are in front of Go's" : "");
 	if (!ir.already && ir.handler == 0)

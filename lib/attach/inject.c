@@ -188,33 +188,32 @@ static int load(struct inj_call *c, const char *lib, struct inject_result *r, ch
 	return rc;
 }
 
-/* The world stopped, the thread chosen and taken, the others let go, the library
- * loaded, the thread put back. */
+/* Every thread looked at, one kept, the library loaded on it, the thread put back. */
 static int inject_stopped(struct inj_target *t, const char *lib, struct inject_result *r, char *err,
 			  size_t n)
 {
-	struct inj_world w = { .pid = t->pid };
+	struct inj_world w = { .pid = t->pid, .target = t };
 	struct inj_call *c = calloc(1, sizeof(*c));
-	int rc = c ? inject_world_stop(&w, err, n) : -ENOMEM;
+	uint64_t t0 = inject_now_ns();
+	int rc = c ? inject_world_pick(&w, err, n) : -ENOMEM;
 	if (rc == -EPERM)
 		rc = inject_refused(t->pid, lib, err, n);
-	const struct inj_thread *th = rc ? NULL : inject_world_choose(&w, t);
-	if (rc == 0 && !th && w.group_stop) {
+	if (rc == 0 && !w.best.tid && w.group_stop) {
 		snprintf(err, n, "pid %d is stopped (SIGSTOP or SIGTSTP): golat attaches once it runs "
 			 "again (kill -CONT %d)", (int)t->pid, (int)t->pid);
 		rc = -EAGAIN;
-	} else if (rc == 0 && !th) {
+	} else if (rc == 0 && !w.best.tid) {
 		snprintf(err, n, "none of pid %d's %zu threads was stopped in Go code (all in C, or "
 			 "exiting): try again", (int)t->pid, w.n);
 		rc = -EAGAIN;
 	}
 	if (rc == 0)
-		rc = inject_call_begin(c, t, th, err, n);
+		rc = inject_call_begin(c, t, &w.best, err, n);
+	inject_world_release(&w, rc == 0 ? w.best.tid : 0);
 	r->nthreads = (unsigned)w.n;
-	r->tid = th ? th->tid : 0;
-	uint64_t held = inject_now_ns();
-	inject_world_release(&w, rc == 0 ? th->tid : 0);
-	r->world_ns = w.t1 - w.t0;
+	r->tid = w.best.tid;
+	r->stop_max_ns = w.max_ns;
+	r->looked_ns = inject_now_ns() - t0;
 	r->passed = w.passed;
 	if (rc == 0) {
 		rc = load(c, lib, r, err, n);
@@ -228,7 +227,7 @@ static int inject_stopped(struct inj_target *t, const char *lib, struct inject_r
 			snprintf(err, n, "pid %d exited during the injection", (int)t->pid);
 			rc = -ESRCH;
 		}
-		r->held_ns = inject_now_ns() - held;
+		r->held_ns = inject_now_ns() - w.best.asked_ns;
 		r->passed += c->passed;
 	}
 	inject_world_free(&w);

@@ -12,8 +12,8 @@
  *   inject.c        the sequence, the lock, what the user reads when it cannot be done
  *   inject_proc.c   the target seen from /proc: its maps, its memory, its text
  *   inject_sym.c    dlopen and dlerror in the target's libc (lib/reader/elfimg)
- *   inject_world.c  stopping every thread (PTRACE_SEIZE, PTRACE_INTERRUPT), choosing
- *                   the one that will call dlopen, letting the others go
+ *   inject_world.c  stopping every thread (PTRACE_SEIZE, PTRACE_INTERRUPT), each only
+ *                   until it is looked at, and keeping the one that will call dlopen
  *   inject_call.c   one thread: saving its state, system calls and function calls
  *                   run on it, signals that arrive meanwhile, restoring it */
 #ifndef GOLAT_INJECT_H
@@ -26,10 +26,13 @@
 
 struct inject_result {
 	bool already;       /* libgolat.so was loaded already: nothing was done */
-	unsigned nthreads;  /* threads stopped together */
-	uint64_t world_ns;  /* every thread stopped: from the first stop to the release of all but one */
-	int tid;            /* the thread that called dlopen */
-	uint64_t held_ns;   /* that thread in golat's hands, dlopen and the library's constructor included */
+	unsigned nthreads;    /* threads stopped, one at a time */
+	uint64_t stop_max_ns; /* the longest any of them but the chosen one stayed stopped,
+			       * from golat's waitpid seeing the stop to its PTRACE_DETACH (a
+			       * thread may have stopped a little before golat got a CPU) */
+	uint64_t looked_ns;   /* from the first PTRACE_SEIZE to the last of them let go */
+	int tid;              /* the thread that called dlopen */
+	uint64_t held_ns;     /* that thread stopped, dlopen and the library's constructor included */
 	unsigned passed;    /* signals that arrived at a stopped thread and were passed on */
 	int handler;        /* 1: golat's SIGSEGV handler is in front of Go's (checked in the
 			     * target after dlopen), 0: it is not, -1: not checked */

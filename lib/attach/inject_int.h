@@ -33,26 +33,35 @@ bool inject_addr_in(pid_t pid, uint64_t addr, const char *name);
 /* inject_sym.c */
 int inject_find_dlopen(struct inj_target *t, char *err, size_t n);
 
-/* inject_world.c: every thread of the process, stopped together. */
-enum inj_stop { INJ_RUNNING, INJ_INTERRUPTED, INJ_EVENT, INJ_GONE };
+/* inject_world.c: every thread of the process stopped, each one only until golat has
+ * seen where it is; the one best placed to call dlopen is kept. */
+enum inj_stop { INJ_RUNNING, INJ_HELD, INJ_GONE };
 struct inj_thread {
 	pid_t tid;
 	enum inj_stop stop;
-	struct user_regs_struct regs; /* INJ_INTERRUPTED: as the stop found them */
+	uint64_t asked_ns;            /* when PTRACE_INTERRUPT was sent */
+	uint64_t seen_ns;             /* when golat saw it stop */
+	struct user_regs_struct regs; /* INJ_HELD: as the stop found them */
 };
 struct inj_world {
 	pid_t pid;
+	const struct inj_target *target;
 	struct inj_thread *t;
 	size_t n, cap;
-	unsigned passed;   /* signals passed on while stopping */
-	bool group_stop;   /* the process was stopped (SIGSTOP) meanwhile */
-	uint64_t t0, t1;   /* CLOCK_MONOTONIC ns: first stop asked, all but one let go */
+	struct inj_thread best;  /* the thread kept (tid 0: none yet) */
+	int best_score;
+	unsigned stopped;        /* threads that stopped and were let go */
+	uint64_t max_ns;         /* the longest any of them stayed stopped once golat saw it stop */
+	unsigned passed;         /* signals passed on while stopping */
+	bool group_stop;         /* the process was stopped (SIGSTOP) meanwhile */
 };
-int inject_world_stop(struct inj_world *w, char *err, size_t n);
-/* The thread best placed to call dlopen: stopped by PTRACE_INTERRUPT with its PC in
- * the Go text (so it holds no libc lock), best in a futex wait. NULL when none. */
-const struct inj_thread *inject_world_choose(const struct inj_world *w, const struct inj_target *t);
-/* Detaches every thread but keep (0: all). */
+/* Seizes and interrupts every thread of /proc/PID/task (and those they create
+ * meanwhile: PTRACE_O_TRACECLONE), lets each go as soon as it has stopped and been
+ * looked at, and keeps the one best placed to call dlopen: stopped with its PC in the
+ * Go text (so it holds no libc lock), with a glibc thread block, best in a futex wait.
+ * 0 with w->best.tid set (0: no thread fits), or -errno with err set. */
+int inject_world_pick(struct inj_world *w, char *err, size_t n);
+/* Lets go every thread still held or pending, the one kept too unless it is keep. */
 void inject_world_release(struct inj_world *w, pid_t keep);
 void inject_world_free(struct inj_world *w);
 /* Waits up to ms for a ptrace event of tid (-1: any tracee). The tid, 0 on timeout, or

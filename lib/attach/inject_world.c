@@ -1,15 +1,18 @@
-/* inject_world: every thread of the target stopped together, for as short a time as
- * possible: long enough to see where each one is and choose the one that will call
- * dlopen; then all the others go (PTRACE_DETACH), before that call. They must not stay
+/* inject_world: every thread of the target is stopped, each one only as long as
+ * golat needs to see where it is: it is let go (PTRACE_DETACH) the moment it has been
+ * looked at, unless it is the best placed so far to call dlopen. No moment needs all of
+ * them stopped at once (golat writes no code through ptrace: the library patches with
+ * its own stop of the world), and on two busy cores waiting for the last thread to get
+ * a CPU and stop took up to 20 ms, the others frozen meanwhile. Nor may they stay
  * stopped during dlopen: one of them may hold a lock the loader or malloc needs (a
  * thread inside malloc in a cgo call), and dlopen would wait for it for ever.
  *
  * PTRACE_SEIZE, not PTRACE_ATTACH: it sends no SIGSTOP (the program would see a stop
  * it never asked for, and a group stop to undo), and it makes PTRACE_INTERRUPT
  * available, which stops a thread wherever it is, a blocking system call included,
- * without a signal. PTRACE_O_TRACECLONE: a thread created while we list
- * /proc/PID/task is attached by the kernel with its parent's options, so no thread
- * escapes the stop; the listing is repeated until it shows nothing new. */
+ * without a signal. PTRACE_O_TRACECLONE: a thread created by a seized thread is
+ * attached by the kernel and reports its first stop; golat lets it go too. A signal
+ * that reaches a thread before its interrupt stop is delivered at once. */
 #define _GNU_SOURCE
 #include "inject_int.h"
 #include "proc.h"
@@ -81,7 +84,7 @@ static struct inj_thread *add(struct inj_world *w, pid_t tid)
 		w->t = t;
 		w->cap = cap;
 	}
-	w->t[w->n] = (struct inj_thread){ .tid = tid, .stop = INJ_RUNNING };
+	w->t[w->n] = (struct inj_thread){ .tid = tid, .stop = INJ_RUNNING, .asked_ns = inject_now_ns() };
 	return &w->t[w->n++];
 }
 
@@ -90,29 +93,79 @@ static bool group_stop_sig(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* One event of a tracee while the world stops. */
+/* Whether FS points at a glibc thread control block, whose first word is its own
+ * address (tcbhead_t.tcb, the x86-64 TLS ABI): dlopen needs the thread's libc TLS.
+ * A thread Go made without pthread_create (no cgo) has FS at its m.tls instead. */
+static bool has_tcb(const struct inj_thread *th, const struct inj_target *t)
+{
+	uint64_t self = 0;
+	return th->regs.fs_base && inject_mem_read(t, th->regs.fs_base, &self, 8) == 0 &&
+	       self == th->regs.fs_base;
+}
+
+/* Futex waits are where idle Go threads sleep (runtime.futexsleep): a thread there
+ * holds no lock and its absence for a few milliseconds goes unseen. 0: unfit. */
+static int score(const struct inj_thread *th, const struct inj_target *t)
+{
+	if (th->regs.rip < t->text_lo || th->regs.rip >= t->text_hi)
+		return 0; /* not in Go code: it may be inside libc, holding one of its locks */
+	if (!has_tcb(th, t))
+		return 0;
+	long nr = (long)th->regs.orig_rax;
+	return nr == SYS_futex ? 3 : nr >= 0 ? 2 : 1;
+}
+
+/* Lets a stopped thread go (a signal it stopped for is delivered by the detach). */
+static void let_go(struct inj_world *w, struct inj_thread *th, int sig)
+{
+	ptrace(PTRACE_DETACH, th->tid, 0, sig);
+	th->stop = INJ_GONE;
+	uint64_t ns = inject_now_ns() - th->seen_ns;
+	w->stopped++;
+	if (ns > w->max_ns)
+		w->max_ns = ns;
+}
+
+/* The interrupt stop of th: keep it if it is the best so far, else let it go. */
+static void look_at(struct inj_world *w, struct inj_thread *th)
+{
+	int s = ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) == 0 ? score(th, w->target) : 0;
+	if (s <= w->best_score) {
+		let_go(w, th, 0);
+		return;
+	}
+	struct inj_thread *old = w->best.tid ? find(w, w->best.tid) : NULL;
+	if (old)
+		let_go(w, old, 0);
+	th->stop = INJ_HELD;
+	w->best = *th;
+	w->best_score = s;
+}
+
+/* One event of a tracee while the threads are looked at. */
 static void on_event(struct inj_world *w, pid_t tid, int st)
 {
 	struct inj_thread *th = find(w, tid);
-	if (!th && !(th = add(w, tid)))
-		return;
-	if (WIFEXITED(st) || WIFSIGNALED(st)) {
-		th->stop = INJ_GONE;
+	if (!th && !(th = add(w, tid))) {
+		ptrace(PTRACE_DETACH, tid, 0, 0);
 		return;
 	}
 	int event = st >> 16, sig = WSTOPSIG(st);
-	if (event == PTRACE_EVENT_STOP && !group_stop_sig(sig)) {
-		/* The stop PTRACE_INTERRUPT asked for (or a new thread's first stop). */
-		th->stop = ptrace(PTRACE_GETREGS, tid, 0, &th->regs) == 0 ? INJ_INTERRUPTED : INJ_EVENT;
+	th->seen_ns = inject_now_ns();
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		th->stop = INJ_GONE;
+	} else if (event == PTRACE_EVENT_STOP && !group_stop_sig(sig)) {
+		look_at(w, th); /* the stop PTRACE_INTERRUPT asked for, or a new thread's first */
 	} else if (event == PTRACE_EVENT_STOP) {
-		w->group_stop = true; /* stopped all the same; PTRACE_DETACH leaves it so */
-		th->stop = INJ_EVENT;
+		w->group_stop = true; /* PTRACE_DETACH leaves it in the group stop */
+		let_go(w, th, 0);
 	} else if (event == PTRACE_EVENT_CLONE) {
 		unsigned long child = 0;
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && !find(w, (pid_t)child))
-			add(w, (pid_t)child);
+			add(w, (pid_t)child); /* it reports its first stop: let go then */
 		th = find(w, tid);
-		th->stop = INJ_EVENT;
+		th->seen_ns = inject_now_ns();
+		let_go(w, th, 0);
 	} else if (event == 0) {
 		/* A signal came first: deliver it now (the interrupt stays pending and
 		 * stops the thread right after), never swallow it. */
@@ -181,11 +234,11 @@ static size_t running(const struct inj_world *w)
 	return k;
 }
 
-int inject_world_stop(struct inj_world *w, char *err, size_t n)
+int inject_world_pick(struct inj_world *w, char *err, size_t n)
 {
-	w->t0 = inject_now_ns();
-	uint64_t until = w->t0 + 2000000000ull;
-	for (;;) {
+	uint64_t until = inject_now_ns() + 2000000000ull;
+	/* Two listings: a thread made by one not seized yet shows in the second. */
+	for (int pass = 0; pass < 2; pass++) {
 		int fresh = seize_new(w);
 		if (fresh < 0) {
 			snprintf(err, n, "PTRACE_SEIZE: %s", strerror(-fresh));
@@ -206,62 +259,38 @@ int inject_world_stop(struct inj_world *w, char *err, size_t n)
 			snprintf(err, n, "pid %d exited", (int)w->pid);
 			return -ESRCH;
 		}
-		if (fresh == 0)
-			return 0; /* a listing with every thread already stopped: nothing can clone */
 	}
+	return 0;
 }
 
-/* Futex waits are where idle Go threads sleep (runtime.futexsleep): a thread there
- * holds no lock and its absence for a few milliseconds goes unseen. */
-static int score(const struct inj_thread *th, const struct inj_target *t)
+/* Lets go a thread that has not stopped yet (an error cut the wait short):
+ * PTRACE_DETACH works only on a stopped tracee. */
+static void release_running(struct inj_world *w, struct inj_thread *th)
 {
-	if (th->stop != INJ_INTERRUPTED || th->regs.rip < t->text_lo || th->regs.rip >= t->text_hi)
-		return 0; /* not in Go code: it may be inside libc, holding one of its locks */
-	long nr = (long)th->regs.orig_rax;
-	return nr == SYS_futex ? 3 : nr >= 0 ? 2 : 1;
-}
-
-const struct inj_thread *inject_world_choose(const struct inj_world *w, const struct inj_target *t)
-{
-	const struct inj_thread *best = NULL;
-	int bs = 0;
-	for (size_t i = 0; i < w->n; i++) {
-		int s = score(&w->t[i], t);
-		if (s > bs) {
-			bs = s;
-			best = &w->t[i];
-		}
+	int st;
+	ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	pid_t k = inject_wait(th->tid, &st, 1000);
+	if (k <= 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+		th->stop = INJ_GONE;
+		return;
 	}
-	return best;
-}
-
-/* Lets a thread go. One still running (an error cut the stop short) is stopped
- * first: PTRACE_DETACH works only on a stopped tracee. A signal it stops for is
- * passed on by the detach itself. */
-static void release_one(struct inj_world *w, struct inj_thread *th)
-{
-	int sig = 0, st;
-	if (th->stop == INJ_RUNNING) {
-		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
-		pid_t k = inject_wait(th->tid, &st, 1000);
-		if (k <= 0 || WIFEXITED(st) || WIFSIGNALED(st))
-			return;
-		if ((st >> 16) == 0 && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
-			sig = WSTOPSIG(st);
-			w->passed++;
-		}
-	}
-	ptrace(PTRACE_DETACH, th->tid, 0, sig);
+	int sig = (st >> 16) == 0 && WSTOPSIG(st) != (SIGTRAP | 0x80) ? WSTOPSIG(st) : 0;
+	th->seen_ns = inject_now_ns();
+	w->passed += sig != 0;
+	let_go(w, th, sig);
 }
 
 void inject_world_release(struct inj_world *w, pid_t keep)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (w->t[i].tid != keep && w->t[i].stop != INJ_GONE) {
-			release_one(w, &w->t[i]);
-			w->t[i].stop = INJ_GONE;
-		}
-	w->t1 = inject_now_ns();
+	for (size_t i = 0; i < w->n; i++) {
+		struct inj_thread *th = &w->t[i];
+		if (th->tid == keep || th->stop == INJ_GONE)
+			continue;
+		if (th->stop == INJ_RUNNING)
+			release_running(w, th);
+		else
+			let_go(w, th, 0);
+	}
 }
 
 void inject_world_free(struct inj_world *w)

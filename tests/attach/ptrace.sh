@@ -5,7 +5,7 @@
 # (signal 40, real-time, counted by a C handler: the kernel queues every one, so a
 # signal golat swallowed would show; and SIGURG, Go's preemption signal), golat attach
 # -d loads the library, times a window, reports, detaches. Then: golat said it went
-# through ptrace and how long the world stopped; the window's ServeHTTP calls are some
+# through ptrace and how long its threads stopped; the window's ServeHTTP calls are some
 # and no more than the requests served around it; the text read through /proc/PID/mem
 # is byte for byte what it was before golat; every signal 40 sent arrived; a second
 # attach goes through the control socket, without ptrace; no request failed; the
@@ -21,18 +21,30 @@ window=${3:-0.3}
 attach_build
 specs='main.(*svc).ServeHTTP,main.work'
 
-# rain PID STOPFILE: signal 40 and SIGURG to PID every 0.2 ms until STOPFILE exists;
-# prints how many signal 40 it sent.
+# rain PID STOPFILE: every 0.2 ms, signal 40 to PID and to each of its threads in turn
+# (tgkill: a thread-directed signal waits for the very thread golat holds stopped; not
+# to golat's own threads, which block every signal), and
+# SIGURG to PID, until STOPFILE exists; prints how many signal 40 it sent.
 rain() {
 	python3 - "$1" "$2" <<'PY'
-import os, signal, sys, time
-pid, stop, n = int(sys.argv[1]), sys.argv[2], 0
+import ctypes, os, signal, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid, stop, n, k = int(sys.argv[1]), sys.argv[2], 0, 0
 while not os.path.exists(stop):
     try:
         os.kill(pid, 40)
         n += 1
+        tids = os.listdir(f"/proc/{pid}/task")
+        tid = int(tids[k % len(tids)]) if tids else 0
+        try:  # golat's own threads block every signal, by design: not the program's
+            mine = open(f"/proc/{pid}/task/{tid}/comm").read().startswith("golat")
+        except OSError:
+            mine = True
+        if not mine and libc.syscall(234, pid, tid, 40) == 0:  # tgkill
+            n += 1
+        k += 1
         os.kill(pid, signal.SIGURG)
-    except ProcessLookupError:
+    except (ProcessLookupError, FileNotFoundError):
         break
     time.sleep(0.0002)
 print(n)
@@ -106,11 +118,11 @@ done
 cat "$work"/win*.err | python3 -c '
 import re, statistics, sys
 t = sys.stdin.read()
-w = [int(x) for x in re.findall(r"threads stopped (\d+) us together", t)]
+w = [int(x) for x in re.findall(r"stopped one by one, each let go at most (\d+) us", t)]
 h = [float(x) for x in re.findall(r"alone ([0-9.]+) ms for dlopen", t)]
 if w:
-    print(f"  ptrace: all threads stopped: median {statistics.median(w):.0f} us, max {max(w)} us; "
-          f"the dlopen thread alone: median {statistics.median(h):.1f} ms, max {max(h):.1f} ms; {len(w)} attaches")'
+    print(f"  ptrace: the longest any thread but the dlopen one stayed stopped once seen: median {statistics.median(w):.0f} us, "
+          f"max {max(w)} us; the dlopen thread: median {statistics.median(h):.1f} ms, max {max(h):.1f} ms; {len(w)} attaches")'
 
 # Two golats at once: one loads the library; the other finds it loaded or the lock
 # held. Never two loads, never a crash.
