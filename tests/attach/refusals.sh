@@ -51,6 +51,7 @@ kill $sl
 # Not Go, and without the library: nothing for ptrace to do.
 sleep 30 &
 sl=$!
+sleep 0.3 # until it has exec'd sleep
 refused "not a Go program, started without golat" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
 kill $sl
 
