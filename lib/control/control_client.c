@@ -206,7 +206,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 		    "older than this command", w, paths);
 }
 
-int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
+static int open_conn(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -238,6 +238,14 @@ int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n
 			snprintf(stale, sizeof(stale), "%s", path[d]);
 	}
 	return diagnose(c, lib, stale, paths, err, n);
+}
+
+int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
+{
+	int rc = open_conn(c, pid, lib, err, n);
+	if (rc)
+		ctl_close(c); /* a refused greeting leaves its buffer behind */
+	return rc;
 }
 
 int ctl_call(struct ctl_conn *c, const char *req, struct ctl_reply *r, char *err, size_t n)
