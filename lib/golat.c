@@ -25,6 +25,7 @@
 #include "goprobe.h"
 #include "hook.h"
 #include "log.h"
+#include "proc.h"
 #include "report.h"
 #include "sigown.h"
 #include "statsread.h"
@@ -550,12 +551,36 @@ GOLAT_API const char *golat_error(void)
  * nothing needs freezing. A program that is not Go stays inert and silent (goprobe:
  * no thread, no socket, no output). A Go program gets the control socket; with
  * GOLAT_FUNCS it is also hooked now, else nothing more happens until golat attach. */
+/* Whether the process has other threads: a library loaded by golat attach through
+ * ptrace (lib/attach) finds the Go runtime running; LD_PRELOAD runs us before it. */
+static bool loaded_late(void)
+{
+	static char buf[4096] __attribute__((aligned(8)));
+	struct proc_tasks t;
+	int n = 0;
+	if (proc_tasks_open(&t, buf, sizeof(buf)) != 0)
+		return false;
+	while (proc_tasks_next(&t) > 0)
+		n++;
+	proc_tasks_close(&t);
+	return n > 1;
+}
+
 __attribute__((constructor)) static void golat_init(void)
 {
 	if (!goprobe_self())
 		return;
 	log_hold();
 	config_read(&G.cfg);
+	if (G.cfg.funcs && loaded_late()) {
+		/* The constructor's attach assumes a single thread (nothing to freeze):
+		 * in a running program, hooks come through the control socket only. */
+		log_release(1);
+		log_info("loaded into a running program: GOLAT_FUNCS is ignored (golat attach -f "
+			 "hooks functions)");
+		G.cfg.funcs = NULL;
+		log_hold();
+	}
 	G.reports = G.cfg.funcs || *G.cfg.output || G.cfg.interval > 0;
 	if (!G.cfg.funcs) {
 		log_release(0); /* GOLAT_FUNCS unset: nothing to say (SPEC.md) */

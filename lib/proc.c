@@ -6,6 +6,7 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -154,6 +155,18 @@ uint64_t proc_start_time(int pid)
 	for (int field = 2; s && field < 22; field++)
 		s = strchr(s + 1, ' ');
 	return s ? strtoull(s + 1, NULL, 10) : 0;
+}
+
+bool proc_gone(int pid)
+{
+	char path[64], buf[1024];
+	const char *s;
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_stat(path, buf, sizeof buf, &s) <= 0 || !s)
+		return kill(pid, 0) != 0 && errno == ESRCH;
+	return s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
 }
 
 /* ---- /proc/self/maps -------------------------------------------------------------- */

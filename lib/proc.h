@@ -11,6 +11,7 @@
 #ifndef GOLAT_PROC_H
 #define GOLAT_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,5 +78,9 @@ const struct proc_vma *proc_vma_find(const struct proc_vma *vmas, size_t n, uint
 /* libc. When pid started, in clock ticks since boot (/proc/<pid>/stat, field 22), or
  * 0. With the pid it names a process across pid reuse. */
 uint64_t proc_start_time(int pid);
+
+/* libc. Whether process pid has exited: no such process, or only its zombie is left
+ * (it died and its parent has not reaped it yet). */
+bool proc_gone(int pid);
 
 #endif

@@ -1,5 +1,6 @@
 /* golat attach: hooks functions of a running Go program through its control socket
- * (lib/control/control.h). Without -d the hooks stay and `golat report`/`golat top` read the
+ * (lib/control/control.h); a program started without golat first gets libgolat.so
+ * loaded through ptrace (lib/attach/inject.h). Without -d the hooks stay and `golat report`/`golat top` read the
  * program live. With -d it is a window: attach, wait, report what the window recorded
  * (the difference of two snapshots of the stats file: lib/report/statsdelta.c), detach.
  *
@@ -20,6 +21,7 @@
 
 #include "cli.h"
 #include "control_client.h"
+#include "inject.h"
 #include "report.h"
 #include "statsread.h"
 
@@ -63,14 +65,57 @@ static int parse(int argc, char **argv, struct attach_opts *o)
 	return o->pid && *o->specs ? 0 : -1;
 }
 
-int cli_ctl_open(const char *pidarg, struct ctl_conn *c)
+/* After the library is loaded, its control thread makes the socket: a moment later. */
+static int connect_loaded(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
+{
+	int rc = -ENOENT;
+	for (int i = 0; i < 250; i++) {
+		rc = ctl_open(c, pid, lib, err, n);
+		if (rc != -ENOENT && rc != -ENOTCONN && rc != -ECONNREFUSED)
+			return rc;
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	}
+	return rc;
+}
+
+/* A program started without golat: libgolat.so loaded through ptrace, then the socket. */
+static int load_and_open(pid_t pid, const char *lib, struct ctl_conn *c)
+{
+	struct inject_result ir;
+	char err[1024];
+	int rc = inject_golat(pid, lib, &ir, err, sizeof(err));
+	if (rc)
+		return cli_fail("%s", err);
+	if (!ir.already)
+		fprintf(stderr, "golat: pid %d: libgolat.so loaded through ptrace: %u threads stopped one "
+			"by one, each let go at most %.0f us after its stop (all in %.0f us), then thread %d "
+			"alone %.1f ms for dlopen; %u signal%s passed on%s\n",
+			(int)pid, ir.nthreads, ir.stop_max_ns / 1e3, ir.looked_ns / 1e3, ir.tid, ir.held_ns / 1e6, ir.passed,
+			ir.passed == 1 ? "" : "s",
+			ir.handler == 1 ? "; golat's signal handlers are in front of Go's" : "");
+	if (!ir.already && ir.handler == 0)
+		fprintf(stderr, "golat: pid %d: golat's signal handler is not in front of Go's: a fault in "
+			"a relocated instruction would not be translated\n", (int)pid);
+	if (connect_loaded(c, pid, lib, err, sizeof(err)) != 0)
+		return cli_fail("%s", err);
+	return 0;
+}
+
+int cli_ctl_open(const char *pidarg, struct ctl_conn *c, bool load)
 {
 	char *end, lib[PATH_MAX], err[1024];
 	long pid = strtol(pidarg, &end, 10);
 	if (*end || pid <= 0 || pid > 0x3fffffff)
 		return cli_fail("'%s' is not a process id", pidarg);
 	bool have_lib = cli_find_lib(lib, true) == 0;
-	if (ctl_open(c, (pid_t)pid, have_lib ? lib : NULL, err, sizeof(err)) != 0)
+	int rc = ctl_open(c, (pid_t)pid, have_lib ? lib : NULL, err, sizeof(err));
+	if (rc == -EACCES && load)
+		inject_refused((pid_t)pid, have_lib ? lib : NULL, err, sizeof(err));
+	if (rc == -ENOENT && load && have_lib)
+		return load_and_open((pid_t)pid, lib, c);
+	if (rc == -ENOTCONN && load) /* another golat loaded it just now: its socket is coming */
+		rc = connect_loaded(c, (pid_t)pid, have_lib ? lib : NULL, err, sizeof(err));
+	if (rc != 0)
 		return cli_fail("%s", err);
 	return 0;
 }
@@ -382,7 +427,7 @@ int cmd_attach(int argc, char **argv)
 		return cli_fail("-o writes the report of a window: give -d SECONDS too (without -d, "
 				"golat report PID reads the program live)");
 	struct ctl_conn c;
-	if (cli_ctl_open(o.pid, &c))
+	if (cli_ctl_open(o.pid, &c, true))
 		return 1;
 	int rc = o.seconds ? attach_window(&o, &c) : attach_for_good(&o, &c);
 	ctl_close(&c);

@@ -32,9 +32,10 @@ int cli_open_stats(const char *arg, struct stats_view *v);
 int cli_find_lib(char out[4096], bool quiet);
 
 /* Connects to the control socket of the process pidarg names (attach.c): 0, or 1
- * after saying why in one line. */
+ * after saying why in one line. With load, a dynamically linked Go program started
+ * without golat first gets libgolat.so loaded through ptrace (lib/attach/inject.h). */
 struct ctl_conn;
-int cli_ctl_open(const char *pidarg, struct ctl_conn *c);
+int cli_ctl_open(const char *pidarg, struct ctl_conn *c, bool load);
 /* Says on stderr what a change's reply lists: skipped functions and unmatched specs. */
 struct ctl_reply;
 void cli_say_skips(const struct ctl_reply *r);

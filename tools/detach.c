@@ -32,7 +32,7 @@ int cmd_detach(int argc, char **argv)
 		return 2;
 	}
 	struct ctl_conn c;
-	if (cli_ctl_open(pid, &c))
+	if (cli_ctl_open(pid, &c, false))
 		return 1;
 	char req[8192], err[512];
 	snprintf(req, sizeof(req), "detach\t%s", specs);

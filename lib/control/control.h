@@ -5,7 +5,7 @@
  * not (goprobe decides, cheaply; a program that is not Go gets no thread, no socket).
  * Until a client asks for something it costs one thread asleep in poll(2) and one
  * socket: nothing is read, hooked or printed. Whatever gets golat into a process —
- * LD_PRELOAD today, a dlopen forced through ptrace later — runs the constructor, which
+ * LD_PRELOAD, or a dlopen forced through ptrace (lib/attach/inject.h) — runs the constructor, which
  * starts this; a client then talks to it the same way.
  *
  * The socket. A Unix stream socket at /dev/shm/golat-<pid>.sock, else

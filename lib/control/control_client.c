@@ -19,6 +19,7 @@
 
 #include "gobin.h"
 #include "paths.h"
+#include "proc.h"
 
 /* Reads a small /proc file of pid into buf (NUL-terminated); its length, or -1. */
 static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t n)
@@ -60,7 +61,7 @@ static void target_tmpdir(pid_t pid, char *out, size_t n)
 
 static bool gone(pid_t pid)
 {
-	return kill(pid, 0) != 0 && errno == ESRCH;
+	return proc_gone((int)pid);
 }
 
 static int fail(char *err, size_t n, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -173,7 +174,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	if (rc && gone(pid))
 		return fail(err, n, -ESRCH, "no process %d (it exited)", (int)pid);
 	if (rc == -EACCES)
-		return fail(err, n, -EPERM, "%s: cannot read its executable: %s", w, strerror(EACCES));
+		return fail(err, n, -EACCES, "%s: cannot read its executable: %s", w, strerror(EACCES));
 	if (rc) {
 		const char *r = strstr(why, "not a Go binary: ");
 		return fail(err, n, -ENOEXEC, "%s is not a Go program (%s)", w, r ? r + 17 : why);
@@ -189,13 +190,13 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	if (m)
 		fclose(m);
 	if (!loaded && !dynamic)
-		return fail(err, n, -ENOENT, "%s is a statically linked Go program, so it cannot have "
-			    "been started with libgolat.so, and attaching to a program started without "
-			    "golat (ptrace) is not available yet", w);
+		return fail(err, n, -EOPNOTSUPP, "%s is a statically linked Go program, so it cannot have "
+			    "been started with libgolat.so, and attaching to a static program started "
+			    "without golat is not available yet (golat run hooks one from its start)", w);
 	if (!loaded)
-		return fail(err, n, -ENOENT, "%s was not started with libgolat.so: start it with "
-			    "LD_PRELOAD=%s (GOLAT_FUNCS may stay unset) or with golat run; attaching to a "
-			    "program started without golat (ptrace) is not available yet", w,
+		return fail(err, n, -ENOENT, "%s was not started with libgolat.so and has not loaded it "
+			    "since (golat attach loads it through ptrace; or start it with LD_PRELOAD=%s, "
+			    "GOLAT_FUNCS may stay unset, or with golat run)", w,
 			    lib ? lib : "/path/to/libgolat.so");
 	if (*stale)
 		return fail(err, n, -ECONNREFUSED, "%s has libgolat.so loaded, but its control socket %s "
@@ -205,7 +206,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 		    "older than this command", w, paths);
 }
 
-int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
+static int open_conn(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -237,6 +238,14 @@ int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n
 			snprintf(stale, sizeof(stale), "%s", path[d]);
 	}
 	return diagnose(c, lib, stale, paths, err, n);
+}
+
+int ctl_open(struct ctl_conn *c, pid_t pid, const char *lib, char *err, size_t n)
+{
+	int rc = open_conn(c, pid, lib, err, n);
+	if (rc)
+		ctl_close(c); /* a refused greeting leaves its buffer behind */
+	return rc;
 }
 
 int ctl_call(struct ctl_conn *c, const char *req, struct ctl_reply *r, char *err, size_t n)

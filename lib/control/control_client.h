@@ -1,8 +1,8 @@
 /* control_client: the golat command's side of the control protocol (control.h) —
  * finding a process's control socket, saying in one sentence why there is none, and
- * exchanging requests and replies. Used by `golat attach` and `golat detach`; a later
- * way in (ptrace, for programs started without golat) would get the library loaded
- * and then use this unchanged. */
+ * exchanging requests and replies. Used by `golat attach` and `golat detach`; for a
+ * program started without golat, golat attach first gets the library loaded through
+ * ptrace (lib/attach/inject.h) and then uses this unchanged. */
 #ifndef GOLAT_CONTROL_CLIENT_H
 #define GOLAT_CONTROL_CLIENT_H
 
@@ -41,8 +41,11 @@ struct ctl_reply {
  * a sentence for the user in err:
  *   -ESRCH        no process pid
  *   -EPERM        another user's process, or it refused us
+ *   -EACCES       its executable cannot be read (not dumpable, or ptrace restricted)
  *   -ENOEXEC      not a Go program
- *   -ENOENT       a Go program without libgolat.so (started without golat)
+ *   -EOPNOTSUPP   a statically linked Go program without libgolat.so
+ *   -ENOENT       a dynamically linked Go program without libgolat.so (started without
+ *                 golat): lib/attach/inject.h can load it
  *   -ENOTCONN     libgolat.so is loaded but serves no control socket
  *   -ECONNREFUSED the socket is there but nobody answers
  *   other         what connect or read said */

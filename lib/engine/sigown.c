@@ -166,9 +166,14 @@ static bool recording(uint64_t *pc, uint64_t *sp, uint64_t r12)
 	uint8_t off = !r ? 0 : d->kind == TRAMP_ENTRY ? r->entry : d->kind == TRAMP_EXIT ? r->exit : 0;
 	if (!off)
 		return false;
-	uint64_t stack = (uint64_t)(uintptr_t)me + T_HDR, top = stack + TRAMP_TLS_STACK;
-	if (*sp >= stack && *sp < top)
+	/* On the thread's stack or, before it has one, on the bootstrap stack: the
+	 * goroutine's SP is at the top of either. */
+	uint64_t top = me->stack_top, boot = (uint64_t)(uintptr_t)golat_tramp_boot,
+		 boot_top = (uint64_t)(uintptr_t)golat_tramp_boot_top;
+	if (top && *sp >= top - TRAMP_STACK && *sp < top)
 		*sp = *(const uint64_t *)(top - 8);
+	else if (*sp >= boot && *sp < boot_top)
+		*sp = *(const uint64_t *)(boot_top - 8);
 	*pc = r->orig + off - 1u;
 	return true;
 }

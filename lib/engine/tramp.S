@@ -2,32 +2,45 @@
  *
  * golat_tramp_common: on entry R12 = struct tramp_desc *, RSP = the goroutine's SP
  * (untouched), R13 free; on exit every register but R12, R13 and flags as it was.
- * It runs the recorder on a stack of the thread's own, tramp_tls: initial-exec TLS,
- * so every thread has one from its creation, with nothing to allocate or give back.
- * It is also where recfast.S goes when its fast path does not apply: every register
- * as the trampoline left it. The block starts with struct tramp_thread (tramp.h);
- * its busy word is 1 while the thread is in the recorder: a nested call (from a signal
+ * It runs the recorder on a stack of the thread's own, whose top tramp_tls.stack_top
+ * holds (tramp_tls: initial-exec TLS, so every thread has its block from its
+ * creation). It is also where recfast.S goes when its fast path does not apply:
+ * every register as the trampoline left it. The busy word of struct tramp_thread
+ * (tramp.h) is 1 while the thread is in the recorder: a nested call (from a signal
  * handler running hooked code on this thread) is let through unrecorded, counted in
  * tramp_busy, instead of reusing the stack. The flag is cleared only once RSP is back
- * on the goroutine's stack. fs:0 holds the thread pointer itself (x86-64 TLS ABI), so
- * TP + the GOTTPOFF offset is the address of our TLS block. */
+ * on the goroutine's stack.
+ *
+ * A thread's first recorded call finds stack_top 0: it has no stack yet, and none can
+ * be mapped on the goroutine's stack (a few bytes may be all that is left of it). It
+ * takes the bootstrap stack, golat_tramp_boot (one for the process, behind a spin lock
+ * that needs no register: lock bts on memory), calls tramp_stack_map there, gives the
+ * bootstrap stack back and goes on with its own. Mapping fails only when the process
+ * is out of memory: then the call goes unrecorded, counted in tramp_busy. */
 #include "recfast.h"
-#define TLS_STACK 8192 /* TRAMP_TLS_STACK in tramp.h */
+#define BOOT_STACK 8192 /* tramp_stack_map and the mmap it calls; a few hundred bytes */
 
 	.section .tbss,"awT",@nobits
 	.p2align 4
 	.globl tramp_tls
 	.hidden tramp_tls
 	.type tramp_tls, @object
-	.size tramp_tls, T_HDR + TLS_STACK
+	.size tramp_tls, T_HDR
 tramp_tls:
-	.zero T_HDR + TLS_STACK
+	.zero T_HDR
 
 	.bss
 	.p2align 6
 	.globl tramp_busy
 	.hidden tramp_busy
 tramp_busy: .zero 8
+	.p2align 6
+golat_tramp_boot_lock: .zero 8	/* bit 0: a thread is on the bootstrap stack */
+	.p2align 6
+	.globl golat_tramp_boot, golat_tramp_boot_top
+	.hidden golat_tramp_boot, golat_tramp_boot_top
+golat_tramp_boot: .zero BOOT_STACK
+golat_tramp_boot_top:
 
 	.text
 	.p2align 4
@@ -40,8 +53,10 @@ golat_tramp_common:
 	jne	.Lbusy
 	movq	%r12, %fs:T_DESC(%r13)	/* before busy: sigown reads it when busy */
 	movq	$1, %fs:(%r13)
-	addq	%fs:0, %r13
-	addq	$T_HDR + TLS_STACK, %r13	/* the top of our stack, 16-aligned */
+	movq	%fs:T_STACK_TOP(%r13), %r13	/* the top of our stack, 16-aligned */
+	testq	%r13, %r13
+	jz	.Lboot
+.Lstack:
 	movq	%rsp, -8(%r13)
 	leaq	-8(%r13), %rsp
 	pushq	%rax
@@ -74,6 +89,47 @@ golat_tramp_common:
 	movq	tramp_tls@gottpoff(%rip), %r13
 	movq	$0, %fs:(%r13)
 	jmp	*(%r12)
+
+	/* No stack yet: map one from the bootstrap stack. R12 survives the C call
+	 * (callee-saved); the registers C may clobber are saved on the bootstrap stack,
+	 * the goroutine's SP at its top, as on our own stack (sigown reads it there). */
+.Lboot:
+	lock btsq $0, golat_tramp_boot_lock(%rip)
+	jnc	2f
+1:	pause
+	cmpq	$0, golat_tramp_boot_lock(%rip)
+	jne	1b
+	jmp	.Lboot
+2:	leaq	golat_tramp_boot_top(%rip), %r13
+	movq	%rsp, -8(%r13)
+	leaq	-8(%r13), %rsp
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11			/* top-8-72 is 16-aligned */
+	call	tramp_stack_map
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	movq	(%rsp), %rsp		/* back on the goroutine's stack */
+	movq	$0, golat_tramp_boot_lock(%rip)	/* a store: release on x86 */
+	movq	tramp_tls@gottpoff(%rip), %r13
+	movq	%fs:T_STACK_TOP(%r13), %r13
+	testq	%r13, %r13
+	jnz	.Lstack
+	movq	tramp_tls@gottpoff(%rip), %r13
+	movq	$0, %fs:(%r13)		/* out of memory: unrecorded, not busy */
 .Lbusy:
 	lock incq tramp_busy(%rip)
 	jmp	*(%r12)

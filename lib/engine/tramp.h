@@ -45,10 +45,14 @@ struct tramp_desc {
 	uint32_t kind;   /* enum tramp_kind */
 };
 
-/* The head of each thread's TLS block (tramp_tls, tramp.S): the recorder's state for
- * this thread, read by its fast path in assembly (recfast.S, offsets in recfast.h);
- * its stack follows. Initial-exec TLS: every thread has one from its creation, with
- * nothing to allocate or give back. */
+/* Each thread's TLS block (tramp_tls, tramp.S): the recorder's state for this
+ * thread, read by its fast path in assembly (recfast.S, offsets in recfast.h).
+ * Initial-exec TLS, and small: a library that dlopen loads late (golat attach to a
+ * program started without golat, lib/attach/) gets its initial-exec TLS from glibc's
+ * static TLS surplus, about 1.5 KiB, shared with every other such library. So the
+ * recorder's stack is not here: stack_top points to one mapped on the thread's first
+ * recorded call (tramp_stack_map), given back when the thread exits. New fields go at
+ * the end only: recfast.S reads the others at fixed offsets. */
 struct tramp_thread {
 	uint64_t busy;           /* 1 while in the recorder: a nested call is let through */
 	uint64_t save[7];        /* the fast path's saved registers */
@@ -69,14 +73,23 @@ struct tramp_thread {
 	uint32_t cmask;          /* its hash mask: 2^k - 1 */
 	uint32_t cused;          /* its entries in use */
 	uint64_t scratch;        /* recfast.S's */
+	/* The top of this thread's recorder stack (TRAMP_STACK bytes below it), 0 until
+	 * golat_tramp_common first needs it. */
+	uint64_t stack_top;
 };
 extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));
 
-/* Bytes of each thread's recorder stack (tramp.S repeats it). 8 KiB: the recorder
- * uses well under 1 KiB; anything bigger (reports) runs on golat's own thread. Static
- * TLS also shrinks every thread's stack by this much: glibc refuses to create a
- * thread whose requested stack cannot hold it (below about 24 KiB). */
-#define TRAMP_TLS_STACK 8192
+/* Bytes of each thread's recorder stack (a guard page below it). 8 KiB: the recorder
+ * uses well under 1 KiB; anything bigger (reports) runs on golat's own thread. */
+#define TRAMP_STACK 8192
+
+/* Called by golat_tramp_common on the shared bootstrap stack (golat_tramp_boot,
+ * tramp.S, taken under a spin lock) when this thread has no recorder stack yet: maps
+ * one and sets tramp_tls.stack_top (left 0 when it cannot: the call goes unrecorded).
+ * The recorder gives it back when the thread exits (recorder.c, thread_exit). */
+void tramp_stack_map(void);
+/* The bootstrap stack: [golat_tramp_boot, golat_tramp_boot_top). */
+extern char golat_tramp_boot[], golat_tramp_boot_top[];
 
 /* A stub: lea r12,[rip+desc] (TRAMP_STUB_LEA bytes), then jmp [rip+ptr]. */
 #define TRAMP_STUB_LEA 7

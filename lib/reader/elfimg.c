@@ -248,6 +248,16 @@ bool elf_imports(const struct elf_image *im, const char *name)
 	return find_sym(im, SHT_DYNSYM, name, &s) && s.st_shndx == SHN_UNDEF;
 }
 
+bool elf_exports(const struct elf_image *im, const char *name, uint64_t *value)
+{
+	Elf64_Sym s;
+	if (!find_sym(im, SHT_DYNSYM, name, &s) || s.st_shndx == SHN_UNDEF ||
+	    ELF64_ST_TYPE(s.st_info) != STT_FUNC)
+		return false;
+	*value = s.st_value;
+	return true;
+}
+
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type)
 {
 	for (size_t i = 0; i < im->phnum; i++)

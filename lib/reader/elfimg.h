@@ -3,7 +3,8 @@
  * Owns nothing but copies of the program and section header tables; every other
  * pointer it hands out points into the caller's buffer and has been checked to lie
  * inside it. Every input is untrusted: a truncated or hostile file gets an error,
- * never an out-of-bounds read. Used by gobin (the Go binary reader) only. */
+ * never an out-of-bounds read. Used by gobin (the Go binary reader), and by
+ * lib/attach to find dlopen in a target's libc. */
 #ifndef GOLAT_ELFIMG_H
 #define GOLAT_ELFIMG_H
 
@@ -59,6 +60,8 @@ bool elf_symbol(const struct elf_image *im, const char *name, uint64_t *value, u
 bool elf_has_symtab(const struct elf_image *im);
 /* Whether the dynamic symbol table asks the loader for name (an undefined symbol). */
 bool elf_imports(const struct elf_image *im, const char *name);
+/* Whether the dynamic symbol table defines function name; its link-time value. */
+bool elf_exports(const struct elf_image *im, const char *name, uint64_t *value);
 /* The first program header of the given type, or NULL. */
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type);
 

@@ -4,7 +4,7 @@
 #ifndef GOLAT_RECFAST_H
 #define GOLAT_RECFAST_H
 
-/* struct tramp_thread (tramp.h): the head of each thread's TLS block. */
+/* struct tramp_thread (tramp.h): each thread's TLS block. */
 #define T_BUSY 0    /* 1 while the thread is in the recorder */
 #define T_SAVE 8    /* 7 registers: rax rbx rcx rdx rsi rdi r8 */
 #define T_NOW 64    /* the exit's TSC, when every call is timed */
@@ -18,7 +18,8 @@
 #define T_CALLERS 136 /* struct stats_caller *: this thread's caller table, or 0 */
 #define T_CMASK 144 /* u32: its entries - STATS_CALLER_PROBES - 1 (a power of two - 1) */
 #define T_SCRATCH 152 /* the fast path's caller entry, while it computes the bucket */
-#define T_HDR 192   /* the recorder's stack follows */
+#define T_STACK_TOP 160 /* the top of the thread's recorder stack, 0 until mapped */
+#define T_HDR 192   /* the TLS block's size: room for fields to come */
 
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0

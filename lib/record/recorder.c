@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#define REC_GUARD 4096 /* below each thread's recorder stack */
 #define GEN_MASK ((1u << (32 - REC_GEN_SHIFT)) - 1)
 
 /* This thread's view is struct tramp_thread (tramp.h): the goroutine it recorded
@@ -28,6 +29,7 @@ _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct 
 	       offsetof(struct tramp_thread, key) == T_KEY && offsetof(struct tramp_thread, keyp) == T_KEYP &&
 	       offsetof(struct tramp_thread, slot) == T_SLOT && offsetof(struct tramp_thread, dir) == T_DIR &&
 	       offsetof(struct tramp_thread, ndir) == T_NDIR && offsetof(struct tramp_thread, desc) == T_DESC &&
+	       offsetof(struct tramp_thread, stack_top) == T_STACK_TOP &&
 	       sizeof(struct tramp_thread) <= T_HDR,
 	       "recfast.h: struct tramp_thread");
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
@@ -209,8 +211,23 @@ static void thread_start(struct tramp_thread *m)
 	pthread_setspecific(exit_key, m);
 }
 
+void tramp_stack_map(void)
+{
+	struct tramp_thread *m = &tramp_tls;
+	/* A guard page below: an overflow faults instead of writing over a neighbour. */
+	uint8_t *p = mmap(NULL, TRAMP_STACK + REC_GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	if (mprotect(p + REC_GUARD, TRAMP_STACK, PROT_READ | PROT_WRITE) != 0) {
+		munmap(p, TRAMP_STACK + REC_GUARD);
+		return;
+	}
+	m->stack_top = (uint64_t)(uintptr_t)(p + REC_GUARD + TRAMP_STACK);
+	pthread_setspecific(exit_key, m); /* thread_exit gives it back */
+}
+
 /* A thread that recorded ends (its TLS destructors run after the last Go code on it):
- * its idle goroutine slot, its cell pages and its directory go back, and the next
+ * its idle goroutine slot, its cell pages, its directory and its stack go back, and the next
  * threads go on counting in those pages. */
 static void thread_exit(void *arg)
 {
@@ -229,6 +246,10 @@ static void thread_exit(void *arg)
 	m->ndir = 0;
 	callers_thread_exit(m);
 	gslot_thread_exit();
+	/* Destructors run on the thread's own stack, never on this one. */
+	if (m->stack_top)
+		munmap((void *)(uintptr_t)(m->stack_top - TRAMP_STACK - REC_GUARD), TRAMP_STACK + REC_GUARD);
+	m->stack_top = 0;
 }
 
 /* This thread moves on to goroutine g: gives back the slot of the last one if it has

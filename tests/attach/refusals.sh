@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # What golat attach refuses, each with status 1 and one `golat: ` line: a process that
 # is gone; a program that is not Go (sleep, which the preloaded library leaves inert:
-# one thread, no socket); a Go program started without libgolat.so; another user's
+# one thread, no socket; and sleep without it); a static Go program started without
+# golat; golat detach on a Go program started without libgolat.so; a process the
+# kernel will not let golat ptrace (non-dumpable, golat without CAP_SYS_PTRACE); a
+# process that dies or quits while golat loads the library into it; another user's
 # process (golat run by nobody against ours: the socket's mode keeps it out; and with
 # the mode opened up, the library's peer-credential check); a second sampling rate. A
 # process that exits during a window: golat reports what the window saw, says so, and
@@ -45,12 +48,93 @@ sleep 0.3
 refused "not a Go program" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
 kill $sl
 
-# A Go program started without the library.
+# Not Go, and without the library: nothing for ptrace to do.
+sleep 30 &
+sl=$!
+sleep 0.3 # until it has exec'd sleep
+refused "not a Go program, started without golat" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
+kill $sl
+
+# A statically linked Go program started without golat: no loader to load the library.
+(cd "$here/load" && CGO_ENABLED=0 "$go" build -o "$work/static" .) || bad "cannot build a static Go program"
+rm -f "$work/static.stop"
+"$work/static" http://127.0.0.1:1/ 1 100 "$work/static.stop" >/dev/null 2>&1 &
+st=$!
+sleep 0.2
+refused "a static Go program started without golat" "is a statically linked Go program.*not available yet.*golat run" \
+	"$golat" attach $st -f 'main.*'
+touch "$work/static.stop"
+wait $st 2>/dev/null
+
+# A Go program started without the library: golat detach has nothing to undo (golat
+# attach would load it through ptrace: ptrace.sh).
 svc_start "$bin"
-refused "a Go program without libgolat.so" "was not started with libgolat.so: start it with LD_PRELOAD=/.*libgolat.so.*ptrace" \
-	"$golat" attach "$svc_pid" -f 'main.*'
-refused "golat detach on it" "was not started with libgolat.so" "$golat" detach "$svc_pid"
+refused "golat detach on a program started without golat" "was not started with libgolat.so.*ptrace" \
+	"$golat" detach "$svc_pid"
 svc_quit
+
+# The kernel refuses ptrace: a non-dumpable service (prctl PR_SET_DUMPABLE 0) of
+# nobody, and golat as nobody, without CAP_SYS_PTRACE. One line naming why, and the
+# other way in (LD_PRELOAD); the service unharmed.
+if [[ $(id -u) == 0 ]] && runuser -u nobody -- test -x "$golat" && runuser -u nobody -- test -r "$GOLAT_LIB" &&
+	runuser -u nobody -- test -x "$work/$bin"; then
+	: >"$work/nodump.addr"
+	chmod 666 "$work/nodump.addr"
+	SVC_NODUMP=1 runuser -u nobody -- "$work/$bin" >"$work/nodump.addr" 2>"$work/nodump.err" &
+	nd=$!
+	for ((k = 0; k < 100; k++)); do [[ -s $work/nodump.addr ]] && break; sleep 0.05; done
+	ndpid=$(pgrep -u nobody -f "$work/$bin" | head -1)
+	refused "ptrace refused (not dumpable)" "refuses ptrace to pid $ndpid.*(dumpable|ptrace_scope).*LD_PRELOAD=/.*libgolat.so" \
+		runuser -u nobody -- "$golat" attach "$ndpid" -f 'main.*'
+	if curl -sf --max-time 5 "http://$(head -1 "$work/nodump.addr")/count" >/dev/null; then
+		ok "the non-dumpable service still serves"
+	else
+		bad "the non-dumpable service does not serve after the refusal"
+	fi
+	kill "$ndpid" 2>/dev/null
+	wait $nd 2>/dev/null
+else
+	echo "SKIP: ptrace refused: needs root to run the service and golat as nobody (this is uid $(id -u), or nobody cannot reach the files)"
+fi
+if [[ -r /proc/sys/kernel/yama/ptrace_scope ]]; then
+	echo "  (kernel.yama.ptrace_scope is $(cat /proc/sys/kernel/yama/ptrace_scope) here)"
+else
+	echo "SKIP: Yama's ptrace_scope: this kernel has no Yama, so its refusal cannot be shown here"
+fi
+
+# A process that exits while golat loads the library: killed, or quitting by itself.
+# golat ends with a sentence (or, if it was done first, a report); never hangs, and a
+# service that quits exits 0.
+for delay in 0 0.002 0.01 0.04 0.07; do
+	svc_start "$bin"
+	timeout 30 "$golat" attach "$svc_pid" -f 'main.*' -d 1 >/dev/null 2>"$work/die.err" &
+	cli=$!
+	sleep $delay
+	kill -9 "$svc_pid"
+	status=0
+	wait $cli || status=$?
+	wait "$svc_pid" 2>/dev/null
+	if [[ $status == 0 || ($status == 1 && $(grep -v 'loaded through ptrace' "$work/die.err") =~ golat:\ .*(exited|no\ process|closed) ) ]]; then
+		ok "killed $delay s into golat attach: golat exited $status: $(tail -1 "$work/die.err")"
+	else
+		bad "killed $delay s into golat attach: status $status: $(cat "$work/die.err")"
+	fi
+	svc_start "$bin"
+	timeout 30 "$golat" attach "$svc_pid" -f 'main.*' -d 1 >/dev/null 2>"$work/quit.err" &
+	cli=$!
+	sleep $delay
+	curl -sf --max-time 10 "$svc_url/quit" >/dev/null
+	qs=0
+	wait "$svc_pid" || qs=$?
+	status=0
+	wait $cli || status=$?
+	if [[ $qs == 0 && ($status == 0 || $status == 1) ]]; then
+		ok "quit $delay s into golat attach: the service exited 0, golat $status: $(tail -1 "$work/quit.err")"
+	else
+		bad "quit $delay s into golat attach: the service exited $qs, golat $status: $(cat "$work/quit.err")"
+	fi
+	rm -f /dev/shm/golat-"$svc_pid".*
+done
 
 # Sampling: the first attach sets the rate, a second rate is refused.
 svc_start "$bin" LD_PRELOAD="$GOLAT_LIB"

@@ -3,12 +3,45 @@
 //
 //	GET /count  the requests served so far (not counting /count and /quit)
 //	GET /quit   shuts the server down; main returns and the process exits 0
+//	GET /rt     how many signal 40 (a real-time signal: the kernel queues each one,
+//	            nothing coalesces) a C handler has counted: golat attach must lose none
 //	GET /*      a little work (main.work), then "ok"
+//
+// SVC_NODUMP=1 makes it non-dumpable (prctl PR_SET_DUMPABLE 0): only CAP_SYS_PTRACE
+// may then ptrace it, as for a program that changed its credentials.
 package main
 
 // Importing C makes the binary dynamically linked, as LD_PRELOAD needs.
 
-// #include <unistd.h>
+/*
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static atomic_long rt_count;
+
+static void on_rt(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&rt_count, 1);
+}
+
+// SA_ONSTACK: Go requires it of any handler that may run on its threads.
+static int rt_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_rt;
+	sa.sa_flags = SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(40, &sa, NULL);
+}
+
+static long rt_got(void) { return atomic_load(&rt_count); }
+static int no_dump(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+*/
 import "C"
 
 import (
@@ -31,6 +64,8 @@ func (s *svc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/count":
 		fmt.Fprintf(w, "%d\n", atomic.LoadInt64(&s.served))
+	case "/rt":
+		fmt.Fprintf(w, "%d\n", int64(C.rt_got()))
 	case "/quit":
 		fmt.Fprintln(w, "bye")
 		close(s.quit)
@@ -50,6 +85,10 @@ func work(n int) string {
 }
 
 func main() {
+	C.rt_install()
+	if os.Getenv("SVC_NODUMP") == "1" {
+		C.no_dump()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,273 @@
+/* inject: the sequence that loads libgolat.so into a program started without it (see
+ * inject.h), the lock that keeps two golats from doing it at once, and the sentences
+ * the user reads when the kernel or the program will not have it. */
+#define _GNU_SOURCE
+#include "inject.h"
+#include "inject_int.h"
+#include "proc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define CALL_STACK (256u << 10) /* dlopen and the library's constructor run here */
+#define DLOPEN_MS 20000         /* the constructor reads the program's function table */
+
+static int read_int(const char *path, int dflt)
+{
+	FILE *f = fopen(path, "re");
+	int v = dflt;
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+/* TracerPid of pid: another debugger holds it. */
+static int tracer_of(pid_t pid)
+{
+	char path[64], line[128];
+	int tracer = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
+int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
+{
+	char way[600];
+	snprintf(way, sizeof(way), "; the other way in: start it with LD_PRELOAD=%s (GOLAT_FUNCS may "
+		 "stay unset) or with golat run, and golat attach reaches it through its control socket",
+		 lib ? lib : "/path/to/libgolat.so");
+	int scope = read_int("/proc/sys/kernel/yama/ptrace_scope", -1), tracer = tracer_of(pid);
+	if (tracer > 0 && tracer != getpid()) {
+		snprintf(err, n, "pid %d is being traced by pid %d (a debugger, or another golat "
+			 "attaching): golat can attach when it lets go%s", (int)pid, tracer, way);
+		return -EBUSY;
+	}
+	if (scope == 3)
+		snprintf(err, n, "the kernel refuses ptrace to pid %d: kernel.yama.ptrace_scope is 3 (no "
+			 "ptrace at all, until a reboot)%s", (int)pid, way);
+	else if (scope >= 1)
+		snprintf(err, n, "the kernel refuses ptrace to pid %d: kernel.yama.ptrace_scope is %d (%s); "
+			 "sysctl kernel.yama.ptrace_scope=0 or CAP_SYS_PTRACE would allow it%s", (int)pid, scope,
+			 scope == 1 ? "only a parent may trace its children" : "only CAP_SYS_PTRACE may trace",
+			 way);
+	else
+		snprintf(err, n, "the kernel refuses ptrace to pid %d (EPERM): it is not dumpable "
+			 "(prctl PR_SET_DUMPABLE 0, or it changed its credentials), or it has capabilities "
+			 "golat's user lacks; CAP_SYS_PTRACE would allow it%s", (int)pid, way);
+	return -EPERM;
+}
+
+/* /dev/shm/golat-<pid>.attach (else $TMPDIR or /tmp): held while golat injects. */
+static int take_lock(pid_t pid, char *err, size_t n)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *dirs[] = { "/dev/shm", tmp && *tmp ? tmp : "/tmp" };
+	char path[4200];
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/golat-%d.attach", dirs[i], (int)pid);
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		close(fd);
+		snprintf(err, n, "another golat is attaching to pid %d now (it holds the lock %s): try "
+			 "again when it is done", (int)pid, path);
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	}
+	snprintf(err, n, "cannot make a lock file for pid %d in /dev/shm or %s", (int)pid, dirs[1]);
+	return -EACCES;
+}
+
+static void drop_lock(pid_t pid, int fd)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4200];
+	snprintf(path, sizeof(path), "/dev/shm/golat-%d.attach", (int)pid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/golat-%d.attach", tmp && *tmp ? tmp : "/tmp", (int)pid);
+	unlink(path);
+	close(fd);
+}
+
+static int target_open(struct inj_target *t, pid_t pid, const char *lib, char *err, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->memfd = -1;
+	int rc = inject_maps(t, lib, err, n);
+	if (rc || t->has_lib)
+		return rc;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	if ((t->memfd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return snprintf(err, n, "pid %d exited", (int)pid), -ESRCH;
+		return inject_refused(pid, lib, err, n);
+	}
+	if ((rc = inject_text_scan(t, err, n)) == 0)
+		rc = inject_find_dlopen(t, err, n);
+	return rc;
+}
+
+/* dlerror's sentence, read from the target. */
+static void dl_reason(struct inj_call *c, uint64_t stack_top, char *out, size_t n)
+{
+	uint64_t msg = 0;
+	char e[256];
+	snprintf(out, n, "no reason given");
+	if (inject_fn(c, c->t->dlerror, 0, 0, stack_top, 2000, &msg, e, sizeof(e)) != 0 || !msg)
+		return;
+	size_t len = n > 400 ? 400 : n - 1;
+	memset(out, 0, n);
+	for (size_t i = 0; i < len; i += 8)
+		if (inject_mem_read(c->t, msg + i, out + i, len - i < 8 ? len - i : 8) != 0 || memchr(out + i, 0, 8))
+			break;
+	out[n - 1] = 0;
+}
+
+/* After dlopen: does the kernel hold golat's handler for SIGSEGV in the target? It
+ * should: the constructor's sigown_init put it in front of the one Go installed. */
+static int handler_check(struct inj_call *c, uint64_t buf)
+{
+	uint64_t a[6] = { SIGSEGV, 0, buf, 8, 0, 0 }, rv, handler = 0;
+	char e[256];
+	if (inject_syscall(c, SYS_rt_sigaction, a, &rv, e, sizeof(e)) != 0 || rv != 0 ||
+	    inject_mem_read(c->t, buf, &handler, 8) != 0)
+		return -1;
+	return inject_addr_in(c->t->pid, handler, "/libgolat.so");
+}
+
+/* On the chosen thread: a stack, the path, dlopen, the check, the stack unmapped. */
+static int load(struct inj_call *c, const char *lib, struct inject_result *r, char *err, size_t n)
+{
+	uint64_t a[6] = { 0, CALL_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t base, handle = 0;
+	int rc = inject_syscall(c, SYS_mmap, a, &base, err, n);
+	if (rc)
+		return rc;
+	if (base > (uint64_t)-4096)
+		return snprintf(err, n, "mmap in pid %d: %s", (int)c->t->pid, strerror((int)-base)), -ENOMEM;
+	uint64_t top = base + CALL_STACK;
+	rc = inject_mem_write(c->t, base, lib, strlen(lib) + 1);
+	if (rc)
+		snprintf(err, n, "writing to pid %d: %s", (int)c->t->pid, strerror(-rc));
+	if (rc == 0)
+		rc = inject_fn(c, c->t->dlopen, base, RTLD_NOW, top, DLOPEN_MS, &handle, err, n);
+	if (rc == 0 && !handle) {
+		char why[512];
+		dl_reason(c, top, why, sizeof(why));
+		snprintf(err, n, "dlopen(%s) failed in pid %d: %s", lib, (int)c->t->pid, why);
+		rc = -EIO;
+	}
+	if (rc == 0)
+		r->handler = handler_check(c, base + 4096);
+	if (c->dead || rc == -ETIMEDOUT)
+		return rc; /* -ETIMEDOUT: a call may still use the stack: leave it mapped */
+	uint64_t m[6] = { base, CALL_STACK, 0, 0, 0, 0 }, rv;
+	char e[256];
+	inject_syscall(c, SYS_munmap, m, &rv, e, sizeof(e));
+	return rc;
+}
+
+/* Every thread looked at, one kept, the library loaded on it, the thread put back. */
+static int inject_stopped(struct inj_target *t, const char *lib, struct inject_result *r, char *err,
+			  size_t n)
+{
+	struct inj_world w = { .pid = t->pid, .target = t };
+	struct inj_call *c = calloc(1, sizeof(*c));
+	uint64_t t0 = inject_now_ns();
+	int rc = c ? inject_world_pick(&w, err, n) : -ENOMEM;
+	if (rc == -EPERM)
+		rc = inject_refused(t->pid, lib, err, n);
+	if (rc == 0 && !w.best.tid && w.group_stop) {
+		snprintf(err, n, "pid %d is stopped (SIGSTOP or SIGTSTP): golat attaches once it runs "
+			 "again (kill -CONT %d)", (int)t->pid, (int)t->pid);
+		rc = -EAGAIN;
+	} else if (rc == 0 && !w.best.tid) {
+		snprintf(err, n, "none of pid %d's %zu threads was stopped in Go code (all in C, or "
+			 "exiting): try again", (int)t->pid, w.n);
+		rc = -EAGAIN;
+	}
+	if (rc == 0)
+		rc = inject_call_begin(c, t, &w.best, err, n);
+	inject_world_release(&w, rc == 0 ? w.best.tid : 0);
+	r->nthreads = (unsigned)w.n;
+	r->tid = w.best.tid;
+	r->stop_max_ns = w.max_ns;
+	r->looked_ns = inject_now_ns() - t0;
+	r->passed = w.passed;
+	if (rc == 0) {
+		rc = load(c, lib, r, err, n);
+		char e2[256];
+		int rc2 = inject_call_end(c, e2, sizeof(e2));
+		if (rc == 0 && rc2) {
+			snprintf(err, n, "%s", e2);
+			rc = rc2;
+		}
+		if (c->dead && rc == 0) {
+			snprintf(err, n, "pid %d exited during the injection", (int)t->pid);
+			rc = -ESRCH;
+		}
+		r->held_ns = inject_now_ns() - w.best.asked_ns;
+		r->passed += c->passed;
+	}
+	inject_world_free(&w);
+	free(c);
+	return rc;
+}
+
+int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->handler = -1;
+	if (!lib || lib[0] != '/') {
+		snprintf(err, n, "golat needs the absolute path of libgolat.so to load it into pid %d", (int)pid);
+		return -EINVAL;
+	}
+	int lock = take_lock(pid, err, n);
+	if (lock < 0)
+		return lock;
+	/* golat must not die half way: a thread pointed at golat's stack and int3 would
+	 * take the program down with it. Ctrl-C waits until the thread is back. */
+	sigset_t hold, prev;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &prev);
+	struct inj_target t;
+	int rc = target_open(&t, pid, lib, err, n);
+	if (rc == 0 && t.has_lib)
+		r->already = true; /* another golat loaded it just now */
+	else if (rc == 0)
+		rc = inject_stopped(&t, lib, r, err, n);
+	if (t.memfd >= 0)
+		close(t.memfd);
+	if (rc && proc_gone((int)pid)) {
+		snprintf(err, n, "pid %d exited during the injection", (int)pid);
+		rc = -ESRCH;
+	}
+	drop_lock(pid, lock);
+	sigprocmask(SIG_SETMASK, &prev, NULL);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* inject: gets libgolat.so into a running Go program that was started without it,
+ * through ptrace (golat attach's second route; the first is the control socket of a
+ * program started with the library, control_client.h). The program's own dynamic
+ * loader loads it: one of its threads is made to call its libc's dlopen, on a stack
+ * golat maps for the call, with its signals blocked meanwhile; then every register,
+ * the signal mask and the extended (x87/SSE/AVX) state go back exactly as they were,
+ * and ptrace lets go. The library's constructor starts the control socket as for a
+ * preloaded one (lib/golat.c), and golat attach goes on through the socket.
+ *
+ * Needs a dynamically linked (cgo) program with glibc 2.34 or later (dlopen in
+ * libc.so.6) and a kernel that lets this user ptrace it. Files:
+ *   inject.c        the sequence, the lock, what the user reads when it cannot be done
+ *   inject_proc.c   the target seen from /proc: its maps, its memory, its text
+ *   inject_sym.c    dlopen and dlerror in the target's libc (lib/reader/elfimg)
+ *   inject_world.c  stopping every thread (PTRACE_SEIZE, PTRACE_INTERRUPT), each only
+ *                   until it is looked at, and keeping the one that will call dlopen
+ *   inject_call.c   one thread: saving its state, system calls and function calls
+ *                   run on it, signals that arrive meanwhile, restoring it */
+#ifndef GOLAT_INJECT_H
+#define GOLAT_INJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct inject_result {
+	bool already;       /* libgolat.so was loaded already: nothing was done */
+	unsigned nthreads;    /* threads stopped, one at a time */
+	uint64_t stop_max_ns; /* the longest any of them but the chosen one stayed stopped,
+			       * from golat's waitpid seeing the stop to its PTRACE_DETACH (a
+			       * thread may have stopped a little before golat got a CPU) */
+	uint64_t looked_ns;   /* from the first PTRACE_SEIZE to the last of them let go */
+	int tid;              /* the thread that called dlopen */
+	uint64_t held_ns;     /* that thread stopped, dlopen and the library's constructor included */
+	unsigned passed;    /* signals that arrived at a stopped thread and were passed on */
+	int handler;        /* 1: golat's SIGSEGV handler is in front of Go's (checked in the
+			     * target after dlopen), 0: it is not, -1: not checked */
+};
+
+/* Loads lib (an absolute path) into process pid. 0 with *r filled, or a negative errno
+ * with one sentence for the user in err (no "golat: " prefix):
+ *   -ESRCH    pid is gone, or it exited during the injection
+ *   -EPERM    the kernel refuses ptrace (the sentence names the setting and the other
+ *             way in: LD_PRELOAD or golat run), or /proc/PID/mem cannot be opened
+ *   -EBUSY    another golat is attaching to pid now (the lock), or pid is traced already
+ *   -ENOEXEC  no libc with dlopen in pid (a program not linked with glibc >= 2.34)
+ *   -EAGAIN   no thread could be stopped in Go code (try again)
+ *   -EIO      dlopen failed in the target (its dlerror is in the sentence)
+ * The process is left as it was in every case but success, where the library is
+ * loaded and its control socket starting. */
+int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err, size_t n);
+
+/* The sentence for a process the kernel will not let golat ptrace (or open its
+ * /proc/PID/mem): which setting refuses it, and the other way in. -EPERM, or -EBUSY
+ * when another tracer holds it. */
+int inject_refused(pid_t pid, const char *lib, char *err, size_t n);
+
+#endif

@@ -1,0 +1,244 @@
+/* inject_call: one thread of the target, taken over by golat, runs system calls and a
+ * function call of golat's choosing, then gets back exactly the state it was stopped
+ * in: its general registers, its x87/SSE/AVX state (Go keeps X15 zero and may have
+ * live vector values where it was stopped; dlopen clobbers them), and its signal mask.
+ *
+ * Signals. Meanwhile the thread blocks every signal but the synchronous ones
+ * (PTRACE_SETSIGMASK: no system call needed). Blocked, a signal stays pending in the
+ * kernel with its siginfo and is delivered once the mask is back, or goes to another
+ * thread: nothing is lost and no Go handler runs on golat's stack. SIGSEGV, SIGBUS,
+ * SIGILL, SIGFPE and SIGTRAP stay open: a fault raised while its signal is blocked
+ * makes the kernel reset the process's handler to SIG_DFL (force_sig_info), which
+ * would take the signal away from Go for good. Each of those, and any signal pending
+ * before the mask took, reaches golat first (signal-delivery-stop): golat's own int3
+ * ends a call; a fault in the call ends it with an error; any other is kept and sent
+ * again to the thread just before it is let go.
+ *
+ * Interrupted system calls. A thread stopped inside a blocking system call (a futex
+ * wait) has RAX = -ERESTARTSYS (or another -ERESTART* code) and ORIG_RAX = the call:
+ * the kernel restarts it (RIP -= 2, RAX = ORIG_RAX) on the way back to user space,
+ * with whatever registers the tracer left. So golat sets ORIG_RAX = -1 whenever it
+ * points the thread elsewhere (else the kernel would move golat's RIP back 2 bytes),
+ * and at the end does the restart itself on the registers it restores, with ORIG_RAX
+ * = -1: the last stop is not always one where the kernel would (a syscall-exit stop
+ * is not), and an epoll wait that returned -ERESTARTSYS to Go would kill it ("netpoll
+ * failed"). */
+#define _GNU_SOURCE
+#include "inject_int.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+static uint64_t bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+/* Every signal blocked but the synchronous ones (see above). */
+static uint64_t call_mask(void)
+{
+	return ~(bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE) | bit(SIGTRAP) | bit(SIGKILL) |
+		 bit(SIGSTOP));
+}
+
+static int fail(char *err, size_t n, int rc, const char *what, const struct inj_call *c)
+{
+	snprintf(err, n, "%s on thread %d of pid %d: %s", what, (int)c->tid, (int)c->t->pid, strerror(-rc));
+	return rc;
+}
+
+int inject_call_begin(struct inj_call *c, const struct inj_target *t, const struct inj_thread *th,
+		      char *err, size_t n)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+	c->tid = th->tid;
+	c->regs = th->regs;
+	struct iovec iov = { c->xstate, sizeof(c->xstate) };
+	if (ptrace(PTRACE_GETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0)
+		return fail(err, n, -errno, "PTRACE_GETREGSET(NT_X86_XSTATE)", c);
+	c->xlen = iov.iov_len;
+	if (ptrace(PTRACE_GETSIGMASK, c->tid, sizeof(c->mask), &c->mask) != 0)
+		return fail(err, n, -errno, "PTRACE_GETSIGMASK", c);
+	/* No PTRACE_O_TRACECLONE from here on: the thread the library's constructor
+	 * starts must not begin its life stopped by golat. TRACESYSGOOD tells the
+	 * syscall stops of inject_syscall from a SIGTRAP. */
+	if (ptrace(PTRACE_SETOPTIONS, c->tid, 0, PTRACE_O_TRACESYSGOOD) != 0)
+		return fail(err, n, -errno, "PTRACE_SETOPTIONS", c);
+	uint64_t m = call_mask();
+	if (ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(m), &m) != 0)
+		return fail(err, n, -errno, "PTRACE_SETSIGMASK", c);
+	return 0;
+}
+
+enum until { UNTIL_SYSCALL, UNTIL_RETURN };
+
+/* A signal that is not golat's: kept for the end, or, for a fault of golat's call,
+ * the end of the call. */
+static int on_signal(struct inj_call *c, int sig, enum until u, char *err, size_t n)
+{
+	siginfo_t si;
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETSIGINFO, c->tid, 0, &si) != 0 || ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
+		return fail(err, n, -errno, "PTRACE_GETSIGINFO", c);
+	if (u == UNTIL_RETURN && sig == SIGTRAP && si.si_code == SI_KERNEL && r.rip == c->t->trap_pc + 1)
+		return 1; /* golat's call returned onto the int3 */
+	if (si.si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)) {
+		snprintf(err, n, "golat's call on thread %d of pid %d faulted (signal %d at pc 0x%llx, "
+			 "address 0x%llx): the thread was put back as it was", (int)c->tid, (int)c->t->pid,
+			 sig, (unsigned long long)r.rip, (unsigned long long)(uintptr_t)si.si_addr);
+		return -EFAULT;
+	}
+	if (c->nq < INJ_QUEUE)
+		c->queue[c->nq++] = si;
+	return 0;
+}
+
+/* Resumes the thread with req until the stop u waits for. 0, or -errno with err set
+ * (-ESRCH: the process exited; -ETIMEDOUT: the thread is running still). */
+static int resume_until(struct inj_call *c, int req, enum until u, int ms, char *err, size_t n)
+{
+	uint64_t until = inject_now_ns() + (uint64_t)ms * 1000000u;
+	for (;;) {
+		if (ptrace(req, c->tid, 0, 0) != 0)
+			return fail(err, n, -errno, "resuming", c);
+		int st;
+		uint64_t now = inject_now_ns();
+		pid_t k = inject_wait(c->tid, &st, now < until ? (int)((until - now) / 1000000u) + 1 : 1);
+		if (k == 0) {
+			snprintf(err, n, "golat's call on thread %d of pid %d took more than %d ms", (int)c->tid,
+				 (int)c->t->pid, ms);
+			return -ETIMEDOUT;
+		}
+		if (k < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			c->dead = true;
+			snprintf(err, n, "pid %d exited during the injection", (int)c->t->pid);
+			return -ESRCH;
+		}
+		int event = st >> 16, sig = WSTOPSIG(st);
+		if (sig == (SIGTRAP | 0x80)) {
+			if (u == UNTIL_SYSCALL)
+				return 0;
+			continue;
+		}
+		if (event == PTRACE_EVENT_STOP) {
+			c->group_stop |= sig != SIGTRAP; /* PTRACE_DETACH puts it back in the stop */
+			continue;
+		}
+		if (event)
+			continue;
+		int rc = on_signal(c, sig, u, err, n);
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
+}
+
+int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *ret, char *err, size_t n)
+{
+	struct user_regs_struct r = c->regs;
+	r.rip = c->t->sys_pc;
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
+	r.rdi = a[0];
+	r.rsi = a[1];
+	r.rdx = a[2];
+	r.r10 = a[3];
+	r.r8 = a[4];
+	r.r9 = a[5];
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+		return fail(err, n, -errno, "PTRACE_SETREGS", c);
+	/* Two syscall stops: its entry, then its exit, where RAX is the result. */
+	int rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 5000, err, n);
+	if (rc == 0)
+		rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 5000, err, n);
+	if (rc == 0 && ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
+		rc = fail(err, n, -errno, "PTRACE_GETREGS", c);
+	if (rc == 0)
+		*ret = r.rax;
+	return rc;
+}
+
+/* A call still running when its time is up: stop the thread where it is (the state is
+ * put back all the same; what the call did so far stays done). */
+static void interrupt(struct inj_call *c)
+{
+	int st;
+	ptrace(PTRACE_INTERRUPT, c->tid, 0, 0);
+	while (inject_wait(c->tid, &st, 1000) > 0 && WIFSTOPPED(st) && (st >> 16) != PTRACE_EVENT_STOP)
+		ptrace(PTRACE_CONT, c->tid, 0, 0);
+}
+
+int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t stack_top,
+	      int timeout_ms, uint64_t *ret, char *err, size_t n)
+{
+	struct user_regs_struct r = c->regs;
+	uint64_t back = c->t->trap_pc; /* the return address: an int3 in Go's padding */
+	int rc = inject_mem_write(c->t, stack_top - 8, &back, 8);
+	if (rc)
+		return fail(err, n, rc, "writing golat's stack", c);
+	r.rip = fn;
+	r.rsp = stack_top - 8; /* as after a call: RSP + 8 is 16-aligned (SysV ABI) */
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rax = 0;
+	r.orig_rax = (uint64_t)-1;
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+		return fail(err, n, -errno, "PTRACE_SETREGS", c);
+	rc = resume_until(c, PTRACE_CONT, UNTIL_RETURN, timeout_ms, err, n);
+	if (rc == -ETIMEDOUT)
+		interrupt(c);
+	if (rc == 0 && ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
+		rc = fail(err, n, -errno, "PTRACE_GETREGS", c);
+	if (rc == 0)
+		*ret = r.rax;
+	return rc;
+}
+
+/* The registers as found, with an interrupted system call set to run again. */
+static struct user_regs_struct restart(struct user_regs_struct r)
+{
+	long nr = (long)r.orig_rax, rv = (long)r.rax;
+	if (nr < 0)
+		return r;
+	if (rv == -ERESTARTSYS || rv == -ERESTARTNOINTR || rv == -ERESTARTNOHAND) {
+		r.rax = (uint64_t)nr;
+		r.rip -= 2;
+	} else if (rv == -ERESTART_RESTARTBLOCK) {
+		r.rax = SYS_restart_syscall;
+		r.rip -= 2;
+	}
+	r.orig_rax = (uint64_t)-1;
+	return r;
+}
+
+int inject_call_end(struct inj_call *c, char *err, size_t n)
+{
+	if (c->dead)
+		return 0;
+	struct user_regs_struct r = restart(c->regs);
+	struct iovec iov = { c->xstate, c->xlen };
+	int rc = 0;
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0 || ptrace(PTRACE_SETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0 ||
+	    ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(c->mask), &c->mask) != 0)
+		rc = fail(err, n, -errno, "restoring the thread", c);
+	/* What came meanwhile, sent again now that the thread is itself: delivered
+	 * as soon as it runs (or later, if its own mask blocks it). */
+	for (size_t i = 0; i < c->nq; i++)
+		if (syscall(SYS_tgkill, c->t->pid, c->tid, c->queue[i].si_signo) == 0)
+			c->passed++;
+	if (ptrace(PTRACE_DETACH, c->tid, 0, 0) != 0 && rc == 0)
+		rc = fail(err, n, -errno, "PTRACE_DETACH", c);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/* inject_int: what the files of lib/attach share (see inject.h for the parts). */
+#ifndef GOLAT_INJECT_INT_H
+#define GOLAT_INJECT_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+/* The target process as /proc shows it. */
+struct inj_target {
+	pid_t pid;
+	int memfd;                 /* /proc/PID/mem, read-write */
+	uint64_t text_lo, text_hi; /* the executable's executable mapping: its Go code */
+	char libc[4096];           /* the mapped file that has dlopen: libc.so.6 */
+	uint64_t libc_base;        /* its load bias */
+	uint64_t dlopen, dlerror;  /* in the target */
+	uint64_t sys_pc;           /* a syscall instruction (0f 05) in the text */
+	uint64_t trap_pc;          /* an int3 (cc, Go's padding) in the text: golat's calls return there */
+	bool has_lib;              /* libgolat.so is mapped already */
+};
+
+/* inject_proc.c */
+int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n);
+int inject_text_scan(struct inj_target *t, char *err, size_t n);
+int inject_mem_read(const struct inj_target *t, uint64_t addr, void *buf, size_t len);
+int inject_mem_write(const struct inj_target *t, uint64_t addr, const void *buf, size_t len);
+/* Whether addr lies in a mapping of pid of a file whose path ends in name. */
+bool inject_addr_in(pid_t pid, uint64_t addr, const char *name);
+
+/* inject_sym.c */
+int inject_find_dlopen(struct inj_target *t, char *err, size_t n);
+
+/* inject_world.c: every thread of the process stopped, each one only until golat has
+ * seen where it is; the one best placed to call dlopen is kept. */
+enum inj_stop { INJ_RUNNING, INJ_HELD, INJ_GONE };
+struct inj_thread {
+	pid_t tid;
+	enum inj_stop stop;
+	uint64_t asked_ns;            /* when PTRACE_INTERRUPT was sent */
+	uint64_t seen_ns;             /* when golat saw it stop */
+	struct user_regs_struct regs; /* INJ_HELD: as the stop found them */
+};
+struct inj_world {
+	pid_t pid;
+	const struct inj_target *target;
+	struct inj_thread *t;
+	size_t n, cap;
+	struct inj_thread best;  /* the thread kept (tid 0: none yet) */
+	int best_score;
+	unsigned stopped;        /* threads that stopped and were let go */
+	uint64_t max_ns;         /* the longest any of them stayed stopped once golat saw it stop */
+	unsigned passed;         /* signals passed on while stopping */
+	bool group_stop;         /* the process was stopped (SIGSTOP) meanwhile */
+};
+/* Seizes and interrupts every thread of /proc/PID/task (and those they create
+ * meanwhile: PTRACE_O_TRACECLONE), lets each go as soon as it has stopped and been
+ * looked at, and keeps the one best placed to call dlopen: stopped with its PC in the
+ * Go text (so it holds no libc lock), with a glibc thread block, best in a futex wait.
+ * 0 with w->best.tid set (0: no thread fits), or -errno with err set. */
+int inject_world_pick(struct inj_world *w, char *err, size_t n);
+/* Lets go every thread still held or pending, the one kept too unless it is keep. */
+void inject_world_release(struct inj_world *w, pid_t keep);
+void inject_world_free(struct inj_world *w);
+/* Waits up to ms for a ptrace event of tid (-1: any tracee). The tid, 0 on timeout, or
+ * -errno. */
+pid_t inject_wait(pid_t tid, int *status, int ms);
+uint64_t inject_now_ns(void);
+
+/* inject_call.c: one stopped thread, run by golat. */
+#define INJ_XSTATE_MAX 16384
+#define INJ_QUEUE 16
+struct inj_call {
+	const struct inj_target *t;
+	pid_t tid;
+	struct user_regs_struct regs;   /* as found: restored at the end */
+	uint8_t xstate[INJ_XSTATE_MAX]; /* x87/SSE/AVX state, as found */
+	size_t xlen;
+	uint64_t mask;                  /* the blocked signals, as found */
+	siginfo_t queue[INJ_QUEUE];     /* signals that came meanwhile, passed on at the end */
+	size_t nq;
+	unsigned passed;
+	bool group_stop;
+	bool dead;                      /* the process exited meanwhile */
+};
+int inject_call_begin(struct inj_call *c, const struct inj_target *t, const struct inj_thread *th,
+		      char *err, size_t n);
+int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *ret, char *err, size_t n);
+int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t stack_top,
+	      int timeout_ms, uint64_t *ret, char *err, size_t n);
+/* Puts everything back, passes on what came, detaches. 0 or -errno. */
+int inject_call_end(struct inj_call *c, char *err, size_t n);
+
+#endif

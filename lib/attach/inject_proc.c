@@ -1,0 +1,155 @@
+/* inject_proc: the target process as /proc shows it to golat before and during the
+ * injection: which mapping is its Go text and which its libc (/proc/PID/maps), its
+ * memory (/proc/PID/mem: a tracer's writes there ignore page protections, and need no
+ * PTRACE_POKEDATA word by word), and two instructions golat borrows from its text. */
+#define _GNU_SOURCE
+#include "inject_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int inject_mem_read(const struct inj_target *t, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t k = pread(t->memfd, buf, len, (off_t)addr);
+	return k == (ssize_t)len ? 0 : k < 0 ? -errno : -EIO;
+}
+
+int inject_mem_write(const struct inj_target *t, uint64_t addr, const void *buf, size_t len)
+{
+	ssize_t k = pwrite(t->memfd, buf, len, (off_t)addr);
+	return k == (ssize_t)len ? 0 : k < 0 ? -errno : -EIO;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+	return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+/* A libc that can have dlopen: libc.so.6, or libc-2.NN.so of older layouts. */
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strcmp(base, "libc.so.6") == 0 || (strncmp(base, "libc-", 5) == 0 && ends_with(base, ".so"));
+}
+
+struct maps_line {
+	uint64_t lo, hi, off;
+	char perms[8], path[4096];
+};
+
+static bool parse_line(const char *line, struct maps_line *m)
+{
+	int pos = 0;
+	m->path[0] = 0;
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s%n", &m->lo, &m->hi, m->perms,
+		   &m->off, &pos) != 4)
+		return false;
+	const char *p = line + pos;
+	while (*p == ' ')
+		p++;
+	snprintf(m->path, sizeof(m->path), "%s", p);
+	m->path[strcspn(m->path, "\n")] = 0;
+	return true;
+}
+
+int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
+{
+	char path[64], exe[4096];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	ssize_t k = readlink(path, exe, sizeof(exe) - 1);
+	exe[k > 0 ? k : 0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, n, "cannot read %s: %s", path, strerror(errno));
+		return errno == ENOENT ? -ESRCH : -EPERM;
+	}
+	const char *libbase = strrchr(lib, '/') ? strrchr(lib, '/') : "/libgolat.so";
+	char line[4200];
+	struct maps_line m;
+	t->text_lo = t->text_hi = t->libc_base = 0;
+	t->libc[0] = 0;
+	t->has_lib = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!parse_line(line, &m))
+			continue;
+		if (ends_with(m.path, libbase) || ends_with(m.path, "/libgolat.so"))
+			t->has_lib = true;
+		if (*exe && strcmp(m.path, exe) == 0 && m.perms[2] == 'x' && !t->text_lo) {
+			t->text_lo = m.lo;
+			t->text_hi = m.hi;
+		}
+		if (is_libc(m.path) && m.off == 0 && !t->libc[0]) {
+			snprintf(t->libc, sizeof(t->libc), "%s", m.path);
+			t->libc_base = m.lo;
+		}
+	}
+	fclose(f);
+	if (!t->text_lo) {
+		snprintf(err, n, "pid %d: no executable mapping of its program (%s) in its maps", (int)t->pid, exe);
+		return -ENOEXEC;
+	}
+	if (!t->libc[0]) {
+		snprintf(err, n, "pid %d has no C library mapped (a Go program built without cgo): there "
+			 "is no dynamic loader to load libgolat.so; start it with golat run", (int)t->pid);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+bool inject_addr_in(pid_t pid, uint64_t addr, const char *name)
+{
+	char path[64], line[4200];
+	struct maps_line m;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	bool in = false;
+	while (f && !in && fgets(line, sizeof(line), f))
+		in = parse_line(line, &m) && addr >= m.lo && addr < m.hi && ends_with(m.path, name);
+	if (f)
+		fclose(f);
+	return in;
+}
+
+/* Two instructions the injection borrows from the Go text, never writes: a syscall
+ * (0f 05) that golat points a thread at to run a system call of its choosing, and an
+ * int3 (cc: Go pads every function with it) that golat's function calls return to, so
+ * that their end is a SIGTRAP that golat sees before the program does. */
+int inject_text_scan(struct inj_target *t, char *err, size_t n)
+{
+	enum { CHUNK = 1 << 16 };
+	uint8_t *buf = malloc(CHUNK + 1);
+	if (!buf)
+		return -ENOMEM;
+	t->sys_pc = t->trap_pc = 0;
+	for (uint64_t at = t->text_lo; at < t->text_hi && (!t->sys_pc || !t->trap_pc); at += CHUNK) {
+		size_t len = t->text_hi - at < CHUNK + 1 ? t->text_hi - at : CHUNK + 1;
+		int rc = inject_mem_read(t, at, buf, len);
+		if (rc) {
+			free(buf);
+			snprintf(err, n, "cannot read pid %d's text through /proc/%d/mem: %s", (int)t->pid,
+				 (int)t->pid, strerror(-rc));
+			return rc == -ESRCH || rc == -EIO ? -ESRCH : -EPERM;
+		}
+		for (size_t i = 0; i + 1 < len; i++) {
+			if (!t->sys_pc && buf[i] == 0x0f && buf[i + 1] == 0x05)
+				t->sys_pc = at + i;
+			if (!t->trap_pc && buf[i] == 0xcc)
+				t->trap_pc = at + i;
+		}
+	}
+	free(buf);
+	if (!t->sys_pc || !t->trap_pc) {
+		snprintf(err, n, "pid %d: its text has no %s to borrow", (int)t->pid,
+			 t->sys_pc ? "int3 padding" : "syscall instruction");
+		return -ENOEXEC;
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* inject_sym: where dlopen and dlerror are in the target. glibc 2.34 and later define
+ * both in libc.so.6 (libdl.so.2 is an empty shell since), so the target's own libc
+ * file, read through /proc/PID/root (the target may live in another mount namespace),
+ * gives their link-time values, and its mapping at file offset 0 the load bias. One
+ * ELF reader for golat: lib/reader/elfimg. */
+#include "inject_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfimg.h"
+
+/* Maps the target's libc file: through /proc/PID/root first, then by its path. */
+static const void *map_libc(const struct inj_target *t, size_t *len)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)t->pid, t->libc);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(t->libc, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+int inject_find_dlopen(struct inj_target *t, char *err, size_t n)
+{
+	size_t len = 0;
+	const void *data = map_libc(t, &len);
+	if (!data) {
+		snprintf(err, n, "cannot read pid %d's C library %s: %s", (int)t->pid, t->libc, strerror(errno));
+		return -ENOEXEC;
+	}
+	struct elf_image im;
+	char why[256];
+	int rc = elf_open(&im, data, len, why, sizeof(why));
+	uint64_t open_at = 0, error_at = 0;
+	if (rc == 0) {
+		/* The bias: the mapping at offset 0 holds the first PT_LOAD (vaddr 0 in
+		 * every libc seen, but say so rather than assume it). */
+		const Elf64_Phdr *load = elf_phdr(&im, PT_LOAD);
+		uint64_t first = load ? load->p_vaddr & ~(uint64_t)0xfff : 0;
+		if (!elf_exports(&im, "dlopen", &open_at) || !elf_exports(&im, "dlerror", &error_at))
+			rc = -ENOENT;
+		t->dlopen = t->libc_base - first + open_at;
+		t->dlerror = t->libc_base - first + error_at;
+		elf_close(&im);
+	}
+	munmap((void *)data, len);
+	if (rc == -ENOENT) {
+		snprintf(err, n, "pid %d's C library %s has no dlopen (glibc 2.34 or later has it): start "
+			 "the program with LD_PRELOAD=libgolat.so or golat run", (int)t->pid, t->libc);
+		return -ENOEXEC;
+	}
+	if (rc) {
+		snprintf(err, n, "pid %d's C library %s: %s", (int)t->pid, t->libc, why);
+		return -ENOEXEC;
+	}
+	return 0;
+}
