@@ -22,7 +22,9 @@
 #    service still serves; no fatal error, panic or unexpected signal in its log), the
 #    report lists hooked functions with calls > 0, the exact counts above;
 #  - caddy once more, started with nothing hooked: golat attach -f '*' under load, then
-#    detach, and its text is byte for byte what it was.
+#    detach, and its text is byte for byte what it was;
+#  - each once more, started without golat: golat attach through ptrace, a 3-second
+#    window under load, no failed request, the text as it was after it.
 # Usage: services.sh SUITE PACKAGE CACHE   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK;
 #        GOLAT_SERVICES_LOAD: seconds of wrk, 6 by default; bench/services-soak.sh sets more)
 set -uo pipefail
@@ -102,6 +104,39 @@ prometheus)
 	;;
 esac
 
+# Whether the service answers.
+ready() {
+	case $pkg in
+	caddy) [[ $(curl -s -m 2 "$url") == hello ]] ;;
+	prometheus) curl -s -m 2 "http://127.0.0.1:$p1/-/ready" | grep -q Ready ;;
+	*) curl -s -m 2 -X POST "http://127.0.0.1:$p1/v3/kv/range" -d '{"key":"eA=="}' | grep -q header ;;
+	esac
+}
+# wrk for $1 seconds of the service's load, into file $2.
+load() {
+	if [[ $pkg != etcd-server ]]; then
+		wrk -t2 -c8 -d"$1s" "$url" >"$2" 2>&1
+	else
+		wrk -t2 -c8 -d"$1s" -s "$work/put.lua" "$url" >"$2" 2>&1
+	fi
+}
+# The sha256 of the service's code as it is in memory (/proc/PID/mem).
+text() {
+	python3 - "$1" "$bin" <<'PY'
+import hashlib, os, sys
+pid, exe = int(sys.argv[1]), os.path.realpath(sys.argv[2])
+h = hashlib.sha256()
+with open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in open(f"/proc/{pid}/maps"):
+        f = line.split()
+        if len(f) == 6 and "x" in f[1] and f[5] == exe:
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            mem.seek(lo)
+            h.update(mem.read(hi - lo))
+print(h.hexdigest())
+PY
+}
+
 # Its own home (caddy keeps state there), not ours (the Go build cache go tool pprof uses).
 HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config GOLAT_FUNCS=$funcs LD_PRELOAD=$GOLAT_LIB \
 	"${cmd[@]}" >"$work/service.log" 2>&1 &
@@ -110,14 +145,7 @@ trap 'kill -9 $pid 2>/dev/null' EXIT
 up=0
 for _ in $(seq 300); do # golat hooks tens of thousands of functions first: 7-33 s seen here
 	kill -0 $pid 2>/dev/null || break
-	if [[ $pkg == caddy ]]; then
-		[[ $(curl -s -m 2 "$url") == hello ]] && up=1
-	elif [[ $pkg == prometheus ]]; then
-		curl -s -m 2 "http://127.0.0.1:$p1/-/ready" | grep -q Ready && up=1
-	else
-		curl -s -m 2 -X POST "http://127.0.0.1:$p1/v3/kv/range" -d '{"key":"eA=="}' | grep -q header && up=1
-	fi
-	((up)) && break
+	ready && up=1 && break
 	sleep 0.2
 done
 grep -a -m1 '^golat: pid' "$work/service.log" | cut -c1-200 | sed 's/^/  /'
@@ -129,11 +157,7 @@ fi
 # Load, and a CPU profile meanwhile.
 curl -s -m 20 -o "$work/cpu.pprof" "$prof" &
 cpid=$!
-if [[ $pkg != etcd-server ]]; then
-	wrk -t2 -c8 -d"${load}s" "$url" >"$work/wrk.txt" 2>&1
-else
-	wrk -t2 -c8 -d"${load}s" -s "$work/put.lua" "$url" >"$work/wrk.txt" 2>&1
-fi
+load "$load" "$work/wrk.txt"
 wait $cpid || bad "the CPU profile could not be taken: curl status $?"
 reqs=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
 echo "  wrk: ${reqs:-no} requests in $load s, $(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt") req/s"
@@ -207,22 +231,7 @@ if [[ $pkg == caddy ]]; then
 	HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config LD_PRELOAD=$GOLAT_LIB \
 		"${cmd[@]}" >"$work/attach.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do [[ $(curl -s -m 2 "$url") == hello ]] && break; sleep 0.2; done
-	text() {
-		python3 - "$1" "$bin" <<'PY'
-import hashlib, os, sys
-pid, exe = int(sys.argv[1]), os.path.realpath(sys.argv[2])
-h = hashlib.sha256()
-with open(f"/proc/{pid}/mem", "rb") as mem:
-    for line in open(f"/proc/{pid}/maps"):
-        f = line.split()
-        if len(f) == 6 and "x" in f[1] and f[5] == exe:
-            lo, hi = (int(x, 16) for x in f[0].split("-"))
-            mem.seek(lo)
-            h.update(mem.read(hi - lo))
-print(h.hexdigest())
-PY
-	}
+	for _ in $(seq 100); do ready && break; sleep 0.2; done
 	t0=$(text $pid)
 	"$GOLAT_CLI" attach $pid -f '*' >"$work/attach.out" 2>&1 || bad "golat attach -f '*' fails: $(tail -2 "$work/attach.out")"
 	t1=$(text $pid)
@@ -236,5 +245,33 @@ PY
 	kill -0 $pid 2>/dev/null || bad "caddy died with every function hooked"
 	kill -TERM $pid
 fi
+
+# Once more, started without golat: golat attach loads the library through ptrace, for
+# a 3-second window under load (its report counts what the window saw), then detaches:
+# no failed request, the service runs on, and its text is byte for byte what it was.
+HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config "${cmd[@]}" >"$work/ptrace.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do ready && break; sleep 0.2; done
+t0=$(text $pid)
+load 5 "$work/wrk3.txt" &
+wpid=$!
+sleep 0.5
+"$GOLAT_CLI" attach $pid -f "$funcs" -d 3 -o "$work/window.json" >"$work/ptrace.out" 2>&1 ||
+	bad "golat attach through ptrace fails: $(tail -3 "$work/ptrace.out")"
+wait $wpid
+t1=$(text $pid)
+grep -E 'Non-2xx|Socket errors' "$work/wrk3.txt" && bad "wrk saw failed requests during the ptrace attach (above)"
+python3 - "$work/window.json" <<'PY' || bad "the window's report (above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+called = [f for f in d["functions"] if f["calls"] > 0]
+print(f"  attach through ptrace, a 3 s window: {len(called)} functions called, "
+      + ", ".join(f"{f['name']} {f['calls']}" for f in sorted(called, key=lambda f: -f["calls"])[:2]))
+sys.exit(len(called) < 10)
+PY
+[[ $t0 == "$t1" ]] && echo "  ok: after the window the text is byte for byte as before" ||
+	bad "the text after the ptrace window is not what it was (sha256 $t0, after $t1)"
+ready || bad "the service does not answer after the ptrace window"
+kill -TERM $pid
 ((fail == 0)) && echo "services $suite $pkg ($gover): all checks passed"
 exit $fail
