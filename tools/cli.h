@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -17,14 +18,32 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
-/* The golat-*.stats files in /dev/shm and $TMPDIR (or /tmp), each path once, sorted
- * within each directory: g's count (globfree it). */
-int cli_find_stats_files(glob_t *g);
+/* The directories of --dir (serve, report): where golat-*.stats files are looked for
+ * instead of /dev/shm and $TMPDIR, for a service whose GOLAT_STATS names another
+ * directory, and for tests that must not see the other programs of the machine. */
+#define CLI_DIRS_MAX 16
+struct cli_dirs {
+	const char *path[CLI_DIRS_MAX];
+	dev_t dev[CLI_DIRS_MAX]; /* set by cli_dirs_check */
+	ino_t ino[CLI_DIRS_MAX];
+	size_t n;
+};
+/* Appends one --dir as given: false when there are already CLI_DIRS_MAX (a usage error). */
+bool cli_dirs_add(struct cli_dirs *d, const char *dir);
+/* Checks that each is a directory, and keeps one of those that name the same one (their
+ * files would otherwise count twice): 0, or 1 after saying "golat: --dir DIR: why". */
+int cli_dirs_check(struct cli_dirs *d);
+
+/* The golat-*.stats files in d's directories, or (d NULL or empty) in /dev/shm and
+ * $TMPDIR (or /tmp), each path once, sorted within each directory: g's count
+ * (globfree it). */
+int cli_find_stats_files(glob_t *g, const struct cli_dirs *d);
 
 /* Opens the stats file that report and top name by arg: a pid, a path, or (NULL) the
- * only golat-*.stats in /dev/shm and $TMPDIR. Returns 0, or 1 after saying why. */
+ * only golat-*.stats file cli_find_stats_files(dirs) finds. Returns 0, or 1 after
+ * saying why. */
 struct stats_view;
-int cli_open_stats(const char *arg, struct stats_view *v);
+int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_view *v);
 
 /* libgolat.so (run.c): $GOLAT_LIB, else relative to this binary as installed, else as
  * built (build/tools/golat and build/lib/libgolat.so), made absolute into out. 0, or

@@ -30,8 +30,8 @@ static const struct verb {
 	{ "info", cmd_info, "info [--json] EXE", "Go version, pclntab, g's TLS slot and fields" },
 	{ "run", cmd_run, "run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] [--] CMD [ARGS]",
 	  "run CMD with the library injected" },
-	{ "report", cmd_report, "report [STATS_FILE|PID] [--json|--text|--prom]",
-	  "render a live or dead program's stats" },
+	{ "report", cmd_report, "report [STATS_FILE|PID|--dir DIR...] [--json|--text|--prom]",
+	  "render a live or dead program's stats; --dir: the only golat-*.stats in DIR" },
 	{ "top", cmd_top,
 	  "top [STATS_FILE|PID] [-n N] [-d SECONDS] [--sort total|self|p99|calls] [--filter PATTERN]",
 	  "a live table, refreshed every second; keys t s p c sort, / filter, Esc clear, q quit" },
@@ -39,9 +39,10 @@ static const struct verb {
 	  "hook a running Go program started with libgolat.so; with -d, report a window and detach" },
 	{ "detach", cmd_detach, "detach PID [-f SPECS]",
 	  "unhook functions of a running program (default: all); its code is as before" },
-	{ "serve", cmd_serve, "serve [--listen ADDR]",
+	{ "serve", cmd_serve, "serve [--listen ADDR] [--dir DIR]...",
 	  "HTTP GET /metrics: Prometheus text of every live golat process of this user;\n"
-	  "           ADDR :PORT, HOST:PORT or [IPV6]:PORT (default 127.0.0.1:9464)" },
+	  "           ADDR :PORT, HOST:PORT or [IPV6]:PORT (default 127.0.0.1:9464);\n"
+	  "           --dir: golat-*.stats files in DIR only, not /dev/shm and $TMPDIR" },
 	{ "version", cmd_version, "version", "golat's version (also -V, --version)" },
 	{ "help", NULL, "help [VERB]", "this text, or one verb's (also -h, --help, VERB --help)" },
 };

@@ -1,36 +1,94 @@
 /* golat report: renders a live or dead program's stats file with the library's own
  * renderer (lib/report/report.c); and how report and top find that file. */
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "report.h"
 #include "statsread.h"
 
-int cli_find_stats_files(glob_t *g)
+bool cli_dirs_add(struct cli_dirs *d, const char *dir)
+{
+	if (d->n == CLI_DIRS_MAX)
+		return false;
+	d->path[d->n++] = dir;
+	return true;
+}
+
+int cli_dirs_check(struct cli_dirs *d)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		struct stat st;
+		if (stat(d->path[i], &st) != 0)
+			return cli_fail("--dir %s: %s", d->path[i], strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return cli_fail("--dir %s: not a directory", d->path[i]);
+		bool seen = false;
+		for (size_t j = 0; j < k; j++)
+			seen |= d->dev[j] == st.st_dev && d->ino[j] == st.st_ino;
+		if (seen)
+			continue;
+		d->path[k] = d->path[i];
+		d->dev[k] = st.st_dev;
+		d->ino[k++] = st.st_ino;
+	}
+	d->n = k;
+	return 0;
+}
+
+/* Appends dir's golat-*.stats to g, dir taken literally: a \, *, ? or [ in its name
+ * (a TMPDIR or --dir of any name) is escaped rather than read as a pattern. */
+static void glob_dir(glob_t *g, const char *dir)
+{
+	char pat[8400];
+	size_t k = 0;
+	for (const char *c = dir; *c && k < sizeof(pat) - 32; c++) {
+		if (strchr("\\*?[", *c))
+			pat[k++] = '\\';
+		pat[k++] = *c;
+	}
+	snprintf(pat + k, sizeof(pat) - k, "/golat-*.stats");
+	glob(pat, g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
+}
+
+static const char *tmpdir(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	char pat[2][4200];
-	snprintf(pat[0], sizeof(pat[0]), "/dev/shm/golat-*.stats");
-	snprintf(pat[1], sizeof(pat[1]), "%s/golat-*.stats", tmp && *tmp ? tmp : "/tmp");
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+int cli_find_stats_files(glob_t *g, const struct cli_dirs *d)
+{
 	memset(g, 0, sizeof(*g));
-	glob(pat[0], 0, NULL, g);
-	if (strcmp(pat[0], pat[1]) != 0)
-		glob(pat[1], g->gl_pathc ? GLOB_APPEND : 0, NULL, g);
+	if (d && d->n) {
+		for (size_t i = 0; i < d->n; i++)
+			glob_dir(g, d->path[i]);
+	} else {
+		glob_dir(g, "/dev/shm");
+		if (strcmp(tmpdir(), "/dev/shm") != 0)
+			glob_dir(g, tmpdir());
+	}
 	return (int)g->gl_pathc;
 }
 
 /* With no argument, the one stats file there is: several are an error naming them. */
-static int open_single(struct stats_view *v)
+static int open_single(const struct cli_dirs *d, struct stats_view *v)
 {
 	glob_t g;
-	int n = cli_find_stats_files(&g), rc;
+	int n = cli_find_stats_files(&g, d), rc;
 	if (n == 0) {
-		const char *tmp = getenv("TMPDIR");
-		rc = cli_fail("no stats file in /dev/shm or %s (golat-*.stats): name a file or a pid",
-			      tmp && *tmp ? tmp : "/tmp");
+		char where[2048] = "";
+		if (!d || !d->n)
+			snprintf(where, sizeof(where), "/dev/shm or %s", tmpdir());
+		for (size_t i = 0; d && i < d->n; i++)
+			snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s",
+				 i ? ", " : "", d->path[i]);
+		rc = cli_fail("no stats file in %s (golat-*.stats): name a file or a pid", where);
 	} else if (n == 1) {
 		char err[512];
 		rc = stats_open(v, g.gl_pathv[0], err, sizeof(err)) ? cli_fail("%s", err) : 0;
@@ -46,11 +104,11 @@ static int open_single(struct stats_view *v)
 	return rc;
 }
 
-int cli_open_stats(const char *arg, struct stats_view *v)
+int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_view *v)
 {
 	char err[512];
 	if (!arg)
-		return open_single(v);
+		return open_single(dirs, v);
 	if (*arg && strspn(arg, "0123456789") == strlen(arg)) {
 		long pid = strtol(arg, NULL, 10);
 		if (pid <= 0 || pid > 0x3fffffff)
@@ -61,30 +119,42 @@ int cli_open_stats(const char *arg, struct stats_view *v)
 }
 
 static const char REPORT_USAGE[] =
-	"usage: golat report [STATS_FILE or PID] [--json|--text|--prom]\n";
+	"usage: golat report [STATS_FILE or PID | --dir DIR...] [--json|--text|--prom]\n";
 
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = { .format = REPORT_TEXT };
+	struct cli_dirs dirs = { .n = 0 };
 	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
+	bool usage = false;
+	for (int i = 1; i < argc && !usage; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			o.format = REPORT_JSON;
 		else if (strcmp(argv[i], "--text") == 0)
 			o.format = REPORT_TEXT;
 		else if (strcmp(argv[i], "--prom") == 0)
 			o.format = REPORT_PROM;
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			usage = !cli_dirs_add(&dirs, argv[++i]);
+		else if (strncmp(argv[i], "--dir=", 6) == 0)
+			usage = !cli_dirs_add(&dirs, argv[i] + 6);
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(REPORT_USAGE, stdout);
 			return 0;
-		} else if (argv[i][0] == '-' || arg) {
-			fputs(REPORT_USAGE, stderr);
-			return 2;
-		} else
+		} else if (argv[i][0] == '-' || arg)
+			usage = true;
+		else
 			arg = argv[i];
 	}
+	/* A named file or pid is opened as named: a --dir beside it would mean nothing. */
+	if (usage || (arg && dirs.n)) {
+		fputs(REPORT_USAGE, stderr);
+		return 2;
+	}
+	if (cli_dirs_check(&dirs))
+		return 1;
 	struct stats_view v;
-	if (cli_open_stats(arg, &v))
+	if (cli_open_stats(arg, &dirs, &v))
 		return 1;
 	int rc = report_write(stdout, &v, &o);
 	stats_close(&v);

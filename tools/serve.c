@@ -36,8 +36,8 @@
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char SERVE_USAGE[] =
-	"usage: golat serve [--listen ADDR]   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; default "
-	DEFAULT_LISTEN ")\n";
+	"usage: golat serve [--listen ADDR] [--dir DIR]...   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; "
+	"default " DEFAULT_LISTEN ")\n";
 
 struct conn {
 	int fd;               /* -1: a free slot */
@@ -53,6 +53,7 @@ struct conn {
 
 struct server {
 	int lfd;
+	struct cli_dirs dirs; /* --dir: where the stats files are (none: /dev/shm and $TMPDIR) */
 	/* The histogram bounds exposed so far: they only widen, so that Prometheus sees
 	 * a function's bucket series go on rather than end when a slow process exits. */
 	struct report_prom_bounds bounds;
@@ -219,12 +220,12 @@ static void conn_text(struct conn *c, const char *status, const char *headers, c
 	conn_answer(c, status, headers, "text/plain; charset=utf-8", text, strlen(text), head_only);
 }
 
-static void answer_metrics(struct conn *c, struct report_prom_bounds *bounds, bool head_only)
+static void answer_metrics(struct conn *c, struct server *sv, bool head_only)
 {
 	char *body;
 	size_t len;
 	struct serve_counts st;
-	if (serve_scrape(&body, &len, &st, bounds) != 0) {
+	if (serve_scrape(&body, &len, &st, &sv->bounds, &sv->dirs) != 0) {
 		conn_text(c, "500 Internal Server Error", "", "golat: out of memory\n", head_only);
 		return;
 	}
@@ -233,7 +234,7 @@ static void answer_metrics(struct conn *c, struct report_prom_bounds *bounds, bo
 }
 
 /* Answers the request head in c->req: "METHOD TARGET HTTP/1.x", headers ignored. */
-static void conn_request(struct conn *c, struct report_prom_bounds *bounds)
+static void conn_request(struct conn *c, struct server *sv)
 {
 	char method[16], target[SERVE_REQ_MAX + 1], version[16];
 	char fmt[64];
@@ -253,12 +254,12 @@ static void conn_request(struct conn *c, struct report_prom_bounds *bounds)
 	else if (!head && strcmp(method, "GET") != 0)
 		conn_text(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "golat: GET or HEAD\n", false);
 	else
-		answer_metrics(c, bounds, head);
+		answer_metrics(c, sv, head);
 }
 
 static void conn_write(struct conn *c);
 
-static void conn_read(struct conn *c, struct report_prom_bounds *bounds)
+static void conn_read(struct conn *c, struct server *sv)
 {
 	ssize_t k = recv(c->fd, c->req + c->len, SERVE_REQ_MAX - c->len, 0);
 	if (k < 0 && (errno == EAGAIN || errno == EINTR))
@@ -272,7 +273,7 @@ static void conn_read(struct conn *c, struct report_prom_bounds *bounds)
 	if (memchr(c->req, 0, c->len))
 		conn_text(c, "400 Bad Request", "", "golat: bad request\n", false);
 	else if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-		conn_request(c, bounds);
+		conn_request(c, sv);
 	else if (c->len == SERVE_REQ_MAX)
 		conn_text(c, "431 Request Header Fields Too Large", "", "golat: request too large\n", false);
 	if (c->fd >= 0 && c->out)
@@ -390,7 +391,7 @@ static int serve_round(struct server *sv)
 		else if (who[i]->fd == p[i].fd && who[i]->out)
 			conn_write(who[i]);
 		else if (who[i]->fd == p[i].fd)
-			conn_read(who[i], &sv->bounds);
+			conn_read(who[i], sv);
 	}
 	now = now_ms();
 	for (int i = 0; i < SERVE_CONNS; i++)
@@ -399,14 +400,20 @@ static int serve_round(struct server *sv)
 	return 0;
 }
 
-static int parse(int argc, char **argv, const char **listen)
+static int parse(int argc, char **argv, const char **listen, struct cli_dirs *dirs)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			*listen = argv[++i];
 		else if (strncmp(argv[i], "--listen=", 9) == 0)
 			*listen = argv[i] + 9;
-		else
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+			if (!cli_dirs_add(dirs, argv[++i]))
+				return -1;
+		} else if (strncmp(argv[i], "--dir=", 6) == 0) {
+			if (!cli_dirs_add(dirs, argv[i] + 6))
+				return -1;
+		} else
 			return -1;
 	}
 	return 0;
@@ -415,17 +422,23 @@ static int parse(int argc, char **argv, const char **listen)
 int cmd_serve(int argc, char **argv)
 {
 	const char *listen_addr = DEFAULT_LISTEN;
+	struct cli_dirs dirs = { .n = 0 };
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(SERVE_USAGE, stdout);
 		return 0;
 	}
-	if (parse(argc, argv, &listen_addr) != 0) {
+	if (parse(argc, argv, &listen_addr, &dirs) != 0) {
 		fputs(SERVE_USAGE, stderr);
 		return 2;
 	}
+	/* Before listening: a --dir that is not there is a mistake to say now, not a
+	 * server that finds nothing forever. */
+	if (cli_dirs_check(&dirs))
+		return 1;
 	struct server *sv = calloc(1, sizeof(*sv));
 	if (!sv)
 		return cli_fail("out of memory");
+	sv->dirs = dirs;
 	for (int i = 0; i < SERVE_CONNS; i++)
 		sv->conns[i].fd = -1;
 	sv->bounds = (struct report_prom_bounds){ REPORT_POW2, 0 };

@@ -12,10 +12,13 @@ struct serve_counts {
 	unsigned duplicate;  /* a second file of a pid already shown */
 };
 
-/* The Prometheus text of every live golat stats file of this user, malloc'ed into
- * *body (*len bytes), with histogram bounds that only widen over the server's life
- * (bounds: see report_prom_multi). Returns 0 or -ENOMEM. */
+/* The Prometheus text of every live golat stats file of this user in dirs (none:
+ * /dev/shm and $TMPDIR; see cli_find_stats_files), malloc'ed into *body (*len bytes),
+ * with histogram bounds that only widen over the server's life (bounds: see
+ * report_prom_multi). Returns 0 or -ENOMEM. */
 struct report_prom_bounds;
-int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds);
+struct cli_dirs;
+int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds,
+		 const struct cli_dirs *dirs);
 
 #endif

@@ -1,10 +1,11 @@
 /* golat serve, the scrape: the body of GET /metrics, read live from every golat stats
  * file of this user at each request (serve.c is the HTTP side).
  *
- * Which files: those `golat report` looks in (/dev/shm and $TMPDIR, golat-*.stats),
- * opened as a scan of a shared directory must (STATS_OPEN_OWNED: no link followed,
- * this user's, mode 0600) and copied (STATS_OPEN_COPY: one truncated or removed
- * mid-scrape is read as it was or left out, never a SIGBUS).
+ * Which files: golat-*.stats in the directories of --dir, else in those `golat report`
+ * looks in (/dev/shm and $TMPDIR): cli_find_stats_files. Each is opened as a scan of a
+ * shared directory must (STATS_OPEN_OWNED: no link followed, this user's, mode 0600)
+ * and copied (STATS_OPEN_COPY: one truncated or removed mid-scrape is read as it was
+ * or left out, never a SIGBUS), whichever directory it is in.
  *
  * Which processes: only live ones. A file whose writer exited or died stays on disk
  * (a killed program's report), but its series must disappear from the scrape, so that
@@ -118,13 +119,14 @@ static int render(FILE *out, const struct proc *ps, size_t n, const struct serve
 	return rc;
 }
 
-int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds)
+int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct report_prom_bounds *bounds,
+		 const struct cli_dirs *dirs)
 {
 	*body = NULL;
 	*len = 0;
 	memset(st, 0, sizeof(*st));
 	glob_t g;
-	size_t nfiles = (size_t)cli_find_stats_files(&g), n = 0;
+	size_t nfiles = (size_t)cli_find_stats_files(&g, dirs), n = 0;
 	struct proc *ps = calloc(nfiles ? nfiles : 1, sizeof(*ps));
 	FILE *out = ps ? open_memstream(body, len) : NULL;
 	int rc = out ? 0 : -ENOMEM;

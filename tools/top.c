@@ -432,7 +432,7 @@ int cmd_top(int argc, char **argv)
 	t.hist = malloc(STATS_BUCKETS * sizeof(*t.hist));
 	if (!t.hist)
 		return cli_fail("out of memory");
-	if (cli_open_stats(arg, &t.v)) {
+	if (cli_open_stats(arg, NULL, &t.v)) {
 		free(t.hist);
 		return 1;
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # golat report / top / run from the outside: the three formats of a synthetic stats
 # file (and of the library's own renderer with a skipped list) checked by check.py,
-# how a stats file is found (path, pid, none, several), and every error path: one
-# "golat: " line and exit 1, usage errors exit 2.
+# how a stats file is found (path, pid, none, several; --dir, or /dev/shm and $TMPDIR in
+# a /dev/shm of the test's own), and every error path: one "golat: " line and exit 1,
+# usage errors exit 2. No check depends on the stats files of other programs.
 # Usage: cli.sh MKSTATS   (env GOLAT_CLI, GOLAT_TEST_WORK; GOLAT_GO for the static case)
 set -uo pipefail
 mkstats=$1
@@ -56,12 +57,36 @@ cmp -s "$work/out" "$work/cli.text" || fail "report without a flag is not the te
 cp "$stats" "$work/tmp/golat-999999998.stats"
 TMPDIR=$work/tmp expect 0 "" "$golat" report 999999998 --json
 check json "$work/out"
-# With no argument and two files: an error naming both.
+# With no argument, the only stats file; two are an error naming both. --dir: only
+# there, whatever /dev/shm holds.
 cp "$stats" "$work/two/golat-1.stats" && cp "$stats" "$work/two/golat-2.stats"
-TMPDIR=$work/two expect 1 "golat-1.stats.*golat-2.stats|golat-2.stats.*golat-1.stats" "$golat" report
-if ! ls /dev/shm/golat-*.stats >/dev/null 2>&1; then
-	TMPDIR=$work/tmp expect 0 "" "$golat" report --prom
+expect 1 "^golat: 2 stats files, name one \(or a pid\): $work/two/golat-1.stats, $work/two/golat-2.stats$" \
+	"$golat" report --dir "$work/two"
+expect 0 "" "$golat" report --dir "$work/tmp" --prom
+check prom "$work/out"
+expect 0 "" "$golat" report --dir "$work/tmp" --dir "$work/tmp/" --json # one directory, one file
+check json "$work/out"
+expect 1 "^golat: 3 stats files, name one \(or a pid\): $work/tmp/golat-999999998.stats, $work/two/golat-1.stats, " \
+	"$golat" report --dir="$work/tmp" --dir "$work/two"
+mkdir -p "$work/empty"
+expect 1 "^golat: no stats file in $work/empty \(golat-\*\.stats\): name a file or a pid$" \
+	"$golat" report --dir "$work/empty"
+expect 1 "^golat: --dir $work/missing: No such file or directory$" "$golat" report --dir "$work/missing"
+expect 1 "^golat: --dir $stats: not a directory$" "$golat" report --dir "$stats"
+expect 2 "" "$golat" report --dir
+expect 2 "" "$golat" report "$stats" --dir "$work/tmp"
+# Without --dir, /dev/shm and $TMPDIR: in an empty /dev/shm of its own (a user and mount
+# namespace), so that no other program's stats file is seen.
+private_shm() { unshare -rm sh -c 'mount -t tmpfs tmpfs /dev/shm && exec "$@"' sh "$@"; }
+if private_shm true 2>/dev/null; then
+	TMPDIR=$work/two expect 1 "^golat: 2 stats files, name one \(or a pid\): $work/two/golat-1.stats, $work/two/golat-2.stats$" \
+		private_shm "$golat" report
+	TMPDIR=$work/tmp expect 0 "" private_shm "$golat" report --prom
 	check prom "$work/out"
+	TMPDIR=$work/empty expect 1 "^golat: no stats file in /dev/shm or $work/empty \(golat-\*\.stats\)" \
+		private_shm "$golat" report
+else
+	echo "note: no user namespaces (unshare -rm): the search of /dev/shm and \$TMPDIR is not run"
 fi
 
 # Errors.

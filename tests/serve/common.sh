@@ -1,17 +1,22 @@
 # Sourced by the serve tests (serve.sh: real Go programs; fixture.sh: synthetic files,
 # no Go, so it also runs under ASan): how golat serve is started and scraped, and the
 # checks both make of it — requests, hostile files, truncation, clients, refusals.
+# Nothing here depends on what else runs on the machine: the programs write their stats
+# files into $sdir and $sdir2 (GOLAT_STATS), golat serve looks only there (--dir), and
+# the hostile files go there too; so every count of a scrape is the test's own, exactly.
 # shellcheck shell=bash disable=SC2034  # work, exe, port, serve_pid: for the test
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../gotool.sh
 source "$here/../gotool.sh"
 
-# serve_setup NAME: $golat, $work (fresh), $promtool (where found), and a trap that
+# serve_setup NAME: $golat, $work (fresh), the stats directories $sdir and $sdir2 (whose
+# name golat must not read as a glob pattern), $promtool (where found), and a trap that
 # kills what the test started.
 serve_setup() {
 	golat=${GOLAT_CLI:?GOLAT_CLI is the golat binary}
 	work=${GOLAT_TEST_WORK:-/tmp}/$1
-	rm -rf "$work" && mkdir -p "$work/tmp"
+	sdir=$work/stats sdir2="$work/stats [b]"
+	rm -rf "$work" && mkdir -p "$work/tmp" "$sdir" "$sdir2"
 	trap cleanup EXIT
 	# promtool: on PATH, or from the Debian package prometheus.sh fetches (Debian 12's
 	# prometheus ships it; later ones have a package of its own).
@@ -37,25 +42,25 @@ common_setup() {
 	(cd "$here/prog" && "$go" build -o "$exe" .) || { echo "FAIL: go build"; exit 1; }
 }
 
-# A failed check must leave no program running, and the programs killed here no stats
-# file behind in /dev/shm (a kill -9 skips the library's removal of it).
+# A failed check must leave no program running (nor its stats file: one GOLAT_STATS
+# names is kept after the program ends).
 started=()
 cleanup() {
 	local p
 	for p in "${started[@]}"; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
-		rm -f "/dev/shm/golat-$p.stats"
+		rm -f "$sdir/golat-$p.stats" "$sdir2/golat-$p.stats"
 	done
 	kill -9 $(jobs -p) 2>/dev/null
 }
 
-# start_prog N: runs the program with main.work and main.other hooked, making N and
-# N/2 calls; sets prog_pid once it has made them all.
+# start_prog N DIR: runs the program with main.work and main.other hooked, making N and
+# N/2 calls, its stats file DIR/golat-<pid>.stats; sets prog_pid once it has made them all.
 start_prog() {
 	local ready=$work/ready-$1
 	LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.work,main.other GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
-		"$exe" "$1" "$ready" &
+		GOLAT_STATS="$2/golat-%p.stats" "$exe" "$1" "$ready" &
 	prog_pid=$!
 	started+=("$prog_pid")
 	for _ in $(seq 300); do
@@ -67,10 +72,12 @@ start_prog() {
 	return 1
 }
 
-# start_serve: golat serve --listen 127.0.0.1:0 (a free port) with TMPDIR set to
-# $work/tmp; sets serve_pid and port, from what it says on stderr.
+# start_serve [ARGS...]: golat serve --listen 127.0.0.1:0 (a free port) ARGS, by
+# default --dir $sdir --dir $sdir2, with TMPDIR set to $work/tmp (or $serve_tmpdir);
+# sets serve_pid and port, from what it says on stderr.
 start_serve() {
-	TMPDIR=$work/tmp "$golat" serve --listen 127.0.0.1:0 2>"$work/serve.err" &
+	(($#)) || set -- --dir "$sdir" --dir "$sdir2"
+	TMPDIR=${serve_tmpdir:-$work/tmp} "$golat" serve --listen 127.0.0.1:0 "$@" 2>"$work/serve.err" &
 	serve_pid=$!
 	port=
 	for _ in $(seq 100); do
@@ -143,16 +150,27 @@ check_requests() {
 }
 
 # ours OUT PA PB: the counts of our two processes: not the buckets, whose bounds span
-# every process's (others' live ones included), nor the sums, in seconds of a TSC rate
-# that a live process refines as it runs (the sums and self seconds).
+# every process's scraped so far, nor the sums, in seconds of a TSC rate that a live
+# process refines as it runs (the sums and self seconds).
 ours() { grep -E "pid=\"($2|$3)\"" "$1" | grep -v -e '_bucket{' -e '_sum{' -e '_seconds_total{'; }
 
-# check_hostile SA SB PA PB: hostile files where serve looks ($TMPDIR), made from the
-# live stats files SA and SB of PA and PB: none is shown, none stops it, and the
-# samples of PA and PB (idle programs) stay as they were.
+# expect_files OUT LIVE EXITED UNREADABLE DUPLICATE: golat_serve_stats_files in OUT.
+expect_files() {
+	local out=$1 state
+	shift
+	for state in live exited unreadable duplicate; do
+		expect_value "$out" "$1" golat_serve_stats_files state="$state"
+		shift
+	done
+}
+
+# check_hostile SA SB PA PB: hostile files where serve looks ($sdir), made from the
+# live stats files SA and SB of PA and PB: none is shown, none stops it, each is counted
+# unreadable or duplicate, and the samples of PA and PB (idle programs) stay as they were.
 check_hostile() {
-	local sa=$1 sb=$2 pa=$3 pb=$4 t=$work/tmp
+	local sa=$1 sb=$2 pa=$3 pb=$4 t=$sdir
 	scrape "$work/before.prom"
+	expect_files "$work/before.prom" 2 0 0 0
 	head -c 100000 /dev/urandom >"$t/golat-garbage.stats"
 	head -c 6000 "$sa" >"$t/golat-trunc.stats"
 	head -c 4096 "$sa" >"$t/golat-header.stats"
@@ -165,18 +183,52 @@ check_hostile() {
 	scrape "$work/hostile.prom"
 	[[ -n $(ours "$work/before.prom" "$pa" "$pb") && $(ours "$work/before.prom" "$pa" "$pb") == \
 		"$(ours "$work/hostile.prom" "$pa" "$pb")" ]] || bad "pids $pa and $pb: other samples with hostile files"
-	delta() { echo $(($(prom get "$work/hostile.prom" golat_serve_stats_files state="$1") - $(prom get "$work/before.prom" golat_serve_stats_files state="$1"))); }
-	# Others' golat programs may come and go in /dev/shm meanwhile: at least ours count.
-	(($(delta unreadable) >= 7)) || bad "7 hostile files, $(delta unreadable) more unreadable"
-	[[ $(delta duplicate) == 1 ]] || bad "a copy of a live file: $(delta duplicate) more duplicate"
+	# 7 unreadable (garbage, trunc, header, link, mode, fifo, dir), the copy a duplicate.
+	expect_files "$work/hostile.prom" 2 0 7 1
 	ok "hostile stats files left out, counted unreadable or duplicate"
+}
+
+# check_outside SA: golat-*.stats files where serve does not look (its $TMPDIR, another
+# directory) are not scraped: the counts stay as they were, though a copy of the live SA
+# would count as a duplicate anywhere serve looked.
+check_outside() {
+	local d
+	scrape "$work/inside.prom"
+	mkdir -p "$work/outside"
+	for d in "$work/tmp" "$work/outside" "$work"; do
+		cp "$1" "$d/golat-outside.stats" && chmod 600 "$d/golat-outside.stats"
+	done
+	scrape "$work/outside.prom"
+	local a b
+	a=$(grep '^golat_serve_stats_files' "$work/inside.prom") b=$(grep '^golat_serve_stats_files' "$work/outside.prom")
+	[[ -n $a && $a == "$b" ]] && ok "files outside the --dir directories are not scraped" ||
+		bad "files outside --dir: before: $a; after: $b"
+	rm -f "$work/tmp/golat-outside.stats" "$work/outside/golat-outside.stats" "$work/golat-outside.stats"
+}
+
+# check_default PB: without --dir, serve looks in /dev/shm and $TMPDIR: PB's file, in
+# $sdir2 given as TMPDIR, is found. (Others' files in /dev/shm may be there too: only
+# PB's series are checked.)
+check_default() {
+	local keep_pid=$serve_pid keep_port=$port got want
+	want=$(prom count "$work/before.prom" golat_calls_total pid="$1")
+	serve_tmpdir=$sdir2 start_serve --listen 127.0.0.1:0 && { # (any argument: no --dir)
+		scrape "$work/default.prom"
+		got=$(prom count "$work/default.prom" golat_calls_total pid="$1")
+		[[ $want -gt 0 && $got == "$want" ]] && ok "without --dir: the file in \$TMPDIR is scraped" ||
+			bad "without --dir, TMPDIR=$sdir2: $got series of pid $1, want $want"
+		kill "$serve_pid"
+		wait "$serve_pid"
+	}
+	serve_pid=$keep_pid port=$keep_port
 }
 
 # check_churn SA: a copy of SA truncated and removed again and again during 20 scrapes.
 check_churn() {
-	local sa=$1 t=$work/tmp n got
+	local sa=$1 t=$sdir n got
+	rm -f "$work/churn.stop"
 	(
-		while :; do
+		while [[ ! -e $work/churn.stop ]]; do
 			cp "$sa" "$t/golat-churn.stats" && chmod 600 "$t/golat-churn.stats"
 			truncate -s 20000 "$t/golat-churn.stats"
 			truncate -s 0 "$t/golat-churn.stats"
@@ -188,9 +240,11 @@ check_churn() {
 		got=$(client get "$port" /metrics "$work/churn.prom")
 		[[ $got == 200* ]] || { bad "scrape $n during the churn: $got"; break; }
 	done
-	kill $churn
-	wait $churn 2>/dev/null
-	rm -f "$t/golat-churn.stats" # a copy of a live file, which it would show
+	# Stopped at the end of a round, its copy removed: a kill could leave a cp of the
+	# live file running (slow under load), to finish after the rm here, and that copy
+	# would keep the writer's series in every later scrape.
+	touch "$work/churn.stop"
+	wait $churn
 	scrape "$work/churn.prom" && ok "20 scrapes while a stats file was truncated and removed"
 }
 
@@ -243,6 +297,10 @@ check_refusals_and_end() {
 	done
 	"$golat" serve --bogus 2>"$work/err"
 	[[ $? == 2 ]] && grep -q '^usage:' "$work/err" || bad "golat serve --bogus: $(cat "$work/err")"
+	"$golat" serve --dir 2>"$work/err"
+	[[ $? == 2 ]] && grep -q '^usage:' "$work/err" || bad "golat serve --dir: $(cat "$work/err")"
+	expect_fail "--dir $work/missing: No such file or directory" --listen 127.0.0.1:0 --dir "$sdir" --dir "$work/missing"
+	expect_fail "--dir $work/serve.err: not a directory" --listen 127.0.0.1:0 --dir "$work/serve.err"
 	ok "refusals"
 	for a in :0 '[::1]:0'; do
 		[[ $a == '[::1]:0' && ! -s /proc/net/if_inet6 ]] && { echo "note: no IPv6: $a not tried"; continue; }
@@ -265,6 +323,8 @@ check_refusals_and_end() {
 check_serve() {
 	check_requests
 	check_hostile "$@"
+	check_outside "$1"
+	check_default "$4"
 	check_churn "$1"
 	check_clients
 	kill -9 "$4"

@@ -37,8 +37,8 @@ find_prometheus() {
 find_prometheus
 common_setup "$1" serve-prometheus
 
-start_prog 1234 && pa=$prog_pid
-start_prog 4321 && pb=$prog_pid
+start_prog 1234 "$sdir" && pa=$prog_pid
+start_prog 4321 "$sdir2" && pb=$prog_pid
 start_serve || exit 1
 
 # A free port for Prometheus's own web API (it cannot say which one :0 took).

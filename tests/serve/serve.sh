@@ -5,20 +5,22 @@
 # where it is installed); then the checks of common.sh: requests, hostile stats files,
 # files truncated and removed while it serves, slow, idle and vanishing clients,
 # refusals, SIGTERM; and a killed program and a removed stats file dropping out of the
-# next scrape.
+# next scrape. The programs' stats files are in the test's own directories, the only
+# ones serve looks in (--dir): other programs of the machine change no count.
 # Usage: serve.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK, GOLAT_PROMETHEUS_DIR)
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 common_setup "$1" serve
 check_checker
 
-start_prog 1234 && pa=$prog_pid
-start_prog 4321 && pb=$prog_pid
+start_prog 1234 "$sdir" && pa=$prog_pid
+start_prog 4321 "$sdir2" && pb=$prog_pid
 start_serve || exit 1
-sa=/dev/shm/golat-$pa.stats sb=/dev/shm/golat-$pb.stats
+sa=$sdir/golat-$pa.stats sb=$sdir2/golat-$pb.stats
 
-# Both programs in one scrape, with their exact counts and labels.
+# Both programs in one scrape (one file in each --dir), with their exact counts and labels.
 scrape "$work/two.prom"
+expect_files "$work/two.prom" 2 0 0 0
 for f in golat_calls_total golat_duration_seconds_count; do
 	expect_value "$work/two.prom" 1234 $f function=main.work pid="$pa" exe="$exe"
 	expect_value "$work/two.prom" 617 $f function=main.other pid="$pa" exe="$exe"
