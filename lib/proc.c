@@ -166,7 +166,17 @@ bool proc_gone(int pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (proc_stat(path, buf, sizeof buf, &s) <= 0 || !s)
 		return kill(pid, 0) != 0 && errno == ESRCH;
-	return s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
+	if (s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X'))
+		return true;
+	/* Exiting but not yet a zombie: the kernel has dropped its memory, and with it the
+	 * executable's link (a kernel thread never has one: PF_KTHREAD, field 9). */
+	const char *f = s + 1;
+	for (int field = 3; f && field < 9; field++)
+		f = strchr(f + 1, ' ');
+	char exe[64], target[8];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	return f && !(strtoull(f + 1, NULL, 10) & 0x00200000u) && readlink(exe, target, sizeof(target)) < 0 &&
+	       errno == ENOENT;
 }
 
 /* ---- /proc/self/maps -------------------------------------------------------------- */

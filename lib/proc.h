@@ -79,8 +79,9 @@ const struct proc_vma *proc_vma_find(const struct proc_vma *vmas, size_t n, uint
  * 0. With the pid it names a process across pid reuse. */
 uint64_t proc_start_time(int pid);
 
-/* libc. Whether process pid has exited: no such process, or only its zombie is left
- * (it died and its parent has not reaped it yet). */
+/* libc. Whether process pid has exited: no such process, only its zombie is left
+ * (it died and its parent has not reaped it yet), or it is on its way there (no
+ * executable any more, and not a kernel thread). */
 bool proc_gone(int pid);
 
 #endif

@@ -171,11 +171,6 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	struct gobin gb;
 	int rc = gobin_open(&gb, exe, why, sizeof(why));
-	/* No executable while the pid lives: a process in the middle of exiting (the kernel
-	 * drops its memory, and the link, before it becomes a zombie), or a kernel thread.
-	 * The first is gone a moment later. */
-	for (int i = 0; rc == -ENOENT && i < 20 && !gone(pid); i++)
-		usleep(5000);
 	if (rc && gone(pid))
 		return fail(err, n, -ESRCH, "no process %d (it exited)", (int)pid);
 	if (rc == -EACCES)
