@@ -1,0 +1,52 @@
+/* agent: the part of golat that runs inside a statically linked Go program.
+ *
+ * A static Go program has no dynamic loader and no libc, and Go owns FS there (g at
+ * fs:-8, FS's base is &m.tls[1]: runtime/sys_linux_amd64.s, settls and clone). So
+ * `golat run` and `golat attach` map into it golat-agent.so: the trampoline stubs and
+ * the recorder (lib/engine/tramp.S, lib/record/), built from the same sources as
+ * libgolat.so but freestanding (system calls only, no TLS of its own: each thread's
+ * recorder block hangs off m.tls[1], a slot Go leaves unused on linux/amd64), linked
+ * with no relocation but R_X86_64_RELATIVE and no undefined symbol. Everything else
+ * (reading the binary, analysis, trampolines, patching, reports) stays in the golat
+ * command, which works on the process through ptrace (lib/attach/static*.c).
+ *
+ * The command maps the agent's PT_LOAD segments into the target, applies its
+ * relocations, and calls its ELF entry point, golat_agent_init, on a thread it holds,
+ * on a stack of its own, with a struct agent_config it wrote into the target. */
+#ifndef GOLAT_AGENT_H
+#define GOLAT_AGENT_H
+
+#include <stdint.h>
+
+#define AGENT_ABI 1 /* bump when struct agent_config changes */
+
+struct agent_config {
+	/* in: what the command read from the binary and the options */
+	uint32_t abi;       /* AGENT_ABI */
+	uint32_t sample;    /* GOLAT_SAMPLE (0 or 1: every call timed) */
+	int64_t g_tls;      /* g is at fs:[g_tls] */
+	uint32_t stack_hi;  /* offsets in runtime.g */
+	uint32_t goid;
+	uint64_t pcbase;    /* runtime.text in the target: caller sites are offsets from it */
+	uint32_t monotonic; /* time with CLOCK_MONOTONIC: the TSC is not invariant */
+	uint32_t _pad;
+	char stats_path[4096]; /* the stats file the command made for this process (it names the
+				* functions); the agent opens it and maps it shared */
+	/* out: filled by golat_agent_init */
+	int32_t err;         /* 0, or the negative errno of what failed */
+	uint32_t _pad2;
+	char reason[256];    /* what failed, for the user */
+	uint64_t rec_fast;          /* golat_rec_fast: where every trampoline jumps */
+	uint64_t tramp_resume;      /* golat_tramp_resume, and where it ends */
+	uint64_t tramp_resume_end;
+	uint64_t resume_tab;        /* the address of golat_resume_tab (a pointer the command sets) */
+	uint64_t gens;              /* golat_rec_gens's array: one uint32_t per function id */
+	uint64_t text_lo, text_hi; /* [lo, hi) of the agent's own code: a thread stopped
+				 * there is in golat's code */
+};
+
+/* The agent's ELF entry point. Returns cfg->err. Idempotent: a second call only fills
+ * the out fields. */
+int golat_agent_init(struct agent_config *cfg);
+
+#endif
