@@ -1,0 +1,71 @@
+/* static: hooking a statically linked Go program from outside — golat run (a program
+ * started under ptrace and held at runtime.main's entry) and golat attach (a running
+ * one, every thread held). Go owns FS there and there is no loader, so golat reads
+ * and analyses the binary itself, maps the freestanding agent (lib/agent/agent.h) and
+ * the trampolines into the process, and writes the jumps through /proc/PID/mem while
+ * every thread is stopped. The same analysis, relocation, trampolines, recorder and
+ * stats file as the preloaded library; signals stay Go's (no hop through padding, no
+ * int3: analyze without ANALYZE_SIGNALS_OWNED).
+ *
+ * Files: static.c (the sequence), static_agent.c (mapping the agent), static_mem.c
+ * (code memory and patches in the target). */
+#ifndef GOLAT_STATIC_H
+#define GOLAT_STATIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "hook.h" /* struct hook_skip */
+
+/* Every thread of the process, each in a ptrace stop of the caller's, with its
+ * registers as the stop found them. */
+struct static_thread {
+	pid_t tid;
+	struct user_regs_struct regs;
+};
+struct static_world {
+	pid_t pid;
+	struct static_thread *t;
+	size_t n;
+};
+
+struct static_opts {
+	const char *specs;      /* GOLAT_FUNCS syntax */
+	uint32_t sample;        /* GOLAT_SAMPLE, 0 = 1 */
+	uint32_t slowest;       /* GOLAT_SLOWEST */
+	const char *stats_path; /* NULL: /dev/shm/golat-<pid>.stats (statsfile.h's default) */
+	const char *agent;      /* golat-agent.so, an absolute path */
+};
+
+struct static_result {
+	size_t selected, hooked, already;
+	struct hook_skip *skips; /* malloc'd: static_result_free */
+	size_t nskips, nunmatched;
+	char stats_path[4096];   /* the stats file the agent writes */
+	bool agent_loaded;       /* this call mapped the agent (false: it was there) */
+	uint64_t stopped_ns;     /* from the first write to the last */
+	size_t tramp_bytes;
+};
+
+/* Hooks the functions opts->specs selects in w->pid, mapping the agent first when it
+ * is not there yet. On return every thread is still stopped, its registers as found
+ * (a thread golat ran system calls on is put back exactly); the caller lets them go.
+ * 0, or a negative errno with one sentence in err (no "golat: " prefix):
+ *   -ESRCH   the process is gone
+ *   -ENOEXEC not a statically linked Go program golat can read, or the agent is unusable
+ *   -ENOENT  no function could be hooked (every spec unmatched or refused: r->skips says)
+ *   -ENOMEM  no room in the target (code memory within ±2 GiB of its text)
+ *   -EIO     reading or writing its memory failed */
+int static_attach(const struct static_world *w, const struct static_opts *opts, struct static_result *r,
+		  char *err, size_t n);
+/* Unhooks the functions specs selects (NULL: every hooked one): their original bytes
+ * back from the binary file, the trampolines left in place for a thread still inside
+ * one. Same contract and errors. */
+int static_detach(const struct static_world *w, const char *specs, struct static_result *r, char *err,
+		  size_t n);
+void static_result_free(struct static_result *r);
+
+#endif
