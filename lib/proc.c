@@ -254,11 +254,13 @@ static int proc_slurp(const char *path, char **out, char *reason, size_t rn)
 	return 0;
 }
 
-/* One reading of /proc/self/maps, parsed. */
-static int maps_once(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
+/* One reading of /proc/PID/maps (pid 0: self), parsed. */
+static int maps_once(int pid, struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 {
-	char *text = NULL;
-	int err = proc_slurp("/proc/self/maps", &text, reason, rn);
+	char *text = NULL, path[64] = "/proc/self/maps";
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	int err = proc_slurp(path, &text, reason, rn);
 	if (err)
 		return err;
 	size_t lines = 1;
@@ -267,7 +269,7 @@ static int maps_once(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 	struct proc_vma *v = malloc(lines * sizeof *v);
 	if (!v) {
 		free(text);
-		snprintf(reason, rn, "out of memory reading /proc/self/maps");
+		snprintf(reason, rn, "out of memory reading %s", path);
 		return -ENOMEM;
 	}
 	size_t k = 0;
@@ -295,12 +297,17 @@ static bool maps_sorted(const struct proc_vma *v, size_t k)
 
 int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 {
+	return proc_maps_of(0, vmas, n, reason, rn);
+}
+
+int proc_maps_of(int pid, struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
+{
 	/* The kernel lists mappings in address order, but a file read in several
 	 * chunks while other threads map memory (the Go heap grows at 0xc000000000)
 	 * can come out torn: entries twice, or out of order. Read again until one
 	 * reading is consistent; a binary search depends on it. */
 	for (int attempt = 0; attempt < 20; attempt++) {
-		int err = maps_once(vmas, n, reason, rn);
+		int err = maps_once(pid, vmas, n, reason, rn);
 		if (err || maps_sorted(*vmas, *n))
 			return err;
 		free(*vmas);
@@ -308,7 +315,7 @@ int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn)
 		struct timespec ts = { 0, 200000 };
 		nanosleep(&ts, NULL);
 	}
-	snprintf(reason, rn, "/proc/self/maps kept changing while it was read");
+	snprintf(reason, rn, "/proc/%s/maps kept changing while it was read", pid ? "PID" : "self");
 	return -EAGAIN;
 }
 

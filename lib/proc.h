@@ -69,6 +69,8 @@ struct proc_vma {
  * and sets *n. codemem finds its gaps there, patch each page's exact protection.
  * Returns 0 or a negative errno with a reason (-EPROTO: the lines were not sorted). */
 int proc_maps(struct proc_vma **vmas, size_t *n, char *reason, size_t rn);
+/* libc. The same for process pid (0: this one): golat hooking a static program. */
+int proc_maps_of(int pid, struct proc_vma **vmas, size_t *n, char *reason, size_t rn);
 
 /* The mapping containing addr in a sorted vma list, or NULL. */
 const struct proc_vma *proc_vma_find(const struct proc_vma *vmas, size_t n, uint64_t addr);

@@ -223,7 +223,7 @@ static struct user_regs_struct restart(struct user_regs_struct r)
 	return r;
 }
 
-int inject_call_end(struct inj_call *c, char *err, size_t n)
+int inject_call_restore(struct inj_call *c, char *err, size_t n)
 {
 	if (c->dead)
 		return 0;
@@ -238,6 +238,15 @@ int inject_call_end(struct inj_call *c, char *err, size_t n)
 	for (size_t i = 0; i < c->nq; i++)
 		if (syscall(SYS_tgkill, c->t->pid, c->tid, c->queue[i].si_signo) == 0)
 			c->passed++;
+	c->nq = 0;
+	return rc;
+}
+
+int inject_call_end(struct inj_call *c, char *err, size_t n)
+{
+	if (c->dead)
+		return 0;
+	int rc = inject_call_restore(c, err, n);
 	if (ptrace(PTRACE_DETACH, c->tid, 0, 0) != 0 && rc == 0)
 		rc = fail(err, n, -errno, "PTRACE_DETACH", c);
 	return rc;

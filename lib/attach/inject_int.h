@@ -90,7 +90,10 @@ int inject_call_begin(struct inj_call *c, const struct inj_target *t, const stru
 int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *ret, char *err, size_t n);
 int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t stack_top,
 	      int timeout_ms, uint64_t *ret, char *err, size_t n);
-/* Puts everything back, passes on what came, detaches. 0 or -errno. */
+/* Puts everything back and sends again what came (to be delivered once the thread
+ * runs), leaving the thread stopped. 0 or -errno. */
+int inject_call_restore(struct inj_call *c, char *err, size_t n);
+/* inject_call_restore, then detaches. 0 or -errno. */
 int inject_call_end(struct inj_call *c, char *err, size_t n);
 
 #endif

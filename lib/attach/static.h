@@ -38,12 +38,13 @@ struct static_opts {
 	uint32_t slowest;       /* GOLAT_SLOWEST */
 	const char *stats_path; /* NULL: /dev/shm/golat-<pid>.stats (statsfile.h's default) */
 	const char *agent;      /* golat-agent.so, an absolute path */
+	bool monotonic;         /* time with CLOCK_MONOTONIC (GOLAT_CLOCK, or no invariant TSC) */
 };
 
 struct static_result {
 	size_t selected, hooked, already;
 	struct hook_skip *skips; /* malloc'd: static_result_free */
-	size_t nskips, nunmatched;
+	size_t nskips, skips_cap, nunmatched;
 	char stats_path[4096];   /* the stats file the agent writes */
 	bool agent_loaded;       /* this call mapped the agent (false: it was there) */
 	uint64_t stopped_ns;     /* from the first write to the last */
@@ -52,7 +53,8 @@ struct static_result {
 
 /* Hooks the functions opts->specs selects in w->pid, mapping the agent first when it
  * is not there yet. On return every thread is still stopped, its registers as found
- * (a thread golat ran system calls on is put back exactly); the caller lets them go.
+ * (a thread golat ran system calls on is put back exactly, but left with
+ * PTRACE_O_TRACESYSGOOD as its only ptrace option); the caller lets them go.
  * 0, or a negative errno with one sentence in err (no "golat: " prefix):
  *   -ESRCH   the process is gone
  *   -ENOEXEC not a statically linked Go program golat can read, or the agent is unusable

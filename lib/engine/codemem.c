@@ -116,7 +116,7 @@ static int codemem_map(struct codemem *cm, size_t size, uint64_t *out, char *rea
 	while (ntried < CODEMEM_ATTEMPTS) {
 		struct proc_vma *v;
 		size_t nv;
-		int err = proc_maps(&v, &nv, reason, n);
+		int err = proc_maps_of(cm->remote ? cm->remote->pid : 0, &v, &nv, reason, n);
 		if (err)
 			return err;
 		struct codemem_pick pick = codemem_choose(cm, v, nv, size, tried, ntried);
@@ -124,6 +124,18 @@ static int codemem_map(struct codemem *cm, size_t size, uint64_t *out, char *rea
 		if (!pick.found)
 			break;
 		tried[ntried++] = pick.base;
+		if (cm->remote) {
+			err = cm->remote->map(cm->remote->ctx, pick.base, size);
+			if (err == -EEXIST)
+				continue;
+			if (err) {
+				snprintf(reason, n, "cannot map %zu KiB of code memory in pid %d: %s", size / 1024,
+					 cm->remote->pid, strerror(-err));
+				return err;
+			}
+			*out = pick.base;
+			return 0;
+		}
 		void *want = (void *)(uintptr_t)pick.base;
 		void *p = mmap(want, size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -162,6 +174,25 @@ int codemem_init(struct codemem *cm, uint64_t lo, uint64_t hi, size_t chunk_size
 	return 0;
 }
 
+int codemem_init_remote(struct codemem *cm, const struct codemem_remote *remote, uint64_t lo, uint64_t hi,
+			size_t chunk_size, char *reason, size_t n)
+{
+	int rc = codemem_init(cm, lo, hi, chunk_size, reason, n);
+	cm->remote = remote;
+	return rc;
+}
+
+uint64_t codemem_addr(const struct codemem *cm, const void *p)
+{
+	const uint8_t *q = p;
+	for (size_t i = cm->nchunks; i-- > 0;) {
+		const struct codemem_chunk *c = &cm->chunks[i];
+		if (q >= c->local && q < c->local + c->size)
+			return c->base + (uint64_t)(q - c->local);
+	}
+	return (uint64_t)(uintptr_t)p;
+}
+
 static int codemem_new_chunk(struct codemem *cm, size_t len, char *reason, size_t n)
 {
 	uint64_t page = codemem_page();
@@ -180,10 +211,18 @@ static int codemem_new_chunk(struct codemem *cm, size_t len, char *reason, size_
 		cm->cap = cap;
 	}
 	uint64_t base;
+	uint8_t *local = NULL;
+	if (cm->remote && !(local = calloc(1, size))) {
+		snprintf(reason, n, "out of memory for a copy of %zu KiB of code memory", size / 1024);
+		return -ENOMEM;
+	}
 	int err = codemem_map(cm, size, &base, reason, n);
-	if (err)
+	if (err) {
+		free(local);
 		return err;
-	cm->chunks[cm->nchunks++] = (struct codemem_chunk){ .base = base, .size = size };
+	}
+	cm->chunks[cm->nchunks++] = (struct codemem_chunk){ .base = base, .size = size,
+							     .local = local ? local : (uint8_t *)(uintptr_t)base };
 	cm->mapped += size;
 	return 0;
 }
@@ -207,14 +246,14 @@ int codemem_alloc(struct codemem *cm, size_t len, size_t align, void **out, char
 	}
 	c->used = off + len;
 	cm->last = c->base + off;
-	*out = (void *)(uintptr_t)cm->last;
+	*out = c->local + off;
 	return 0;
 }
 
 void codemem_trim(struct codemem *cm, void *p, size_t used)
 {
 	struct codemem_chunk *c = cm->nchunks ? &cm->chunks[cm->nchunks - 1] : NULL;
-	uint64_t a = (uint64_t)(uintptr_t)p;
+	uint64_t a = codemem_addr(cm, p);
 	if (c && !c->sealed && a == cm->last && a >= c->base && a + used <= c->base + c->used)
 		c->used = a + used - c->base;
 }
@@ -225,6 +264,18 @@ int codemem_seal(struct codemem *cm, char *reason, size_t n)
 		struct codemem_chunk *c = &cm->chunks[i];
 		if (c->sealed)
 			continue;
+		if (cm->remote) {
+			/* Mapped read-execute from the start: nothing runs there before the
+			 * jumps are written, after this. */
+			int rc = cm->remote->write(cm->remote->ctx, c->base, c->local, c->used);
+			if (rc) {
+				snprintf(reason, n, "cannot write trampolines at 0x%llx in pid %d: %s",
+					 (unsigned long long)c->base, cm->remote->pid, strerror(-rc));
+				return rc;
+			}
+			c->sealed = true;
+			continue;
+		}
 		if (mprotect((void *)(uintptr_t)c->base, c->size, PROT_READ | PROT_EXEC) != 0) {
 			int e = errno;
 			snprintf(reason, n, "cannot seal trampolines at 0x%llx: %s",
@@ -255,6 +306,8 @@ bool codemem_reaches(const struct codemem *cm, uint64_t addr, size_t len)
 
 void codemem_fini(struct codemem *cm)
 {
+	for (size_t i = 0; cm->remote && i < cm->nchunks; i++)
+		free(cm->chunks[i].local);
 	free(cm->chunks);
 	cm->chunks = NULL;
 	cm->nchunks = cm->cap = 0;

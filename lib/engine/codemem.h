@@ -26,7 +26,13 @@
  *
  * codemem_alloc and codemem_seal call mmap, mprotect and malloc: call them before
  * stopping the world, never while it is stopped. Not thread-safe: one owner per
- * struct codemem. */
+ * struct codemem.
+ *
+ * Another process (a static Go program golat hooks from outside, lib/attach/static.h):
+ * with struct codemem_remote, chunks are mapped read-execute in that process through
+ * its callbacks, found in the gaps of its /proc/PID/maps, and written there whole by
+ * codemem_seal from a local copy. codemem_alloc then hands out pointers into the
+ * local copy; codemem_addr says where each byte will run. */
 #ifndef GOLAT_CODEMEM_H
 #define GOLAT_CODEMEM_H
 
@@ -46,6 +52,18 @@ struct codemem_chunk {
 	uint64_t base;
 	size_t size, used;
 	bool sealed;
+	uint8_t *local; /* where codemem_alloc's pointers point: (uint8_t *)base, or a copy */
+};
+
+/* Code memory in another process. */
+struct codemem_remote {
+	int pid;
+	/* Maps size bytes read-execute at exactly at (as MAP_FIXED_NOREPLACE): 0, or
+	 * -EEXIST when something is there, or another -errno. */
+	int (*map)(void *ctx, uint64_t at, size_t size);
+	/* Writes len bytes at at: 0 or -errno. */
+	int (*write)(void *ctx, uint64_t at, const void *buf, size_t len);
+	void *ctx;
 };
 
 struct codemem {
@@ -56,6 +74,7 @@ struct codemem {
 	size_t nchunks, cap;
 	size_t mapped;                /* bytes of all chunks */
 	uint64_t last;                /* the latest allocation (codemem_trim) */
+	const struct codemem_remote *remote; /* NULL: this process */
 };
 
 /* Prepares cm for trampolines that must reach [lo, hi) (runtime addresses). No
@@ -63,6 +82,13 @@ struct codemem {
  * pages). Returns 0, or -EINVAL when the range is empty or wider than the reach. */
 int codemem_init(struct codemem *cm, uint64_t lo, uint64_t hi, size_t chunk_size, char *reason,
 		 size_t n);
+
+/* The same for code memory in another process (remote outlives cm). */
+int codemem_init_remote(struct codemem *cm, const struct codemem_remote *remote, uint64_t lo, uint64_t hi,
+			size_t chunk_size, char *reason, size_t n);
+
+/* Where the byte at p (from codemem_alloc) runs: p itself for this process. */
+uint64_t codemem_addr(const struct codemem *cm, const void *p);
 
 /* Hands out len bytes aligned to align (a power of two, at most a page) in a
  * writable, not yet executable chunk, mapping a new chunk when needed (a request

@@ -33,15 +33,24 @@ static void put_desc(uint8_t *buf, uint64_t resume, uint32_t fn, uint32_t kind)
 	memcpy(buf, &d, sizeof(d));
 }
 
-static void put_target(uint8_t *buf, void (*target)(void))
+/* Where trampolines jump: this process's stubs, unless tramp_set_stubs named the
+ * agent's in the process golat hooks from outside. */
+static uint64_t stub_fast, stub_resume;
+
+void tramp_set_stubs(uint64_t fast, uint64_t resume)
 {
-	uint64_t p = (uint64_t)(uintptr_t)target;
+	stub_fast = fast;
+	stub_resume = resume;
+}
+
+static void put_addr(uint8_t *buf, uint64_t p)
+{
 	memcpy(buf, &p, 8);
 }
 
 static void put_common(uint8_t *buf)
 {
-	put_target(buf, golat_rec_fast);
+	put_addr(buf, stub_fast ? stub_fast : (uint64_t)(uintptr_t)golat_rec_fast);
 }
 
 size_t tramp_entry_code_offset(void) { return STUB_LEN; }
@@ -75,22 +84,21 @@ size_t tramp_emit_procexit(uint8_t *buf, uint64_t at, const uint8_t *code, size_
 	return emit_entry(buf, at, code, len, back, which, TRAMP_PROCEXIT);
 }
 
-static size_t emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn,
-			void (*target)(void))
+static size_t emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
 {
 	memcpy(buf, code, len);
 	size_t ret = len + STUB_LEN;
 	buf[ret] = 0xc3;
 	size_t desc = align8(ret + 1), ptr = desc + sizeof(struct tramp_desc);
 	put_desc(buf + desc, at + ret, fn, TRAMP_EXIT);
-	put_target(buf + ptr, target);
+	put_common(buf + ptr);
 	emit_stub(buf + len, at + len, at + desc, at + ptr);
 	return ptr + 8;
 }
 
 size_t tramp_emit_exit(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len, uint32_t fn)
 {
-	return emit_exit(buf, at, code, len, fn, golat_rec_fast);
+	return emit_exit(buf, at, code, len, fn);
 }
 
 size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t len)
@@ -100,7 +108,7 @@ size_t tramp_emit_resume(uint8_t *buf, uint64_t at, const uint8_t *code, size_t 
 	size_t ptr = align8(len + 6);
 	buf[len] = 0xff, buf[len + 1] = 0x25; /* jmp [rip+ptr]: no register, no flag */
 	put32(buf + len + 2, (int32_t)(ptr - (len + 6)));
-	put_target(buf + ptr, golat_tramp_resume);
+	put_addr(buf + ptr, stub_resume ? stub_resume : (uint64_t)(uintptr_t)golat_tramp_resume);
 	return ptr + 8;
 }
 

@@ -133,6 +133,11 @@ extern struct tramp_resume_tab *golat_resume_tab;
 int tramp_resume_add(uint64_t pc, uint64_t to);
 extern const char golat_tramp_resume_end[];
 
+/* Makes the emitters below jump to these stubs (golat_rec_fast, golat_tramp_resume)
+ * instead of this process's: the agent's, in a static program golat hooks from
+ * outside (lib/attach/static.h). 0, 0: this process's again. */
+void tramp_set_stubs(uint64_t fast, uint64_t resume);
+
 /* Emitters: write a trampoline at buf, which will run at address at. `code` holds
  * the window's relocated instructions (reloc_window output for address at+offset
  * returned by tramp_*_code_offset). Return the bytes written. */

@@ -36,4 +36,8 @@ int window_build(const struct gobin *gb, struct codemem *cm, const struct analyz
 		 const struct analyze_redirect *redirs, bool entry, uint32_t id, const struct gobin_func *f,
 		 struct patch_write *out, size_t *nout, char *reason, size_t n);
 
+/* runtime.asyncPreempt's epilogue as a return window of its own (its ret hooked
+ * with golat_tramp_resume), or false when it does not end as expected. */
+bool window_async_preempt(const struct gobin *gb, const struct gobin_func *f, struct analyze_window *w);
+
 #endif

@@ -32,11 +32,11 @@ static uint64_t round_page(uint64_t v)
 }
 
 /* /dev/shm when we may write there, else $TMPDIR or /tmp (paths_default_stats). */
-static void default_path(char *out, size_t n)
+static void default_path(char *out, size_t n, pid_t pid)
 {
 	struct stat st;
 	int shm = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0;
-	paths_default_stats(out, n, getpid(), shm ? 0 : 1);
+	paths_default_stats(out, n, pid, shm ? 0 : 1);
 }
 
 /* Opens path for a new file, replacing a stale regular file of ours. */
@@ -75,12 +75,13 @@ static void set_geometry(struct stats_header *h, const struct stats_geom *g)
 	h->file_size = h->page_off + (uint64_t)h->page_cap * STATS_PAGE;
 }
 
-static void init_header(struct stats_header *h)
+static void init_header(struct stats_header *h, pid_t pid)
 {
+	char exe[64];
 	memcpy(h->magic, STATS_MAGIC, 8);
 	h->version = STATS_VERSION;
 	h->header_size = STATS_HEADER_SIZE;
-	h->pid = (uint32_t)getpid();
+	h->pid = (uint32_t)pid;
 	h->sample = 1;
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -89,8 +90,9 @@ static void init_header(struct stats_header *h)
 	h->tsc_start = stats_clock(0);
 	h->tsc_last = h->tsc_start;
 	h->mono_last_ns = h->mono_start_ns;
-	h->start_time = proc_start_time(getpid());
-	ssize_t k = readlink("/proc/self/exe", h->exe, sizeof(h->exe) - 1);
+	h->start_time = proc_start_time(pid);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	ssize_t k = readlink(exe, h->exe, sizeof(h->exe) - 1);
 	h->exe[k > 0 ? k : 0] = 0;
 }
 
@@ -133,6 +135,12 @@ static int map_file(struct statsfile *sf, const struct stats_header *g, char *wa
 int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n)
 {
+	return statsfile_create_for(sf, getpid(), path, geom, warn, n);
+}
+
+int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, const struct stats_geom *geom,
+			 char *warn, size_t n)
+{
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
 	sf->blk_next = STATS_BLOCKS_PER_PAGE;
@@ -142,7 +150,7 @@ int statsfile_create(struct statsfile *sf, const char *path, const struct stats_
 	set_geometry(&g, geom);
 	sf->user_path = path != NULL;
 	if (!path)
-		default_path(sf->path, sizeof(sf->path));
+		default_path(sf->path, sizeof(sf->path), pid);
 	else
 		snprintf(sf->path, sizeof(sf->path), "%s", path);
 	if (map_file(sf, &g, warn, n) != 0) {
@@ -160,8 +168,53 @@ int statsfile_create(struct statsfile *sf, const char *path, const struct stats_
 	}
 	sf->header_ok = true;
 	memcpy(sf->h, &g, sizeof(g));
-	init_header(sf->h);
+	init_header(sf->h, pid);
 	return 0;
+}
+
+int statsfile_reopen(struct statsfile *sf, const char *path, char *warn, size_t n)
+{
+	memset(sf, 0, sizeof(*sf));
+	sf->fd = -1;
+	sf->blk_next = STATS_BLOCKS_PER_PAGE;
+	sf->slow_next = STATS_SLOW_PER_PAGE;
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	struct stats_header g;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || pread(fd, &g, sizeof(g), 0) != (ssize_t)sizeof(g)) {
+		snprintf(warn, n, "cannot open %s: %s", path, fd < 0 || errno ? strerror(errno) : "too short");
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	if (memcmp(g.magic, STATS_MAGIC, 8) != 0 || g.version != STATS_VERSION || g.file_size < (uint64_t)st.st_size) {
+		snprintf(warn, n, "%s is not a stats file of this golat", path);
+		close(fd);
+		return -EINVAL;
+	}
+	void *map = mmap(NULL, g.file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(warn, n, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	sf->fd = fd;
+	sf->h = map;
+	sf->length = (uint64_t)st.st_size;
+	sf->header_ok = true;
+	sf->user_path = true; /* its writer removes it, not this one */
+	snprintf(sf->path, sizeof(sf->path), "%s", path);
+	return 0;
+}
+
+void statsfile_close(struct statsfile *sf)
+{
+	if (sf->h)
+		munmap(sf->h, sf->h->file_size);
+	if (sf->fd >= 0)
+		close(sf->fd);
+	sf->h = NULL;
+	sf->fd = -1;
 }
 
 void statsfile_use_monotonic(struct statsfile *sf)

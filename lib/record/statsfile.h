@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "stats.h"
 
@@ -53,7 +54,17 @@ struct statsfile {
  * reserved anywhere). */
 int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n);
+/* The same for another process, pid, whose agent will write it (lib/agent/agent.h):
+ * the header names pid and its executable. */
+int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, const struct stats_geom *geom,
+			 char *warn, size_t n);
 
+/* Maps the existing file at path that another process's agent writes, to name more
+ * functions in it (statsfile_set_fn): it is not removed by this one. 0 or -errno with
+ * warn. */
+int statsfile_reopen(struct statsfile *sf, const char *path, char *warn, size_t n);
+/* Unmaps and closes (the file stays). */
+void statsfile_close(struct statsfile *sf);
 /* Counts time in CLOCK_MONOTONIC ns instead of TSC cycles (before any call is timed). */
 void statsfile_use_monotonic(struct statsfile *sf);
 /* Names function id (its name and link-time entry), reserving its record and name

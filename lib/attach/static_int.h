@@ -1,0 +1,56 @@
+/* static_int: what the files of the static route share (static.h is the interface). */
+#ifndef GOLAT_STATIC_INT_H
+#define GOLAT_STATIC_INT_H
+
+#include "agent.h"
+#include "codemem.h"
+#include "inject_int.h"
+#include "patch.h"
+#include "static.h"
+
+/* The scratch area golat maps in the target for one attach or detach: the agent's
+ * configuration, the path it opens, and the stack golat_agent_init runs on. */
+#define SCRATCH_CFG 0
+#define SCRATCH_PATH 8192
+#define SCRATCH_SIZE (128u * 1024)
+
+struct static_ctx {
+	struct inj_target t;       /* pid, /proc/PID/mem, a syscall and an int3 in its text */
+	struct inj_call call;      /* the thread golat runs system calls on */
+	bool call_on;
+	const struct static_world *w;
+	uint64_t scratch;          /* SCRATCH_SIZE bytes in the target, 0 until mapped */
+	uint64_t agent_base, agent_entry;
+	bool agent_loaded;         /* this run mapped it */
+	struct codemem_remote remote;
+	char *err;
+	size_t errn;
+};
+
+/* static_agent.c */
+/* A system call on the held thread: 0 with *ret, or -errno (the call's own, or
+ * golat's failure to run it, with s->err set). */
+int static_sys(struct static_ctx *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+	       uint64_t a4, uint64_t a5, uint64_t *ret);
+/* Finds the agent in the target, or maps it, then runs golat_agent_init with cfg
+ * (filled with its out fields). 0 or -errno with s->err. */
+int static_agent(struct static_ctx *s, const char *agent, struct agent_config *cfg);
+
+/* static_mem.c */
+/* Sets s->remote up for codemem_init_remote. */
+void static_codemem(struct static_ctx *s);
+/* Maps len bytes read-write in the target: 0 with *at, or -errno. */
+int static_alloc(struct static_ctx *s, uint64_t len, uint64_t *at);
+/* A thread of the world stopped strictly inside [addr, addr + len) (strict: past
+ * its first byte, where a jump written at addr would cut an instruction), or anywhere
+ * in it: its tid, else 0. */
+pid_t static_thread_in(const struct static_world *w, uint64_t addr, uint64_t len, bool strict);
+/* Writes the batch through /proc/PID/mem, each write's old bytes into saved. */
+int static_write(struct static_ctx *s, struct patch_write *w, size_t n);
+/* Publishes the resume table built in this process (tramp_resume_add) to the
+ * agent's golat_resume_tab, with the entries of the one there before. */
+int static_resume_publish(struct static_ctx *s, uint64_t tab_ptr);
+/* Adds the target's current resume table (at the pointer tab_ptr) to this process's. */
+int static_resume_pull(struct static_ctx *s, uint64_t tab_ptr);
+
+#endif
