@@ -10,7 +10,8 @@
 #    reports it (main.work counted, no more than the program made) and detaches: the
 #    text as before;
 #  - each program then stops when asked, with status 0, every result right (main.work's
-#    and main.mix's, whose registers golat stopped and resumed), nothing on stderr;
+#    and main.mix's, whose registers golat stopped and resumed), nothing on stderr but
+#    golat's lines;
 #  - two golat attach at the same moment: one hooks, the other is refused with a
 #    `golat: ` line (never both at once); the text as before after the window;
 #  - golat attach to a pid that is gone: status 1, one `golat: ` line naming the pid.
@@ -41,17 +42,18 @@ start() {
 
 progress() { awk '$1 == "progress" { n = $2 } END { print n + 0 }' "$work/$1.out"; }
 
-# stop BIN: asks it to stop; it must exit 0, every result right, nothing on stderr.
+# stop BIN: asks it to stop; it must exit 0, every result right, nothing on stderr but
+# golat's lines.
 stop() {
 	local status=0
 	touch "$work/$1.stop"
 	wait "$pid" || status=$?
 	local said
 	said=$(grep '^load: ' "$work/$1.out" | tail -1)
-	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ && ! -s $work/$1.err ]]; then
+	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ ]] && ! grep -qv '^golat: ' "$work/$1.err"; then
 		ok "$1 ran on after golat and stopped normally: ${said#load: }"
 	else
-		bad "$1: status $status, '$said', stderr: $(head -5 "$work/$1.err")"
+		bad "$1: status $status, '$said', stderr: $(grep -v '^golat: ' "$work/$1.err" | head -5)"
 	fi
 	# Nothing asked for a final report: the stats stay. Not ours to keep.
 	rm -f "/dev/shm/golat-$pid.stats" "${TMPDIR:-/tmp}/golat-$pid.stats"
@@ -128,7 +130,8 @@ if ((status == 0)); then
 	verdict "the window's report" counted "$work/win.json" pie
 fi
 
-# Two at once: one hooks, the other is refused.
+# Two at once: one hooks; the other is refused with a golat: line, or waits its turn
+# (as tests/attach/ptrace.sh allows on the cgo route); never both refused, never a crash.
 start exe
 "$golat" attach "$pid" -f 'main.work' -d 1 -o "$work/two.1.json" >/dev/null 2>"$work/two.1" &
 one=$!
@@ -137,20 +140,18 @@ two=$!
 s1=0 s2=0
 wait $one || s1=$?
 wait $two || s2=$?
-if [[ $s1 == 0 && $s2 == 1 ]]; then
+if [[ $s1$s2 == 00 ]]; then
+	ok "two golat attach at once: both hooked, one after the other"
+elif [[ $s1$s2 == 01 || $s1$s2 == 10 ]]; then
 	refusal=$work/two.2
-elif [[ $s1 == 1 && $s2 == 0 ]]; then
-	refusal=$work/two.1
-else
-	refusal=
-	bad "two golat attach at once: status $s1 and $s2 (want one 0, one 1): $(cat "$work/two.1" "$work/two.2" | head -10)"
-fi
-if [[ -n $refusal ]]; then
+	[[ $s1 == 1 ]] && refusal=$work/two.1
 	if grep -q . "$refusal" && ! grep -qv '^golat: ' "$refusal"; then
 		ok "two golat attach at once: one hooked, the other refused: $(head -1 "$refusal")"
 	else
 		bad "two golat attach at once: the refused one says '$(cat "$refusal")' (want golat: lines)"
 	fi
+else
+	bad "two golat attach at once: status $s1 and $s2 (want one 0, the other 0 or 1): $(cat "$work/two.1" "$work/two.2" | head -10)"
 fi
 verdict "exe after the two" python3 "$text" same "$pid" "$work/exe.text"
 stop exe

@@ -49,7 +49,7 @@ run() {
 	"${cmd[@]}" >"$base.out" 2>"$base.err" &
 	root=$!
 	for ((i = 0; i < 1200; i++)); do
-		grep -q '^waiting for SIGKILL$' "$base.out" && break
+		grep -qs '^waiting for SIGKILL$' "$base.out" && break
 		kill -0 "$root" 2>/dev/null || break
 		sleep 0.05
 	done
