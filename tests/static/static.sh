@@ -16,6 +16,7 @@
 #    function the program counts is in it with exactly the program's count of calls,
 #    or listed as skipped (a function golat may only hook by owning signals, which
 #    stay Go's); main.fib, main.deep, main.hop, main.outer and main.recoverInF are hooked;
+#  - the live stats file is gone once the report is written;
 #  - with -o FILE.txt, the text report gives main.fib's calls exactly.
 # Every exit path on the exe; exit0 and kill9 on the PIEs (CI time: each path is a run
 # with and without golat).
@@ -105,6 +106,15 @@ check_path() { # BIN PATH
 		return
 	fi
 	python3 "$here/check.py" "$base.json" "$base.out" "${must[@]}" || bad "$bin $path: the report's counts (above)"
+	# The final report written, the live stats file goes (SPEC: GOLAT_STATS unset).
+	local pid stats
+	pid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$base.json" 2>/dev/null)
+	for stats in "/dev/shm/golat-$pid.stats" "${TMPDIR:-/tmp}/golat-$pid.stats"; do
+		if [[ -n $pid && -e $stats ]]; then
+			bad "$bin $path: the stats file $stats is left after the final report"
+			rm -f "$stats"
+		fi
+	done
 }
 
 for path in exit0 exit3 panic sigterm kill9; do
