@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# golat attach and golat detach on a running Go program built without cgo (statically
+# linked: hooked from outside, issue 11), prog/'s load mode under load (goroutines
+# calling main.work, a tight loop in main.mix, threads that come and go):
+#  - exe: `golat attach PID -f 'main.*'` hooks and returns; a second later `golat report
+#    PID --json` counts calls of main.work, no more than the program made; `golat detach
+#    PID` unhooks: the text read through /proc/PID/mem is byte for byte what it was
+#    before golat, and the program runs on (its progress grows);
+#  - stripped PIE: `golat attach PID -f 'main.*' -d 1 -o W.json` times a window of 1 s,
+#    reports it (main.work counted, no more than the program made) and detaches: the
+#    text as before;
+#  - each program then stops when asked, with status 0, every result right (main.work's
+#    and main.mix's, whose registers golat stopped and resumed), nothing on stderr but
+#    golat's lines;
+#  - two golat attach at the same moment: one hooks, the other is refused with a
+#    `golat: ` line (never both at once); the text as before after the window;
+#  - golat attach to a pid that is gone: status 1, one `golat: ` line naming the pid.
+# Usage: attach.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
+set -uo pipefail
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+static_setup attach "$1"
+text=$here/../attach/text.py
+
+static_build "$work/exe"
+static_build "$work/pie" -buildmode=pie
+strip "$work/pie"
+
+# start BIN: prog's load mode as $work/BIN; sets pid; saves its text in $work/BIN.text.
+start() {
+	local i
+	rm -f "$work/$1.stop" "$work/$1.out" # (not the last run's "load: started")
+	"$work/$1" load "$work/$1.stop" >"$work/$1.out" 2>"$work/$1.err" &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^load: started$' "$work/$1.out" && break
+		sleep 0.05
+	done
+	grep -q '^load: started$' "$work/$1.out" || { bad "$1 did not start in 10 s: $(cat "$work/$1.err")"; finish; }
+	python3 "$text" save "$pid" "$work/$1.text" >/dev/null || bad "$1: cannot read its text"
+}
+
+progress() { awk '$1 == "progress" { n = $2 } END { print n + 0 }' "$work/$1.out"; }
+
+# stop BIN: asks it to stop; it must exit 0, every result right, nothing on stderr but
+# golat's lines.
+stop() {
+	local status=0
+	touch "$work/$1.stop"
+	wait "$pid" || status=$?
+	local said
+	said=$(grep '^load: ' "$work/$1.out" | tail -1)
+	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ ]] && ! grep -qv '^golat: ' "$work/$1.err"; then
+		ok "$1 ran on after golat and stopped normally: ${said#load: }"
+	else
+		bad "$1: status $status, '$said', stderr: $(grep -v '^golat: ' "$work/$1.err" | head -5)"
+	fi
+	# Nothing asked for a final report: the stats stay. Not ours to keep.
+	rm -f "/dev/shm/golat-$pid.stats" "${TMPDIR:-/tmp}/golat-$pid.stats"
+}
+
+# counted JSON BIN: main.work's calls in the report JSON, more than 0 and no more than
+# the program made (its count lines, once it stopped).
+# shellcheck disable=SC2317 # (called through verdict)
+counted() {
+	python3 - "$1" "$work/$2.out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sum(f["calls"] for f in r["functions"] if f["name"] == "main.work")
+ours = next((int(l.split()[2]) for l in open(sys.argv[2]) if l.startswith("count main.work ")), None)
+ok = ours is not None and 0 < got <= ours
+print(f"main.work: {got} calls in the report, {ours} made" + ("" if ok else " (want 0 < report <= made)"))
+sys.exit(0 if ok else 1)
+PY
+}
+
+# verdict WHAT CMD...: ok or bad WHAT, with what CMD printed.
+verdict() {
+	local what=$1 why
+	shift
+	if why=$("$@" 2>&1); then
+		ok "$what: $why"
+	else
+		bad "$what: $why"
+	fi
+}
+
+golat_only() { # WHAT ERRFILE: only golat's lines on golat's stderr
+	if grep -v '^golat: ' "$2" | grep -q .; then
+		bad "$1: stderr lines that are not golat's: $(grep -v '^golat: ' "$2" | head -5)"
+	fi
+}
+
+# Hooked for good, read live, detached.
+start exe
+status=0
+"$golat" attach "$pid" -f 'main.*' >"$work/attach.out" 2>"$work/attach.err" || status=$?
+if [[ $status != 0 ]]; then
+	bad "golat attach $pid -f 'main.*' (exe) exits $status: $(head -5 "$work/attach.err")"
+else
+	golat_only "golat attach" "$work/attach.err"
+	sleep 1
+	"$golat" report "$pid" --json >"$work/live.json" 2>"$work/report.err" || bad "golat report $pid --json: $(head -3 "$work/report.err")"
+	status=0
+	"$golat" detach "$pid" >"$work/detach.out" 2>"$work/detach.err" || status=$?
+	[[ $status == 0 ]] || bad "golat detach $pid (exe) exits $status: $(head -5 "$work/detach.err")"
+	golat_only "golat detach" "$work/detach.err"
+	verdict "exe after golat detach" python3 "$text" same "$pid" "$work/exe.text"
+	before=$(progress exe)
+	sleep 0.3
+	(($(progress exe) > before)) || bad "exe: no progress after golat detach (stuck at $before)"
+fi
+stop exe
+if [[ -s $work/live.json ]]; then
+	verdict "golat report, live" counted "$work/live.json" exe
+fi
+
+# A window on the stripped PIE.
+start pie
+status=0
+"$golat" attach "$pid" -f 'main.*' -d 1 -o "$work/win.json" >"$work/win.out" 2>"$work/win.err" || status=$?
+if [[ $status == 0 ]]; then
+	golat_only "golat attach -d 1" "$work/win.err"
+	verdict "stripped PIE after a window" python3 "$text" same "$pid" "$work/pie.text"
+else
+	bad "golat attach $pid -f 'main.*' -d 1 (stripped PIE) exits $status: $(head -5 "$work/win.err")"
+fi
+stop pie
+if ((status == 0)); then
+	verdict "the window's report" counted "$work/win.json" pie
+fi
+
+# Two at once: one hooks; the other is refused with a golat: line, or waits its turn
+# (as tests/attach/ptrace.sh allows on the cgo route); never both refused, never a crash.
+start exe
+"$golat" attach "$pid" -f 'main.work' -d 1 -o "$work/two.1.json" >/dev/null 2>"$work/two.1" &
+one=$!
+"$golat" attach "$pid" -f 'main.square' -d 1 -o "$work/two.2.json" >/dev/null 2>"$work/two.2" &
+two=$!
+s1=0 s2=0
+wait $one || s1=$?
+wait $two || s2=$?
+if [[ $s1$s2 == 00 ]]; then
+	ok "two golat attach at once: both hooked, one after the other"
+elif [[ $s1$s2 == 01 || $s1$s2 == 10 ]]; then
+	refusal=$work/two.2
+	[[ $s1 == 1 ]] && refusal=$work/two.1
+	if grep -q . "$refusal" && ! grep -qv '^golat: ' "$refusal"; then
+		ok "two golat attach at once: one hooked, the other refused: $(head -1 "$refusal")"
+	else
+		bad "two golat attach at once: the refused one says '$(cat "$refusal")' (want golat: lines)"
+	fi
+else
+	bad "two golat attach at once: status $s1 and $s2 (want one 0, the other 0 or 1): $(cat "$work/two.1" "$work/two.2" | head -10)"
+fi
+verdict "exe after the two" python3 "$text" same "$pid" "$work/exe.text"
+stop exe
+
+# A pid that is gone.
+true &
+gone=$!
+wait $gone
+status=0
+"$golat" attach "$gone" -f 'main.*' >"$work/gone.out" 2>"$work/gone.err" || status=$?
+err=$(cat "$work/gone.err")
+if [[ $status == 1 && $(wc -l <"$work/gone.err") == 1 && $err == golat:\ *$gone* && ! -s $work/gone.out ]]; then
+	ok "a pid that is gone: $err"
+else
+	bad "a pid that is gone: status $status (want 1), stderr '$err' (want one golat: line naming $gone)"
+fi
+finish

@@ -1,0 +1,3 @@
+module staticprog
+
+go 1.19

@@ -1,0 +1,1 @@
+../../hook/semantics/shapes.go
