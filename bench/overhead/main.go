@@ -1,6 +1,7 @@
 // The overhead benchmark's program: it times, by itself, loops of calls to a tiny
-// function that golat may have hooked (main.leaf), and the cost of two rdtsc in C,
-// and prints one line per measurement:
+// function that golat may have hooked (main.leaf), and the cost of two rdtsc in C
+// (rdtsc_cgo.go: built without cgo, for golat's static route, it has no C and prints
+// the leaf lines only), and prints one line per measurement:
 //
 //	rdtsc2 <ns per pair>
 //	rdtscpar <goroutines> <CPU ns per pair, with that many calling at once>
@@ -8,28 +9,6 @@
 //
 // Each figure is the median of -rounds rounds. Run it with and without golat.
 package main
-
-/*
-#include <stdint.h>
-#include <time.h>
-#include <x86intrin.h>
-
-// ns per pair of rdtsc over n pairs (what the recorder pays at least per call).
-static double rdtsc_pair_ns(long n) {
-	struct timespec a, b;
-	uint64_t acc = 0;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i++) {
-		uint64_t t0 = __rdtsc();
-		uint64_t t1 = __rdtsc();
-		acc += t1 - t0;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	volatile uint64_t sink = acc; (void)sink;
-	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
-}
-*/
-import "C"
 
 import (
 	"flag"
@@ -77,7 +56,7 @@ func rdtscPar(g, n int) float64 {
 	start := time.Now()
 	for i := 0; i < g; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); C.rdtsc_pair_ns(C.long(n)) }()
+		go func() { defer wg.Done(); rdtscPairNs(n) }()
 	}
 	wg.Wait()
 	cores := runtime.NumCPU()
@@ -101,11 +80,13 @@ func main() {
 	rounds := flag.Int("rounds", 7, "rounds per figure (the median is printed)")
 	flag.Parse()
 	runtime.GOMAXPROCS(runtime.NumCPU())
-	fmt.Printf("rdtsc2 %.2f\n", median(func() float64 { return float64(C.rdtsc_pair_ns(C.long(*n))) }, *rounds))
-	// The floor in parallel: two vCPUs may be siblings of one core, and rdtsc is
-	// microcoded, so pairs on both cost more than on one, whatever golat does.
-	for _, g := range []int{1, 2, 4} {
-		fmt.Printf("rdtscpar %d %.2f\n", g, median(func() float64 { return rdtscPar(g, *n) }, *rounds))
+	if haveRdtsc {
+		fmt.Printf("rdtsc2 %.2f\n", median(func() float64 { return rdtscPairNs(*n) }, *rounds))
+		// The floor in parallel: two vCPUs may be siblings of one core, and rdtsc is
+		// microcoded, so pairs on both cost more than on one, whatever golat does.
+		for _, g := range []int{1, 2, 4} {
+			fmt.Printf("rdtscpar %d %.2f\n", g, median(func() float64 { return rdtscPar(g, *n) }, *rounds))
+		}
 	}
 	for _, g := range []int{1, 2, 4} {
 		perCall(g, *n/10) // warm up: threads, stacks, the stats shards
