@@ -575,6 +575,22 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	return rc;
 }
 
+int static_ended(const char *stats_path, int code)
+{
+	struct statsfile sf;
+	char warn[512];
+	int rc = statsfile_reopen(&sf, stats_path, warn, sizeof(warn));
+	if (rc)
+		return rc;
+	/* The agent could not: Go's exit path was not hooked, and kill -9 leaves no
+	 * time. One machine, one TSC: this process's pair is the program's. */
+	sf.h->exit_code = (uint64_t)(int64_t)code;
+	__atomic_fetch_or(&sf.h->flags, STATS_F_EXITED, __ATOMIC_RELEASE);
+	statsfile_pair(&sf);
+	statsfile_close(&sf);
+	return 0;
+}
+
 void static_result_free(struct static_result *r)
 {
 	free(r->skips);

@@ -69,5 +69,9 @@ int static_attach(const struct static_world *w, const struct static_opts *opts, 
 int static_detach(const struct static_world *w, const char *specs, struct static_result *r, char *err,
 		  size_t n);
 void static_result_free(struct static_result *r);
+/* After the program ended (code: its exit status, or 128 + the signal that killed
+ * it): marks its stats file exited with that code and records the last (TSC, ns)
+ * pair, from which reports convert cycles to time. 0 or -errno. */
+int static_ended(const char *stats_path, int code);
 
 #endif
