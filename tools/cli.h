@@ -49,6 +49,21 @@ int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_vi
  * built (build/tools/golat and build/lib/libgolat.so), made absolute into out. 0, or
  * 1 after saying why (nothing said when quiet). */
 int cli_find_lib(char out[4096], bool quiet);
+/* golat-agent.so (lib/agent/agent.h), the same way: $GOLAT_AGENT, else beside
+ * libgolat.so as installed or as built. */
+int cli_find_agent(char out[4096], bool quiet);
+
+/* golat run's options (run.c); NULL: not given. */
+struct cli_run_opts {
+	const char *funcs, *output, *sample, *interval;
+	int cmd; /* index of CMD in argv */
+};
+/* golat run for a statically linked Go program (run_static.c), the options already in
+ * the GOLAT_* environment: hooked from outside through ptrace at runtime.main, then
+ * left to run as golat's child; the final report when it ends. exe is CMD resolved,
+ * argv CMD and its arguments. Returns the program's exit status (128 + the signal that
+ * killed it), or 1 after saying why it could not be started. */
+int cli_run_static(const char *exe, char **argv);
 
 /* Connects to the control socket of the process pidarg names (attach.c): 0, or 1
  * after saying why in one line. With load, a dynamically linked Go program started

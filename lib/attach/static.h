@@ -93,7 +93,7 @@ int static_hold_add(struct static_hold *h, pid_t tid);
  *   -EPERM the kernel refuses ptrace (inject_refused says why)
  * On error the threads held so far stay held: static_hold_release lets them go. */
 int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n);
-/* PTRACE_DETACH of every thread, held or still stopping. */
+/* PTRACE_DETACH of every thread, held or still stopping; h->w still lists them (counts). */
 void static_hold_release(struct static_hold *h);
 void static_hold_free(struct static_hold *h);
 

@@ -246,7 +246,6 @@ void static_hold_release(struct static_hold *h)
 		release_pending(h, tid);
 	}
 	h->released_ns = inject_now_ns();
-	h->w.n = 0;
 }
 
 void static_hold_free(struct static_hold *h)
