@@ -314,12 +314,7 @@ static void final_report(const struct child *c)
 	for (size_t i = 0; sk && i < c->r.nskips; i++)
 		sk[i] = (struct report_skip){ c->r.skips[i].spec, c->r.skips[i].name, c->r.skips[i].reason };
 	const char *out = c->output[0] && strcmp(c->output, "-") != 0 ? c->output : NULL;
-	struct report_opts ro = { .format = out ? report_format_for_path(out) : REPORT_TEXT,
-				  .skipped = sk, .nskipped = sk ? c->r.nskips : 0 };
-	FILE *f = out ? fopen(out, "we") : stderr;
-	int rc = f ? report_write(f, &v, &ro) : -errno;
-	if (f && (out ? fclose(f) : fflush(f)) != 0 && rc == 0)
-		rc = -errno;
+	int rc = cli_report_to(out, stderr, &v, NULL, sk, sk ? c->r.nskips : 0);
 	stats_close(&v);
 	free(sk);
 	if (rc)
