@@ -134,8 +134,10 @@ static int on_event(struct static_hold *h, pid_t tid, int st)
 	return 0;
 }
 
-/* Seizes and interrupts every thread of /proc/PID/task golat does not hold or wait for
- * yet. The number of new ones, or -errno. */
+/* Seizes every thread of /proc/PID/task golat does not hold or wait for yet, then
+ * interrupts them all: seizing stops nothing, so the threads stop as close together
+ * as the kernel can schedule them, not one system call apart. The number of new ones,
+ * or -errno. */
 static int seize_new(struct static_hold *h)
 {
 	char path[64];
@@ -144,7 +146,8 @@ static int seize_new(struct static_hold *h)
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
 	long opts = PTRACE_O_TRACECLONE | (h->exitkill ? PTRACE_O_EXITKILL : 0);
-	int fresh = 0, rc = 0;
+	size_t from = h->npending;
+	int rc = 0;
 	struct dirent *e;
 	while (rc == 0 && (e = readdir(d))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
@@ -158,14 +161,14 @@ static int seize_new(struct static_hold *h)
 				break;
 			}
 		}
-		if (!h->first_ns)
-			h->first_ns = inject_now_ns();
-		ptrace(PTRACE_INTERRUPT, tid, 0, 0);
 		rc = push_pending(h, tid);
-		fresh++;
 	}
 	closedir(d);
-	return rc ? rc : fresh;
+	if (h->npending > from && !h->first_ns)
+		h->first_ns = inject_now_ns();
+	for (size_t i = from; i < h->npending; i++)
+		ptrace(PTRACE_INTERRUPT, h->pending[i], 0, 0);
+	return rc ? rc : (int)(h->npending - from);
 }
 
 int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n)
