@@ -53,10 +53,6 @@ struct held {
 static int hold(struct held *s, pid_t pid, char *err, size_t n)
 {
 	*s = (struct held){ .pid = pid, .lock = -1 };
-	int rc = inject_lock(pid, err, n);
-	if (rc < 0)
-		return rc;
-	s->lock = rc;
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
@@ -64,6 +60,10 @@ static int hold(struct held *s, pid_t pid, char *err, size_t n)
 	sigaddset(&stop, SIGHUP);
 	sigaddset(&stop, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &stop, &s->prev);
+	int rc = inject_lock(pid, err, n);
+	if (rc < 0)
+		return rc;
+	s->lock = rc;
 	rc = static_hold_all(&s->h, pid, err, n);
 	if (rc == -EPERM)
 		snprintf(err, n, "the kernel refuses ptrace to pid %d: kernel.yama.ptrace_scope (1: only "
@@ -262,10 +262,10 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 	bool died = proc_gone((int)pid);
 	uint64_t out_ns = 0;
 	w.t1 = cli_mono_ns();
-	if (r.hooked && !died && w.names && *w.names) {
+	if (r.hooked && !died && (!w.names || *w.names)) {
 		struct static_result u;
 		struct static_opts uo = *o;
-		uo.specs = w.names;
+		uo.specs = w.names ? w.names : o->specs; /* the stats file could not be read: all of SPECS */
 		int rc2 = change(pid, false, &uo, &u, &out_ns, &threads);
 		static_result_free(&u);
 		if (rc == 0)
