@@ -298,9 +298,10 @@ static void stats_file(const struct child *c, char *out, size_t n)
 	out[0] = 0;
 }
 
-/* The final report, where GOLAT_OUTPUT says (lib/golat.c's write_report: stderr, or
- * the path's format), then the stats file goes unless GOLAT_STATS named it. */
-static void final_report(const struct child *c)
+/* The report, where GOLAT_OUTPUT says (lib/golat.c's write_report: stderr, or the
+ * path's format); after the final one (not periodic) the stats file goes unless
+ * GOLAT_STATS named it. */
+static void report(const struct child *c, bool periodic)
 {
 	char path[PATH_MAX], err[512];
 	stats_file(c, path, sizeof(path));
@@ -320,7 +321,7 @@ static void final_report(const struct child *c)
 	if (rc)
 		log_info("final report not written: %s%s%s; the stats stay in %s (golat report %s)",
 			 out ? out : "", out ? ": " : "", strerror(-rc), path, path);
-	else if (!c->stats_named)
+	else if (!c->stats_named && !periodic)
 		unlink(path);
 }
 
@@ -329,21 +330,21 @@ static void wait_end(struct child *c)
 {
 	uint64_t every = (uint64_t)(c->cfg.interval * 1e9), next = cli_mono_ns() + every;
 	while (!c->ended) {
+		/* Any tid, __WALL: a thread that exited while golat traced it stays a zombie
+		 * until its tracer reaps it, and the process's own exit waits for it. */
 		int st;
-		pid_t k = waitpid(c->pid, &st, every ? WNOHANG : 0);
+		pid_t k = waitpid(-1, &st, __WALL | (every ? WNOHANG : 0));
 		if (k == c->pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
 			c->ended = true;
 			c->status = st;
 		} else if (k < 0 && errno != EINTR) {
 			c->ended = true; /* not our child any more: nothing to wait for */
 			c->status = 0;
-		} else if (every && k == 0) {
+		} else if (every && k <= 0) {
 			nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 			if (cli_mono_ns() >= next) {
 				next += every;
-				struct child tmp = *c;
-				tmp.stats_named = true; /* a periodic report keeps the file */
-				final_report(&tmp);
+				report(c, true);
 			}
 		}
 	}
@@ -412,7 +413,7 @@ int cli_run_static(const char *exe, char **argv)
 	}
 	wait_end(&c);
 	if (trace || c.output[0])
-		final_report(&c);
+		report(&c, false);
 	static_result_free(&c.r);
 	gobin_close(&gb);
 	return exit_status(&c);
