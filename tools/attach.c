@@ -1,6 +1,7 @@
 /* golat attach: hooks functions of a running Go program through its control socket
  * (lib/control/control.h); a program started without golat first gets libgolat.so
- * loaded through ptrace (lib/attach/inject.h). Without -d the hooks stay and `golat report`/`golat top` read the
+ * loaded through ptrace (lib/attach/inject.h); a statically linked one is hooked from
+ * outside instead (attach_static.c). Without -d the hooks stay and `golat report`/`golat top` read the
  * program live. With -d it is a window: attach, wait, report what the window recorded
  * (the difference of two snapshots of the stats file: lib/report/statsdelta.c), detach.
  *
@@ -294,14 +295,7 @@ static int window_report(const struct attach_opts *o, const struct window *w,
 			 const struct stats_view *v, const struct stats_snapshot *d)
 {
 	const char *out = o->output && strcmp(o->output, "-") != 0 ? o->output : NULL;
-	struct report_opts ro = { .format = out ? report_format_for_path(out) : REPORT_TEXT, .skipped = w->skips,
-				  .nskipped = w->nskips };
-	FILE *f = out ? fopen(out, "we") : stdout;
-	if (!f)
-		return cli_fail("cannot write %s: %s", out, strerror(errno));
-	int rc = report_render(f, v, d, &ro);
-	if (out && fclose(f) != 0 && rc == 0)
-		rc = -errno;
+	int rc = cli_report_to(out, stdout, v, d, w->skips, w->nskips);
 	if (rc)
 		return cli_fail("cannot write the report%s%s: %s", out ? " to " : "", out ? out : "",
 				strerror(-rc));
@@ -426,6 +420,9 @@ int cmd_attach(int argc, char **argv)
 	if (o.output && !o.seconds)
 		return cli_fail("-o writes the report of a window: give -d SECONDS too (without -d, "
 				"golat report PID reads the program live)");
+	pid_t spid = cli_static_target(o.pid);
+	if (spid)
+		return cli_attach_static(spid, o.specs, o.sample, o.seconds, o.output);
 	struct ctl_conn c;
 	if (cli_ctl_open(o.pid, &c, true))
 		return 1;

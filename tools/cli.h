@@ -5,6 +5,7 @@
 
 #include <glob.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,12 +50,42 @@ int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_vi
  * built (build/tools/golat and build/lib/libgolat.so), made absolute into out. 0, or
  * 1 after saying why (nothing said when quiet). */
 int cli_find_lib(char out[4096], bool quiet);
+/* golat-agent.so (lib/agent/agent.h), the same way: $GOLAT_AGENT, else beside
+ * libgolat.so as installed or as built. */
+int cli_find_agent(char out[4096], bool quiet);
+
+/* golat run's options (run.c); NULL: not given. */
+struct cli_run_opts {
+	const char *funcs, *output, *sample, *interval;
+	int cmd; /* index of CMD in argv */
+};
+/* golat run for a statically linked Go program (run_static.c), the options already in
+ * the GOLAT_* environment: hooked from outside through ptrace at runtime.main, then
+ * left to run as golat's child; the final report when it ends. exe is CMD resolved,
+ * argv CMD and its arguments. Returns the program's exit status (128 + the signal that
+ * killed it), or 1 after saying why it could not be started. */
+int cli_run_static(const char *exe, char **argv);
+
+/* Writes the report of v (s: a snapshot the caller took; NULL: one taken now) where
+ * output says, as GOLAT_OUTPUT: NULL, "" or "-" is text on dflt, a path ending .json
+ * JSON, .prom Prometheus, else text (report.c). 0, or -errno. */
+struct stats_snapshot;
+struct report_skip;
+int cli_report_to(const char *output, FILE *dflt, const struct stats_view *v, const struct stats_snapshot *s,
+		  const struct report_skip *skips, size_t nskips);
 
 /* Connects to the control socket of the process pidarg names (attach.c): 0, or 1
  * after saying why in one line. With load, a dynamically linked Go program started
  * without golat first gets libgolat.so loaded through ptrace (lib/attach/inject.h). */
 struct ctl_conn;
 int cli_ctl_open(const char *pidarg, struct ctl_conn *c, bool load);
+/* golat attach and detach for a statically linked Go program (attach_static.c),
+ * through ptrace with every thread held: no library there to talk to. */
+/* The pid pidarg names when it runs a statically linked Go program, else 0. */
+pid_t cli_static_target(const char *pidarg);
+int cli_attach_static(pid_t pid, const char *specs, unsigned sample, double seconds, const char *output);
+int cli_detach_static(pid_t pid, const char *specs);
+
 /* Says on stderr what a change's reply lists: skipped functions and unmatched specs. */
 struct ctl_reply;
 void cli_say_skips(const struct ctl_reply *r);

@@ -1,7 +1,8 @@
 /* golat detach: unhooks functions of a running Go program through its control
  * socket (lib/control/control.h): what SPECS select, by default everything golat hooked. When
  * nothing stays hooked in a program where only golat attach hooked, the library takes
- * its own patches out too, and the program's code is byte for byte what it was. */
+ * its own patches out too, and the program's code is byte for byte what it was. A
+ * statically linked program is unhooked from outside (attach_static.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,9 @@ int cmd_detach(int argc, char **argv)
 		fputs(DETACH_USAGE, stderr);
 		return 2;
 	}
+	pid_t spid = cli_static_target(pid);
+	if (spid)
+		return cli_detach_static(spid, specs);
 	struct ctl_conn c;
 	if (cli_ctl_open(pid, &c, false))
 		return 1;

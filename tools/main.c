@@ -29,7 +29,7 @@ static const struct verb {
 	  "every function of a Go binary (stripped or not): can golat hook it, and if not why" },
 	{ "info", cmd_info, "info [--json] EXE", "Go version, pclntab, g's TLS slot and fields" },
 	{ "run", cmd_run, "run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] [--] CMD [ARGS]",
-	  "run CMD with the library injected" },
+	  "run CMD with the library injected (a static Go program: hooked from outside)" },
 	{ "report", cmd_report, "report [STATS_FILE|PID|--dir DIR...] [--json|--text|--prom]",
 	  "render a live or dead program's stats; --dir: the only golat-*.stats in DIR" },
 	{ "top", cmd_top,
@@ -63,7 +63,8 @@ static void usage(FILE *f)
 			VERBS[i].what);
 	fputs("SPEC is an exact Go name or a glob (*, ?, [...]); !SPEC excludes its matches.\n"
 	      "Environment: GOLAT_FUNCS, GOLAT_OUTPUT, GOLAT_STATS, GOLAT_SAMPLE, GOLAT_INTERVAL,\n"
-	      "GOLAT_LOG, GOLAT_CLOCK (the library), GOLAT_LIB (golat run). See golat(1), golat(7).\n",
+	      "GOLAT_LOG, GOLAT_CLOCK (the library), GOLAT_LIB, GOLAT_AGENT (golat run, attach).\n"
+	      "See golat(1), golat(7).\n",
 	      f);
 }
 

@@ -118,6 +118,21 @@ int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_vi
 	return stats_open(v, arg, err, sizeof(err)) ? cli_fail("%s", err) : 0;
 }
 
+int cli_report_to(const char *output, FILE *dflt, const struct stats_view *v, const struct stats_snapshot *s,
+		  const struct report_skip *skips, size_t nskips)
+{
+	const char *out = output && *output && strcmp(output, "-") != 0 ? output : NULL;
+	struct report_opts ro = { .format = out ? report_format_for_path(out) : REPORT_TEXT, .skipped = skips,
+				  .nskipped = nskips };
+	FILE *f = out ? fopen(out, "we") : dflt;
+	if (!f)
+		return -errno;
+	int rc = s ? report_render(f, v, s, &ro) : report_write(f, v, &ro);
+	if ((out ? fclose(f) : fflush(f)) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
 static const char REPORT_USAGE[] =
 	"usage: golat report [STATS_FILE or PID | --dir DIR...] [--json|--text|--prom]\n";
 

@@ -1,7 +1,8 @@
 /* golat run: executes a command with libgolat.so preloaded and the GOLAT_* variables
  * set, after checking with the binary reader that the loader will honour LD_PRELOAD
  * (a dynamically linked Go program). exec keeps the pid, so the command's exit status
- * is golat's and its stats file is golat-<that pid>.stats. */
+ * is golat's and its stats file is golat-<that pid>.stats. A statically linked Go
+ * program goes to run_static.c instead: hooked from outside, as golat's child. */
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <libgen.h>
@@ -38,34 +39,46 @@ static bool is_file(const char *path, int mode)
 /* Says why (unless quiet) and returns 1. */
 #define SAY(...) (quiet ? 1 : cli_fail(__VA_ARGS__))
 
-int cli_find_lib(char out[PATH_MAX], bool quiet)
+/* name (a file of golat's own library directory) through $env, else relative to this
+ * binary: the installed directory, then as built. */
+static int find_beside(const char *name, const char *env_name, char out[PATH_MAX], bool quiet)
 {
-	const char *env = getenv("GOLAT_LIB");
+	const char *env = getenv(env_name);
 	if (env && *env) {
 		if (!is_file(env, R_OK))
-			return SAY("GOLAT_LIB=%s: %s", env, errno ? strerror(errno) : "not a file");
-		return realpath(env, out) ? 0 : SAY("GOLAT_LIB=%s: %s", env, strerror(errno));
+			return SAY("%s=%s: %s", env_name, env, errno ? strerror(errno) : "not a file");
+		return realpath(env, out) ? 0 : SAY("%s=%s: %s", env_name, env, strerror(errno));
 	}
-	char self[PATH_MAX];
+	char self[PATH_MAX], installed[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (k <= 0)
-		return SAY("cannot find libgolat.so: /proc/self/exe: %s; set GOLAT_LIB", strerror(errno));
+		return SAY("cannot find %s: /proc/self/exe: %s; set %s", name, strerror(errno), env_name);
 	self[k] = 0;
 	const char *dir = dirname(self);
-	static const char *rel[] = { GOLAT_LIB_FROM_BINDIR, "libgolat.so", "../lib/libgolat.so",
-				     "../lib/golat/libgolat.so" };
-	char tried[4 * 64] = "";
+	snprintf(installed, sizeof(installed), "%s", GOLAT_LIB_FROM_BINDIR);
+	const char *rel[] = { dirname(installed), ".", "../lib", "../lib/golat" };
+	char tried[4 * 96] = "";
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		if (i && strcmp(rel[i], rel[0]) == 0)
 			continue; /* tried already, as the installed path */
 		char cand[2 * PATH_MAX];
-		snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]);
+		snprintf(cand, sizeof(cand), "%s/%s/%s", dir, rel[i], name);
 		if (is_file(cand, R_OK) && realpath(cand, out))
 			return 0;
-		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? ", " : "",
-			 rel[i]);
+		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s/%s", i ? ", " : "",
+			 rel[i], name);
 	}
-	return SAY("cannot find libgolat.so from %s (tried %s); set GOLAT_LIB", dir, tried);
+	return SAY("cannot find %s from %s (tried %s); set %s", name, dir, tried, env_name);
+}
+
+int cli_find_lib(char out[PATH_MAX], bool quiet)
+{
+	return find_beside("libgolat.so", "GOLAT_LIB", out, quiet);
+}
+
+int cli_find_agent(char out[PATH_MAX], bool quiet)
+{
+	return find_beside("golat-agent.so", "GOLAT_AGENT", out, quiet);
 }
 
 /* cmd as execvp would find it: a path when it has a '/', else the first executable
@@ -90,8 +103,9 @@ static int resolve(const char *cmd, char *out, size_t n)
 	return rc ? cli_fail("%s: command not found", cmd) : 0;
 }
 
-/* Refuses what LD_PRELOAD cannot work on: not Go, or statically linked. */
-static int check_binary(const char *path)
+/* Refuses what golat cannot work on (not Go, not readable); *is_static: statically
+ * linked, where the loader ignores LD_PRELOAD and golat hooks from outside. */
+static int check_binary(const char *path, bool *is_static)
 {
 	struct gobin gb;
 	char err[512];
@@ -106,18 +120,10 @@ static int check_binary(const char *path)
 			return cli_fail("%s: %s", path, why);
 		return cli_fail("%s is not a Go program: %s", path, why);
 	}
-	bool dynamic = gb.dynamic;
+	*is_static = !gb.dynamic;
 	gobin_close(&gb);
-	if (!dynamic)
-		return cli_fail("%s is statically linked: the dynamic loader ignores LD_PRELOAD; build it "
-				"with cgo or -ldflags=-linkmode=external", path);
 	return 0;
 }
-
-struct run_opts {
-	const char *funcs, *output, *sample, *interval;
-	int cmd; /* index of CMD in argv */
-};
 
 static bool valid_number(const char *s, bool integer)
 {
@@ -130,7 +136,7 @@ static bool valid_number(const char *s, bool integer)
 	return *s && !*end && v >= 0 && v < 1e9;
 }
 
-static int parse(int argc, char **argv, struct run_opts *o)
+static int parse(int argc, char **argv, struct cli_run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	int i = 1;
@@ -155,7 +161,20 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return i < argc ? 0 : -1;
 }
 
-static int set_env(const char *lib, const struct run_opts *o)
+/* The options as the GOLAT_* variables the library reads (and golat run, for a static
+ * program): children of CMD inherit them, as SPEC.md says. */
+static int set_golat_env(const struct cli_run_opts *o)
+{
+	const char *names[] = { "GOLAT_FUNCS", "GOLAT_OUTPUT", "GOLAT_SAMPLE", "GOLAT_INTERVAL" };
+	const char *vals[] = { o->funcs, o->output, o->sample, o->interval };
+	int rc = 0;
+	for (int i = 0; i < 4 && rc == 0; i++)
+		if (vals[i])
+			rc = setenv(names[i], vals[i], 1);
+	return rc ? cli_fail("cannot set the environment: %s", strerror(errno)) : 0;
+}
+
+static int set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *pre = NULL;
@@ -163,17 +182,12 @@ static int set_env(const char *lib, const struct run_opts *o)
 		return cli_fail("out of memory");
 	int rc = setenv("LD_PRELOAD", pre, 1);
 	free(pre);
-	const char *names[] = { "GOLAT_FUNCS", "GOLAT_OUTPUT", "GOLAT_SAMPLE", "GOLAT_INTERVAL" };
-	const char *vals[] = { o->funcs, o->output, o->sample, o->interval };
-	for (int i = 0; i < 4 && rc == 0; i++)
-		if (vals[i])
-			rc = setenv(names[i], vals[i], 1);
 	return rc ? cli_fail("cannot set the environment: %s", strerror(errno)) : 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o;
+	struct cli_run_opts o;
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(RUN_USAGE, stdout);
 		return 0;
@@ -183,8 +197,12 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	char lib[PATH_MAX], exe[PATH_MAX];
-	if (resolve(argv[o.cmd], exe, sizeof(exe)) || check_binary(exe) ||
-	    cli_find_lib(lib, false) || set_env(lib, &o))
+	bool is_static = false;
+	if (resolve(argv[o.cmd], exe, sizeof(exe)) || check_binary(exe, &is_static) || set_golat_env(&o))
+		return 1;
+	if (is_static)
+		return cli_run_static(exe, argv + o.cmd);
+	if (cli_find_lib(lib, false) || set_preload(lib))
 		return 1;
 	execv(exe, argv + o.cmd);
 	return cli_fail("cannot run %s: %s", exe, strerror(errno));

@@ -76,7 +76,7 @@ int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
 }
 
 /* /dev/shm/golat-<pid>.attach (else $TMPDIR or /tmp): held while golat injects. */
-static int take_lock(pid_t pid, char *err, size_t n)
+int inject_lock(pid_t pid, char *err, size_t n)
 {
 	const char *tmp = getenv("TMPDIR");
 	const char *dirs[] = { "/dev/shm", tmp && *tmp ? tmp : "/tmp" };
@@ -97,7 +97,7 @@ static int take_lock(pid_t pid, char *err, size_t n)
 	return -EACCES;
 }
 
-static void drop_lock(pid_t pid, int fd)
+void inject_unlock(pid_t pid, int fd)
 {
 	const char *tmp = getenv("TMPDIR");
 	char path[4200];
@@ -243,7 +243,7 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 		snprintf(err, n, "golat needs the absolute path of libgolat.so to load it into pid %d", (int)pid);
 		return -EINVAL;
 	}
-	int lock = take_lock(pid, err, n);
+	int lock = inject_lock(pid, err, n);
 	if (lock < 0)
 		return lock;
 	/* golat must not die half way: a thread pointed at golat's stack and int3 would
@@ -267,7 +267,7 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 		snprintf(err, n, "pid %d exited during the injection", (int)pid);
 		rc = -ESRCH;
 	}
-	drop_lock(pid, lock);
+	inject_unlock(pid, lock);
 	sigprocmask(SIG_SETMASK, &prev, NULL);
 	return rc;
 }

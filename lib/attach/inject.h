@@ -56,4 +56,10 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
  * when another tracer holds it. */
 int inject_refused(pid_t pid, const char *lib, char *err, size_t n);
 
+/* The lock that keeps two golats from working on pid through ptrace at once
+ * (/dev/shm/golat-<pid>.attach, else $TMPDIR or /tmp): its descriptor, or -EBUSY (another
+ * golat holds it) or -errno, with err set. inject_golat and the static route take it. */
+int inject_lock(pid_t pid, char *err, size_t n);
+void inject_unlock(pid_t pid, int fd);
+
 #endif

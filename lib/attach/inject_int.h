@@ -68,6 +68,9 @@ void inject_world_free(struct inj_world *w);
  * -errno. */
 pid_t inject_wait(pid_t tid, int *status, int ms);
 uint64_t inject_now_ns(void);
+/* Whether the kernel already attached tid of pid to this process (a clone whose event
+ * has not been read yet; golat run's own child). */
+bool inject_traced_by_us(pid_t pid, pid_t tid);
 
 /* inject_call.c: one stopped thread, run by golat. */
 #define INJ_XSTATE_MAX 16384

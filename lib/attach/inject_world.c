@@ -176,8 +176,7 @@ static void on_event(struct inj_world *w, pid_t tid, int st)
 	}
 }
 
-/* Whether the kernel already attached tid to us (a clone we have not heard of yet). */
-static bool traced_by_us(pid_t pid, pid_t tid)
+bool inject_traced_by_us(pid_t pid, pid_t tid)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
@@ -209,7 +208,7 @@ static int seize_new(struct inj_world *w)
 		if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACECLONE) != 0) {
 			if (errno == ESRCH)
 				continue; /* it exited since the listing */
-			if (errno == EPERM && traced_by_us(w->pid, tid)) {
+			if (errno == EPERM && inject_traced_by_us(w->pid, tid)) {
 				if (!add(w, tid))
 					rc = -ENOMEM;
 				continue;

@@ -74,4 +74,33 @@ void static_result_free(struct static_result *r);
  * pair, from which reports convert cycles to time. 0 or -errno. */
 int static_ended(const char *stats_path, int code);
 
+/* static_world.c: every thread of the process in a ptrace stop of the caller's at
+ * once, for static_attach and static_detach. Zero it and set exitkill before use. */
+struct static_hold {
+	struct static_world w;       /* the threads held, registers as their stop found them */
+	size_t cap;
+	pid_t *pending;              /* asked to stop (or seized by the kernel), not stopped yet */
+	size_t npending, pcap;
+	bool exitkill;               /* PTRACE_O_EXITKILL: golat run's own child dies with golat
+				      * while golat holds it (it would be left half patched) */
+	uint64_t first_ns, all_ns;   /* CLOCK_MONOTONIC: the first thread stopped, the last */
+	uint64_t released_ns;        /* the last let go */
+	unsigned passed;             /* signals that came meanwhile, delivered */
+	bool group_stop;             /* a thread was held in a group stop (SIGSTOP) */
+	bool exited;                 /* the process ended meanwhile, and golat reaped it (its */
+	int status;                  /* parent: golat run); its wait status */
+};
+/* Adds a thread already in a ptrace stop of the caller's (golat run's breakpoint). */
+int static_hold_add(struct static_hold *h, pid_t tid);
+/* Seizes and stops every thread of pid (PTRACE_SEIZE, PTRACE_INTERRUPT,
+ * PTRACE_O_TRACECLONE), threads already traced by the caller included, until a listing
+ * of /proc/PID/task finds none it does not hold. 0, or -errno with err set (no "golat: "):
+ *   -ESRCH the process exited   -EAGAIN a thread did not stop within 2 s
+ *   -EPERM the kernel refuses ptrace (inject_refused says why)
+ * On error the threads held so far stay held: static_hold_release lets them go. */
+int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n);
+/* PTRACE_DETACH of every thread, held or still stopping; h->w still lists them (counts). */
+void static_hold_release(struct static_hold *h);
+void static_hold_free(struct static_hold *h);
+
 #endif

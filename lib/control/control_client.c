@@ -190,9 +190,9 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	if (m)
 		fclose(m);
 	if (!loaded && !dynamic)
-		return fail(err, n, -EOPNOTSUPP, "%s is a statically linked Go program, so it cannot have "
-			    "been started with libgolat.so, and attaching to a static program started "
-			    "without golat is not available yet (golat run hooks one from its start)", w);
+		return fail(err, n, -EOPNOTSUPP, "%s is a statically linked Go program: it has no "
+			    "libgolat.so to talk to (golat attach and golat detach work on it through "
+			    "ptrace, golat run from its start)", w);
 	if (!loaded)
 		return fail(err, n, -ENOENT, "%s was not started with libgolat.so and has not loaded it "
 			    "since (golat attach loads it through ptrace; or start it with LD_PRELOAD=%s, "

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What golat attach refuses, each with status 1 and one `golat: ` line: a process that
 # is gone; a program that is not Go (sleep, which the preloaded library leaves inert:
-# one thread, no socket; and sleep without it); a static Go program started without
-# golat; golat detach on a Go program started without libgolat.so; a process the
+# one thread, no socket; and sleep without it); a static Go program when there is no
+# golat-agent.so; golat detach on a Go program started without libgolat.so; a process the
 # kernel will not let golat ptrace (non-dumpable, golat without CAP_SYS_PTRACE); a
 # process that dies or quits while golat loads the library into it; another user's
 # process (golat run by nobody against ours: the socket's mode keeps it out; and with
@@ -55,14 +55,15 @@ sleep 0.3 # until it has exec'd sleep
 refused "not a Go program, started without golat" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
 kill $sl
 
-# A statically linked Go program started without golat: no loader to load the library.
+# A statically linked Go program started without golat is hooked from outside with
+# golat-agent.so (tests/static): without it, golat says so and touches nothing.
 (cd "$here/load" && CGO_ENABLED=0 "$go" build -o "$work/static" .) || bad "cannot build a static Go program"
 rm -f "$work/static.stop"
 "$work/static" http://127.0.0.1:1/ 1 100 "$work/static.stop" >/dev/null 2>&1 &
 st=$!
 sleep 0.2
-refused "a static Go program started without golat" "is a statically linked Go program.*not available yet.*golat run" \
-	"$golat" attach $st -f 'main.*'
+GOLAT_AGENT=$work/no-agent.so refused "a static Go program, without golat-agent.so" \
+	"GOLAT_AGENT=$work/no-agent.so: No such file or directory" "$golat" attach $st -f 'main.*'
 touch "$work/static.stop"
 wait $st 2>/dev/null
 

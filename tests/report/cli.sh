@@ -125,7 +125,9 @@ go=${GOLAT_GO:-/usr/lib/go-1.27/bin/go}
 if [[ -x $go ]]; then
 	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE=${GOLAT_TEST_WORK:-/tmp}/report-gocache
 	(cd "$here/prog" && CGO_ENABLED=0 "$go" build -o "$work/static" .) || fail "go build static"
-	expect 1 "is statically linked: the dynamic loader ignores LD_PRELOAD; build it with cgo or -ldflags=-linkmode=external" \
+	# A static one is hooked from outside with golat-agent.so: without it, golat says
+	# so before starting anything (tests/static runs the whole route).
+	GOLAT_AGENT=$work/no-agent.so expect 1 "GOLAT_AGENT=$work/no-agent.so: No such file or directory" \
 		"$golat" run -f main.work -- "$work/static"
 	# A dynamically linked one runs with the environment set and its own exit status
 	# (not with a sanitized build: ASan's runtime refuses to come after a preload).

@@ -1,0 +1,420 @@
+/* golat run, for a statically linked Go program (CGO_ENABLED=0: no PT_INTERP, so no
+ * loader to honour LD_PRELOAD). golat starts it as its child under ptrace, lets it run
+ * to the entry of runtime.main (an int3 there), hooks it from outside while every
+ * thread is held (static_attach, lib/attach/static.h), lets it go, and waits for it:
+ * when it ends, by any path (exit, a signal, kill -9), golat writes the final report
+ * from its stats file, as the preloaded library would at exit, and exits with its
+ * status (128 + the signal, as a shell says it).
+ *
+ * Why runtime.main: by then rt0_go and schedinit have run (Go's signal handlers are
+ * installed, the heap and m0 exist, g is in FS: runtime/proc.go, schedinit and main)
+ * and no user code has; usually one thread runs, sysmon is started by main itself.
+ *
+ * The child stops itself (SIGSTOP) before its exec, and golat seizes it then, rather
+ * than PTRACE_TRACEME: only a seized tracee (and the threads it makes, with
+ * PTRACE_O_TRACECLONE) can be stopped with PTRACE_INTERRUPT, which holding every
+ * thread needs. PTRACE_O_EXITKILL: if golat dies while it holds the program, the
+ * program dies too, rather than run on half hooked; once let go it no longer matters.
+ *
+ * The host program comes first: when the hooking fails, golat says why on a
+ * `golat: ` line and lets the program run unhooked, as the library does. */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "gobin.h"
+#include "hookskip.h"
+#include "log.h"
+#include "paths.h"
+#include "report.h"
+#include "static.h"
+#include "statsread.h"
+
+/* What golat run knows of its child. */
+struct child {
+	pid_t pid;
+	int status;        /* its wait status, once it ended */
+	bool ended;
+	struct config cfg; /* the GOLAT_* variables, read as the library reads them */
+	char output[PATH_MAX], stats[PATH_MAX]; /* with %p its pid; stats "": the default */
+	bool stats_named;  /* GOLAT_STATS named the file: it stays after the report */
+	struct static_result r;
+	bool hooked;
+};
+
+static volatile sig_atomic_t forward_to;
+
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT sent to golat go on to the program, which golat
+ * stands for. One from the terminal (si_code > 0) reached the whole foreground process
+ * group, the program too: sending it again would deliver it twice. */
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (forward_to > 0 && si->si_code <= 0)
+		kill((pid_t)forward_to, sig);
+}
+
+static void forward_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART };
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static bool group_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* The child: stops for golat to seize it (trace), then becomes the program. exec
+ * puts the signal dispositions golat changed back to their defaults. */
+static void become(const char *exe, char **argv, bool trace)
+{
+	if (trace)
+		raise(SIGSTOP);
+	execv(exe, argv);
+	dprintf(2, "golat: cannot run %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}
+
+/* Seizes the child stopped before its exec and follows it to the exec's stop.
+ * 0, or -ESRCH when it ended first (c->status), or -errno. */
+static int seize_to_exec(struct child *c)
+{
+	int st;
+	while (waitpid(c->pid, &st, WUNTRACED) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFSTOPPED(st)) {
+		c->ended = true;
+		c->status = st;
+		return -ESRCH;
+	}
+	if (ptrace(PTRACE_SEIZE, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) != 0)
+		return -errno;
+	kill(c->pid, SIGCONT); /* out of the stop it put itself in */
+	for (;;) {
+		if (waitpid(c->pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			c->ended = true;
+			c->status = st;
+			return -ESRCH;
+		}
+		int event = st >> 16;
+		if (event == PTRACE_EVENT_EXEC)
+			return 0;
+		ptrace(PTRACE_CONT, c->pid, 0, event ? 0 : WSTOPSIG(st));
+	}
+}
+
+/* The load bias of the program: where the kernel put its entry (AT_ENTRY) less where
+ * the ELF header says it is (0 unless PIE). */
+static int load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
+{
+	char path[64];
+	uint64_t v[2];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = -ENOENT;
+	while (rc == -ENOENT && read(fd, v, sizeof(v)) == (ssize_t)sizeof(v) && v[0] != AT_NULL)
+		if (v[0] == AT_ENTRY) {
+			*bias = v[1] - gb->elf.eh.e_entry;
+			rc = 0;
+		}
+	close(fd);
+	return rc;
+}
+
+/* Runs the program until a thread executes the int3 at addr: that thread's tid, 0 when
+ * the program ended first (c->status), or -errno. Signals on the way are delivered,
+ * threads made meanwhile (traced through PTRACE_O_TRACECLONE) run on, and a group stop
+ * (SIGSTOP, Ctrl-Z) stays a stop until SIGCONT (PTRACE_LISTEN). */
+static pid_t run_to(struct child *c, uint64_t addr)
+{
+	if (ptrace(PTRACE_CONT, c->pid, 0, 0) != 0)
+		return -errno;
+	for (;;) {
+		int st;
+		pid_t tid = waitpid(-1, &st, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (tid != c->pid)
+				continue;
+			c->ended = true;
+			c->status = st;
+			return 0;
+		}
+		int event = st >> 16, sig = WSTOPSIG(st);
+		struct user_regs_struct regs;
+		if (event == 0 && sig == SIGTRAP && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 &&
+		    regs.rip == addr + 1)
+			return tid;
+		if (event == PTRACE_EVENT_STOP && group_stop_sig(sig))
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, tid, 0, event ? 0 : sig);
+	}
+}
+
+/* Takes the int3 out and moves the thread back onto the instruction it replaced. */
+static int unplant(int memfd, pid_t tid, uint64_t addr, uint8_t orig)
+{
+	struct user_regs_struct regs;
+	if (pwrite(memfd, &orig, 1, (off_t)addr) != 1 || ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0)
+		return -errno;
+	regs.rip = addr;
+	return ptrace(PTRACE_SETREGS, tid, 0, &regs) == 0 ? 0 : -errno;
+}
+
+/* From the exec to the entry of runtime.main, the int3 put back: the tid stopped
+ * there, 0 when the program ended first, or -errno with err set. */
+static pid_t to_runtime_main(struct child *c, const struct gobin *gb, char *err, size_t n)
+{
+	const struct gobin_func *f = gobin_func_named(gb, "runtime.main");
+	uint64_t bias = 0;
+	int rc = f ? load_bias(c->pid, gb, &bias) : -ENOEXEC;
+	if (rc) {
+		snprintf(err, n, "%s", f ? "no AT_ENTRY in its auxiliary vector" : "no runtime.main in its pclntab");
+		return rc;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->pid);
+	int memfd = open(path, O_RDWR | O_CLOEXEC);
+	uint64_t addr = f->entry + bias;
+	uint8_t orig, trap = 0xcc;
+	if (memfd < 0 || pread(memfd, &orig, 1, (off_t)addr) != 1 || pwrite(memfd, &trap, 1, (off_t)addr) != 1) {
+		rc = -errno;
+		snprintf(err, n, "writing its memory (/proc/%d/mem): %s", (int)c->pid, strerror(errno));
+		if (memfd >= 0)
+			close(memfd);
+		return rc;
+	}
+	pid_t tid = run_to(c, addr);
+	if (tid > 0 && (rc = unplant(memfd, tid, addr, orig)) != 0) {
+		snprintf(err, n, "putting runtime.main's first byte back: %s", strerror(-rc));
+		tid = rc;
+	} else if (tid < 0) {
+		snprintf(err, n, "waiting for runtime.main: %s", strerror(-tid));
+	}
+	close(memfd);
+	return tid;
+}
+
+/* What the library says at start, for this program: unmatched specs, every skip at
+ * debug, then one line (lib/golat.c, log_result). */
+static void say_hooked(const struct child *c, const struct gobin *gb, const struct static_hold *h,
+		       uint64_t elapsed_ns)
+{
+	const struct static_result *r = &c->r;
+	for (size_t i = 0; i < r->nskips; i++) {
+		if (r->skips[i].unmatched)
+			log_info("GOLAT_FUNCS: '%s' matches no function", r->skips[i].name);
+		else
+			log_debug("skipped %s: %s", r->skips[i].name, r->skips[i].reason);
+	}
+	if (!c->hooked)
+		return;
+	char top[256];
+	hook_skips_top(r->skips, r->nskips, top, sizeof(top));
+	log_info("pid %d (%s): hooked %zu of %zu selected functions in %.1f ms (%.1f KiB of "
+		 "trampolines), skipped %zu%s%s%s; %zu thread%s held %.0f us (patching %.0f us)",
+		 (int)c->pid, gb->go_version[0] ? gb->go_version : "go version unknown",
+		 r->hooked + r->already, r->selected, elapsed_ns / 1e6, r->tramp_bytes / 1024.0,
+		 r->nskips - r->nunmatched, *top ? " (" : "", top, *top ? ")" : "", h->w.n,
+		 h->w.n == 1 ? "" : "s", (h->released_ns - h->first_ns) / 1e3, r->stopped_ns / 1e3);
+	if (r->stats_path[0])
+		log_info("live stats in %s (golat report %d)", r->stats_path, (int)c->pid);
+}
+
+/* Every thread held at runtime.main's entry, hooked, let go. The program runs on
+ * whatever happens here, unless it ended. */
+static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, const char *agent)
+{
+	struct static_hold h = { .exitkill = true };
+	struct static_opts o = { .specs = c->cfg.funcs, .sample = c->cfg.sample, .slowest = c->cfg.slowest,
+				 .stats_path = c->stats[0] ? c->stats : NULL, .agent = agent };
+	char err[1024];
+	uint64_t t0 = cli_mono_ns();
+	int rc = static_hold_add(&h, tid);
+	if (rc)
+		snprintf(err, sizeof(err), "reading thread %d's registers: %s", (int)tid, strerror(-rc));
+	else
+		rc = static_hold_all(&h, c->pid, err, sizeof(err));
+	if (rc == 0) {
+		rc = static_attach(&h.w, &o, &c->r, err, sizeof(err));
+		c->hooked = rc == 0;
+	}
+	uint64_t elapsed = cli_mono_ns() - t0;
+	static_hold_release(&h);
+	if (h.exited) {
+		c->ended = true;
+		c->status = h.status;
+	}
+	say_hooked(c, gb, &h, elapsed);
+	if (rc && !c->ended)
+		log_info("not hooking anything: %s (%s); pid %d runs unhooked", err, strerror(-rc), (int)c->pid);
+	static_hold_free(&h);
+}
+
+/* The stats file of the program: the one static_attach made, else (golat attach hooked
+ * it later) where the library would have made it. */
+static void stats_file(const struct child *c, char *out, size_t n)
+{
+	if (c->r.stats_path[0]) {
+		snprintf(out, n, "%s", c->r.stats_path);
+		return;
+	}
+	if (c->stats[0]) {
+		snprintf(out, n, "%s", c->stats);
+		return;
+	}
+	for (int i = 0; i < 2; i++)
+		if (paths_default_stats(out, n, (int)c->pid, i) == 0 && access(out, F_OK) == 0)
+			return;
+	out[0] = 0;
+}
+
+/* The report, where GOLAT_OUTPUT says (lib/golat.c's write_report: stderr, or the
+ * path's format); after the final one (not periodic) the stats file goes unless
+ * GOLAT_STATS named it. */
+static void report(const struct child *c, bool periodic)
+{
+	char path[PATH_MAX], err[512];
+	stats_file(c, path, sizeof(path));
+	struct stats_view v;
+	if (!path[0] || stats_open(&v, path, err, sizeof(err)) != 0) {
+		if (c->hooked)
+			log_info("final report not written: %s", path[0] ? err : "no stats file");
+		return;
+	}
+	struct report_skip *sk = calloc(c->r.nskips + 1, sizeof(*sk));
+	for (size_t i = 0; sk && i < c->r.nskips; i++)
+		sk[i] = (struct report_skip){ c->r.skips[i].spec, c->r.skips[i].name, c->r.skips[i].reason };
+	const char *out = c->output[0] && strcmp(c->output, "-") != 0 ? c->output : NULL;
+	int rc = cli_report_to(out, stderr, &v, NULL, sk, sk ? c->r.nskips : 0);
+	stats_close(&v);
+	free(sk);
+	if (rc)
+		log_info("final report not written: %s%s%s; the stats stay in %s (golat report %s)",
+			 out ? out : "", out ? ": " : "", strerror(-rc), path, path);
+	else if (!c->stats_named && !periodic)
+		unlink(path);
+}
+
+/* Waits for the program to end; with GOLAT_INTERVAL, rewrites the report meanwhile. */
+static void wait_end(struct child *c)
+{
+	uint64_t every = (uint64_t)(c->cfg.interval * 1e9), next = cli_mono_ns() + every;
+	while (!c->ended) {
+		/* Any tid, __WALL: a thread that exited while golat traced it stays a zombie
+		 * until its tracer reaps it, and the process's own exit waits for it. */
+		int st;
+		pid_t k = waitpid(-1, &st, __WALL | (every ? WNOHANG : 0));
+		if (k == c->pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
+			c->ended = true;
+			c->status = st;
+		} else if (k < 0 && errno != EINTR) {
+			c->ended = true; /* not our child any more: nothing to wait for */
+			c->status = 0;
+		} else if (every && k <= 0) {
+			nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+			if (cli_mono_ns() >= next) {
+				next += every;
+				report(c, true);
+			}
+		}
+	}
+}
+
+/* The GOLAT_* environment as the library reads it, its paths with the child's pid. */
+static void read_config(struct child *c)
+{
+	config_read(&c->cfg);
+	const char *out = getenv("GOLAT_OUTPUT"), *stats = getenv("GOLAT_STATS");
+	c->output[0] = c->stats[0] = 0;
+	if (out && *out && !paths_expand(c->output, sizeof(c->output), out, (int)c->pid))
+		c->output[0] = 0;
+	if (stats && *stats && !paths_expand(c->stats, sizeof(c->stats), stats, (int)c->pid))
+		c->stats[0] = 0;
+	c->stats_named = c->stats[0] != 0;
+}
+
+static int exit_status(const struct child *c)
+{
+	if (WIFSIGNALED(c->status))
+		return 128 + WTERMSIG(c->status);
+	return WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 1;
+}
+
+int cli_run_static(const char *exe, char **argv)
+{
+	struct child c = { 0 };
+	char agent[PATH_MAX], err[1024];
+	const char *funcs = getenv("GOLAT_FUNCS");
+	bool trace = funcs != NULL; /* GOLAT_FUNCS unset: hook nothing, say nothing (SPEC.md) */
+	if (trace && cli_find_agent(agent, false))
+		return 1;
+	struct gobin gb;
+	int rc = gobin_open(&gb, exe, err, sizeof(err));
+	if (rc)
+		return cli_fail("%s", err);
+	/* Until the program is let go, golat must not die of a signal (EXITKILL would take
+	 * the program with it): they are forwarded to it instead. */
+	forward_signals();
+	fflush(NULL);
+	c.pid = fork();
+	if (c.pid < 0) {
+		gobin_close(&gb);
+		return cli_fail("cannot run %s: fork: %s", exe, strerror(errno));
+	}
+	if (c.pid == 0)
+		become(exe, argv, trace);
+	forward_to = c.pid;
+	read_config(&c);
+	if (trace) {
+		rc = seize_to_exec(&c);
+		pid_t tid = 0;
+		if (rc == 0)
+			tid = to_runtime_main(&c, &gb, err, sizeof(err));
+		else if (rc != -ESRCH) {
+			snprintf(err, sizeof(err), "PTRACE_SEIZE: %s", strerror(-rc));
+			kill(c.pid, SIGCONT); /* not traced: out of the stop it put itself in */
+		}
+		if (tid > 0)
+			hook_at_main(&c, tid, &gb, agent);
+		else if (!c.ended && (rc || tid < 0)) {
+			log_info("not hooking anything: %s; pid %d runs unhooked", err, (int)c.pid);
+			ptrace(PTRACE_DETACH, c.pid, 0, 0);
+		}
+	}
+	wait_end(&c);
+	if (trace || c.output[0])
+		report(&c, false);
+	static_result_free(&c.r);
+	gobin_close(&gb);
+	return exit_status(&c);
+}
