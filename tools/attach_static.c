@@ -37,7 +37,7 @@ pid_t cli_static_target(const char *pidarg)
 	struct gobin gb;
 	if (gobin_open(&gb, exe, err, sizeof(err)) != 0)
 		return 0; /* not readable, or not Go: the cgo route says why */
-	bool is_static = !gb.dynamic;
+	bool is_static = gb.nolibc;
 	gobin_close(&gb);
 	return is_static ? (pid_t)pid : 0;
 }

@@ -120,7 +120,7 @@ static int check_binary(const char *path, bool *is_static)
 			return cli_fail("%s: %s", path, why);
 		return cli_fail("%s is not a Go program: %s", path, why);
 	}
-	*is_static = !gb.dynamic;
+	*is_static = gb.nolibc;
 	gobin_close(&gb);
 	return 0;
 }

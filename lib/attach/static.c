@@ -97,8 +97,8 @@ static int open_target(struct static_ctx *s, const struct static_world *w, struc
 	int rc = gobin_open(gb, exe, s->err, s->errn);
 	if (rc)
 		return rc == -ENOENT || rc == -ESRCH ? -ESRCH : -ENOEXEC;
-	if (gb->cgo) {
-		snprintf(s->err, s->errn, "pid %d is linked with libc: golat loads libgolat.so into it instead",
+	if (!gb->nolibc) {
+		snprintf(s->err, s->errn, "pid %d is linked with libraries: golat loads libgolat.so into it instead",
 			 (int)w->pid);
 		return -ENOEXEC;
 	}

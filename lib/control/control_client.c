@@ -179,7 +179,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 		const char *r = strstr(why, "not a Go binary: ");
 		return fail(err, n, -ENOEXEC, "%s is not a Go program (%s)", w, r ? r + 17 : why);
 	}
-	bool dynamic = gb.dynamic;
+	bool nolibc = gb.nolibc;
 	gobin_close(&gb);
 	/* Is libgolat.so mapped? /proc/<pid>/maps names every mapped file. */
 	bool loaded = false;
@@ -189,8 +189,8 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 		loaded = strstr(maps_line, "/libgolat.so") != NULL;
 	if (m)
 		fclose(m);
-	if (!loaded && !dynamic)
-		return fail(err, n, -EOPNOTSUPP, "%s is a statically linked Go program: it has no "
+	if (!loaded && nolibc)
+		return fail(err, n, -EOPNOTSUPP, "%s is a Go program without libc (statically linked, or built without cgo): it has no "
 			    "libgolat.so to talk to (golat attach and golat detach work on it through "
 			    "ptrace, golat run from its start)", w);
 	if (!loaded)

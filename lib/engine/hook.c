@@ -109,6 +109,14 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 		goto out;
 	if ((rc = gobin_open_self(&E.gb, reason, n)) != 0)
 		goto out;
+	if (E.gb.nolibc) {
+		/* Go sets FS to its own per-thread block (settls) over the one libc and
+		 * this library's TLS live in: nothing of ours may run on its threads. */
+		snprintf(reason, n, "this Go program was built without cgo: Go owns FS, where libgolat.so "
+			 "keeps its thread state; run it with golat run, which hooks it from outside");
+		rc = -ENOTSUP;
+		goto fail;
+	}
 	if (!E.gb.has_g_tls || !E.gb.goff.goid) {
 		snprintf(reason, n, "cannot tell where this Go version (%s) keeps the goroutine",
 			 E.gb.go_version[0] ? E.gb.go_version : "unknown");

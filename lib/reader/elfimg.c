@@ -258,6 +258,26 @@ bool elf_exports(const struct elf_image *im, const char *name, uint64_t *value)
 	return true;
 }
 
+bool elf_needs_libs(const struct elf_image *im)
+{
+	const Elf64_Phdr *d = elf_phdr(im, PT_DYNAMIC);
+	size_t avail = 0;
+	const uint8_t *p = d ? elf_at(im, d->p_vaddr, 0, &avail) : NULL;
+	if (!p)
+		return false;
+	if (avail > d->p_filesz)
+		avail = d->p_filesz;
+	for (size_t o = 0; o + sizeof(Elf64_Dyn) <= avail; o += sizeof(Elf64_Dyn)) {
+		Elf64_Dyn e;
+		memcpy(&e, p + o, sizeof(e));
+		if (e.d_tag == DT_NULL)
+			break;
+		if (e.d_tag == DT_NEEDED)
+			return true;
+	}
+	return false;
+}
+
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type)
 {
 	for (size_t i = 0; i < im->phnum; i++)

@@ -62,6 +62,8 @@ bool elf_has_symtab(const struct elf_image *im);
 bool elf_imports(const struct elf_image *im, const char *name);
 /* Whether the dynamic symbol table defines function name; its link-time value. */
 bool elf_exports(const struct elf_image *im, const char *name, uint64_t *value);
+/* Whether its dynamic section asks the loader for a library (DT_NEEDED). */
+bool elf_needs_libs(const struct elf_image *im);
 /* The first program header of the given type, or NULL. */
 const Elf64_Phdr *elf_phdr(const struct elf_image *im, uint32_t type);
 

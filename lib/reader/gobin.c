@@ -31,6 +31,7 @@ int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, s
 	}
 	buildinfo_read(gb);
 	gb->cgo = elf_imports(&gb->elf, "sigaction");
+	gb->nolibc = !gb->dynamic || !elf_needs_libs(&gb->elf);
 	gtls_find(gb);
 	goff_find(gb);
 	return 0;

@@ -64,6 +64,12 @@ struct gobin {
 	 * its signal handlers through it (runtime/cgo/gcc_sigaction.c), where golat can
 	 * stand in front of them (sigown.h). */
 	bool cgo;
+	/* Nothing but Go runs in it, and Go owns FS (runtime/sys_linux_amd64.s, settls):
+	 * statically linked, or a PIE with a loader but no library (go build
+	 * -buildmode=pie without cgo). The loader would preload libgolat.so there with a
+	 * libc that cannot live beside Go, so golat hooks it from outside
+	 * (lib/attach/static.h): the "static route". */
+	bool nolibc;
 	bool has_symtab;
 	bool has_dwarf;
 	uint64_t bias; /* load bias of the running image (gobin_open_self), else 0 */
