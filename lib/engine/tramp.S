@@ -47,6 +47,14 @@ golat_tramp_nobody:
 	.globl tramp_busy
 	.hidden tramp_busy
 tramp_busy: .zero 8
+#ifdef GOLAT_AGENT
+	/* &header.lost of the stats file (rec_init): the agent counts the calls it lets
+	 * through there, live, for there is no final report in the agent to add
+	 * tramp_busy to it (recorder.c, count_lost). */
+	.globl golat_rec_lost
+	.hidden golat_rec_lost
+golat_rec_lost: .zero 8
+#endif
 	.p2align 6
 golat_tramp_boot_lock: .zero 8	/* bit 0: a thread is on the bootstrap stack */
 	.p2align 6
@@ -165,6 +173,14 @@ golat_tramp_common:
 	movq	$0, T_BUSY(%r13)	/* out of memory: unrecorded, not busy */
 #endif
 .Lbusy:
+#ifdef GOLAT_AGENT
+	movq	golat_rec_lost(%rip), %r13	/* the stats header's lost, once rec_init ran */
+	testq	%r13, %r13
+	jz	3f
+	lock incq (%r13)
+	jmp	*(%r12)
+3:
+#endif
 	lock incq tramp_busy(%rip)
 	jmp	*(%r12)
 	.globl golat_tramp_common_end

@@ -51,12 +51,17 @@ extern uint64_t golat_rec_g_tls;
 extern uint32_t *golat_rec_gens;
 extern uint32_t golat_rec_on, golat_rec_goid, golat_rec_sample, golat_rec_args;
 extern uint64_t golat_rec_pcbase;
+#ifdef GOLAT_AGENT
+extern uint64_t *golat_rec_lost;
+#endif
 
 static struct rec_config cfg;
 /* Attach generation per function id: a frame entered under an older generation
  * belongs to a call that was in flight when its function was detached. */
 static uint32_t *gens;
+#ifndef GOLAT_AGENT
 static uint64_t lost;        /* atomic: calls recorded nowhere */
+#endif
 static uint32_t holders;     /* atomic: thread indices given out */
 static vdso_clock_fn clock_fn; /* with cfg.monotonic: the vDSO's clock_gettime, or NULL */
 
@@ -86,6 +91,9 @@ int rec_init(const struct rec_config *c, const char **why)
 	golat_rec_sample = cfg.sample;
 	golat_rec_pcbase = cfg.pcbase;
 	golat_rec_args = cfg.sf->h->slowest != 0;
+#ifdef GOLAT_AGENT
+	golat_rec_lost = &cfg.sf->h->lost;
+#endif
 	/* The fast path times with the TSC and reads g.stack.hi at a fixed offset. */
 	__atomic_store_n(&golat_rec_on, !cfg.monotonic && cfg.stack_hi == G_STACK_HI, __ATOMIC_RELEASE);
 	return 0;
@@ -103,9 +111,17 @@ void rec_new_generation(uint32_t fn)
 		__atomic_fetch_add(&gens[fn], 1, __ATOMIC_RELEASE);
 }
 
+/* libgolat.so adds them up here and writes the sum to the header at each report
+ * (rec_flush_lost). The agent has no report of its own to run (the command reads the
+ * file), so it counts them in the header as they happen, as tramp.S does with the
+ * calls it lets through (golat_rec_lost). */
 static void count_lost(void)
 {
+#ifdef GOLAT_AGENT
+	__atomic_fetch_add(&cfg.sf->h->lost, 1, __ATOMIC_RELAXED);
+#else
 	__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+#endif
 }
 
 /* Grows this thread's directory to hold group k: a new mapping, the old one copied
@@ -447,6 +463,8 @@ void rec_counts(uint32_t fn, struct rec_counts *out)
 
 void rec_flush_lost(void)
 {
+#ifndef GOLAT_AGENT
 	if (cfg.sf)
 		cfg.sf->h->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED) + tramp_busy;
+#endif
 }
