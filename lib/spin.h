@@ -3,18 +3,19 @@
  * sigaction with signals blocked. A holder is never interrupted by the same lock's
  * taker on its own thread (the recorder is never nested; sigaction blocks signals),
  * so spinning cannot deadlock; after 100 rounds it yields, for a holder that sits in
- * a system call (fallocate, mmap) or was descheduled. No libc call but sched_yield,
- * no vector register. */
+ * a system call (fallocate, mmap) or was descheduled. No libc call (sched_yield is
+ * the system call itself: the recorder runs where there is no libc, sys.h), no vector
+ * register. */
 #ifndef GOLAT_SPIN_H
 #define GOLAT_SPIN_H
 
-#include <sched.h>
+#include "sys.h"
 
 static inline void spin_lock(int *l)
 {
 	for (unsigned spins = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); spins++) {
 		if (spins > 100)
-			sched_yield();
+			sys_sched_yield();
 		else
 			__builtin_ia32_pause();
 	}

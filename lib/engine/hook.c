@@ -16,6 +16,7 @@
 #include "codemem.h"
 #include "log.h"
 #include "patch.h"
+#include "recthread.h"
 #include "reloc.h"
 #include "spec.h"
 #include "statsfile.h"
@@ -100,6 +101,22 @@ static int resume_in(struct patch_stats *st, char *reason, size_t n)
 	return E.resume_in ? 0 : rc;
 }
 
+/* The recorder, and (libgolat only: recthread.h) the watch on recording threads'
+ * exits. rec_init names what failed without formatting (it runs in the agent too,
+ * where there is no libc): the message is made here. */
+static int start_recorder(const struct rec_config *rcfg, char *reason, size_t n)
+{
+	if (rec_thread_init() != 0) {
+		snprintf(reason, n, "cannot make a thread key for the recorder");
+		return -EAGAIN;
+	}
+	const char *why = "the recorder";
+	int rc = rec_init(rcfg, &why);
+	if (rc)
+		snprintf(reason, n, "%s: %s", why, strerror(-rc));
+	return rc;
+}
+
 int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, size_t wn)
 {
 	pthread_mutex_lock(&E.mu);
@@ -150,7 +167,7 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 	}
 	lo += E.gb.bias;
 	hi += E.gb.bias;
-	if ((rc = rec_init(&rcfg, reason, n)) ||
+	if ((rc = start_recorder(&rcfg, reason, n)) ||
 	    (rc = codemem_init(&E.cm, lo, hi, 0, reason, n)) || (rc = stw_init(reason, n)) ||
 	    (rc = reloc_capstone_open(&E.cs)))
 		goto fail;

@@ -151,7 +151,7 @@ static bool in(uint64_t pc, void (*lo)(void), void (*hi)(void))
 
 static bool recording(uint64_t *pc, uint64_t *sp, uint64_t r12)
 {
-	struct tramp_thread *me = &tramp_tls;
+	struct tramp_thread *me = tramp_self();
 	const struct tramp_desc *d;
 	/* In the stubs R12 is the descriptor, busy or not yet; past them only busy
 	 * and the descriptor kept in TLS say it. */

@@ -2,24 +2,26 @@
  *
  * golat_tramp_common: on entry R12 = struct tramp_desc *, RSP = the goroutine's SP
  * (untouched), R13 free; on exit every register but R12, R13 and flags as it was.
- * It runs the recorder on a stack of the thread's own, whose top tramp_tls.stack_top
- * holds (tramp_tls: initial-exec TLS, so every thread has its block from its
- * creation). It is also where recfast.S goes when its fast path does not apply:
- * every register as the trampoline left it. The busy word of struct tramp_thread
- * (tramp.h) is 1 while the thread is in the recorder: a nested call (from a signal
- * handler running hooked code on this thread) is let through unrecorded, counted in
- * tramp_busy, instead of reusing the stack. The flag is cleared only once RSP is back
- * on the goroutine's stack.
+ * It runs the recorder on a stack of the thread's own, whose top the thread's block
+ * (struct tramp_thread, tramp.h, found with TRAMP_SELF: recfast.h) holds in
+ * stack_top. It is also where recfast.S goes when its fast path does not apply:
+ * every register as the trampoline left it. The busy word of the block is 1 while
+ * the thread is in the recorder: a nested call (from a signal handler running hooked
+ * code on this thread) is let through unrecorded, counted in tramp_busy, instead of
+ * reusing the stack. The flag is cleared only once RSP is back on the goroutine's
+ * stack.
  *
- * A thread's first recorded call finds stack_top 0: it has no stack yet, and none can
- * be mapped on the goroutine's stack (a few bytes may be all that is left of it). It
- * takes the bootstrap stack, golat_tramp_boot (one for the process, behind a spin lock
- * that needs no register: lock bts on memory), calls tramp_stack_map there, gives the
+ * A thread's first recorded call finds no stack (libgolat: stack_top 0 in its TLS
+ * block; the agent: no block at all, fs:0 is 0), and none can be mapped on the
+ * goroutine's stack (a few bytes may be all that is left of it). It takes the
+ * bootstrap stack, golat_tramp_boot (one for the process, behind a spin lock that
+ * needs no register: lock bts on memory), calls tramp_stack_map there, gives the
  * bootstrap stack back and goes on with its own. Mapping fails only when the process
  * is out of memory: then the call goes unrecorded, counted in tramp_busy. */
 #include "recfast.h"
 #define BOOT_STACK 8192 /* tramp_stack_map and the mmap it calls; a few hundred bytes */
 
+#ifndef GOLAT_AGENT
 	.section .tbss,"awT",@nobits
 	.p2align 4
 	.globl tramp_tls
@@ -28,12 +30,31 @@
 	.size tramp_tls, T_HDR
 tramp_tls:
 	.zero T_HDR
+#else
+	/* What fs:0 points at while a thread's first recorded call makes its block: a
+	 * block that is always busy, so that a hooked call from a signal handler on that
+	 * thread meanwhile is let through (the bootstrap stack's lock is held) and
+	 * nothing is ever written to it. */
+	.data
+	.p2align 6
+golat_tramp_nobody:
+	.quad	1
+	.zero	T_HDR - 8
+#endif
 
 	.bss
 	.p2align 6
 	.globl tramp_busy
 	.hidden tramp_busy
 tramp_busy: .zero 8
+#ifdef GOLAT_AGENT
+	/* &header.lost of the stats file (rec_init): the agent counts the calls it lets
+	 * through there, live, for there is no final report in the agent to add
+	 * tramp_busy to it (recorder.c, count_lost). */
+	.globl golat_rec_lost
+	.hidden golat_rec_lost
+golat_rec_lost: .zero 8
+#endif
 	.p2align 6
 golat_tramp_boot_lock: .zero 8	/* bit 0: a thread is on the bootstrap stack */
 	.p2align 6
@@ -48,12 +69,12 @@ golat_tramp_boot_top:
 	.hidden golat_tramp_common
 	.type golat_tramp_common, @function
 golat_tramp_common:
-	movq	tramp_tls@gottpoff(%rip), %r13
-	cmpq	$0, %fs:(%r13)
+	TRAMP_SELF %r13, .Lnoblock
+	cmpq	$0, T_BUSY(%r13)
 	jne	.Lbusy
-	movq	%r12, %fs:T_DESC(%r13)	/* before busy: sigown reads it when busy */
-	movq	$1, %fs:(%r13)
-	movq	%fs:T_STACK_TOP(%r13), %r13	/* the top of our stack, 16-aligned */
+	movq	%r12, T_DESC(%r13)	/* before busy: sigown reads it when busy */
+	movq	$1, T_BUSY(%r13)
+	movq	T_STACK_TOP(%r13), %r13	/* the top of our stack, 16-aligned */
 	testq	%r13, %r13
 	jz	.Lboot
 .Lstack:
@@ -86,9 +107,24 @@ golat_tramp_common:
 	popq	%rbx
 	popq	%rax
 	movq	(%rsp), %rsp		/* back on the goroutine's stack */
-	movq	tramp_tls@gottpoff(%rip), %r13
-	movq	$0, %fs:(%r13)
+	TRAMP_SELF %r13, .Lbusy		/* the thread has its block: never .Lbusy */
+	movq	$0, T_BUSY(%r13)
 	jmp	*(%r12)
+
+#ifdef GOLAT_AGENT
+	/* No block (fs:0 was 0): fs:0 becomes the always busy golat_tramp_nobody first,
+	 * in one instruction, so that a hooked call in a signal handler on this thread is
+	 * let through from here on. One that came between the load and the xchg has run
+	 * to its end and may have made the block: then it is put back, and we start over
+	 * as a thread that has one. */
+.Lnoblock:
+	leaq	golat_tramp_nobody(%rip), %r13
+	xchgq	%r13, %fs:0
+	testq	%r13, %r13
+	jz	.Lboot
+	movq	%r13, %fs:0
+	jmp	golat_tramp_common
+#endif
 
 	/* No stack yet: map one from the bootstrap stack. R12 survives the C call
 	 * (callee-saved); the registers C may clobber are saved on the bootstrap stack,
@@ -124,13 +160,27 @@ golat_tramp_common:
 	popq	%rax
 	movq	(%rsp), %rsp		/* back on the goroutine's stack */
 	movq	$0, golat_tramp_boot_lock(%rip)	/* a store: release on x86 */
-	movq	tramp_tls@gottpoff(%rip), %r13
-	movq	%fs:T_STACK_TOP(%r13), %r13
+#ifdef GOLAT_AGENT
+	/* tramp_stack_map left fs:0 the new block (not busy yet), or 0. */
+	cmpq	$0, %fs:0
+	jne	golat_tramp_common	/* start over with it */
+#else
+	TRAMP_SELF %r13, .Lbusy
+	movq	T_STACK_TOP(%r13), %r13
 	testq	%r13, %r13
 	jnz	.Lstack
-	movq	tramp_tls@gottpoff(%rip), %r13
-	movq	$0, %fs:(%r13)		/* out of memory: unrecorded, not busy */
+	TRAMP_SELF %r13, .Lbusy
+	movq	$0, T_BUSY(%r13)	/* out of memory: unrecorded, not busy */
+#endif
 .Lbusy:
+#ifdef GOLAT_AGENT
+	movq	golat_rec_lost(%rip), %r13	/* the stats header's lost, once rec_init ran */
+	testq	%r13, %r13
+	jz	3f
+	lock incq (%r13)
+	jmp	*(%r12)
+3:
+#endif
 	lock incq tramp_busy(%rip)
 	jmp	*(%r12)
 	.globl golat_tramp_common_end

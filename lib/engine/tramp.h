@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct stats_caller;
+struct gframe;
 
 enum tramp_kind {
 	TRAMP_ENTRY = 1,
@@ -45,14 +46,23 @@ struct tramp_desc {
 	uint32_t kind;   /* enum tramp_kind */
 };
 
-/* Each thread's TLS block (tramp_tls, tramp.S): the recorder's state for this
- * thread, read by its fast path in assembly (recfast.S, offsets in recfast.h).
- * Initial-exec TLS, and small: a library that dlopen loads late (golat attach to a
- * program started without golat, lib/attach/) gets its initial-exec TLS from glibc's
- * static TLS surplus, about 1.5 KiB, shared with every other such library. So the
- * recorder's stack is not here: stack_top points to one mapped on the thread's first
- * recorded call (tramp_stack_map), given back when the thread exits. New fields go at
- * the end only: recfast.S reads the others at fixed offsets. */
+/* Each thread's block: the recorder's state for this thread, read by its fast path
+ * in assembly (recfast.S, offsets in recfast.h). Where it lives depends on the build
+ * (tramp_self, and TRAMP_SELF in recfast.h for assembly):
+ *  - libgolat.so: initial-exec TLS, tramp_tls (tramp.S). Small: a library that dlopen
+ *    loads late (golat attach to a program started without golat, lib/attach/) gets
+ *    its initial-exec TLS from glibc's static TLS surplus, about 1.5 KiB, shared with
+ *    every other such library. So the recorder's stack is not here: stack_top points
+ *    to one mapped on the thread's first recorded call (tramp_stack_map), given back
+ *    when the thread exits (recthread.c).
+ *  - golat-agent.so (GOLAT_AGENT, static Go programs, lib/agent/agent.h): there is no
+ *    TLS but Go's, and Go owns FS: its base is &m.tls[1] (runtime/sys_linux_amd64.s,
+ *    settls: "ADDQ $8, DI // ELF wants to use -8(FS)"), g is at fs:-8, and m.tls[1..5]
+ *    (fs:0 .. fs:0x20) are never used by Go on linux/amd64 and are zero in a new m
+ *    (runtime/runtime2.go, m.tls; allocm). So fs:0 holds a pointer to the block, 0
+ *    until the thread's first recorded call maps the block with its stack
+ *    (tramp_stack_map). A thread's exit is not observed: its block and cells stay.
+ * New fields go at the end only: recfast.S reads the others at fixed offsets. */
 struct tramp_thread {
 	uint64_t busy;           /* 1 while in the recorder: a nested call is let through */
 	uint64_t save[7];        /* the fast path's saved registers */
@@ -76,17 +86,36 @@ struct tramp_thread {
 	/* The top of this thread's recorder stack (TRAMP_STACK bytes below it), 0 until
 	 * golat_tramp_common first needs it. */
 	uint64_t stack_top;
+	struct gframe *ext_spare; /* an extension block kept for the next deep goroutine (gslot.c) */
 };
+#ifdef GOLAT_AGENT
+/* This thread's block, NULL before its first recorded call; the recorder's C runs only
+ * after golat_tramp_common has made it. */
+static inline struct tramp_thread *tramp_self(void)
+{
+	struct tramp_thread *t;
+	__asm__("movq %%fs:0, %0" : "=r"(t));
+	return t;
+}
+#else
 extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));
+static inline struct tramp_thread *tramp_self(void)
+{
+	return &tramp_tls;
+}
+#endif
 
 /* Bytes of each thread's recorder stack (a guard page below it). 8 KiB: the recorder
  * uses well under 1 KiB; anything bigger (reports) runs on golat's own thread. */
 #define TRAMP_STACK 8192
+#define TRAMP_GUARD 4096 /* the guard page below it */
 
 /* Called by golat_tramp_common on the shared bootstrap stack (golat_tramp_boot,
- * tramp.S, taken under a spin lock) when this thread has no recorder stack yet: maps
- * one and sets tramp_tls.stack_top (left 0 when it cannot: the call goes unrecorded).
- * The recorder gives it back when the thread exits (recorder.c, thread_exit). */
+ * tramp.S, taken under a spin lock) when this thread has no recorder stack yet
+ * (recstack.c). libgolat: maps one and sets tramp_tls.stack_top (left 0 when it
+ * cannot: the call goes unrecorded); recthread.c gives it back when the thread exits.
+ * Agent: maps the stack and the block together and stores the block at fs:0 (left 0
+ * when it cannot). */
 void tramp_stack_map(void);
 /* The bootstrap stack: [golat_tramp_boot, golat_tramp_boot_top). */
 extern char golat_tramp_boot[], golat_tramp_boot_top[];

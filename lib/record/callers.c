@@ -1,9 +1,8 @@
 /* callers: per-thread caller tables in the stats file. See callers.h. */
 #include "callers.h"
 
-#include <sys/mman.h>
-
 #include "spin.h"
+#include "sys.h"
 
 #define FIRST_BITS 8
 #define MAX_BITS 22 /* K_SHIFT leaves 24 bits of hash */
@@ -114,9 +113,9 @@ void callers_thread_exit(struct tramp_thread *m)
 		return;
 	spin_lock(&spares_lock);
 	if (!spares) {
-		void *p = mmap(0, SPARE_MAX * sizeof(*spares), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		spares = p == MAP_FAILED ? NULL : p;
+		long p = sys_mmap(0, SPARE_MAX * sizeof(*spares), SYS_PROT_READ | SYS_PROT_WRITE,
+				  SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+		spares = sys_failed(p) ? NULL : (struct spare *)p;
 	}
 	/* Beyond SPARE_MAX the table stays in the file with its counts, unused. */
 	if (spares && nspares < SPARE_MAX)

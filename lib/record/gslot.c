@@ -1,11 +1,9 @@
 /* gslot: see gslot.h. Compiled like the recorder, which calls it: general registers
- * only, no sanitizer, no libc but system calls. */
+ * only, no sanitizer, no libc (system calls: sys.h), no TLS. */
 #include "gslot.h"
 
 #include "spin.h"
-
-#include <errno.h>
-#include <sys/mman.h>
+#include "sys.h"
 
 #define SEG_BITS0 16 /* 64 Ki slots in the first segment */
 #define SEG_GROWTH 2 /* each next one 4x larger */
@@ -32,14 +30,13 @@ static uint32_t pool_top;  /* slots ever cut from the pool */
 static uint32_t pool_free = UINT32_MAX; /* first free slot, linked through gslot.next */
 static uint64_t in_use;    /* slots claimed and not given back */
 static struct gframe *ext_free; /* free extension blocks, linked through their first word */
-static __thread struct gframe *ext_spare __attribute__((tls_model("initial-exec")));
 
 static void *map(uint64_t len)
 {
 	/* Not MAP_NORESERVE: under strict overcommit the mapping is refused here, not
 	 * killed later when a page is touched. */
-	void *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? 0 : p;
+	long p = sys_mmap(0, len, SYS_PROT_READ | SYS_PROT_WRITE, SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+	return sys_failed(p) ? 0 : (void *)p;
 }
 
 static int add_segment(uint32_t i)
@@ -50,7 +47,7 @@ static int add_segment(uint32_t i)
 	uint32_t *idx = keys ? map(cap * sizeof(uint32_t)) : 0;
 	if (!idx) {
 		if (keys)
-			munmap(keys, cap * sizeof(uint64_t));
+			sys_munmap(keys, cap * sizeof(uint64_t));
 		return -1;
 	}
 	segs[i] = (struct seg){ keys, idx, bits };
@@ -65,7 +62,7 @@ int gslot_init(void)
 	spin_lock(&grow_lock);
 	int rc = nsegs ? 0 : add_segment(0);
 	spin_unlock(&grow_lock);
-	return rc ? -ENOMEM : 0;
+	return rc ? -SYS_ENOMEM : 0;
 }
 
 static struct gslot *slot_at(uint32_t i)
@@ -211,11 +208,11 @@ void gslot_release(const struct gref *r, uint32_t holder)
 	pool_put(r->s->self);
 }
 
-int gslot_extend(struct gslot *s)
+int gslot_extend(struct gslot *s, struct gframe **spare)
 {
-	struct gframe *b = ext_spare;
+	struct gframe *b = *spare;
 	if (b) {
-		ext_spare = 0;
+		*spare = 0;
 	} else {
 		spin_lock(&grow_lock);
 		if (!ext_free) {
@@ -237,14 +234,14 @@ int gslot_extend(struct gslot *s)
 	return 0;
 }
 
-void gslot_shrink(struct gslot *s)
+void gslot_shrink(struct gslot *s, struct gframe **spare)
 {
 	struct gframe *b = s->ext;
 	if (!b)
 		return;
 	s->ext = 0;
-	if (!ext_spare) { /* one kept per thread: deep goroutines come back */
-		ext_spare = b;
+	if (!*spare) { /* one kept per thread: deep goroutines come back */
+		*spare = b;
 		return;
 	}
 	spin_lock(&grow_lock);
@@ -253,12 +250,12 @@ void gslot_shrink(struct gslot *s)
 	spin_unlock(&grow_lock);
 }
 
-void gslot_thread_exit(void)
+void gslot_thread_exit(struct gframe **spare)
 {
-	struct gframe *b = ext_spare;
+	struct gframe *b = *spare;
 	if (!b)
 		return;
-	ext_spare = 0;
+	*spare = 0;
 	spin_lock(&grow_lock);
 	*(struct gframe **)b = ext_free;
 	ext_free = b;

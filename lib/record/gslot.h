@@ -77,11 +77,12 @@ static inline struct gframe *gslot_frame(struct gslot *s, uint32_t i)
 {
 	return i < GSLOT_INLINE ? &s->f[i] : s->ext ? &s->ext[i - GSLOT_INLINE] : (struct gframe *)0;
 }
-/* Gives s an extension block; 0 or -1. */
-int gslot_extend(struct gslot *s);
-/* Gives s's extension block back (its goroutine has no frames past the slot's). */
-void gslot_shrink(struct gslot *s);
+/* Gives s an extension block (the thread's *spare first, the one it kept); 0 or -1. */
+int gslot_extend(struct gslot *s, struct gframe **spare);
+/* Gives s's extension block back (its goroutine has no frames past the slot's): kept
+ * in the thread's *spare (struct tramp_thread, ext_spare) when that is empty. */
+void gslot_shrink(struct gslot *s, struct gframe **spare);
 /* This thread ends: its spare extension block goes back. */
-void gslot_thread_exit(void);
+void gslot_thread_exit(struct gframe **spare);
 
 #endif

@@ -13,11 +13,14 @@
  *
  * Registers: R12 and R13 (dead at a Go function's entry and at its ret in
  * ABIInternal: cmd/compile/internal/abi, "R12, R13: scratch"), and RAX RBX RCX RDX RSI
- * RDI R8, saved in this thread's TLS block (struct tramp_thread, tramp.h) and
- * restored: no byte of the goroutine's stack, none of golat's stack, flags
- * clobbered (dead at both points). T_BUSY is 1 while the saved registers are in use:
- * a hooked call from a signal handler on this thread is let through unrecorded
- * (tramp_busy), as golat_tramp_common does. Offsets: recfast.h. */
+ * RDI R8, saved in this thread's block (struct tramp_thread, tramp.h: TLS in
+ * libgolat.so, at fs:0 in the agent) and restored: no byte of the goroutine's stack,
+ * none of golat's stack, flags clobbered (dead at both points). T_BUSY is 1 while the
+ * saved registers are in use: a hooked call from a signal handler on this thread is
+ * let through unrecorded (tramp_busy), as golat_tramp_common does. A thread with no
+ * block yet (the agent's, before its first recorded call: TRAMP_SELF, recfast.h) goes
+ * to golat_tramp_common, which makes it; in libgolat.so the lookup is the same two
+ * instructions as ever. Offsets: recfast.h. */
 #include "recfast.h"
 
 #define TRAMP_ENTRY 1
@@ -58,8 +61,7 @@ golat_rec_args: .zero 4		/* GOLAT_SLOWEST > 0: frames keep the argument register
 	.hidden golat_rec_fast
 	.type golat_rec_fast, @function
 golat_rec_fast:
-	movq	tramp_tls@gottpoff(%rip), %r13
-	addq	%fs:0, %r13			/* r13 = this thread's struct tramp_thread */
+	TRAMP_SELF %r13, .Lcommon		/* r13 = this thread's struct tramp_thread */
 	cmpq	$0, T_BUSY(%r13)
 	jne	.Lcommon			/* nested: golat_tramp_common counts it */
 	movq	%r12, T_DESC(%r13)		/* before busy: sigown reads it when busy */

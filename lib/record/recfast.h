@@ -1,6 +1,7 @@
 /* recfast: the layout the recorder's fast path in assembly (recfast.S) reads, shared
  * with the C that owns each structure (recorder.c checks every offset with
- * _Static_assert). Included by assembly: #defines only. */
+ * _Static_assert), and how assembly finds this thread's block. Included by C and by
+ * assembly: #defines only, and assembler macros under __ASSEMBLER__. */
 #ifndef GOLAT_RECFAST_H
 #define GOLAT_RECFAST_H
 
@@ -19,7 +20,8 @@
 #define T_CMASK 144 /* u32: its entries - STATS_CALLER_PROBES - 1 (a power of two - 1) */
 #define T_SCRATCH 152 /* the fast path's caller entry, while it computes the bucket */
 #define T_STACK_TOP 160 /* the top of the thread's recorder stack, 0 until mapped */
-#define T_HDR 192   /* the TLS block's size: room for fields to come */
+#define T_EXT_SPARE 168 /* gslot.c's */
+#define T_HDR 192   /* the block's size: room for fields to come */
 
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0
@@ -58,5 +60,24 @@
 #define C_WIN 64
 
 #define G_STACK_HI 8 /* runtime.g.stack.hi in every Go since 1.17 (the fast path needs it) */
+
+#ifdef __ASSEMBLER__
+/* TRAMP_SELF reg, none: reg = this thread's struct tramp_thread (tramp.h, tramp_self),
+ * flags clobbered. libgolat: tramp_tls, at its initial-exec offset from FS's base
+ * (never none). Agent: the pointer at fs:0 (m.tls[1]), and a jump to `none` when the
+ * thread has no block yet. */
+#ifdef GOLAT_AGENT
+.macro TRAMP_SELF reg, none
+	movq	%fs:0, \reg
+	testq	\reg, \reg
+	jz	\none
+.endm
+#else
+.macro TRAMP_SELF reg, none
+	movq	tramp_tls@gottpoff(%rip), \reg
+	addq	%fs:0, \reg
+.endm
+#endif
+#endif
 
 #endif

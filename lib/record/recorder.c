@@ -1,24 +1,20 @@
 /* recorder: per-goroutine shadow stacks (gslot.c), per-thread cells of the stats
  * file. See recorder.h. Built with -mgeneral-regs-only: golat_tramp_common saves only
- * general registers, so nothing here may touch a vector register. */
+ * general registers, so nothing here may touch a vector register. Freestanding, in
+ * both builds (libgolat.so and golat-agent.so): system calls only (sys.h), the
+ * thread's block through tramp_self. */
 #include "recorder.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <stddef.h>
 
 #include "callers.h"
 #include "gslot.h"
 #include "recfast.h"
+#include "recthread.h"
 #include "slowest.h"
+#include "sys.h"
+#include "vdso.h"
 
-#include <stddef.h>
-
-#define REC_GUARD 4096 /* below each thread's recorder stack */
 #define GEN_MASK ((1u << (32 - REC_GEN_SHIFT)) - 1)
 
 /* This thread's view is struct tramp_thread (tramp.h): the goroutine it recorded
@@ -30,6 +26,7 @@ _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct 
 	       offsetof(struct tramp_thread, slot) == T_SLOT && offsetof(struct tramp_thread, dir) == T_DIR &&
 	       offsetof(struct tramp_thread, ndir) == T_NDIR && offsetof(struct tramp_thread, desc) == T_DESC &&
 	       offsetof(struct tramp_thread, stack_top) == T_STACK_TOP &&
+	       offsetof(struct tramp_thread, ext_spare) == T_EXT_SPARE &&
 	       sizeof(struct tramp_thread) <= T_HDR,
 	       "recfast.h: struct tramp_thread");
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
@@ -54,44 +51,49 @@ extern uint64_t golat_rec_g_tls;
 extern uint32_t *golat_rec_gens;
 extern uint32_t golat_rec_on, golat_rec_goid, golat_rec_sample, golat_rec_args;
 extern uint64_t golat_rec_pcbase;
+#ifdef GOLAT_AGENT
+extern uint64_t *golat_rec_lost;
+#endif
 
 static struct rec_config cfg;
 /* Attach generation per function id: a frame entered under an older generation
  * belongs to a call that was in flight when its function was detached. */
 static uint32_t *gens;
+#ifndef GOLAT_AGENT
 static uint64_t lost;        /* atomic: calls recorded nowhere */
+#endif
 static uint32_t holders;     /* atomic: thread indices given out */
-static pthread_key_t exit_key; /* its destructor runs when a recording thread exits */
-static void thread_exit(void *arg);
+static vdso_clock_fn clock_fn; /* with cfg.monotonic: the vDSO's clock_gettime, or NULL */
 
-int rec_init(const struct rec_config *c, char *reason, size_t n)
+int rec_init(const struct rec_config *c, const char **why)
 {
 	if (gens)
 		return 0;
 	cfg = *c;
 	if (cfg.sample == 0)
 		cfg.sample = 1;
-	if (pthread_key_create(&exit_key, thread_exit) != 0) {
-		snprintf(reason, n, "cannot make a thread key for the recorder");
-		return -EAGAIN;
-	}
 	if (gslot_init() != 0 || slowest_init() != 0) {
-		snprintf(reason, n, "cannot map the recorder's goroutine table: %s", strerror(ENOMEM));
-		return -ENOMEM;
+		*why = "cannot map the recorder's goroutine table";
+		return -SYS_ENOMEM;
 	}
-	void *p = mmap(NULL, REC_MAX_FNS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		snprintf(reason, n, "cannot map the recorder's generations: %s", strerror(errno));
-		return -ENOMEM;
+	long p = sys_mmap(NULL, REC_MAX_FNS * sizeof(uint32_t), SYS_PROT_READ | SYS_PROT_WRITE,
+			  SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(p)) {
+		*why = "cannot map the recorder's generations";
+		return (int)p;
 	}
-	gens = p;
+	gens = (uint32_t *)p;
+	if (cfg.monotonic)
+		clock_fn = vdso_clock_gettime();
 	golat_rec_g_tls = (uint64_t)cfg.g_tls;
 	golat_rec_gens = gens;
 	golat_rec_goid = cfg.goid;
 	golat_rec_sample = cfg.sample;
 	golat_rec_pcbase = cfg.pcbase;
 	golat_rec_args = cfg.sf->h->slowest != 0;
+#ifdef GOLAT_AGENT
+	golat_rec_lost = &cfg.sf->h->lost;
+#endif
 	/* The fast path times with the TSC and reads g.stack.hi at a fixed offset. */
 	__atomic_store_n(&golat_rec_on, !cfg.monotonic && cfg.stack_hi == G_STACK_HI, __ATOMIC_RELEASE);
 	return 0;
@@ -109,9 +111,17 @@ void rec_new_generation(uint32_t fn)
 		__atomic_fetch_add(&gens[fn], 1, __ATOMIC_RELEASE);
 }
 
+/* libgolat.so adds them up here and writes the sum to the header at each report
+ * (rec_flush_lost). The agent has no report of its own to run (the command reads the
+ * file), so it counts them in the header as they happen, as tramp.S does with the
+ * calls it lets through (golat_rec_lost). */
 static void count_lost(void)
 {
+#ifdef GOLAT_AGENT
+	__atomic_fetch_add(&cfg.sf->h->lost, 1, __ATOMIC_RELAXED);
+#else
 	__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
+#endif
 }
 
 /* Grows this thread's directory to hold group k: a new mapping, the old one copied
@@ -121,14 +131,15 @@ static int grow_dir(struct tramp_thread *m, uint32_t k)
 	uint32_t want = m->ndir ? m->ndir : 512;
 	while (want <= k)
 		want *= 2;
-	struct stats_cell **d = mmap(NULL, want * sizeof(*d), PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (d == MAP_FAILED)
+	long p = sys_mmap(NULL, want * sizeof(struct stats_cell *), SYS_PROT_READ | SYS_PROT_WRITE,
+			  SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(p))
 		return -1;
+	struct stats_cell **d = (struct stats_cell **)p;
 	for (uint32_t i = 0; i < m->ndir; i++)
 		d[i] = m->dir[i];
 	if (m->dir)
-		munmap(m->dir, m->ndir * sizeof(*d));
+		sys_munmap(m->dir, m->ndir * sizeof(*d));
 	m->dir = d;
 	m->ndir = want;
 	return 0;
@@ -154,6 +165,18 @@ static inline struct stats_cell *cell(struct tramp_thread *m, uint32_t fn)
 	if (__builtin_expect(k < m->ndir && m->dir[k] != NULL, 1))
 		return &m->dir[k][fn % STATS_CELLS_PER_PAGE];
 	return cell_slow(m, fn);
+}
+
+/* The time now, on the stats header's clock (stats.h, stats_clock, which calls libc:
+ * there is none here, so the vDSO is called directly, vdso.h). */
+static inline uint64_t rec_clock(void)
+{
+	if (!cfg.monotonic)
+		return __builtin_ia32_rdtsc();
+	struct sys_timespec ts;
+	if (!clock_fn || clock_fn(SYS_CLOCK_MONOTONIC, &ts) != 0)
+		sys_clock_gettime(SYS_CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
 }
 
 static inline uint64_t load64(uint64_t addr)
@@ -196,44 +219,23 @@ static void restart(struct tramp_thread *m, struct gslot *s, uint64_t goid)
 	while (s->n)
 		abandon(m, s);
 	s->untracked = 0;
-	gslot_shrink(s);
+	gslot_shrink(s, &m->ext_spare);
 	s->goid = goid;
 }
 
-/* The first call on this thread: its index for slot keys, and a value for exit_key
- * so that thread_exit runs when it ends (pthread_setspecific only stores a pointer
- * in the thread's own block: nothing that touches a vector register). */
+/* The first call on this thread: its index for slot keys, and (libgolat) a watch on
+ * its exit (recthread.h). */
 static void thread_start(struct tramp_thread *m)
 {
 	m->holder = __atomic_add_fetch(&holders, 1, __ATOMIC_RELAXED) % 0xffff + 1;
-	m->tid = (uint32_t)syscall(SYS_gettid);
+	m->tid = (uint32_t)sys_gettid();
 	__atomic_fetch_add(&cfg.sf->h->nthreads, 1, __ATOMIC_RELAXED);
-	pthread_setspecific(exit_key, m);
+	rec_thread_watch(m);
 }
 
-void tramp_stack_map(void)
+#ifndef GOLAT_AGENT
+void rec_thread_gone(struct tramp_thread *m)
 {
-	struct tramp_thread *m = &tramp_tls;
-	/* A guard page below: an overflow faults instead of writing over a neighbour. */
-	uint8_t *p = mmap(NULL, TRAMP_STACK + REC_GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return;
-	if (mprotect(p + REC_GUARD, TRAMP_STACK, PROT_READ | PROT_WRITE) != 0) {
-		munmap(p, TRAMP_STACK + REC_GUARD);
-		return;
-	}
-	m->stack_top = (uint64_t)(uintptr_t)(p + REC_GUARD + TRAMP_STACK);
-	pthread_setspecific(exit_key, m); /* thread_exit gives it back */
-}
-
-/* A thread that recorded ends (its TLS destructors run after the last Go code on it):
- * its idle goroutine slot, its cell pages, its directory and its stack go back, and the next
- * threads go on counting in those pages. */
-static void thread_exit(void *arg)
-{
-	struct tramp_thread *m = arg;
-	if (m != &tramp_tls) /* not this thread's: nothing to give back */
-		return;
 	if (m->g)
 		gslot_release(&(struct gref){ m->keyp, m->slot }, m->holder);
 	m->g = 0;
@@ -241,16 +243,13 @@ static void thread_exit(void *arg)
 		if (m->dir[k])
 			statsfile_page_free(cfg.sf, m->dir[k], k);
 	if (m->dir)
-		munmap(m->dir, m->ndir * sizeof(*m->dir));
+		sys_munmap(m->dir, m->ndir * sizeof(*m->dir));
 	m->dir = NULL;
 	m->ndir = 0;
 	callers_thread_exit(m);
-	gslot_thread_exit();
-	/* Destructors run on the thread's own stack, never on this one. */
-	if (m->stack_top)
-		munmap((void *)(uintptr_t)(m->stack_top - TRAMP_STACK - REC_GUARD), TRAMP_STACK + REC_GUARD);
-	m->stack_top = 0;
+	gslot_thread_exit(&m->ext_spare);
 }
+#endif
 
 /* This thread moves on to goroutine g: gives back the slot of the last one if it has
  * nothing in flight, and finds (or, at an entry, makes) g's. */
@@ -307,7 +306,7 @@ static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint6
 		abandon(m, s);
 	}
 	struct gframe *f = s->n < GSLOT_FRAMES ? gslot_frame(s, s->n) : NULL;
-	if (!f && s->n == GSLOT_INLINE && gslot_extend(s) == 0)
+	if (!f && s->n == GSLOT_INLINE && gslot_extend(s, &m->ext_spare) == 0)
 		f = gslot_frame(s, s->n);
 	struct stats_cell *c = f ? cell(m, fn) : NULL;
 	if (!c) {
@@ -328,7 +327,7 @@ static void on_entry(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint6
 		abi_regs(regs, f->args);
 	s->n++;
 	/* Last, so that the bookkeeping above is not part of the call's time. */
-	f->tsc = take ? stats_clock(cfg.monotonic) : 0;
+	f->tsc = take ? rec_clock() : 0;
 }
 
 /* Counts a completed call of fn whose frame f is on top of s, and pops it: its cell,
@@ -355,7 +354,7 @@ static void complete(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint6
 	if (s->n && tsc)
 		top(s)->child += d;
 	if (s->n == 0 && s->ext)
-		gslot_shrink(s);
+		gslot_shrink(s, &m->ext_spare);
 	if (!c) {
 		count_lost();
 		return;
@@ -410,8 +409,9 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 	 * to C (every call timed), so that a duration is the same whichever path records
 	 * it; a cell's window is placed at its first duration, and durations the C path
 	 * alone measured longer would keep the fast path's outside it for good. */
+	struct tramp_thread *m = tramp_self();
 	uint64_t now = d->kind != TRAMP_EXIT ? 0
-		       : golat_rec_on && cfg.sample == 1 ? tramp_tls.now : stats_clock(cfg.monotonic);
+		       : golat_rec_on && cfg.sample == 1 ? m->now : rec_clock();
 	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
 		process_exit(d, sp, regs);
 		return;
@@ -422,7 +422,6 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		count_lost();
 		return;
 	}
-	struct tramp_thread *m = &tramp_tls;
 	struct gslot *s;
 	if (__builtin_expect(m->g == g && __atomic_load_n(m->keyp, __ATOMIC_RELAXED) == m->key, 1))
 		s = m->slot;
@@ -443,7 +442,7 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 
 void rec_counts(uint32_t fn, struct rec_counts *out)
 {
-	memset(out, 0, sizeof(*out));
+	*out = (struct rec_counts){ 0 };
 	if (!cfg.sf)
 		return;
 	const struct stats_header *h = cfg.sf->h;
@@ -464,6 +463,8 @@ void rec_counts(uint32_t fn, struct rec_counts *out)
 
 void rec_flush_lost(void)
 {
+#ifndef GOLAT_AGENT
 	if (cfg.sf)
 		cfg.sf->h->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED) + tramp_busy;
+#endif
 }

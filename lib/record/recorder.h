@@ -61,8 +61,10 @@ struct rec_counts {
 	uint64_t abandoned; /* entered, then unwound by a panic (or the goroutine ended) */
 };
 
-/* Maps the recorder's tables. Returns 0 or a negative errno with a reason. */
-int rec_init(const struct rec_config *cfg, char *reason, size_t n);
+/* Maps the recorder's tables. Returns 0, or a negative errno with *why naming what
+ * failed (a constant string: the caller adds the errno's text, as the recorder has no
+ * libc to format with). */
+int rec_init(const struct rec_config *cfg, const char **why);
 /* Sums the cells of every thread for function id fn (racy but never torn). */
 void rec_counts(uint32_t fn, struct rec_counts *out);
 /* Changes the sampling rate: only while no function was ever hooked, so that no

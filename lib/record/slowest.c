@@ -1,15 +1,9 @@
 /* slowest: records of each function's slowest calls. See slowest.h. */
-#define _GNU_SOURCE
 #include "slowest.h"
-
-#include <errno.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "recorder.h"
 #include "spin.h"
+#include "sys.h"
 
 #define LOCKS 64
 
@@ -18,18 +12,18 @@ uint64_t *golat_rec_slowmin __attribute__((visibility("hidden")));
 /* 1 + ptr << 8 | len: the argument registers of a string whose text is kept, 0 = none. */
 static uint16_t *text_regs;
 static int locks[LOCKS];
-static pid_t self_pid;
+static long self_pid;
 
 int slowest_init(void)
 {
 	if (golat_rec_slowmin)
 		return 0;
-	void *p = mmap(NULL, (uint64_t)REC_MAX_FNS * (sizeof(uint64_t) + sizeof(uint16_t)),
-		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
+	long p = sys_mmap(0, (uint64_t)REC_MAX_FNS * (sizeof(uint64_t) + sizeof(uint16_t)),
+			  SYS_PROT_READ | SYS_PROT_WRITE, SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(p))
+		return (int)p;
 	text_regs = (uint16_t *)((uint64_t *)p + REC_MAX_FNS);
-	self_pid = getpid();
+	self_pid = sys_getpid();
 	__atomic_store_n(&golat_rec_slowmin, (uint64_t *)p, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -53,8 +47,8 @@ static void copy_text(struct stats_slow *r, uint32_t fn, const uint64_t *args)
 	uint64_t ptr = args[t >> 8 & 0x7f], len = args[t & 0xff];
 	if (len > STATS_SLOW_TEXT)
 		len = STATS_SLOW_TEXT;
-	struct iovec local = { r->text, len }, remote = { (void *)ptr, len };
-	if (len && syscall(SYS_process_vm_readv, self_pid, &local, 1ul, &remote, 1ul, 0ul) != (long)len)
+	struct sys_iovec local = { r->text, len }, remote = { (void *)ptr, len };
+	if (len && sys_process_vm_readv(self_pid, &local, 1, &remote, 1) != (long)len)
 		return;
 	r->text_len = (uint8_t)len;
 	r->text_reg = (uint8_t)(1 + (t >> 8 & 0x7f));

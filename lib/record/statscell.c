@@ -3,19 +3,11 @@
  * duration in a cell's window or in the function's shared histogram. Compiled like
  * the recorder (-mgeneral-regs-only, no sanitizer): it runs on the recorder's stack
  * with only the general registers saved, so it calls nothing that may touch a vector
- * register (no memcpy or memset: loops the compiler keeps scalar). See statsfile.h. */
-#define _GNU_SOURCE /* fallocate */
+ * register (no memcpy or memset: loops the compiler keeps scalar), and no libc at all
+ * (system calls: sys.h), for golat-agent.so has none. See statsfile.h. */
 #include "statsfile.h"
 #include "spin.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
+#include "sys.h"
 
 #define DIR_PER_PAGE (STATS_PAGE / sizeof(struct stats_page))
 
@@ -30,32 +22,35 @@ static struct stats_fn *fn_rec(const struct statsfile *sf, uint32_t id)
 int statsfile_reserve(struct statsfile *sf, uint64_t off, uint64_t len)
 {
 	if (__atomic_load_n(&sf->full_errno, __ATOMIC_RELAXED))
-		return -ENOSPC;
-	int rc = 0;
+		return -SYS_ENOSPC;
+	long rc = 0;
 	if (sf->fd >= 0) {
 		do
-			rc = fallocate(sf->fd, 0, (off_t)off, (off_t)len);
-		while (rc != 0 && errno == EINTR);
-		if (rc != 0 && errno == EOPNOTSUPP) {
+			rc = sys_fallocate(sf->fd, 0, off, len);
+		while (rc == -SYS_EINTR);
+		if (rc == -SYS_EOPNOTSUPP) {
 			/* A file system without fallocate: writing the zeros allocates. */
 			static const uint8_t zero[STATS_PAGE];
 			rc = 0;
 			for (uint64_t o = off; rc == 0 && o < off + len; o += STATS_PAGE) {
-				size_t k = off + len - o < STATS_PAGE ? off + len - o : STATS_PAGE;
-				if (pwrite(sf->fd, zero, k, (off_t)o) != (ssize_t)k)
-					rc = -1;
+				uint64_t k = off + len - o < STATS_PAGE ? off + len - o : STATS_PAGE;
+				long w = sys_pwrite64(sf->fd, zero, k, o);
+				if (w != (long)k)
+					rc = w < 0 ? w : -SYS_ENOSPC;
 			}
 		}
-	} else if (madvise((char *)sf->h + off, len, MADV_POPULATE_WRITE) != 0 && errno != EINVAL) {
-		rc = -1; /* EINVAL: a kernel before 5.14; anonymous memory cannot SIGBUS anyway */
+	} else {
+		rc = sys_madvise((char *)sf->h + off, len, SYS_MADV_POPULATE_WRITE);
+		if (rc == -SYS_EINVAL)
+			rc = 0; /* a kernel before 5.14; anonymous memory cannot SIGBUS anyway */
 	}
 	if (rc == 0)
 		return 0;
-	int e = errno ? errno : ENOSPC, zero = 0;
+	int e = (int)-rc, zero = 0;
 	if (__atomic_compare_exchange_n(&sf->full_errno, &zero, e, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
 	    sf->header_ok) /* never a write to an unreserved header */
 		__atomic_fetch_or(&sf->h->flags, STATS_F_FULL, __ATOMIC_RELEASE);
-	return -ENOSPC;
+	return -SYS_ENOSPC;
 }
 
 /* Makes the file at least `end` bytes long, a MiB at a time (lock held). */
@@ -66,7 +61,7 @@ static int lengthen(struct statsfile *sf, uint64_t end)
 	uint64_t to = (end + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	if (to > sf->h->file_size)
 		to = sf->h->file_size;
-	if (ftruncate(sf->fd, (off_t)to) != 0)
+	if (sys_ftruncate(sf->fd, to) != 0)
 		return -1;
 	sf->length = to;
 	return 0;
@@ -115,17 +110,17 @@ void statsfile_page_free(struct statsfile *sf, void *page, uint32_t k)
 	spin_lock(&sf->lock);
 	if (!sf->free_head) {
 		uint64_t groups = h->fn_cap / STATS_CELLS_PER_PAGE + 1;
-		void *a = mmap(0, groups * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		void *b = mmap(0, (uint64_t)h->page_cap * 4, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (a != MAP_FAILED && b != MAP_FAILED) {
-			sf->free_head = a;
-			sf->free_next = b;
+		long a = sys_mmap(0, groups * 4, SYS_PROT_READ | SYS_PROT_WRITE, SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+		long b = sys_mmap(0, (uint64_t)h->page_cap * 4, SYS_PROT_READ | SYS_PROT_WRITE,
+				  SYS_MAP_PRIVATE | SYS_MAP_ANONYMOUS, -1, 0);
+		if (!sys_failed(a) && !sys_failed(b)) {
+			sf->free_head = (uint32_t *)a;
+			sf->free_next = (uint32_t *)b;
 		} else {
-			if (a != MAP_FAILED)
-				munmap(a, groups * 4);
-			if (b != MAP_FAILED)
-				munmap(b, (uint64_t)h->page_cap * 4);
+			if (!sys_failed(a))
+				sys_munmap((void *)a, groups * 4);
+			if (!sys_failed(b))
+				sys_munmap((void *)b, (uint64_t)h->page_cap * 4);
 		}
 	}
 	uint32_t i = page_index(sf, page);

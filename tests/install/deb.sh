@@ -75,8 +75,9 @@ build() {
 	local ma want got
 	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 	want=$(printf './usr/%s\n' bin/golat include/golat.h "lib/$ma/golat/libgolat.so" \
-		"lib/$ma/pkgconfig/golat.pc" share/bash-completion/completions/golat \
-		share/doc/golat/changelog.gz share/doc/golat/copyright share/man/man1/golat.1.gz \
+		"lib/$ma/golat/golat-agent.so" "lib/$ma/pkgconfig/golat.pc" share/bash-completion/completions/golat \
+		share/doc/golat/changelog.gz share/doc/golat/copyright share/lintian/overrides/golat \
+		share/man/man1/golat.1.gz \
 		share/man/man7/golat.7.gz | sort)
 	got=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sort)
 	if [[ $got == "$want" ]]; then

@@ -46,12 +46,13 @@ echo "installed with prefix $prefix into $top"
 at() { [[ $1 == /* ]] && echo "${top%"$prefix"}$1" || echo "$top/$1"; }
 bin=$(at "$GOLAT_INSTALL_BINDIR")/golat
 lib=$(at "$GOLAT_INSTALL_LIBDIR")/golat/libgolat.so
+agent=$(at "$GOLAT_INSTALL_LIBDIR")/golat/golat-agent.so
 pcdir=$(at "$GOLAT_INSTALL_LIBDIR")/pkgconfig
 man1=$(at "$GOLAT_INSTALL_MANDIR")/man1/golat.1
 man7=$(at "$GOLAT_INSTALL_MANDIR")/man7/golat.7
 compl=$(at "$GOLAT_INSTALL_DATADIR")/bash-completion/completions/golat
 header=$(at "$GOLAT_INSTALL_INCLUDEDIR")/golat.h
-want=$(printf '%s\n' "$bin" "$lib" "$pcdir/golat.pc" "$man1" "$man7" "$compl" "$header" | sort)
+want=$(printf '%s\n' "$bin" "$lib" "$agent" "$pcdir/golat.pc" "$man1" "$man7" "$compl" "$header" | sort)
 got=$(find "$work/${mode/destdir/root}" \( -type f -o -type l \) | sort)
 if [[ $got == "$want" ]]; then
 	ok "installed files: $(words "${want//$top\//}")"
