@@ -256,7 +256,8 @@ static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, con
 {
 	struct static_hold h = { .exitkill = true };
 	struct static_opts o = { .specs = c->cfg.funcs, .sample = c->cfg.sample, .slowest = c->cfg.slowest,
-				 .stats_path = c->stats[0] ? c->stats : NULL, .agent = agent };
+				 .stats_path = c->stats[0] ? c->stats : NULL, .agent = agent,
+				 .monotonic = c->cfg.monotonic };
 	char err[1024];
 	uint64_t t0 = cli_mono_ns();
 	int rc = static_hold_add(&h, tid);
@@ -298,6 +299,13 @@ static void stats_file(const struct child *c, char *out, size_t n)
 	out[0] = 0;
 }
 
+static int exit_status(const struct child *c)
+{
+	if (WIFSIGNALED(c->status))
+		return 128 + WTERMSIG(c->status);
+	return WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 1;
+}
+
 /* The report, where GOLAT_OUTPUT says (lib/golat.c's write_report: stderr, or the
  * path's format); after the final one (not periodic) the stats file goes unless
  * GOLAT_STATS named it. */
@@ -305,6 +313,8 @@ static void report(const struct child *c, bool periodic)
 {
 	char path[PATH_MAX], err[512];
 	stats_file(c, path, sizeof(path));
+	if (path[0] && !periodic)
+		static_ended(path, exit_status(c)); /* its exit, and the clock pair that times it */
 	struct stats_view v;
 	if (!path[0] || stats_open(&v, path, err, sizeof(err)) != 0) {
 		if (c->hooked)
@@ -363,12 +373,6 @@ static void read_config(struct child *c)
 	c->stats_named = c->stats[0] != 0;
 }
 
-static int exit_status(const struct child *c)
-{
-	if (WIFSIGNALED(c->status))
-		return 128 + WTERMSIG(c->status);
-	return WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 1;
-}
 
 int cli_run_static(const char *exe, char **argv)
 {
