@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,50 +222,16 @@ static bool text_is_file(struct static_ctx *s, const struct gobin *gb, const str
 	return memcmp(mem, file + (addr - f->entry), len) == 0;
 }
 
-/* One function's windows built, checked against the threads and the text. 0 with the
- * writes appended to *wv, or a reason. */
-static int build_fn(struct static_ctx *s, const struct gobin *gb, struct codemem *cm, const struct gobin_func *f,
-		    uint32_t id, struct patch_write **wv, size_t *nw, size_t *cap, char *why, size_t wn)
-{
-	struct analyze_plan plan;
-	int rc = window_plan(gb, f, false, &plan, why, wn);
-	if (rc)
-		return rc;
-	size_t nwin = 1 + plan.nsites;
-	if (*nw + 2 * nwin > *cap) {
-		size_t c = (*cap + 2 * nwin) * 2;
-		struct patch_write *v = realloc(*wv, c * sizeof(*v));
-		if (!v) {
-			analyze_plan_free(&plan);
-			return -ENOMEM;
-		}
-		*wv = v;
-		*cap = c;
-	}
-	size_t start = *nw;
-	for (size_t i = 0; rc == 0 && i < nwin; i++) {
-		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
-		pid_t tid;
-		if (w->len && (tid = static_thread_in(s->w, w->addr + gb->bias, w->len, true))) {
-			snprintf(why, wn, "%s: thread %d was stopped inside it, at +%#llx; attach again", f->name,
-				 (int)tid, (unsigned long long)(w->addr - f->entry));
-			rc = -EAGAIN;
-		} else if (w->len && !text_is_file(s, gb, f, w->addr, w->len)) {
-			snprintf(why, wn, "%s: its code in pid %d is not the binary's at +%#llx (hooked by another tool?)",
-				 f->name, (int)s->t.pid, (unsigned long long)(w->addr - f->entry));
-			rc = -EEXIST;
-		} else {
-			size_t k = 0;
-			rc = window_build(gb, cm, w, plan.redirs, i == 0, id, f, *wv + *nw, &k, why, wn);
-			*nw += k;
-		}
-	}
-	analyze_plan_free(&plan);
-	if (rc)
-		*nw = start;
-	return rc;
-}
+struct attach_state;
+static int add_move(struct attach_state *st, size_t thread, uint64_t to);
 
+/* One function's windows built, checked against the threads and the text. 0 with the
+ * writes appended to st->w, or a reason. A thread stopped inside a window, past its
+ * first byte, is moved to that instruction's copy in the trampoline (the resume
+ * table's mapping: the same instruction, with the same registers and stack), as a
+ * goroutine preempted there would be; without a copy the function is skipped. */
+static int build_fn(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f, uint32_t id,
+		    char *why, size_t wn);
 /* runtime.asyncPreempt's end, jumping to the agent's golat_tramp_resume, unless it
  * does already. */
 static int build_resume(struct static_ctx *s, const struct gobin *gb, struct codemem *cm, struct patch_write *out,
@@ -318,7 +285,14 @@ static void image_range(const struct gobin *gb, uint64_t *lo, uint64_t *hi)
 	*hi += gb->bias;
 }
 
+struct thread_move {
+	size_t thread; /* index in the world */
+	uint64_t to;
+};
+
 struct attach_state {
+	struct thread_move *moves; /* threads stopped inside windows, to their copies */
+	size_t nmoves, moves_cap;
 	struct gobin gb;
 	struct statsfile sf;
 	struct codemem cm;
@@ -330,6 +304,82 @@ struct attach_state {
 	uint32_t *again; /* of which ids hooked before: a new generation */
 	size_t nagain;
 };
+
+static int add_move(struct attach_state *st, size_t thread, uint64_t to)
+{
+	if (st->nmoves == st->moves_cap) {
+		size_t cap = st->moves_cap ? 2 * st->moves_cap : 8;
+		struct thread_move *v = realloc(st->moves, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		st->moves = v;
+		st->moves_cap = cap;
+	}
+	st->moves[st->nmoves++] = (struct thread_move){ thread, to };
+	return 0;
+}
+
+/* Moves the threads of st->w stopped strictly inside window w (built) to their copies. */
+static int move_threads(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f,
+			const struct analyze_window *w, char *why, size_t wn)
+{
+	uint64_t lo = w->addr + st->gb.bias, hi = lo + w->len;
+	for (size_t i = 0; i < s->w->n; i++) {
+		uint64_t pc = s->w->t[i].regs.rip, to;
+		if (pc <= lo || pc >= hi)
+			continue;
+		if (!(to = tramp_resume_find(pc))) {
+			snprintf(why, wn, "%s: thread %d was stopped inside it, at +%#llx; attach again", f->name,
+				 (int)s->w->t[i].tid, (unsigned long long)(pc - st->gb.bias - f->entry));
+			return -EAGAIN;
+		}
+		if (add_move(st, i, to))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build_fn(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f, uint32_t id,
+		    char *why, size_t wn)
+{
+	const struct gobin *gb = &st->gb;
+	struct analyze_plan plan;
+	int rc = window_plan(gb, f, false, &plan, why, wn);
+	if (rc)
+		return rc;
+	size_t nwin = 1 + plan.nsites;
+	if (st->nw + 2 * nwin > st->cap) {
+		size_t c = (st->cap + 2 * nwin) * 2;
+		struct patch_write *v = realloc(st->w, c * sizeof(*v));
+		if (!v) {
+			analyze_plan_free(&plan);
+			return -ENOMEM;
+		}
+		st->w = v;
+		st->cap = c;
+	}
+	size_t start = st->nw, moves = st->nmoves;
+	for (size_t i = 0; rc == 0 && i < nwin; i++) {
+		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
+		if (w->len && !text_is_file(s, gb, f, w->addr, w->len)) {
+			snprintf(why, wn, "%s: its code in pid %d is not the binary's at +%#llx (hooked by another tool?)",
+				 f->name, (int)s->t.pid, (unsigned long long)(w->addr - f->entry));
+			rc = -EEXIST;
+			break;
+		}
+		size_t k = 0;
+		rc = window_build(gb, &st->cm, w, plan.redirs, i == 0, id, f, st->w + st->nw, &k, why, wn);
+		st->nw += k;
+		if (rc == 0 && w->len)
+			rc = move_threads(s, st, f, w, why, wn);
+	}
+	analyze_plan_free(&plan);
+	if (rc) {
+		st->nw = start;
+		st->nmoves = moves;
+	}
+	return rc;
+}
 
 /* Selects, plans and builds; fills r and st. */
 static int plan_all(struct static_ctx *s, struct attach_state *st, const char *specs, struct static_result *r)
@@ -369,7 +419,7 @@ static int plan_all(struct static_ctx *s, struct attach_state *st, const char *s
 			continue;
 		}
 		uint32_t use = fresh ? next : id;
-		int b = build_fn(s, gb, &st->cm, f, use, &st->w, &st->nw, &st->cap, why, sizeof(why));
+		int b = build_fn(s, st, f, use, why, sizeof(why));
 		if (b == -ENOMEM || b == -ESRCH) {
 			rc = b;
 			break;
@@ -408,6 +458,16 @@ static int write_all(struct static_ctx *s, struct attach_state *st, struct stati
 		if (rc == 0)
 			rc = inject_mem_write(&s->t, at, &g, 4);
 	}
+	for (size_t i = 0; rc == 0 && i < st->nmoves; i++) {
+		struct static_thread *t = &s->w->t[st->moves[i].thread];
+		t->regs.rip = st->moves[i].to;
+		if (s->call_on && t->tid == s->call.tid)
+			s->call.regs.rip = t->regs.rip; /* inject_call_restore puts these back */
+		else if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0)
+			rc = -errno;
+		if (rc)
+			snprintf(s->err, s->errn, "cannot move thread %d out of a window: %s", (int)t->tid, strerror(-rc));
+	}
 	uint64_t t0 = now_ns();
 	if (rc == 0)
 		rc = static_write(s, st->w, st->nw);
@@ -422,6 +482,7 @@ static int write_all(struct static_ctx *s, struct attach_state *st, struct stati
 
 static void attach_free(struct attach_state *st)
 {
+	free(st->moves);
 	free(st->w);
 	free(st->ids);
 	free(st->again);

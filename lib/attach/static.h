@@ -54,7 +54,9 @@ struct static_result {
 /* Hooks the functions opts->specs selects in w->pid, mapping the agent first when it
  * is not there yet. On return every thread is still stopped, its registers as found
  * (a thread golat ran system calls on is put back exactly, but left with
- * PTRACE_O_TRACESYSGOOD as its only ptrace option); the caller lets them go.
+ * PTRACE_O_TRACESYSGOOD as its only ptrace option), except that a thread stopped
+ * inside a window golat writes (past its first byte) is moved to the same instruction's
+ * copy in the trampoline (its RIP changed, in w->t too); the caller lets them go.
  * 0, or a negative errno with one sentence in err (no "golat: " prefix):
  *   -ESRCH   the process is gone
  *   -ENOEXEC not a statically linked Go program golat can read, or the agent is unusable

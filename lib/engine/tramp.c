@@ -156,6 +156,13 @@ static int resume_grow(unsigned bits)
 	return 0;
 }
 
+uint64_t tramp_resume_find(uint64_t pc)
+{
+	struct tramp_resume_tab *t = golat_resume_tab;
+	const uint64_t *e = t && pc ? resume_slot(t, pc) : NULL;
+	return e && e[0] == pc ? e[1] : 0;
+}
+
 int tramp_resume_add(uint64_t pc, uint64_t to)
 {
 	struct tramp_resume_tab *t = golat_resume_tab;

@@ -161,6 +161,8 @@ extern struct tramp_resume_tab *golat_resume_tab;
  * written meanwhile. One that enters after the stop loads the newest table. */
 int tramp_resume_add(uint64_t pc, uint64_t to);
 extern const char golat_tramp_resume_end[];
+/* Where tramp_resume_add said a goroutine stopped at pc resumes, or 0. */
+uint64_t tramp_resume_find(uint64_t pc);
 
 /* Makes the emitters below jump to these stubs (golat_rec_fast, golat_tramp_resume)
  * instead of this process's: the agent's, in a static program golat hooks from
