@@ -88,15 +88,22 @@ static uint64_t let_go(struct held *s)
 static int change(pid_t pid, bool attach, const struct static_opts *o, struct static_result *r,
 		  uint64_t *held_ns, size_t *threads)
 {
-	struct held s;
+	struct held s = { .lock = -1 };
 	char err[1024];
 	memset(r, 0, sizeof(*r));
-	int rc = hold(&s, pid, err, sizeof(err));
+	/* Planning needs no thread held: done first, while the program runs. */
+	struct static_prep *prep = NULL;
+	struct static_opts po = *o;
+	int rc = attach ? static_prepare(pid, o->specs, &prep, err, sizeof(err)) : 0;
+	po.prep = prep;
 	if (rc == 0)
-		rc = attach ? static_attach(&s.h.w, o, r, err, sizeof(err))
+		rc = hold(&s, pid, err, sizeof(err));
+	if (rc == 0)
+		rc = attach ? static_attach(&s.h.w, &po, r, err, sizeof(err))
 			    : static_detach(&s.h.w, o->specs, r, err, sizeof(err));
 	*threads = s.h.w.n;
-	*held_ns = let_go(&s);
+	*held_ns = s.pid ? let_go(&s) : 0;
+	static_prep_free(prep);
 	for (size_t i = 0; i < r->nskips; i++) {
 		if (r->skips[i].unmatched)
 			fprintf(stderr, "golat: '%s' matches no function\n", r->skips[i].name);
@@ -287,7 +294,8 @@ int cli_attach_static(pid_t pid, const char *specs, unsigned sample, double seco
 		return 1;
 	struct config cfg;
 	config_read(&cfg); /* GOLAT_SLOWEST, GOLAT_LOG as for the library */
-	struct static_opts o = { .specs = specs, .sample = sample, .slowest = cfg.slowest, .agent = agent };
+	struct static_opts o = { .specs = specs, .sample = sample, .slowest = cfg.slowest, .agent = agent,
+				 .monotonic = cfg.monotonic };
 	return seconds > 0 ? attach_window(pid, &o, seconds, output) : attach_for_good(pid, &o);
 }
 

@@ -260,10 +260,13 @@ static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, con
 				 .monotonic = c->cfg.monotonic };
 	char err[1024];
 	uint64_t t0 = cli_mono_ns();
-	int rc = static_hold_add(&h, tid);
-	if (rc)
+	/* Planned with only the trapped thread stopped, before the others are held. */
+	struct static_prep *prep = NULL;
+	int rc = static_prepare(c->pid, o.specs, &prep, err, sizeof(err));
+	o.prep = prep;
+	if (rc == 0 && (rc = static_hold_add(&h, tid)) != 0)
 		snprintf(err, sizeof(err), "reading thread %d's registers: %s", (int)tid, strerror(-rc));
-	else
+	if (rc == 0)
 		rc = static_hold_all(&h, c->pid, err, sizeof(err));
 	if (rc == 0) {
 		rc = static_attach(&h.w, &o, &c->r, err, sizeof(err));
@@ -275,6 +278,7 @@ static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, con
 		c->ended = true;
 		c->status = h.status;
 	}
+	static_prep_free(prep);
 	say_hooked(c, gb, &h, elapsed);
 	if (rc && !c->ended)
 		log_info("not hooking anything: %s (%s); pid %d runs unhooked", err, strerror(-rc), (int)c->pid);

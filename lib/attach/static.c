@@ -47,75 +47,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched)
+/* s->t for w->pid and its binary gb (read): its memory and text. */
+static int open_target(struct static_ctx *s, const struct static_world *w, const struct gobin *gb)
 {
-	if (r->nskips == r->skips_cap) {
-		size_t cap = r->skips_cap ? 2 * r->skips_cap : 64;
-		struct hook_skip *v = realloc(r->skips, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		r->skips = v;
-		r->skips_cap = cap;
-	}
-	struct hook_skip *k = &r->skips[r->nskips++];
-	memset(k, 0, sizeof(*k));
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	snprintf(k->spec, sizeof(k->spec), "%s", spec);
-	snprintf(k->reason, sizeof(k->reason), "%s", why);
-	k->unmatched = unmatched;
-	r->nunmatched += unmatched != 0;
-	return 0;
-}
-
-/* The load bias of pid's executable: AT_ENTRY minus the file's entry point. */
-static int target_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	uint64_t v[2], entry = 0;
-	while (read(fd, v, sizeof(v)) == (ssize_t)sizeof(v) && v[0] != AT_NULL)
-		if (v[0] == AT_ENTRY)
-			entry = v[1];
-	close(fd);
-	if (!entry)
-		return -ENOENT;
-	*bias = entry - gb->elf.eh.e_entry;
-	return gb->pie || *bias == 0 ? 0 : -EINVAL;
-}
-
-/* Reads the binary of w->pid; s->t gets its pid, memory and text. */
-static int open_target(struct static_ctx *s, const struct static_world *w, struct gobin *gb)
-{
-	char exe[64];
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)w->pid);
-	memset(&s->t, 0, sizeof(s->t));
-	s->t.pid = w->pid;
-	s->t.memfd = -1;
-	s->w = w;
-	int rc = gobin_open(gb, exe, s->err, s->errn);
-	if (rc)
-		return rc == -ENOENT || rc == -ESRCH ? -ESRCH : -ENOEXEC;
-	if (!gb->nolibc) {
-		snprintf(s->err, s->errn, "pid %d is linked with libraries: golat loads libgolat.so into it instead",
-			 (int)w->pid);
-		return -ENOEXEC;
-	}
-	if (!gb->has_g_tls || !gb->goff.goid) {
-		snprintf(s->err, s->errn, "cannot tell where this Go version (%s) keeps the goroutine",
-			 gb->go_version[0] ? gb->go_version : "unknown");
-		return -ENOEXEC;
-	}
-	if ((rc = target_bias(w->pid, gb, &gb->bias))) {
-		snprintf(s->err, s->errn, "cannot find where pid %d's executable is loaded", (int)w->pid);
-		return rc == -ENOENT || rc == -EINVAL ? -ENOEXEC : -ESRCH;
-	}
 	char mem[64];
+	s->t.pid = w->pid;
+	s->w = w;
 	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)w->pid);
 	if ((s->t.memfd = open(mem, O_RDWR | O_CLOEXEC)) < 0) {
-		rc = -errno;
+		int rc = -errno;
 		snprintf(s->err, s->errn, "cannot open %s: %s", mem, strerror(-rc));
 		return rc == -ENOENT ? -ESRCH : -EIO;
 	}
@@ -230,8 +170,8 @@ static int add_move(struct attach_state *st, size_t thread, uint64_t to);
  * first byte, is moved to that instruction's copy in the trampoline (the resume
  * table's mapping: the same instruction, with the same registers and stack), as a
  * goroutine preempted there would be; without a copy the function is skipped. */
-static int build_fn(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f, uint32_t id,
-		    char *why, size_t wn);
+static int build_fn(struct static_ctx *s, struct attach_state *st, const struct static_prep_fn *pf,
+		    uint32_t id, char *why, size_t wn);
 /* runtime.asyncPreempt's end, jumping to the agent's golat_tramp_resume, unless it
  * does already. */
 static int build_resume(struct static_ctx *s, const struct gobin *gb, struct codemem *cm, struct patch_write *out,
@@ -293,7 +233,7 @@ struct thread_move {
 struct attach_state {
 	struct thread_move *moves; /* threads stopped inside windows, to their copies */
 	size_t nmoves, moves_cap;
-	struct gobin gb;
+	const struct gobin *gb; /* the prep's */
 	struct statsfile sf;
 	struct codemem cm;
 	struct agent_config cfg;
@@ -323,14 +263,14 @@ static int add_move(struct attach_state *st, size_t thread, uint64_t to)
 static int move_threads(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f,
 			const struct analyze_window *w, char *why, size_t wn)
 {
-	uint64_t lo = w->addr + st->gb.bias, hi = lo + w->len;
+	uint64_t lo = w->addr + st->gb->bias, hi = lo + w->len;
 	for (size_t i = 0; i < s->w->n; i++) {
 		uint64_t pc = s->w->t[i].regs.rip, to;
 		if (pc <= lo || pc >= hi)
 			continue;
 		if (!(to = tramp_resume_find(pc))) {
 			snprintf(why, wn, "%s: thread %d was stopped inside it, at +%#llx; attach again", f->name,
-				 (int)s->w->t[i].tid, (unsigned long long)(pc - st->gb.bias - f->entry));
+				 (int)s->w->t[i].tid, (unsigned long long)(pc - st->gb->bias - f->entry));
 			return -EAGAIN;
 		}
 		if (add_move(st, i, to))
@@ -339,28 +279,25 @@ static int move_threads(struct static_ctx *s, struct attach_state *st, const str
 	return 0;
 }
 
-static int build_fn(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f, uint32_t id,
-		    char *why, size_t wn)
+static int build_fn(struct static_ctx *s, struct attach_state *st, const struct static_prep_fn *pf,
+		    uint32_t id, char *why, size_t wn)
 {
-	const struct gobin *gb = &st->gb;
-	struct analyze_plan plan;
-	int rc = window_plan(gb, f, false, &plan, why, wn);
-	if (rc)
-		return rc;
-	size_t nwin = 1 + plan.nsites;
+	const struct gobin *gb = st->gb;
+	const struct gobin_func *f = &gb->funcs[pf->func];
+	const struct analyze_plan *plan = &pf->plan;
+	int rc = 0;
+	size_t nwin = 1 + plan->nsites;
 	if (st->nw + 2 * nwin > st->cap) {
 		size_t c = (st->cap + 2 * nwin) * 2;
 		struct patch_write *v = realloc(st->w, c * sizeof(*v));
-		if (!v) {
-			analyze_plan_free(&plan);
+		if (!v)
 			return -ENOMEM;
-		}
 		st->w = v;
 		st->cap = c;
 	}
 	size_t start = st->nw, moves = st->nmoves;
 	for (size_t i = 0; rc == 0 && i < nwin; i++) {
-		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
+		const struct analyze_window *w = i == 0 ? &plan->entry : &plan->sites[i - 1];
 		if (w->len && !text_is_file(s, gb, f, w->addr, w->len)) {
 			snprintf(why, wn, "%s: its code in pid %d is not the binary's at +%#llx (hooked by another tool?)",
 				 f->name, (int)s->t.pid, (unsigned long long)(w->addr - f->entry));
@@ -368,12 +305,11 @@ static int build_fn(struct static_ctx *s, struct attach_state *st, const struct 
 			break;
 		}
 		size_t k = 0;
-		rc = window_build(gb, &st->cm, w, plan.redirs, i == 0, id, f, st->w + st->nw, &k, why, wn);
+		rc = window_build(gb, &st->cm, w, plan->redirs, i == 0, id, f, st->w + st->nw, &k, why, wn);
 		st->nw += k;
 		if (rc == 0 && w->len)
 			rc = move_threads(s, st, f, w, why, wn);
 	}
-	analyze_plan_free(&plan);
 	if (rc) {
 		st->nw = start;
 		st->nmoves = moves;
@@ -381,31 +317,25 @@ static int build_fn(struct static_ctx *s, struct attach_state *st, const struct 
 	return rc;
 }
 
-/* Selects, plans and builds; fills r and st. */
-static int plan_all(struct static_ctx *s, struct attach_state *st, const char *specs, struct static_result *r)
+/* Builds what prep planned; fills r and st. */
+static int build_all(struct static_ctx *s, struct attach_state *st, const struct static_prep *prep,
+		     struct static_result *r)
 {
-	const struct gobin *gb = &st->gb;
-	struct spec_set ss = { 0 };
-	int rc = spec_add_list(&ss, specs);
-	if (rc) {
-		snprintf(s->err, s->errn, "bad specs '%s'", specs);
-		spec_free(&ss);
-		return -EINVAL;
+	const struct gobin *gb = st->gb;
+	int rc = 0;
+	r->selected = prep->pre.selected;
+	for (size_t i = 0; rc == 0 && i < prep->pre.nskips; i++) {
+		const struct hook_skip *k = &prep->pre.skips[i];
+		rc = static_skip(r, k->spec, k->name, k->reason, k->unmatched);
 	}
-	spec_resolve(&ss, gb);
-	for (size_t k = 0; k < ss.n; k++)
-		if (ss.v[k].matches == 0 && !ss.v[k].negative)
-			skip(r, ss.v[k].text, ss.v[k].text, "matches no function", 1);
-	st->ids = calloc(gb->nfuncs, sizeof(*st->ids));
-	st->again = calloc(gb->nfuncs, sizeof(*st->again));
+	st->ids = calloc(prep->nfns + 1, sizeof(*st->ids));
+	st->again = calloc(prep->nfns + 1, sizeof(*st->again));
 	if (!st->ids || !st->again)
 		rc = -ENOMEM;
 	uint32_t next = st->sf.h->nfns;
-	for (size_t i = 0; rc == 0 && i < gb->nfuncs; i++) {
-		const struct gobin_func *f = &gb->funcs[i];
-		if (!spec_match(&ss, f->name))
-			continue;
-		r->selected++;
+	for (size_t i = 0; rc == 0 && i < prep->nfns; i++) {
+		const struct static_prep_fn *pf = &prep->fns[i];
+		const struct gobin_func *f = &gb->funcs[pf->func];
 		bool hooked;
 		uint32_t id = known_id(&st->sf, f->entry, &hooked);
 		if (hooked) {
@@ -415,11 +345,11 @@ static int plan_all(struct static_ctx *s, struct attach_state *st, const char *s
 		char why[256];
 		bool fresh = id == UINT32_MAX;
 		if (fresh && next >= REC_MAX_FNS) {
-			skip(r, spec_which(&ss, f->name), f->name, "too many functions hooked", 0);
+			static_skip(r, pf->spec, f->name, "too many functions hooked", 0);
 			continue;
 		}
 		uint32_t use = fresh ? next : id;
-		int b = build_fn(s, st, f, use, why, sizeof(why));
+		int b = build_fn(s, st, pf, use, why, sizeof(why));
 		if (b == -ENOMEM || b == -ESRCH) {
 			rc = b;
 			break;
@@ -429,7 +359,7 @@ static int plan_all(struct static_ctx *s, struct attach_state *st, const char *s
 			b = -ENOSPC;
 		}
 		if (b) {
-			skip(r, spec_which(&ss, f->name), f->name, why, 0);
+			static_skip(r, pf->spec, f->name, why, 0);
 			continue;
 		}
 		next += fresh;
@@ -437,7 +367,6 @@ static int plan_all(struct static_ctx *s, struct attach_state *st, const char *s
 		if (!fresh)
 			st->again[st->nagain++] = use;
 	}
-	spec_free(&ss);
 	return rc;
 }
 
@@ -489,7 +418,6 @@ static void attach_free(struct attach_state *st)
 	codemem_fini(&st->cm);
 	if (st->sf.h)
 		statsfile_close(&st->sf);
-	gobin_close(&st->gb);
 	tramp_set_stubs(0, 0);
 }
 
@@ -500,17 +428,25 @@ int static_attach(const struct static_world *w, const struct static_opts *o, str
 	*err = 0;
 	struct static_ctx s = { .t.memfd = -1, .err = err, .errn = n };
 	struct attach_state st = { .sf.fd = -1 };
+	struct static_prep *own = NULL;
+	const struct static_prep *prep = o->prep;
 	bool fresh = false;
-	int rc = w->n ? open_target(&s, w, &st.gb) : -ESRCH;
+	int rc = w->n ? 0 : -ESRCH;
+	if (rc == 0 && !prep && (rc = static_prepare(w->pid, o->specs, &own, err, n)) == 0)
+		prep = own;
+	if (rc == 0) {
+		st.gb = &prep->gb;
+		rc = open_target(&s, w, st.gb);
+	}
 	if (rc == 0)
 		rc = begin_calls(&s);
 	if (rc == 0)
-		rc = stats_open(&s, &st.gb, o, &st.sf, &fresh);
+		rc = stats_open(&s, st.gb, o, &st.sf, &fresh);
 	if (rc == 0) {
 		snprintf(r->stats_path, sizeof(r->stats_path), "%s", st.sf.path);
-		st.cfg = (struct agent_config){ .abi = AGENT_ABI, .sample = st.sf.h->sample, .g_tls = st.gb.g_tls,
-						.stack_hi = st.gb.goff.stack_hi, .goid = st.gb.goff.goid,
-						.pcbase = st.gb.text + st.gb.bias,
+		st.cfg = (struct agent_config){ .abi = AGENT_ABI, .sample = st.sf.h->sample, .g_tls = st.gb->g_tls,
+						.stack_hi = st.gb->goff.stack_hi, .goid = st.gb->goff.goid,
+						.pcbase = st.gb->text + st.gb->bias,
 						.monotonic = (st.sf.h->flags & STATS_F_MONOTONIC) != 0 };
 		snprintf(st.cfg.stats_path, sizeof(st.cfg.stats_path), "%s", st.sf.path);
 		rc = static_agent(&s, o->agent, &st.cfg);
@@ -518,7 +454,7 @@ int static_attach(const struct static_world *w, const struct static_opts *o, str
 	}
 	if (rc == 0) {
 		uint64_t lo, hi;
-		image_range(&st.gb, &lo, &hi);
+		image_range(st.gb, &lo, &hi);
 		static_codemem(&s);
 		tramp_set_stubs(st.cfg.rec_fast, st.cfg.tramp_resume);
 		rc = codemem_init_remote(&st.cm, &s.remote, lo, hi, 0, err, n);
@@ -532,11 +468,11 @@ int static_attach(const struct static_world *w, const struct static_opts *o, str
 		st.cap = 16;
 		if (!(st.w = calloc(st.cap, sizeof(*st.w))))
 			rc = -ENOMEM;
-		else if ((rc = build_resume(&s, &st.gb, &st.cm, st.w, &nres)) == 0)
+		else if ((rc = build_resume(&s, st.gb, &st.cm, st.w, &nres)) == 0)
 			st.nw = nres;
 	}
 	if (rc == 0)
-		rc = plan_all(&s, &st, o->specs, r);
+		rc = build_all(&s, &st, prep, r);
 	if (rc == 0 && st.nids == 0) {
 		snprintf(err, n, "no function of pid %d could be hooked", (int)w->pid);
 		rc = r->already ? 0 : -ENOENT;
@@ -549,6 +485,7 @@ int static_attach(const struct static_world *w, const struct static_opts *o, str
 		unlink(st.sf.path); /* no agent writes it */
 	attach_free(&st);
 	end_target(&s);
+	static_prep_free(own);
 	return rc;
 }
 
@@ -561,7 +498,9 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	struct statsfile sf = { .fd = -1 };
 	struct spec_set ss = { 0 };
 	char path[4096], warn[512];
-	int rc = w->n ? open_target(&s, w, &gb) : -ESRCH;
+	int rc = w->n ? static_read_binary(w->pid, &gb, err, n) : -ESRCH;
+	if (rc == 0)
+		rc = open_target(&s, w, &gb);
 	if (rc == 0 && !stats_of(w->pid, path, sizeof(path))) {
 		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)w->pid);
 		rc = -ENOENT;
@@ -590,7 +529,7 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 		struct analyze_plan plan;
 		char why[256];
 		if (window_plan(&gb, f, false, &plan, why, sizeof(why)) != 0) {
-			skip(r, specs ? specs : "*", f->name, why, 0);
+			static_skip(r, specs ? specs : "*", f->name, why, 0);
 			left++;
 			continue;
 		}
@@ -610,7 +549,7 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 		analyze_plan_free(&plan);
 		if (tid) {
 			snprintf(why, sizeof(why), "%s: thread %d was stopped inside it; detach again", f->name, (int)tid);
-			skip(r, specs ? specs : "*", f->name, why, 0);
+			static_skip(r, specs ? specs : "*", f->name, why, 0);
 			left++;
 			continue;
 		}

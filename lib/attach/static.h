@@ -32,6 +32,8 @@ struct static_world {
 	size_t n;
 };
 
+struct static_prep; /* static_prepare */
+
 struct static_opts {
 	const char *specs;      /* GOLAT_FUNCS syntax */
 	uint32_t sample;        /* GOLAT_SAMPLE, 0 = 1 */
@@ -39,6 +41,9 @@ struct static_opts {
 	const char *stats_path; /* NULL: /dev/shm/golat-<pid>.stats (statsfile.h's default) */
 	const char *agent;      /* golat-agent.so, an absolute path */
 	bool monotonic;         /* time with CLOCK_MONOTONIC (GOLAT_CLOCK, or no invariant TSC) */
+	/* static_prepare's for this pid and specs: the planning done before the threads
+	 * were held. NULL: static_attach plans with them held. */
+	const struct static_prep *prep;
 };
 
 struct static_result {
@@ -50,6 +55,13 @@ struct static_result {
 	uint64_t stopped_ns;     /* from the first write to the last */
 	size_t tramp_bytes;
 };
+
+/* The part of static_attach that needs no thread held, to be done before holding
+ * them: pid's executable read and every function specs selects planned (capstone
+ * decodes each whole: most of an attach's time). 0 with *out (static_prep_free), or a
+ * negative errno with err as static_attach's. */
+int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n);
+void static_prep_free(struct static_prep *p);
 
 /* Hooks the functions opts->specs selects in w->pid, mapping the agent first when it
  * is not there yet. On return every thread is still stopped, its registers as found

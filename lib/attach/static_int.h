@@ -3,6 +3,8 @@
 #define GOLAT_STATIC_INT_H
 
 #include "agent.h"
+#include "analyze.h"
+#include "gobin.h"
 #include "codemem.h"
 #include "inject_int.h"
 #include "patch.h"
@@ -26,6 +28,26 @@ struct static_ctx {
 	char *err;
 	size_t errn;
 };
+
+/* One function of a static_prep: its plan, made before any thread is held. */
+struct static_prep_fn {
+	uint32_t func; /* index in gb.funcs */
+	char *spec;    /* the spec that selected it */
+	struct analyze_plan plan;
+};
+struct static_prep {
+	pid_t pid;
+	struct gobin gb; /* /proc/PID/exe, with its load bias */
+	struct static_prep_fn *fns;
+	size_t nfns, cap;
+	struct static_result pre; /* selected, and what was skipped while planning */
+};
+
+/* static_prep.c */
+int static_skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched);
+/* Reads pid's executable, checks it for the static route, and sets its load bias. 0,
+ * or -ESRCH / -ENOEXEC with err. */
+int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n);
 
 /* static_agent.c */
 /* A system call on the held thread: 0 with *ret, or -errno (the call's own, or

@@ -1,0 +1,149 @@
+/* static_prep: the part of a static attach that needs no thread held — the binary
+ * read (with the process's load bias) and every selected function planned. Capstone
+ * decodes each function whole, the most of an attach's time (tens of ms for a few
+ * hundred functions, seconds for tens of thousands): done first, while the program
+ * runs, it is not time its threads spend stopped. A plan depends on the file alone. */
+#define _GNU_SOURCE
+#include "static_int.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spec.h"
+#include "window.h"
+
+int static_skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched)
+{
+	if (r->nskips == r->skips_cap) {
+		size_t cap = r->skips_cap ? 2 * r->skips_cap : 64;
+		struct hook_skip *v = realloc(r->skips, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->skips = v;
+		r->skips_cap = cap;
+	}
+	struct hook_skip *k = &r->skips[r->nskips++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	snprintf(k->spec, sizeof(k->spec), "%s", spec);
+	snprintf(k->reason, sizeof(k->reason), "%s", why);
+	k->unmatched = unmatched;
+	r->nunmatched += unmatched != 0;
+	return 0;
+}
+
+/* The load bias of pid's executable: AT_ENTRY minus the file's entry point. */
+static int target_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint64_t v[2], entry = 0;
+	while (read(fd, v, sizeof(v)) == (ssize_t)sizeof(v) && v[0] != AT_NULL)
+		if (v[0] == AT_ENTRY)
+			entry = v[1];
+	close(fd);
+	if (!entry)
+		return -ENOENT;
+	*bias = entry - gb->elf.eh.e_entry;
+	return gb->pie || *bias == 0 ? 0 : -EINVAL;
+}
+
+int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n)
+{
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	int rc = gobin_open(gb, exe, err, n);
+	if (rc)
+		return rc == -ENOENT || rc == -ESRCH ? -ESRCH : -ENOEXEC;
+	if (!gb->nolibc) {
+		snprintf(err, n, "pid %d is linked with libraries: golat loads libgolat.so into it instead", (int)pid);
+		return -ENOEXEC;
+	}
+	if (!gb->has_g_tls || !gb->goff.goid) {
+		snprintf(err, n, "cannot tell where this Go version (%s) keeps the goroutine",
+			 gb->go_version[0] ? gb->go_version : "unknown");
+		return -ENOEXEC;
+	}
+	if ((rc = target_bias(pid, gb, &gb->bias))) {
+		snprintf(err, n, "cannot find where pid %d's executable is loaded", (int)pid);
+		return rc == -ENOENT || rc == -EINVAL ? -ENOEXEC : -ESRCH;
+	}
+	return 0;
+}
+
+int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n)
+{
+	struct static_prep *p = calloc(1, sizeof(*p));
+	*out = NULL;
+	*err = 0;
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	int rc = static_read_binary(pid, &p->gb, err, n);
+	struct spec_set ss = { 0 };
+	if (rc == 0 && spec_add_list(&ss, specs) != 0) {
+		snprintf(err, n, "bad specs '%s'", specs);
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		spec_resolve(&ss, &p->gb);
+		for (size_t k = 0; k < ss.n; k++)
+			if (ss.v[k].matches == 0 && !ss.v[k].negative)
+				static_skip(&p->pre, ss.v[k].text, ss.v[k].text, "matches no function", 1);
+	}
+	for (size_t i = 0; rc == 0 && i < p->gb.nfuncs; i++) {
+		const struct gobin_func *f = &p->gb.funcs[i];
+		if (!spec_match(&ss, f->name))
+			continue;
+		p->pre.selected++;
+		if (p->nfns == p->cap) {
+			size_t cap = p->cap ? 2 * p->cap : 64;
+			struct static_prep_fn *v = realloc(p->fns, cap * sizeof(*v));
+			if (!v) {
+				rc = -ENOMEM;
+				break;
+			}
+			p->fns = v;
+			p->cap = cap;
+		}
+		struct static_prep_fn *pf = &p->fns[p->nfns];
+		char why[256];
+		const char *spec = spec_which(&ss, f->name);
+		if (window_plan(&p->gb, f, false, &pf->plan, why, sizeof(why)) != 0) {
+			static_skip(&p->pre, spec, f->name, why, 0);
+			continue;
+		}
+		pf->func = (uint32_t)i;
+		pf->spec = strdup(spec ? spec : "");
+		p->nfns++;
+	}
+	spec_free(&ss);
+	if (rc) {
+		static_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void static_prep_free(struct static_prep *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nfns; i++) {
+		analyze_plan_free(&p->fns[i].plan);
+		free(p->fns[i].spec);
+	}
+	free(p->fns);
+	static_result_free(&p->pre);
+	gobin_close(&p->gb);
+	free(p);
+}
