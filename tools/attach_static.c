@@ -50,7 +50,7 @@ struct held {
 	struct static_hold h;
 };
 
-static int hold(struct held *s, pid_t pid, char *err, size_t n)
+static int hold(struct held *s, pid_t pid, bool attach, char *err, size_t n)
 {
 	*s = (struct held){ .pid = pid, .lock = -1 };
 	sigset_t stop;
@@ -60,7 +60,11 @@ static int hold(struct held *s, pid_t pid, char *err, size_t n)
 	sigaddset(&stop, SIGHUP);
 	sigaddset(&stop, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &stop, &s->prev);
-	int rc = inject_lock(pid, err, n);
+	/* An unhook waits its turn (up to 30 s): a window whose unhook gave up when
+	 * another golat held the lock would leave its functions hooked for good. */
+	int rc;
+	for (int tries = 0; (rc = inject_lock(pid, err, n)) == -EBUSY && !attach && tries < 1500; tries++)
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 	if (rc < 0)
 		return rc;
 	s->lock = rc;
@@ -97,7 +101,7 @@ static int change(pid_t pid, bool attach, const struct static_opts *o, struct st
 	int rc = attach ? static_prepare(pid, o->specs, &prep, err, sizeof(err)) : 0;
 	po.prep = prep;
 	if (rc == 0)
-		rc = hold(&s, pid, err, sizeof(err));
+		rc = hold(&s, pid, attach, err, sizeof(err));
 	if (rc == 0)
 		rc = attach ? static_attach(&s.h.w, &po, r, err, sizeof(err))
 			    : static_detach(&s.h.w, o->specs, r, err, sizeof(err));

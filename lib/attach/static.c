@@ -61,7 +61,7 @@ static int open_target(struct static_ctx *s, const struct static_world *w, const
 	}
 	s->t.text_lo = gb->funcs[0].entry + gb->bias;
 	s->t.text_hi = gb->funcs[gb->nfuncs - 1].end + gb->bias;
-	return 0;
+	return static_text_load(s);
 }
 
 /* Takes the first thread of the world for system calls, and maps the scratch area. */
@@ -90,6 +90,8 @@ static void end_target(struct static_ctx *s)
 		inject_call_restore(&s->call, err, sizeof(err));
 	if (s->t.memfd >= 0)
 		close(s->t.memfd);
+	free(s->text);
+	free(s->dirty);
 }
 
 /* The stats file the agent of pid writes: a shared mapping of a file whose header
@@ -157,7 +159,7 @@ static bool text_is_file(struct static_ctx *s, const struct gobin *gb, const str
 {
 	uint8_t mem[64];
 	const uint8_t *file = gobin_code(gb, f);
-	if (!file || len > sizeof(mem) || inject_mem_read(&s->t, addr + gb->bias, mem, len) != 0)
+	if (!file || len > sizeof(mem) || static_text_read(s, addr + gb->bias, mem, len) != 0)
 		return false;
 	return memcmp(mem, file + (addr - f->entry), len) == 0;
 }
@@ -543,8 +545,8 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 		for (size_t i = 0; !tid && rc == 0 && i < 1 + plan.nsites; i++) {
 			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
 			if (aw->len && !text_is_file(&s, &gb, f, aw->addr, aw->len))
-				rc = inject_mem_write(&s.t, aw->addr + gb.bias, gobin_code(&gb, f) + (aw->addr - f->entry),
-						      aw->len);
+				rc = static_text_put(&s, aw->addr + gb.bias, gobin_code(&gb, f) + (aw->addr - f->entry),
+						     aw->len, NULL);
 		}
 		analyze_plan_free(&plan);
 		if (tid) {
@@ -564,7 +566,9 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	struct analyze_window aw;
 	if (ap && window_async_preempt(&gb, ap, &aw) && !text_is_file(&s, &gb, ap, aw.addr, aw.len) &&
 	    !static_thread_in(w, aw.addr + gb.bias, aw.len, true))
-		rc = inject_mem_write(&s.t, aw.addr + gb.bias, gobin_code(&gb, ap) + (aw.addr - ap->entry), aw.len);
+		rc = static_text_put(&s, aw.addr + gb.bias, gobin_code(&gb, ap) + (aw.addr - ap->entry), aw.len, NULL);
+	if (rc == 0)
+		rc = static_text_flush(&s);
 	if (rc == -EIO || rc == -EFAULT)
 		snprintf(err, n, "cannot write pid %d's text: %s", (int)w->pid, strerror(-rc));
 	spec_free(&ss);

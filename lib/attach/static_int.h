@@ -25,6 +25,8 @@ struct static_ctx {
 	uint64_t agent_base, agent_entry;
 	bool agent_loaded;         /* this run mapped it */
 	struct codemem_remote remote;
+	uint8_t *text;             /* [t.text_lo, t.text_hi) as read once the threads were held */
+	uint8_t *dirty;            /* a byte per page of it: changed here, not yet written */
 	char *err;
 	size_t errn;
 };
@@ -67,7 +69,18 @@ int static_alloc(struct static_ctx *s, uint64_t len, uint64_t *at);
  * its first byte, where a jump written at addr would cut an instruction), or anywhere
  * in it: its tid, else 0. */
 pid_t static_thread_in(const struct static_world *w, uint64_t addr, uint64_t len, bool strict);
-/* Writes the batch through /proc/PID/mem, each write's old bytes into saved. */
+/* Reads the target's text once: the copy that static_text_read and static_text_put
+ * work on (tens of thousands of small reads and writes through /proc/PID/mem took
+ * most of a big attach's hold). 0 or -errno. */
+int static_text_load(struct static_ctx *s);
+/* len bytes at addr: from the copy inside the text, else from the target. */
+int static_text_read(struct static_ctx *s, uint64_t addr, void *buf, size_t len);
+/* Changes the copy (saved: its old bytes, or NULL), for static_text_flush. */
+int static_text_put(struct static_ctx *s, uint64_t addr, const void *bytes, size_t len, void *saved);
+/* Writes every page of the text changed since, one write per run of pages. */
+int static_text_flush(struct static_ctx *s);
+/* The batch into the text copy and out to the target, each write's old bytes into
+ * saved. */
 int static_write(struct static_ctx *s, struct patch_write *w, size_t n);
 /* Publishes the resume table built in this process (tramp_resume_add) to the
  * agent's golat_resume_tab, with the entries of the one there before. */

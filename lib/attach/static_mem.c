@@ -65,19 +65,89 @@ pid_t static_thread_in(const struct static_world *w, uint64_t addr, uint64_t len
 	return 0;
 }
 
+#define TPAGE 4096ull
+
+int static_text_load(struct static_ctx *s)
+{
+	uint64_t len = s->t.text_hi - s->t.text_lo;
+	s->text = malloc(len);
+	s->dirty = calloc(len / TPAGE + 2, 1);
+	if (!s->text || !s->dirty)
+		return -ENOMEM;
+	for (uint64_t o = 0; o < len;) {
+		size_t k = len - o < (1u << 20) ? len - o : (1u << 20);
+		int rc = inject_mem_read(&s->t, s->t.text_lo + o, s->text + o, k);
+		if (rc) {
+			snprintf(s->err, s->errn, "cannot read pid %d's text: %s", (int)s->t.pid, strerror(-rc));
+			return rc;
+		}
+		o += k;
+	}
+	return 0;
+}
+
+static bool in_text(const struct static_ctx *s, uint64_t addr, size_t len)
+{
+	return s->text && addr >= s->t.text_lo && addr + len <= s->t.text_hi && addr + len >= addr;
+}
+
+int static_text_read(struct static_ctx *s, uint64_t addr, void *buf, size_t len)
+{
+	if (!in_text(s, addr, len))
+		return inject_mem_read(&s->t, addr, buf, len);
+	memcpy(buf, s->text + (addr - s->t.text_lo), len);
+	return 0;
+}
+
+int static_text_put(struct static_ctx *s, uint64_t addr, const void *bytes, size_t len, void *saved)
+{
+	if (!in_text(s, addr, len)) {
+		int rc = saved ? inject_mem_read(&s->t, addr, saved, len) : 0;
+		return rc ? rc : inject_mem_write(&s->t, addr, bytes, len);
+	}
+	uint64_t o = addr - s->t.text_lo;
+	if (saved)
+		memcpy(saved, s->text + o, len);
+	memcpy(s->text + o, bytes, len);
+	for (uint64_t p = o / TPAGE; p <= (o + len - 1) / TPAGE; p++)
+		s->dirty[p] = 1;
+	return 0;
+}
+
+int static_text_flush(struct static_ctx *s)
+{
+	uint64_t len = s->text ? s->t.text_hi - s->t.text_lo : 0, npages = (len + TPAGE - 1) / TPAGE;
+	for (uint64_t p = 0; p < npages;) {
+		if (!s->dirty[p]) {
+			p++;
+			continue;
+		}
+		uint64_t q = p;
+		while (q < npages && s->dirty[q])
+			s->dirty[q++] = 0;
+		uint64_t lo = p * TPAGE, hi = q * TPAGE < len ? q * TPAGE : len;
+		int rc = inject_mem_write(&s->t, s->t.text_lo + lo, s->text + lo, hi - lo);
+		if (rc) {
+			snprintf(s->err, s->errn, "cannot write pid %d's text at 0x%llx: %s", (int)s->t.pid,
+				 (unsigned long long)(s->t.text_lo + lo), strerror(-rc));
+			return rc;
+		}
+		p = q;
+	}
+	return 0;
+}
+
 int static_write(struct static_ctx *s, struct patch_write *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rc = inject_mem_read(&s->t, w[i].addr, w[i].saved, w[i].len);
-		if (rc == 0)
-			rc = inject_mem_write(&s->t, w[i].addr, w[i].bytes, w[i].len);
+		int rc = static_text_put(s, w[i].addr, w[i].bytes, w[i].len, w[i].saved);
 		if (rc) {
 			snprintf(s->err, s->errn, "cannot write pid %d's text at 0x%llx: %s", (int)s->t.pid,
 				 (unsigned long long)w[i].addr, strerror(-rc));
 			return rc;
 		}
 	}
-	return 0;
+	return static_text_flush(s);
 }
 
 /* The table layout is tramp.h's struct tramp_resume_tab: shift, mask, then slots. */
