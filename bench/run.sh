@@ -25,6 +25,7 @@ work=$top/build-bench/work
 mkdir -p "$work"
 export GOTOOLCHAIN=local GOPROXY=off
 (cd bench/overhead && CGO_ENABLED=1 "$go" build -o "$work/overhead" .)
+(cd bench/overhead && CGO_ENABLED=0 "$go" build -o "$work/overhead.static" .) # golat run's static route
 (cd demo/service && CGO_ENABLED=1 "$go" build -ldflags='-s -w' -o "$work/service" .)
 
 echo "golat benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -40,6 +41,10 @@ for i in 1 2 3; do # alternate, so that drift in the machine's load hits both si
 	run_overhead off.$i
 	run_overhead on.$i LD_PRELOAD="$lib" GOLAT_FUNCS=main.leaf GOLAT_LOG=quiet GOLAT_OUTPUT="$work/ovh.json"
 	run_overhead s100.$i LD_PRELOAD="$lib" GOLAT_FUNCS=main.leaf GOLAT_LOG=quiet GOLAT_SAMPLE=100 GOLAT_OUTPUT="$work/ovh.json"
+	# The same program without cgo: statically linked, hooked from outside by golat run
+	# with golat-agent.so (the same recorder and stub, reached through m.tls, not TLS).
+	"$work/overhead.static" -rounds 7 >"$work/ovh.stoff.$i"
+	"$golat" run -f main.leaf -o "$work/ovh.st.json" -- "$work/overhead.static" -rounds 7 >"$work/ovh.ston.$i" 2>/dev/null
 done
 python3 - "$work" <<'PY'
 import statistics, sys, glob
@@ -68,6 +73,11 @@ for g in sorted(par):
     if g > 1:
         a1, ag = on[1] - off[1], on[g] - off[g]
         print(f"  {g} goroutines: golat added {ag:6.1f} ({ag / a1:4.2f}x)   two rdtsc {par[g]:6.1f} ({par[g] / par[1]:4.2f}x)")
+stoff, _ = load("stoff"); ston, _ = load("ston")
+print("a static program (built without cgo), hooked by golat run from outside   unhooked   golat   added  added/preloaded's")
+for g in sorted(stoff):
+    a, p = ston[g] - stoff[g], on[g] - off[g]
+    print(f"  main.leaf, {g} goroutine{'s' if g > 1 else ' '} in parallel          {stoff[g]:8.1f} {ston[g]:7.1f} {a:7.1f} {a / p:10.2f}")
 open(f"{work}/leaf_added_ns", "w").write(f"{on[1] - off[1]:.1f}\n")
 PY
 echo

@@ -27,7 +27,7 @@ for pkg in $pkgs; do
 	plain=$(echo "$(date +%s.%N) - $start" | bc)
 	start=$(date +%s.%N)
 	(cd "$dir" && exec timeout -k 5 300 "$golat" run -f "$pkg.*" -o "$work/$name.json" -- \
-		"$bin" -test.short -test.count=1) >"$work/$name.out" 2>"$work/$name.err"
+		"$bin" -test.short -test.count=1 -test.cpuprofile "$work/$name.prof") >"$work/$name.out" 2>"$work/$name.err"
 	got=$?
 	hooked=$(echo "$(date +%s.%N) - $start" | bc)
 	refused_static "$work/$name.err"
