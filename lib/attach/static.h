@@ -74,7 +74,8 @@ void static_prep_free(struct static_prep *p);
  *   -ENOEXEC not a statically linked Go program golat can read, or the agent is unusable
  *   -ENOENT  no function could be hooked (every spec unmatched or refused: r->skips says)
  *   -ENOMEM  no room in the target (code memory within ±2 GiB of its text)
- *   -EIO     reading or writing its memory failed */
+ *   -EIO     reading or writing its memory failed
+ *   -EEXIST  the process has the agent of another golat build (one agent per process) */
 int static_attach(const struct static_world *w, const struct static_opts *opts, struct static_result *r,
 		  char *err, size_t n);
 /* Unhooks the functions specs selects (NULL: every hooked one): their original bytes

@@ -35,8 +35,9 @@ int static_sys(struct static_ctx *s, long nr, uint64_t a0, uint64_t a1, uint64_t
 	return rc ? rc : 0;
 }
 
-/* Whether the target maps the agent already: its mapping at file offset 0. */
-static bool agent_mapped(pid_t pid, const char *agent, uint64_t *base)
+/* Whether the target maps an agent already (a golat-agent.so at file offset 0): its base,
+ * and its path in found. */
+static bool agent_mapped(pid_t pid, uint64_t *base, char *found_path, size_t fn)
 {
 	char path[64], line[4352];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -51,8 +52,10 @@ static bool agent_mapped(pid_t pid, const char *agent, uint64_t *base)
 			continue;
 		char *name = line + pos;
 		name[strcspn(name, "\n")] = 0;
-		if (off == 0 && strcmp(name, agent) == 0) {
+		const char *slash = strrchr(name, '/');
+		if (off == 0 && slash && strcmp(slash + 1, "golat-agent.so") == 0) {
 			*base = lo;
+			snprintf(found_path, fn, "%s", name);
 			found = true;
 		}
 	}
@@ -178,8 +181,18 @@ static int agent_map(struct static_ctx *s, const char *agent, uint64_t *base)
 int static_agent(struct static_ctx *s, const char *agent, struct agent_config *cfg)
 {
 	uint64_t base = 0;
+	char there[4096];
+	struct stat a, b;
 	s->agent_loaded = false;
-	if (agent_mapped(s->t.pid, agent, &base)) {
+	if (agent_mapped(s->t.pid, &base, there, sizeof(there))) {
+		/* One agent per process: two would both claim m.tls[1]. Another build's is
+		 * left alone (its structures may differ from this golat's). */
+		if (strcmp(there, agent) != 0 &&
+		    (stat(there, &a) != 0 || stat(agent, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+			snprintf(s->err, s->errn, "pid %d has the agent of another golat (%s): use that golat, "
+				 "or GOLAT_AGENT=%s", (int)s->t.pid, there, there);
+			return -EEXIST;
+		}
 		/* Its entry point from the file (the same file the target maps). */
 		int fd = open(agent, O_RDONLY | O_CLOEXEC);
 		Elf64_Ehdr eh;
