@@ -2,8 +2,9 @@
 # The command line around a program: `golat run -f SPECS -o out.json -- PROG ARGS` gives
 # the program's own stdout, stderr lines and exit status and writes out.json; on a live
 # program `golat report PID` and `golat top PID -n 2` show the hooked function; `golat run`
-# refuses a program that is not Go (/bin/true) and a static Go binary (CGO_ENABLED=0)
-# with one `golat: ` line and status 1, running nothing.
+# refuses a program that is not Go (/bin/true) with one `golat: ` line and status 1,
+# running nothing, and runs a static Go binary (CGO_ENABLED=0) hooked from outside: its
+# own stdout and status, and a report counting its calls (tests/static has the rest).
 # Usage: cli.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -euo pipefail
 # shellcheck source=common.sh
@@ -70,8 +71,19 @@ for bin in "${bins[@]}"; do
 	[[ $status == 143 ]] || bad "$bin: the live program, sent SIGTERM, exited with $status: $(tail -3 "$prog.live.err")"
 done
 
+# A static binary: hooked from outside (lib/attach/static.h), the same output and status.
+status=0
+want=$("$work/static" exit 0 a b 2>/dev/null) || true
+out=$("$GOLAT_CLI" run -f 'main.*' -o "$work/static.json" -- "$work/static" exit 0 a b 2>"$work/static.err") || status=$?
+calls=$(python3 -c 'import json,sys; print(sum(f["calls"] for f in json.load(open(sys.argv[1]))["functions"] if f["name"] == "main.handle"))' "$work/static.json" 2>/dev/null || echo none)
+if [[ $status == 0 && $out == "$want" && $calls =~ ^[1-9][0-9]*$ ]]; then
+	ok "golat run -- a static binary: hooked from outside, same output, main.handle $calls calls"
+else
+	bad "golat run -- $work/static: status $status, stdout '$out' (want '$want'), main.handle calls $calls: $(head -3 "$work/static.err")"
+fi
+
 # Refusals: one golat: line, status 1, the command never runs (no output of its own).
-for cmd in /bin/true "$work/static"; do
+for cmd in /bin/true; do
 	status=0
 	out=$("$GOLAT_CLI" run -f 'main.*' -- "$cmd" exit 0 2>"$work/refuse.err") || status=$?
 	err=$(cat "$work/refuse.err")
