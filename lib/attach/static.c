@@ -567,8 +567,10 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	if (ap && window_async_preempt(&gb, ap, &aw) && !text_is_file(&s, &gb, ap, aw.addr, aw.len) &&
 	    !static_thread_in(w, aw.addr + gb.bias, aw.len, true))
 		rc = static_text_put(&s, aw.addr + gb.bias, gobin_code(&gb, ap) + (aw.addr - ap->entry), aw.len, NULL);
+	uint64_t t0 = now_ns();
 	if (rc == 0)
 		rc = static_text_flush(&s);
+	r->stopped_ns = now_ns() - t0;
 	if (rc == -EIO || rc == -EFAULT)
 		snprintf(err, n, "cannot write pid %d's text: %s", (int)w->pid, strerror(-rc));
 	spec_free(&ss);
