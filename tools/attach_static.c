@@ -48,9 +48,11 @@ struct held {
 	int lock;
 	sigset_t prev;
 	struct static_hold h;
+	uint64_t one_ns; /* how long one thread was held before, for the trampolines */
 };
 
-static int hold(struct held *s, pid_t pid, bool attach, char *err, size_t n)
+static int hold(struct held *s, pid_t pid, bool attach, const struct static_opts *o, struct static_prep *prep,
+		char *err, size_t n)
 {
 	*s = (struct held){ .pid = pid, .lock = -1 };
 	sigset_t stop;
@@ -68,6 +70,24 @@ static int hold(struct held *s, pid_t pid, bool attach, char *err, size_t n)
 	if (rc < 0)
 		return rc;
 	s->lock = rc;
+	/* Under the lock: the agent, code memory and every trampoline with one thread
+	 * held, the others running on (static_attach's stage_only); then all of them
+	 * only for the checks and the jumps. */
+	if (prep) {
+		struct static_hold one = { 0 };
+		struct static_opts so = *o;
+		struct static_result sr;
+		so.stage_only = true;
+		rc = static_hold_one(&one, pid, pid, err, n);
+		if (rc == 0)
+			rc = static_attach(&one.w, &so, &sr, err, n);
+		static_hold_release(&one);
+		s->one_ns = one.first_ns ? one.released_ns - one.first_ns : 0;
+		static_hold_free(&one);
+		static_result_free(&sr);
+		if (rc)
+			return rc;
+	}
 	rc = static_hold_all(&s->h, pid, err, n);
 	if (rc == -EPERM)
 		snprintf(err, n, "the kernel refuses ptrace to pid %d: kernel.yama.ptrace_scope (1: only "
@@ -90,7 +110,7 @@ static uint64_t let_go(struct held *s)
 /* Hooks (specs) or unhooks (detach: specs, NULL all) with every thread held. 0, or
  * 1 after saying why. */
 static int change(pid_t pid, bool attach, const struct static_opts *o, struct static_result *r,
-		  uint64_t *held_ns, size_t *threads)
+		  uint64_t *held_ns, size_t *threads, uint64_t *one_ns)
 {
 	struct held s = { .lock = -1 };
 	char err[1024];
@@ -101,11 +121,12 @@ static int change(pid_t pid, bool attach, const struct static_opts *o, struct st
 	int rc = attach ? static_prepare(pid, o->specs, &prep, err, sizeof(err)) : 0;
 	po.prep = prep;
 	if (rc == 0)
-		rc = hold(&s, pid, attach, err, sizeof(err));
+		rc = hold(&s, pid, attach, &po, prep, err, sizeof(err));
 	if (rc == 0)
 		rc = attach ? static_attach(&s.h.w, &po, r, err, sizeof(err))
 			    : static_detach(&s.h.w, o->specs, r, err, sizeof(err));
 	*threads = s.h.w.n;
+	*one_ns = s.one_ns;
 	*held_ns = s.pid ? let_go(&s) : 0;
 	static_prep_free(prep);
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -123,15 +144,15 @@ static int change(pid_t pid, bool attach, const struct static_opts *o, struct st
 static int attach_for_good(pid_t pid, const struct static_opts *o)
 {
 	struct static_result r;
-	uint64_t held_ns;
+	uint64_t held_ns, one_ns;
 	size_t threads;
-	int rc = change(pid, true, o, &r, &held_ns, &threads);
+	int rc = change(pid, true, o, &r, &held_ns, &threads, &one_ns);
 	if (rc == 0)
 		fprintf(stderr, "golat: pid %d: hooked %zu function%s (%zu were already), skipped %zu; "
-			"%zu thread%s held %.0f us (patching %.0f us); live: golat report %d, golat top %d; "
-			"stats in %s\n", (int)pid, r.hooked, r.hooked == 1 ? "" : "s", r.already,
-			r.nskips - r.nunmatched, threads, threads == 1 ? "" : "s", held_ns / 1e3,
-			r.stopped_ns / 1e3, (int)pid, (int)pid, r.stats_path);
+			"%zu thread%s held %.0f us (patching %.0f us), after one held %.0f us for the "
+			"trampolines; live: golat report %d, golat top %d; stats in %s\n", (int)pid, r.hooked,
+			r.hooked == 1 ? "" : "s", r.already, r.nskips - r.nunmatched, threads, threads == 1 ? "" : "s",
+			held_ns / 1e3, r.stopped_ns / 1e3, one_ns / 1e3, (int)pid, (int)pid, r.stats_path);
 	static_result_free(&r);
 	return rc;
 }
@@ -249,10 +270,10 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 	bool have_before = snapshot_before(pid, &before);
 	struct swindow w = { .v = { .fd = -1 } };
 	struct static_result r;
-	uint64_t held_ns;
+	uint64_t held_ns, one_ns;
 	size_t threads;
 	char err[512];
-	int rc = change(pid, true, o, &r, &held_ns, &threads);
+	int rc = change(pid, true, o, &r, &held_ns, &threads, &one_ns);
 	w.t0 = cli_mono_ns();
 	if (rc == 0 && stats_open(&w.v, r.stats_path, err, sizeof(err)) != 0)
 		rc = cli_fail("%s", err);
@@ -265,8 +286,9 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 		rc = cli_fail("pid %d: nothing to time: '%s' selects no function that was not hooked "
 			      "already and that golat can hook", (int)pid, o->specs);
 	if (rc == 0) {
-		fprintf(stderr, "golat: pid %d: %zu thread%s held %.0f us to hook %zu function%s\n", (int)pid,
-			threads, threads == 1 ? "" : "s", held_ns / 1e3, w.nids, w.nids == 1 ? "" : "s");
+		fprintf(stderr, "golat: pid %d: %zu thread%s held %.0f us to hook %zu function%s (one held %.0f us "
+			"before, for the trampolines)\n", (int)pid, threads, threads == 1 ? "" : "s", held_ns / 1e3,
+			w.nids, w.nids == 1 ? "" : "s", one_ns / 1e3);
 		window_wait(pid, seconds, w.t0);
 	}
 	/* The end of the window, even when something failed after the attach. */
@@ -277,7 +299,7 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 		struct static_result u;
 		struct static_opts uo = *o;
 		uo.specs = w.names ? w.names : o->specs; /* the stats file could not be read: all of SPECS */
-		int rc2 = change(pid, false, &uo, &u, &out_ns, &threads);
+		int rc2 = change(pid, false, &uo, &u, &out_ns, &threads, &one_ns);
 		static_result_free(&u);
 		if (rc == 0)
 			rc = rc2;
@@ -309,7 +331,8 @@ int cli_detach_static(pid_t pid, const char *specs)
 	struct static_result r;
 	uint64_t held_ns;
 	size_t threads;
-	int rc = change(pid, false, &o, &r, &held_ns, &threads);
+	uint64_t one_ns;
+	int rc = change(pid, false, &o, &r, &held_ns, &threads, &one_ns);
 	if (rc == 0)
 		fprintf(stderr, "golat: pid %d: unhooked %zu function%s; %zu thread%s held %.0f us "
 			"(patching %.0f us); their code is as it was before golat\n", (int)pid, r.hooked,

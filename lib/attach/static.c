@@ -1,23 +1,6 @@
-/* static: hooking a static Go program from outside, every thread held (static.h).
- *
- * The sequence of an attach:
- *  1. the binary (/proc/PID/exe) read with the binary reader, its load bias from the
- *     process's auxiliary vector (AT_ENTRY: a Go PIE without libc is still relocated
- *     by ld.so, then runs as a static program);
- *  2. a scratch area mapped in the target by system calls run on a held thread, the
- *     agent found or mapped, and golat_agent_init run there, on the stats file this
- *     side made (or the one the agent already writes, found in /proc/PID/maps);
- *  3. every selected function planned without owning signals (no hop, no int3, no
- *     steered branch: Go's handlers are in front, lib/engine/window.c) and its
- *     trampolines built here, to run at addresses in the target's code memory, with
- *     the agent's stubs as targets;
- *  4. the trampolines written, the resume table handed to the agent, and the jumps
- *     written over the windows, runtime.asyncPreempt's end first in the batch: no
- *     thread runs between the first write and the last, so their order does not
- *     matter to threads, only to goroutines parked by asynchronous preemption, which
- *     resume through asyncPreempt's ret once the threads run (lib/engine/tramp.h).
- * A function with a thread stopped inside one of its windows (past the first byte) is
- * skipped with that reason: the thread would resume inside a jump. */
+/* static: what an attach and a detach of a static Go program share — the target's
+ * memory and text, the thread system calls run on, the stats file the agent writes —
+ * and the detach itself (static.h). The attach is static_attach.c. */
 #define _GNU_SOURCE
 #include "static_int.h"
 
@@ -40,7 +23,7 @@
 #include "tramp.h"
 #include "window.h"
 
-static uint64_t now_ns(void)
+uint64_t static_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -48,7 +31,7 @@ static uint64_t now_ns(void)
 }
 
 /* s->t for w->pid and its binary gb (read): its memory and text. */
-static int open_target(struct static_ctx *s, const struct static_world *w, const struct gobin *gb)
+int static_open_target(struct static_ctx *s, const struct static_world *w, const struct gobin *gb, bool text)
 {
 	char mem[64];
 	s->t.pid = w->pid;
@@ -61,11 +44,11 @@ static int open_target(struct static_ctx *s, const struct static_world *w, const
 	}
 	s->t.text_lo = gb->funcs[0].entry + gb->bias;
 	s->t.text_hi = gb->funcs[gb->nfuncs - 1].end + gb->bias;
-	return static_text_load(s);
+	return text ? static_text_load(s) : 0;
 }
 
 /* Takes the first thread of the world for system calls, and maps the scratch area. */
-static int begin_calls(struct static_ctx *s)
+int static_begin_calls(struct static_ctx *s)
 {
 	int rc = inject_text_scan(&s->t, s->err, s->errn);
 	if (rc)
@@ -80,7 +63,7 @@ static int begin_calls(struct static_ctx *s)
 	return rc;
 }
 
-static void end_target(struct static_ctx *s)
+void static_end(struct static_ctx *s)
 {
 	char err[256];
 	uint64_t ret;
@@ -96,7 +79,7 @@ static void end_target(struct static_ctx *s)
 
 /* The stats file the agent of pid writes: a shared mapping of a file whose header
  * names pid. */
-static bool stats_of(pid_t pid, char *out, size_t n)
+bool static_stats_of(pid_t pid, char *out, size_t n)
 {
 	char path[64], line[4352];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -124,37 +107,8 @@ static bool stats_of(pid_t pid, char *out, size_t n)
 	return found;
 }
 
-/* The stats file: the agent's own when it has one, else a new one for pid. */
-static int stats_open(struct static_ctx *s, const struct gobin *gb, const struct static_opts *o,
-		      struct statsfile *sf, bool *fresh)
-{
-	char path[4096], warn[512] = "";
-	*fresh = !stats_of(s->t.pid, path, sizeof(path));
-	int rc = *fresh ? statsfile_create_for(sf, s->t.pid, o->stats_path, NULL, warn, sizeof(warn))
-			: statsfile_reopen(sf, path, warn, sizeof(warn));
-	if (rc == 0 && !sf->path[0]) {
-		/* statsfile_create_for fell back to memory: the agent needs a file. */
-		rc = -EIO;
-	}
-	if (rc) {
-		snprintf(s->err, s->errn, "cannot make the stats file for pid %d: %s", (int)s->t.pid,
-			 warn[0] ? warn : strerror(-rc));
-		return -EIO;
-	}
-	if (*fresh) {
-		struct stats_header *h = sf->h;
-		h->sample = o->sample ? o->sample : 1;
-		snprintf(h->go_version, sizeof(h->go_version), "%.31s", gb->go_version);
-		h->text_base = gb->text;
-		h->slowest = o->slowest < STATS_SLOWEST_MAX ? o->slowest : STATS_SLOWEST_MAX;
-		if (o->monotonic)
-			statsfile_use_monotonic(sf);
-	}
-	return 0;
-}
-
 /* Whether the target's bytes of [addr, addr + len) are the file's. */
-static bool text_is_file(struct static_ctx *s, const struct gobin *gb, const struct gobin_func *f, uint64_t addr,
+bool static_text_is_file(struct static_ctx *s, const struct gobin *gb, const struct gobin_func *f, uint64_t addr,
 			 size_t len)
 {
 	uint8_t mem[64];
@@ -162,333 +116,6 @@ static bool text_is_file(struct static_ctx *s, const struct gobin *gb, const str
 	if (!file || len > sizeof(mem) || static_text_read(s, addr + gb->bias, mem, len) != 0)
 		return false;
 	return memcmp(mem, file + (addr - f->entry), len) == 0;
-}
-
-struct attach_state;
-static int add_move(struct attach_state *st, size_t thread, uint64_t to);
-
-/* One function's windows built, checked against the threads and the text. 0 with the
- * writes appended to st->w, or a reason. A thread stopped inside a window, past its
- * first byte, is moved to that instruction's copy in the trampoline (the resume
- * table's mapping: the same instruction, with the same registers and stack), as a
- * goroutine preempted there would be; without a copy the function is skipped. */
-static int build_fn(struct static_ctx *s, struct attach_state *st, const struct static_prep_fn *pf,
-		    uint32_t id, char *why, size_t wn);
-/* runtime.asyncPreempt's end, jumping to the agent's golat_tramp_resume, unless it
- * does already. */
-static int build_resume(struct static_ctx *s, const struct gobin *gb, struct codemem *cm, struct patch_write *out,
-			size_t *nout)
-{
-	const struct gobin_func *f = gobin_func_named(gb, "runtime.asyncPreempt");
-	struct analyze_window w;
-	*nout = 0;
-	if (!f || !window_async_preempt(gb, f, &w)) {
-		snprintf(s->err, s->errn, "runtime.asyncPreempt %s", f ? "does not end as expected" : "not found");
-		return -ENOEXEC;
-	}
-	if (!text_is_file(s, gb, f, w.addr, w.len))
-		return 0; /* an earlier attach put it in */
-	if (static_thread_in(s->w, w.addr + gb->bias, w.len, true)) {
-		snprintf(s->err, s->errn, "a thread of pid %d is in runtime.asyncPreempt's last instructions; "
-			 "attach again", (int)s->t.pid);
-		return -EAGAIN;
-	}
-	return window_build(gb, cm, &w, NULL, false, RESUME_ID, f, out, nout, s->err, s->errn);
-}
-
-/* The recorder id of each function the stats file names already, by entry. */
-static uint32_t known_id(const struct statsfile *sf, uint64_t entry, bool *hooked)
-{
-	const struct stats_header *h = sf->h;
-	const struct stats_fn *fn = (const struct stats_fn *)((const char *)h + h->fn_off);
-	for (uint32_t i = 0; i < h->nfns; i++)
-		if (fn[i].entry == entry) {
-			*hooked = fn[i].hooked != 0;
-			return i;
-		}
-	*hooked = false;
-	return UINT32_MAX;
-}
-
-/* The image's loaded range: trampolines must reach all of it (relocated operands
- * point into its data). */
-static void image_range(const struct gobin *gb, uint64_t *lo, uint64_t *hi)
-{
-	*lo = UINT64_MAX;
-	*hi = 0;
-	for (size_t i = 0; i < gb->elf.phnum; i++) {
-		const Elf64_Phdr *p = &gb->elf.ph[i];
-		if (p->p_type != PT_LOAD)
-			continue;
-		*lo = p->p_vaddr < *lo ? p->p_vaddr : *lo;
-		*hi = p->p_vaddr + p->p_memsz > *hi ? p->p_vaddr + p->p_memsz : *hi;
-	}
-	*lo += gb->bias;
-	*hi += gb->bias;
-}
-
-struct thread_move {
-	size_t thread; /* index in the world */
-	uint64_t to;
-};
-
-struct attach_state {
-	struct thread_move *moves; /* threads stopped inside windows, to their copies */
-	size_t nmoves, moves_cap;
-	const struct gobin *gb; /* the prep's */
-	struct statsfile sf;
-	struct codemem cm;
-	struct agent_config cfg;
-	struct patch_write *w;
-	size_t nw, cap;
-	uint32_t *ids; /* the ids this attach hooks */
-	size_t nids;
-	uint32_t *again; /* of which ids hooked before: a new generation */
-	size_t nagain;
-};
-
-static int add_move(struct attach_state *st, size_t thread, uint64_t to)
-{
-	if (st->nmoves == st->moves_cap) {
-		size_t cap = st->moves_cap ? 2 * st->moves_cap : 8;
-		struct thread_move *v = realloc(st->moves, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		st->moves = v;
-		st->moves_cap = cap;
-	}
-	st->moves[st->nmoves++] = (struct thread_move){ thread, to };
-	return 0;
-}
-
-/* Moves the threads of st->w stopped strictly inside window w (built) to their copies. */
-static int move_threads(struct static_ctx *s, struct attach_state *st, const struct gobin_func *f,
-			const struct analyze_window *w, char *why, size_t wn)
-{
-	uint64_t lo = w->addr + st->gb->bias, hi = lo + w->len;
-	for (size_t i = 0; i < s->w->n; i++) {
-		uint64_t pc = s->w->t[i].regs.rip, to;
-		if (pc <= lo || pc >= hi)
-			continue;
-		if (!(to = tramp_resume_find(pc))) {
-			snprintf(why, wn, "%s: thread %d was stopped inside it, at +%#llx; attach again", f->name,
-				 (int)s->w->t[i].tid, (unsigned long long)(pc - st->gb->bias - f->entry));
-			return -EAGAIN;
-		}
-		if (add_move(st, i, to))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int build_fn(struct static_ctx *s, struct attach_state *st, const struct static_prep_fn *pf,
-		    uint32_t id, char *why, size_t wn)
-{
-	const struct gobin *gb = st->gb;
-	const struct gobin_func *f = &gb->funcs[pf->func];
-	const struct analyze_plan *plan = &pf->plan;
-	int rc = 0;
-	size_t nwin = 1 + plan->nsites;
-	if (st->nw + 2 * nwin > st->cap) {
-		size_t c = (st->cap + 2 * nwin) * 2;
-		struct patch_write *v = realloc(st->w, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		st->w = v;
-		st->cap = c;
-	}
-	size_t start = st->nw, moves = st->nmoves;
-	for (size_t i = 0; rc == 0 && i < nwin; i++) {
-		const struct analyze_window *w = i == 0 ? &plan->entry : &plan->sites[i - 1];
-		if (w->len && !text_is_file(s, gb, f, w->addr, w->len)) {
-			snprintf(why, wn, "%s: its code in pid %d is not the binary's at +%#llx (hooked by another tool?)",
-				 f->name, (int)s->t.pid, (unsigned long long)(w->addr - f->entry));
-			rc = -EEXIST;
-			break;
-		}
-		size_t k = 0;
-		rc = window_build(gb, &st->cm, w, plan->redirs, i == 0, id, f, st->w + st->nw, &k, why, wn);
-		st->nw += k;
-		if (rc == 0 && w->len)
-			rc = move_threads(s, st, f, w, why, wn);
-	}
-	if (rc) {
-		st->nw = start;
-		st->nmoves = moves;
-	}
-	return rc;
-}
-
-/* Builds what prep planned; fills r and st. */
-static int build_all(struct static_ctx *s, struct attach_state *st, const struct static_prep *prep,
-		     struct static_result *r)
-{
-	const struct gobin *gb = st->gb;
-	int rc = 0;
-	r->selected = prep->pre.selected;
-	for (size_t i = 0; rc == 0 && i < prep->pre.nskips; i++) {
-		const struct hook_skip *k = &prep->pre.skips[i];
-		rc = static_skip(r, k->spec, k->name, k->reason, k->unmatched);
-	}
-	st->ids = calloc(prep->nfns + 1, sizeof(*st->ids));
-	st->again = calloc(prep->nfns + 1, sizeof(*st->again));
-	if (!st->ids || !st->again)
-		rc = -ENOMEM;
-	uint32_t next = st->sf.h->nfns;
-	for (size_t i = 0; rc == 0 && i < prep->nfns; i++) {
-		const struct static_prep_fn *pf = &prep->fns[i];
-		const struct gobin_func *f = &gb->funcs[pf->func];
-		bool hooked;
-		uint32_t id = known_id(&st->sf, f->entry, &hooked);
-		if (hooked) {
-			r->already++;
-			continue;
-		}
-		char why[256];
-		bool fresh = id == UINT32_MAX;
-		if (fresh && next >= REC_MAX_FNS) {
-			static_skip(r, pf->spec, f->name, "too many functions hooked", 0);
-			continue;
-		}
-		uint32_t use = fresh ? next : id;
-		int b = build_fn(s, st, pf, use, why, sizeof(why));
-		if (b == -ENOMEM || b == -ESRCH) {
-			rc = b;
-			break;
-		}
-		if (b == 0 && fresh && statsfile_set_fn(&st->sf, use, f->name, f->entry, false) != 0) {
-			snprintf(why, sizeof(why), "no room for it in the stats file");
-			b = -ENOSPC;
-		}
-		if (b) {
-			static_skip(r, pf->spec, f->name, why, 0);
-			continue;
-		}
-		next += fresh;
-		st->ids[st->nids++] = use;
-		if (!fresh)
-			st->again[st->nagain++] = use;
-	}
-	return rc;
-}
-
-/* Every write, with the world still stopped: trampolines, resume table, jumps. */
-static int write_all(struct static_ctx *s, struct attach_state *st, struct static_result *r)
-{
-	int rc = codemem_seal(&st->cm, s->err, s->errn);
-	if (rc == 0)
-		rc = static_resume_pull(s, st->cfg.resume_tab);
-	if (rc == 0)
-		rc = static_resume_publish(s, st->cfg.resume_tab);
-	for (size_t i = 0; rc == 0 && i < st->nagain; i++) {
-		/* Frames of calls in flight since the last attach no longer match (recorder.h). */
-		uint32_t g;
-		uint64_t at = st->cfg.gens + 4ull * st->again[i];
-		rc = inject_mem_read(&s->t, at, &g, 4);
-		g++;
-		if (rc == 0)
-			rc = inject_mem_write(&s->t, at, &g, 4);
-	}
-	for (size_t i = 0; rc == 0 && i < st->nmoves; i++) {
-		struct static_thread *t = &s->w->t[st->moves[i].thread];
-		t->regs.rip = st->moves[i].to;
-		if (s->call_on && t->tid == s->call.tid)
-			s->call.regs.rip = t->regs.rip; /* inject_call_restore puts these back */
-		else if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0)
-			rc = -errno;
-		if (rc)
-			snprintf(s->err, s->errn, "cannot move thread %d out of a window: %s", (int)t->tid, strerror(-rc));
-	}
-	uint64_t t0 = now_ns();
-	if (rc == 0)
-		rc = static_write(s, st->w, st->nw);
-	r->stopped_ns = now_ns() - t0;
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < st->nids; i++)
-		statsfile_set_fn(&st->sf, st->ids[i], "", 0, true);
-	r->hooked = st->nids;
-	return 0;
-}
-
-static void attach_free(struct attach_state *st)
-{
-	free(st->moves);
-	free(st->w);
-	free(st->ids);
-	free(st->again);
-	codemem_fini(&st->cm);
-	if (st->sf.h)
-		statsfile_close(&st->sf);
-	tramp_set_stubs(0, 0);
-}
-
-int static_attach(const struct static_world *w, const struct static_opts *o, struct static_result *r, char *err,
-		  size_t n)
-{
-	memset(r, 0, sizeof(*r));
-	*err = 0;
-	struct static_ctx s = { .t.memfd = -1, .err = err, .errn = n };
-	struct attach_state st = { .sf.fd = -1 };
-	struct static_prep *own = NULL;
-	const struct static_prep *prep = o->prep;
-	bool fresh = false;
-	int rc = w->n ? 0 : -ESRCH;
-	if (rc == 0 && !prep && (rc = static_prepare(w->pid, o->specs, &own, err, n)) == 0)
-		prep = own;
-	if (rc == 0) {
-		st.gb = &prep->gb;
-		rc = open_target(&s, w, st.gb);
-	}
-	if (rc == 0)
-		rc = begin_calls(&s);
-	if (rc == 0)
-		rc = stats_open(&s, st.gb, o, &st.sf, &fresh);
-	if (rc == 0) {
-		snprintf(r->stats_path, sizeof(r->stats_path), "%s", st.sf.path);
-		st.cfg = (struct agent_config){ .abi = AGENT_ABI, .sample = st.sf.h->sample, .g_tls = st.gb->g_tls,
-						.stack_hi = st.gb->goff.stack_hi, .goid = st.gb->goff.goid,
-						.pcbase = st.gb->text + st.gb->bias,
-						.monotonic = (st.sf.h->flags & STATS_F_MONOTONIC) != 0 };
-		snprintf(st.cfg.stats_path, sizeof(st.cfg.stats_path), "%s", st.sf.path);
-		rc = static_agent(&s, o->agent, &st.cfg);
-		r->agent_loaded = s.agent_loaded;
-	}
-	if (rc == 0) {
-		uint64_t lo, hi;
-		image_range(st.gb, &lo, &hi);
-		static_codemem(&s);
-		tramp_set_stubs(st.cfg.rec_fast, st.cfg.tramp_resume);
-		rc = codemem_init_remote(&st.cm, &s.remote, lo, hi, 0, err, n);
-	}
-	if (rc == 0 && static_thread_in(w, st.cfg.tramp_resume, st.cfg.tramp_resume_end - st.cfg.tramp_resume, false)) {
-		snprintf(err, n, "a thread of pid %d is in golat's resume stub; attach again", (int)w->pid);
-		rc = -EAGAIN;
-	}
-	size_t nres = 0;
-	if (rc == 0) {
-		st.cap = 16;
-		if (!(st.w = calloc(st.cap, sizeof(*st.w))))
-			rc = -ENOMEM;
-		else if ((rc = build_resume(&s, st.gb, &st.cm, st.w, &nres)) == 0)
-			st.nw = nres;
-	}
-	if (rc == 0)
-		rc = build_all(&s, &st, prep, r);
-	if (rc == 0 && st.nids == 0) {
-		snprintf(err, n, "no function of pid %d could be hooked", (int)w->pid);
-		rc = r->already ? 0 : -ENOENT;
-	}
-	if (rc == 0 && st.nids)
-		rc = write_all(&s, &st, r);
-	for (size_t i = 0; i < st.cm.nchunks; i++)
-		r->tramp_bytes += st.cm.chunks[i].used;
-	if (rc && fresh && st.sf.h && !s.agent_loaded)
-		unlink(st.sf.path); /* no agent writes it */
-	attach_free(&st);
-	end_target(&s);
-	static_prep_free(own);
-	return rc;
 }
 
 int static_detach(const struct static_world *w, const char *specs, struct static_result *r, char *err, size_t n)
@@ -502,8 +129,8 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	char path[4096], warn[512];
 	int rc = w->n ? static_read_binary(w->pid, &gb, err, n) : -ESRCH;
 	if (rc == 0)
-		rc = open_target(&s, w, &gb);
-	if (rc == 0 && !stats_of(w->pid, path, sizeof(path))) {
+		rc = static_open_target(&s, w, &gb, true);
+	if (rc == 0 && !static_stats_of(w->pid, path, sizeof(path))) {
 		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)w->pid);
 		rc = -ENOENT;
 	} else if (rc == 0 && (rc = statsfile_reopen(&sf, path, warn, sizeof(warn))) != 0) {
@@ -544,7 +171,7 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 		}
 		for (size_t i = 0; !tid && rc == 0 && i < 1 + plan.nsites; i++) {
 			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
-			if (aw->len && !text_is_file(&s, &gb, f, aw->addr, aw->len))
+			if (aw->len && !static_text_is_file(&s, &gb, f, aw->addr, aw->len))
 				rc = static_text_put(&s, aw->addr + gb.bias, gobin_code(&gb, f) + (aw->addr - f->entry),
 						     aw->len, NULL);
 		}
@@ -564,20 +191,20 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	 * file's again. A goroutine parked inside a window now resumes in the original. */
 	const struct gobin_func *ap = rc == 0 && left == 0 ? gobin_func_named(&gb, "runtime.asyncPreempt") : NULL;
 	struct analyze_window aw;
-	if (ap && window_async_preempt(&gb, ap, &aw) && !text_is_file(&s, &gb, ap, aw.addr, aw.len) &&
+	if (ap && window_async_preempt(&gb, ap, &aw) && !static_text_is_file(&s, &gb, ap, aw.addr, aw.len) &&
 	    !static_thread_in(w, aw.addr + gb.bias, aw.len, true))
 		rc = static_text_put(&s, aw.addr + gb.bias, gobin_code(&gb, ap) + (aw.addr - ap->entry), aw.len, NULL);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = static_now_ns();
 	if (rc == 0)
 		rc = static_text_flush(&s);
-	r->stopped_ns = now_ns() - t0;
+	r->stopped_ns = static_now_ns() - t0;
 	if (rc == -EIO || rc == -EFAULT)
 		snprintf(err, n, "cannot write pid %d's text: %s", (int)w->pid, strerror(-rc));
 	spec_free(&ss);
 	if (sf.h)
 		statsfile_close(&sf);
 	gobin_close(&gb);
-	end_target(&s);
+	static_end(&s);
 	return rc;
 }
 

@@ -43,7 +43,12 @@ struct static_opts {
 	bool monotonic;         /* time with CLOCK_MONOTONIC (GOLAT_CLOCK, or no invariant TSC) */
 	/* static_prepare's for this pid and specs: the planning done before the threads
 	 * were held. NULL: static_attach plans with them held. */
-	const struct static_prep *prep;
+	struct static_prep *prep;
+	/* With prep: stop after the part that needs one thread held (the agent, code
+	 * memory, every trampoline built and written: nothing reaches them yet), kept in
+	 * prep; a second static_attach with every thread held and the same prep writes
+	 * the jumps. So the threads are held only for the checks and the writes. */
+	bool stage_only;
 };
 
 struct static_result {
@@ -114,6 +119,9 @@ int static_hold_add(struct static_hold *h, pid_t tid);
  *   -EPERM the kernel refuses ptrace (inject_refused says why)
  * On error the threads held so far stay held: static_hold_release lets them go. */
 int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n);
+/* Seizes and stops thread tid of pid alone (static_attach's stage_only), the others
+ * running on. 0, or -errno with err as static_hold_all's. */
+int static_hold_one(struct static_hold *h, pid_t pid, pid_t tid, char *err, size_t n);
 /* PTRACE_DETACH of every thread, held or still stopping; h->w still lists them (counts). */
 void static_hold_release(struct static_hold *h);
 void static_hold_free(struct static_hold *h);

@@ -37,13 +37,31 @@ struct static_prep_fn {
 	char *spec;    /* the spec that selected it */
 	struct analyze_plan plan;
 };
+struct static_stage; /* static_attach.c */
+void static_stage_free(struct static_stage *g);
 struct static_prep {
+	struct static_stage *stage; /* what static_attach did with one thread held, or NULL */
 	pid_t pid;
 	struct gobin gb; /* /proc/PID/exe, with its load bias */
 	struct static_prep_fn *fns;
 	size_t nfns, cap;
 	struct static_result pre; /* selected, and what was skipped while planning */
 };
+
+/* static.c */
+uint64_t static_now_ns(void);
+/* s->t for w->pid and its binary gb: /proc/PID/mem, the text's range, and with text a
+ * copy of the text (static_text_load). 0 or -errno with s->err. */
+int static_open_target(struct static_ctx *s, const struct static_world *w, const struct gobin *gb, bool text);
+/* Takes w->t[0] for system calls (inject_call) and maps the scratch area there. */
+int static_begin_calls(struct static_ctx *s);
+/* Unmaps the scratch area, puts the thread back, closes what s opened. */
+void static_end(struct static_ctx *s);
+/* The stats file pid's agent writes (a shared mapping of a file whose header names pid). */
+bool static_stats_of(pid_t pid, char *out, size_t n);
+/* Whether the target's bytes of f's [addr, addr + len) (link-time) are the file's. */
+bool static_text_is_file(struct static_ctx *s, const struct gobin *gb, const struct gobin_func *f, uint64_t addr,
+			 size_t len);
 
 /* static_prep.c */
 int static_skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched);

@@ -138,6 +138,7 @@ void static_prep_free(struct static_prep *p)
 {
 	if (!p)
 		return;
+	static_stage_free(p->stage);
 	for (size_t i = 0; i < p->nfns; i++) {
 		analyze_plan_free(&p->fns[i].plan);
 		free(p->fns[i].spec);

@@ -171,6 +171,31 @@ static int seize_new(struct static_hold *h)
 	return rc ? rc : (int)(h->npending - from);
 }
 
+/* Waits until every pending thread (of tid, or of any with -1) is held. */
+static int wait_pending(struct static_hold *h, pid_t tid, uint64_t until, char *err, size_t n)
+{
+	pid_t pid = h->w.pid;
+	while (h->npending > 0) {
+		int st;
+		pid_t k = inject_wait(tid, &st, 200);
+		if (k < 0 || (k == 0 && inject_now_ns() > until)) {
+			snprintf(err, n, "%zu of pid %d's threads did not stop within %d ms", h->npending, (int)pid,
+				 HOLD_MS);
+			return -EAGAIN;
+		}
+		int rc = k > 0 ? on_event(h, k, st) : 0;
+		if (rc) {
+			snprintf(err, n, "holding pid %d's threads: %s", (int)pid, strerror(-rc));
+			return rc;
+		}
+		if (h->exited) {
+			snprintf(err, n, "pid %d exited", (int)pid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
 int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n)
 {
 	h->w.pid = pid;
@@ -187,25 +212,29 @@ int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n)
 		}
 		if (fresh == 0 && h->npending == 0)
 			break; /* a listing with nothing new, every thread held */
-		while (h->npending > 0) {
-			int st;
-			pid_t tid = inject_wait(-1, &st, 200);
-			if (tid < 0 || (tid == 0 && inject_now_ns() > until)) {
-				snprintf(err, n, "%zu of pid %d's threads did not stop within %d ms", h->npending,
-					 (int)pid, HOLD_MS);
-				return -EAGAIN;
-			}
-			int rc = tid > 0 ? on_event(h, tid, st) : 0;
-			if (rc) {
-				snprintf(err, n, "holding pid %d's threads: %s", (int)pid, strerror(-rc));
-				return rc;
-			}
-			if (h->exited) {
-				snprintf(err, n, "pid %d exited", (int)pid);
-				return -ESRCH;
-			}
-		}
+		int rc = wait_pending(h, -1, until, err, n);
+		if (rc)
+			return rc;
 	}
+	h->all_ns = inject_now_ns();
+	return 0;
+}
+
+int static_hold_one(struct static_hold *h, pid_t pid, pid_t tid, char *err, size_t n)
+{
+	h->w.pid = pid;
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0 && (errno != EPERM || !inject_traced_by_us(pid, tid))) {
+		int e = errno;
+		snprintf(err, n, e == ESRCH ? "pid %d exited" : "PTRACE_SEIZE of pid %d: %s", (int)pid, strerror(e));
+		return e == ESRCH ? -ESRCH : -e;
+	}
+	int rc = push_pending(h, tid);
+	if (rc)
+		return rc;
+	h->first_ns = inject_now_ns();
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	if ((rc = wait_pending(h, tid, inject_now_ns() + HOLD_MS * 1000000ull, err, n)))
+		return rc;
 	h->all_ns = inject_now_ns();
 	return 0;
 }
