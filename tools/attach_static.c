@@ -73,7 +73,7 @@ static int hold(struct held *s, pid_t pid, bool attach, const struct static_opts
 	/* Under the lock: the agent, code memory and every trampoline with one thread
 	 * held, the others running on (static_attach's stage_only); then all of them
 	 * only for the checks and the jumps. */
-	if (prep) {
+	if (attach && prep) {
 		struct static_hold one = { 0 };
 		struct static_opts so = *o;
 		struct static_result sr;
@@ -118,13 +118,14 @@ static int change(pid_t pid, bool attach, const struct static_opts *o, struct st
 	/* Planning needs no thread held: done first, while the program runs. */
 	struct static_prep *prep = NULL;
 	struct static_opts po = *o;
-	int rc = attach ? static_prepare(pid, o->specs, &prep, err, sizeof(err)) : 0;
+	int rc = attach ? static_prepare(pid, o->specs, &prep, err, sizeof(err))
+			: static_prepare_detach(pid, o->specs, &prep, err, sizeof(err));
 	po.prep = prep;
 	if (rc == 0)
 		rc = hold(&s, pid, attach, &po, prep, err, sizeof(err));
 	if (rc == 0)
 		rc = attach ? static_attach(&s.h.w, &po, r, err, sizeof(err))
-			    : static_detach(&s.h.w, o->specs, r, err, sizeof(err));
+			    : static_detach(&s.h.w, o->specs, prep, r, err, sizeof(err));
 	*threads = s.h.w.n;
 	*one_ns = s.one_ns;
 	*held_ns = s.pid ? let_go(&s) : 0;

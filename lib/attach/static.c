@@ -118,31 +118,46 @@ bool static_text_is_file(struct static_ctx *s, const struct gobin *gb, const str
 	return memcmp(mem, file + (addr - f->entry), len) == 0;
 }
 
-int static_detach(const struct static_world *w, const char *specs, struct static_result *r, char *err, size_t n)
+/* prep's plan of f, or NULL. */
+static const struct analyze_plan *prep_plan(const struct static_prep *prep, const struct gobin_func *f)
+{
+	for (size_t i = 0; prep && i < prep->nfns; i++)
+		if (&prep->gb.funcs[prep->fns[i].func] == f)
+			return &prep->fns[i].plan;
+	return NULL;
+}
+
+int static_detach(const struct static_world *w, const char *specs, const struct static_prep *prep,
+		  struct static_result *r, char *err, size_t n)
 {
 	memset(r, 0, sizeof(*r));
 	*err = 0;
 	struct static_ctx s = { .t.memfd = -1, .err = err, .errn = n };
-	struct gobin gb = { 0 };
+	struct gobin own = { 0 };
+	const struct gobin *gbp = prep ? &prep->gb : &own;
+#define gb (*gbp)
 	struct statsfile sf = { .fd = -1 };
 	struct spec_set ss = { 0 };
 	char path[4096], warn[512];
-	int rc = w->n ? static_read_binary(w->pid, &gb, err, n) : -ESRCH;
+	int rc = w->n ? prep ? 0 : static_read_binary(w->pid, &own, err, n) : -ESRCH;
 	if (rc == 0)
 		rc = static_open_target(&s, w, &gb, true);
-	if (rc == 0 && !static_stats_of(w->pid, path, sizeof(path))) {
+	if (rc == 0 && prep && prep->stats[0]) {
+		snprintf(path, sizeof(path), "%s", prep->stats);
+	} else if (rc == 0 && !static_stats_of(w->pid, path, sizeof(path))) {
 		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)w->pid);
 		rc = -ENOENT;
-	} else if (rc == 0 && (rc = statsfile_reopen(&sf, path, warn, sizeof(warn))) != 0) {
-		snprintf(err, n, "%s", warn);
 	}
+	if (rc == 0 && (rc = statsfile_reopen(&sf, path, warn, sizeof(warn))) != 0)
+		snprintf(err, n, "%s", warn);
 	if (rc == 0) {
 		snprintf(r->stats_path, sizeof(r->stats_path), "%s", path);
-		if (specs && spec_add_list(&ss, specs) != 0) {
+		if (!prep && specs && spec_add_list(&ss, specs) != 0) {
 			snprintf(err, n, "bad specs '%s'", specs);
 			rc = -EINVAL;
 		}
-		spec_resolve(&ss, &gb);
+		if (!prep)
+			spec_resolve(&ss, &gb);
 	}
 	struct stats_fn *fns = rc == 0 ? (struct stats_fn *)((char *)sf.h + sf.h->fn_off) : NULL;
 	size_t left = 0;
@@ -150,18 +165,21 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 		if (!fns[id].hooked)
 			continue;
 		const struct gobin_func *f = gobin_func_at(&gb, fns[id].entry);
-		if (!f || f->entry != fns[id].entry || (specs && !spec_match(&ss, f->name))) {
+		/* With prep, its functions are the ones specs selected (planned there). */
+		if (!f || f->entry != fns[id].entry || (prep ? !prep_plan(prep, f) : specs && !spec_match(&ss, f->name))) {
 			left++;
 			continue;
 		}
 		r->selected++;
-		struct analyze_plan plan;
+		struct analyze_plan mine;
+		const struct analyze_plan *pl = prep_plan(prep, f);
 		char why[256];
-		if (window_plan(&gb, f, false, &plan, why, sizeof(why)) != 0) {
+		if (!pl && window_plan(&gb, f, false, &mine, why, sizeof(why)) != 0) {
 			static_skip(r, specs ? specs : "*", f->name, why, 0);
 			left++;
 			continue;
 		}
+		const struct analyze_plan plan = pl ? *pl : mine;
 		/* Its original bytes, from the file, wherever they differ. */
 		pid_t tid = 0;
 		for (size_t i = 0; !tid && i < 1 + plan.nsites; i++) {
@@ -175,7 +193,8 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 				rc = static_text_put(&s, aw->addr + gb.bias, gobin_code(&gb, f) + (aw->addr - f->entry),
 						     aw->len, NULL);
 		}
-		analyze_plan_free(&plan);
+		if (!pl)
+			analyze_plan_free(&mine);
 		if (tid) {
 			snprintf(why, sizeof(why), "%s: thread %d was stopped inside it; detach again", f->name, (int)tid);
 			static_skip(r, specs ? specs : "*", f->name, why, 0);
@@ -203,9 +222,10 @@ int static_detach(const struct static_world *w, const char *specs, struct static
 	spec_free(&ss);
 	if (sf.h)
 		statsfile_close(&sf);
-	gobin_close(&gb);
+	gobin_close(&own);
 	static_end(&s);
 	return rc;
+#undef gb
 }
 
 int static_ended(const char *stats_path, int code)

@@ -85,9 +85,13 @@ int static_attach(const struct static_world *w, const struct static_opts *opts, 
 		  char *err, size_t n);
 /* Unhooks the functions specs selects (NULL: every hooked one): their original bytes
  * back from the binary file, the trampolines left in place for a thread still inside
- * one. Same contract and errors. */
-int static_detach(const struct static_world *w, const char *specs, struct static_result *r, char *err,
-		  size_t n);
+ * one; prep: static_prepare_detach's (NULL: planned with the threads held). Same
+ * contract and errors. */
+int static_detach(const struct static_world *w, const char *specs, const struct static_prep *prep,
+		  struct static_result *r, char *err, size_t n);
+/* The part of static_detach that needs no thread held: the binary read and the hooked
+ * functions specs selects (NULL: all) planned again. As static_prepare. */
+int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n);
 void static_result_free(struct static_result *r);
 /* After the program ended (code: its exit status, or 128 + the signal that killed
  * it): marks its stats file exited with that code and records the last (TSC, ns)

@@ -46,6 +46,7 @@ struct static_prep {
 	struct static_prep_fn *fns;
 	size_t nfns, cap;
 	struct static_result pre; /* selected, and what was skipped while planning */
+	char stats[4096];         /* static_prepare_detach: the agent's stats file */
 };
 
 /* static.c */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spec.h"
+#include "statsfile.h"
 #include "window.h"
 
 int static_skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched)
@@ -79,6 +80,20 @@ int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n)
 	return 0;
 }
 
+/* Room for one more function in p: its slot (not yet counted), or NULL. */
+static struct static_prep_fn *next_fn(struct static_prep *p)
+{
+	if (p->nfns == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		struct static_prep_fn *v = realloc(p->fns, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		p->fns = v;
+		p->cap = cap;
+	}
+	return &p->fns[p->nfns];
+}
+
 int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n)
 {
 	struct static_prep *p = calloc(1, sizeof(*p));
@@ -104,17 +119,11 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 		if (!spec_match(&ss, f->name))
 			continue;
 		p->pre.selected++;
-		if (p->nfns == p->cap) {
-			size_t cap = p->cap ? 2 * p->cap : 64;
-			struct static_prep_fn *v = realloc(p->fns, cap * sizeof(*v));
-			if (!v) {
-				rc = -ENOMEM;
-				break;
-			}
-			p->fns = v;
-			p->cap = cap;
+		struct static_prep_fn *pf = next_fn(p);
+		if (!pf) {
+			rc = -ENOMEM;
+			break;
 		}
-		struct static_prep_fn *pf = &p->fns[p->nfns];
 		char why[256];
 		const char *spec = spec_which(&ss, f->name);
 		if (window_plan(&p->gb, f, false, &pf->plan, why, sizeof(why)) != 0) {
@@ -126,6 +135,61 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 		p->nfns++;
 	}
 	spec_free(&ss);
+	if (rc) {
+		static_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n)
+{
+	struct static_prep *p = calloc(1, sizeof(*p));
+	struct statsfile sf = { .fd = -1 };
+	struct spec_set ss = { 0 };
+	char path[4096], warn[512];
+	*out = NULL;
+	*err = 0;
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	int rc = static_read_binary(pid, &p->gb, err, n);
+	if (rc == 0 && !static_stats_of(pid, path, sizeof(path))) {
+		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)pid);
+		rc = -ENOENT;
+	} else if (rc == 0 && statsfile_reopen(&sf, path, warn, sizeof(warn)) != 0) {
+		snprintf(err, n, "%s", warn);
+		rc = -EIO;
+	} else if (rc == 0) {
+		snprintf(p->stats, sizeof(p->stats), "%s", path);
+	}
+	if (rc == 0 && specs && spec_add_list(&ss, specs) != 0) {
+		snprintf(err, n, "bad specs '%s'", specs);
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		spec_resolve(&ss, &p->gb);
+	const struct stats_fn *fns = rc == 0 ? (const struct stats_fn *)((const char *)sf.h + sf.h->fn_off) : NULL;
+	for (uint32_t id = 0; rc == 0 && id < sf.h->nfns; id++) {
+		const struct gobin_func *f = fns[id].hooked ? gobin_func_at(&p->gb, fns[id].entry) : NULL;
+		if (!f || f->entry != fns[id].entry || (specs && !spec_match(&ss, f->name)))
+			continue;
+		char why[256];
+		struct static_prep_fn *pf = next_fn(p);
+		if (!pf) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (window_plan(&p->gb, f, false, &pf->plan, why, sizeof(why)) != 0)
+			continue; /* static_detach says why, with the threads held */
+		pf->func = (uint32_t)(f - p->gb.funcs);
+		pf->spec = strdup(specs ? specs : "*");
+		p->nfns++;
+	}
+	spec_free(&ss);
+	if (sf.h)
+		statsfile_close(&sf);
 	if (rc) {
 		static_prep_free(p);
 		return rc;
