@@ -1,14 +1,17 @@
-/* static: hooking a statically linked Go program from outside — golat run (a program
- * started under ptrace and held at runtime.main's entry) and golat attach (a running
- * one, every thread held). Go owns FS there and there is no loader, so golat reads
- * and analyses the binary itself, maps the freestanding agent (lib/agent/agent.h) and
- * the trampolines into the process, and writes the jumps through /proc/PID/mem while
- * every thread is stopped. The same analysis, relocation, trampolines, recorder and
+/* static: hooking a Go program without libc (statically linked, or a PIE built without
+ * cgo: gobin.nolibc) from outside — golat run (a program started under ptrace and held
+ * at runtime.main's entry) and golat attach (a running one). Go owns FS there and there
+ * is no library beside it, so golat reads and analyses the binary itself, maps the
+ * freestanding agent (lib/agent/agent.h) and the trampolines into the process, and
+ * writes the jumps through /proc/PID/mem while every thread is stopped. The same analysis, relocation, trampolines, recorder and
  * stats file as the preloaded library; signals stay Go's (no hop through padding, no
  * int3: analyze without ANALYZE_SIGNALS_OWNED).
  *
- * Files: static.c (the sequence), static_agent.c (mapping the agent), static_mem.c
- * (code memory and patches in the target). */
+ * Files: static_prep.c (reading and planning, no thread held), static_attach.c (the
+ * attach: trampolines with one thread held, jumps with all), static.c (what attach and
+ * detach share, and the detach), static_agent.c (mapping and starting the agent),
+ * static_mem.c (code memory, the text and the resume table in the target),
+ * static_world.c (holding threads). */
 #ifndef GOLAT_STATIC_H
 #define GOLAT_STATIC_H
 
