@@ -3,9 +3,10 @@
  * at runtime.main's entry) and golat attach (a running one). Go owns FS there and there
  * is no library beside it, so golat reads and analyses the binary itself, maps the
  * freestanding agent (lib/agent/agent.h) and the trampolines into the process, and
- * writes the jumps through /proc/PID/mem while every thread is stopped. The same analysis, relocation, trampolines, recorder and
- * stats file as the preloaded library; signals stay Go's (no hop through padding, no
- * int3: analyze without ANALYZE_SIGNALS_OWNED).
+ * writes the jumps through /proc/PID/mem while every thread is stopped. The same
+ * analysis, relocation, trampolines, recorder and stats file as the preloaded library;
+ * signals stay Go's (no hop through padding, no int3: analyze without
+ * ANALYZE_SIGNALS_OWNED).
  *
  * Files: static_prep.c (reading and planning, no thread held), static_attach.c (the
  * attach: trampolines with one thread held, jumps with all), static.c (what attach and
