@@ -134,14 +134,13 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	*err = 0;
 	struct static_ctx s = { .t.memfd = -1, .err = err, .errn = n };
 	struct gobin own = { 0 };
-	const struct gobin *gbp = prep ? &prep->gb : &own;
-#define gb (*gbp)
+	const struct gobin *gb = prep ? &prep->gb : &own;
 	struct statsfile sf = { .fd = -1 };
 	struct spec_set ss = { 0 };
 	char path[4096], warn[512];
 	int rc = w->n ? prep ? 0 : static_read_binary(w->pid, &own, err, n) : -ESRCH;
 	if (rc == 0)
-		rc = static_open_target(&s, w, &gb, true);
+		rc = static_open_target(&s, w, gb, true);
 	if (rc == 0 && prep && prep->stats[0]) {
 		snprintf(path, sizeof(path), "%s", prep->stats);
 	} else if (rc == 0 && !static_stats_of(w->pid, path, sizeof(path))) {
@@ -157,14 +156,14 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 			rc = -EINVAL;
 		}
 		if (!prep)
-			spec_resolve(&ss, &gb);
+			spec_resolve(&ss, gb);
 	}
 	struct stats_fn *fns = rc == 0 ? (struct stats_fn *)((char *)sf.h + sf.h->fn_off) : NULL;
 	size_t left = 0;
 	for (uint32_t id = 0; rc == 0 && id < sf.h->nfns; id++) {
 		if (!fns[id].hooked)
 			continue;
-		const struct gobin_func *f = gobin_func_at(&gb, fns[id].entry);
+		const struct gobin_func *f = gobin_func_at(gb, fns[id].entry);
 		/* With prep, its functions are the ones specs selected (planned there). */
 		if (!f || f->entry != fns[id].entry || (prep ? !prep_plan(prep, f) : specs && !spec_match(&ss, f->name))) {
 			left++;
@@ -174,7 +173,7 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 		struct analyze_plan mine;
 		const struct analyze_plan *pl = prep_plan(prep, f);
 		char why[256];
-		if (!pl && window_plan(&gb, f, false, &mine, why, sizeof(why)) != 0) {
+		if (!pl && window_plan(gb, f, false, &mine, why, sizeof(why)) != 0) {
 			static_skip(r, specs ? specs : "*", f->name, why, 0);
 			left++;
 			continue;
@@ -185,12 +184,12 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 		for (size_t i = 0; !tid && i < 1 + plan.nsites; i++) {
 			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
 			if (aw->len)
-				tid = static_thread_in(w, aw->addr + gb.bias, aw->len, true);
+				tid = static_thread_in(w, aw->addr + gb->bias, aw->len, true);
 		}
 		for (size_t i = 0; !tid && rc == 0 && i < 1 + plan.nsites; i++) {
 			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
-			if (aw->len && !static_text_is_file(&s, &gb, f, aw->addr, aw->len))
-				rc = static_text_put(&s, aw->addr + gb.bias, gobin_code(&gb, f) + (aw->addr - f->entry),
+			if (aw->len && !static_text_is_file(&s, gb, f, aw->addr, aw->len))
+				rc = static_text_put(&s, aw->addr + gb->bias, gobin_code(gb, f) + (aw->addr - f->entry),
 						     aw->len, NULL);
 		}
 		if (!pl)
@@ -208,11 +207,11 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	}
 	/* Nothing hooked any more: asyncPreempt's end back too, so that the text is the
 	 * file's again. A goroutine parked inside a window now resumes in the original. */
-	const struct gobin_func *ap = rc == 0 && left == 0 ? gobin_func_named(&gb, "runtime.asyncPreempt") : NULL;
+	const struct gobin_func *ap = rc == 0 && left == 0 ? gobin_func_named(gb, "runtime.asyncPreempt") : NULL;
 	struct analyze_window aw;
-	if (ap && window_async_preempt(&gb, ap, &aw) && !static_text_is_file(&s, &gb, ap, aw.addr, aw.len) &&
-	    !static_thread_in(w, aw.addr + gb.bias, aw.len, true))
-		rc = static_text_put(&s, aw.addr + gb.bias, gobin_code(&gb, ap) + (aw.addr - ap->entry), aw.len, NULL);
+	if (ap && window_async_preempt(gb, ap, &aw) && !static_text_is_file(&s, gb, ap, aw.addr, aw.len) &&
+	    !static_thread_in(w, aw.addr + gb->bias, aw.len, true))
+		rc = static_text_put(&s, aw.addr + gb->bias, gobin_code(gb, ap) + (aw.addr - ap->entry), aw.len, NULL);
 	uint64_t t0 = static_now_ns();
 	if (rc == 0)
 		rc = static_text_flush(&s);
@@ -225,7 +224,6 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	gobin_close(&own);
 	static_end(&s);
 	return rc;
-#undef gb
 }
 
 int static_ended(const char *stats_path, int code)
