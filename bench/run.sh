@@ -60,6 +60,7 @@ def load(kind):
             else: leaf.setdefault(int(p[1]), []).append(float(p[2]))
     return {g: statistics.median(v) for g, v in leaf.items()}, rd
 off, r1 = load("off"); on, r2 = load("on"); s100, r3 = load("s100")
+stoff, _ = load("stoff"); ston, _ = load("ston") # before par becomes medians
 rd = statistics.median(r1 + r2 + r3)
 par = {g: statistics.median(v) for g, v in par.items()}
 print("call cost (CPU ns per call, median of 3x7 rounds)  unhooked   golat   added  2x rdtsc  added/2x rdtsc")
@@ -73,7 +74,6 @@ for g in sorted(par):
     if g > 1:
         a1, ag = on[1] - off[1], on[g] - off[g]
         print(f"  {g} goroutines: golat added {ag:6.1f} ({ag / a1:4.2f}x)   two rdtsc {par[g]:6.1f} ({par[g] / par[1]:4.2f}x)")
-stoff, _ = load("stoff"); ston, _ = load("ston")
 print("a static program (built without cgo), hooked by golat run from outside   unhooked   golat   added  added/preloaded's")
 for g in sorted(stoff):
     a, p = ston[g] - stoff[g], on[g] - off[g]
