@@ -210,7 +210,6 @@ int static_agent(struct static_ctx *s, const char *agent, struct agent_config *c
 			return rc;
 		s->agent_loaded = true;
 	}
-	s->agent_base = base;
 	/* golat_agent_init, on the scratch stack, with the configuration beside it. */
 	int rc = inject_mem_write(&s->t, s->scratch + SCRATCH_CFG, cfg, sizeof(*cfg));
 	uint64_t ret = 0;

@@ -22,7 +22,7 @@ struct static_ctx {
 	bool call_on;
 	const struct static_world *w;
 	uint64_t scratch;          /* SCRATCH_SIZE bytes in the target, 0 until mapped */
-	uint64_t agent_base, agent_entry;
+	uint64_t agent_entry;
 	bool agent_loaded;         /* this run mapped it */
 	struct codemem_remote remote;
 	uint8_t *text;             /* [t.text_lo, t.text_hi) as read once the threads were held */
