@@ -38,8 +38,10 @@ def ok(msg):
 
 
 def spawn(argv):
-    """Starts argv on a new pty: returns (middle pid, golat pid, master fd)."""
+    """Starts argv on a new pty: returns (middle pid, golat pid, master fd, the pty's
+    modes before golat ran: read here, as golat may make it raw before spawn returns)."""
     master, slave = os.openpty()
+    fresh = termios.tcgetattr(slave)
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 150, 0, 0))
     r, w = os.pipe()
     mid = os.fork()
@@ -72,7 +74,7 @@ def spawn(argv):
     os.close(w)
     gc = int(os.read(r, 32))
     os.close(r)
-    return mid, gc, master
+    return mid, gc, master, fresh
 
 
 class Screen:
@@ -176,9 +178,8 @@ def filters(scr, master):
 
 def main():
     argv = [GOLAT, "top", PID, "-d", "0.3"]
-    mid, gc, master = spawn(argv)
+    mid, gc, master, before = spawn(argv)
     scr = Screen(master)
-    before = termios.tcgetattr(master)
     scr.wait(lambda f: len(rows(f)) == 3, "the first table")
     if not termios_raw(master):
         bad("golat top on a terminal did not make it raw")
@@ -192,7 +193,7 @@ def main():
     os.close(master)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        mid, gc, master = spawn(argv)
+        mid, gc, master, _ = spawn(argv)
         scr = Screen(master)
         scr.wait(lambda f: len(rows(f)) == 3, f"{sig.name}: the first table")
         os.kill(gc, sig)
@@ -200,7 +201,7 @@ def main():
             restored(master, sig.name)
         os.close(master)
 
-    mid, gc, master = spawn(argv)
+    mid, gc, master, _ = spawn(argv)
     scr = Screen(master)
     scr.wait(lambda f: len(rows(f)) == 3, "SIGTSTP: the first table")
     os.kill(gc, signal.SIGTSTP)
