@@ -27,6 +27,7 @@
 #define SYS_NR_fstat 5
 #define SYS_NR_ftruncate 77
 #define SYS_NR_gettid 186
+#define SYS_NR_set_tid_address 218
 #define SYS_NR_clock_gettime 228
 #define SYS_NR_openat 257
 #define SYS_NR_fallocate 285
@@ -147,6 +148,13 @@ static inline long sys_close(int fd)
 static inline long sys_gettid(void)
 {
 	return sys_call3(SYS_NR_gettid, 0, 0, 0);
+}
+
+/* The word the kernel sets to 0 (and wakes as a futex) when this thread exits
+ * (set_tid_address(2)); returns the thread's id. */
+static inline long sys_set_tid_address(uint32_t *word)
+{
+	return sys_call3(SYS_NR_set_tid_address, (long)(uintptr_t)word, 0, 0);
 }
 
 static inline long sys_getpid(void)

@@ -61,7 +61,8 @@ struct tramp_desc {
  *    (fs:0 .. fs:0x20) are never used by Go on linux/amd64 and are zero in a new m
  *    (runtime/runtime2.go, m.tls; allocm). So fs:0 holds a pointer to the block, 0
  *    until the thread's first recorded call maps the block with its stack
- *    (tramp_stack_map). A thread's exit is not observed: its block and cells stay.
+ *    (tramp_stack_map); once the thread has exited, the next new thread takes the
+ *    block and stack over (recstack.c).
  * New fields go at the end only: recfast.S reads the others at fixed offsets. */
 struct tramp_thread {
 	uint64_t busy;           /* 1 while in the recorder: a nested call is let through */

@@ -233,7 +233,6 @@ static void thread_start(struct tramp_thread *m)
 	rec_thread_watch(m);
 }
 
-#ifndef GOLAT_AGENT
 void rec_thread_gone(struct tramp_thread *m)
 {
 	if (m->g)
@@ -249,7 +248,6 @@ void rec_thread_gone(struct tramp_thread *m)
 	callers_thread_exit(m);
 	gslot_thread_exit(&m->ext_spare);
 }
-#endif
 
 /* This thread moves on to goroutine g: gives back the slot of the last one if it has
  * nothing in flight, and finds (or, at an entry, makes) g's. */

@@ -2,8 +2,9 @@
 #   scale_setup AREA GO      the toolchain (go, ver, gover), the work directory (work), this
 #                            folder (here), a kill of leftover programs on exit; or exit 77
 #                            with "SKIP: go1.N not installed"
-#   build_many NFUNCS        builds tests/scale/many with NFUNCS generated functions
-#                            (genfuncs.py) as $work/many
+#   build_many NFUNCS [static]  builds tests/scale/many with NFUNCS generated functions
+#                            (genfuncs.py) as $work/many (cgo), and with static also as
+#                            $work/many-static (CGO_ENABLED=0, for golat run)
 #   build_goroutines         builds tests/scale/goroutines as $work/goroutines
 #   spec_funcs N             GOLAT_FUNCS for the first N generated functions: main.f0000,...
 #   run NAME CMD...          runs CMD with stdout, stderr and exit status in $work/NAME.out,
@@ -39,9 +40,10 @@ scale_setup() {
 build_many() {
 	local src=$work/src/many
 	mkdir -p "$src"
-	cp "$here/many/go.mod" "$here/many/main.go" "$src/"
+	cp "$here/many/go.mod" "$here/many/main.go" "$here/many/cgo.go" "$src/"
 	if ! python3 "$here/genfuncs.py" "$1" "$src/funcs_gen.go" ||
-		! (cd "$src" && "$go" build -o "$work/many" .); then
+		! (cd "$src" && "$go" build -o "$work/many" .) ||
+		{ [[ ${2:-} == static ]] && ! (cd "$src" && CGO_ENABLED=0 "$go" build -o "$work/many-static" .); }; then
 		echo "FAIL: $gover cannot build the many-functions program"
 		exit 1
 	fi

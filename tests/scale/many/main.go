@@ -11,10 +11,8 @@
 // stats file, the bytes that file has allocated (st_blocks * 512). Then it releases the
 // workers and prints, on stdout, {"calls": {fn: n}, "threads": T, "checksum": C} and on
 // stderr one line: both are the same with or without golat. It exits with -exit.
+// Built with cgo for LD_PRELOAD (cgo.go), and with CGO_ENABLED=0 for golat run.
 package main
-
-// #include <unistd.h>
-import "C"
 
 import (
 	"encoding/json"
