@@ -75,6 +75,13 @@ static int stats_open(struct static_ctx *s, const struct gobin *gb, const struct
 			 warn[0] ? warn : strerror(-rc));
 		return -EIO;
 	}
+	char why[256];
+	if (!*fresh && !statsfile_sample_fits(sf->h->sample, o->sample, why, sizeof(why))) {
+		/* The agent times at the rate it started with (rec_init), into this file. */
+		snprintf(s->err, s->errn, "%s", why);
+		statsfile_close(sf);
+		return -EBUSY;
+	}
 	if (*fresh) {
 		struct stats_header *h = sf->h;
 		h->sample = o->sample ? o->sample : 1;

@@ -670,12 +670,7 @@ int hook_set_sample(uint32_t sample, char *reason, size_t n)
 	pthread_mutex_lock(&E.mu);
 	int rc = 0;
 	uint32_t now = E.sf.h->sample;
-	if (sample != now && E.nids) {
-		char rate[48];
-		snprintf(rate, sizeof(rate), now > 1 ? "1 in %u calls" : "every call", now);
-		snprintf(reason, n, "this process times %s of every hooked function (set by GOLAT_SAMPLE "
-			 "or its first attach): golat has one sampling rate per process; give -s %u or "
-			 "no -s", rate, now);
+	if (E.nids && !statsfile_sample_fits(now, sample, reason, n)) {
 		rc = -EBUSY;
 	} else if (sample != now) { /* nothing was ever hooked: no count was made at the old rate */
 		E.sf.h->sample = sample;

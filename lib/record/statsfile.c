@@ -225,6 +225,18 @@ void statsfile_use_monotonic(struct statsfile *sf)
 	statsfile_pair(sf);
 }
 
+bool statsfile_sample_fits(uint32_t now, uint32_t want, char *why, size_t n)
+{
+	if (want == 0 || want == now)
+		return true;
+	char rate[48];
+	snprintf(rate, sizeof(rate), now > 1 ? "1 in %u calls" : "every call", now);
+	snprintf(why, n, "this process times %s of every hooked function (set by GOLAT_SAMPLE or -s "
+		 "when golat first hooked it): golat has one sampling rate per process; give -s %u or no -s",
+		 rate, now);
+	return false;
+}
+
 static struct stats_fn *fn_rec(const struct statsfile *sf, uint32_t id)
 {
 	return (struct stats_fn *)((char *)sf->h + sf->h->fn_off) + id;

@@ -67,6 +67,10 @@ int statsfile_reopen(struct statsfile *sf, const char *path, char *warn, size_t 
 void statsfile_close(struct statsfile *sf);
 /* Counts time in CLOCK_MONOTONIC ns instead of TSC cycles (before any call is timed). */
 void statsfile_use_monotonic(struct statsfile *sf);
+/* Whether a later hook of the process may ask for 1 in want (0: none asked) when its file
+ * was counted at 1 in now: true, or false with why (one rate per process: counts made
+ * at two rates cannot be added up). */
+bool statsfile_sample_fits(uint32_t now, uint32_t want, char *why, size_t n);
 /* Names function id (its name and link-time entry), reserving its record and name
  * first, and publishes it to readers; for an id already named, sets only `hooked`.
  * Ids are given in order (id == nfns for a new one). 0, -ENOSPC (no space: the

@@ -5,7 +5,8 @@
 #  - exe: `golat attach PID -f 'main.*'` hooks and returns; a second later `golat report
 #    PID --json` counts calls of main.work, no more than the program made; `golat detach
 #    PID` unhooks: the text read through /proc/PID/mem is byte for byte what it was
-#    before golat, and the program runs on (its progress grows);
+#    before golat, and the program runs on (its progress grows); then `golat attach -s 10`
+#    is refused (its agent times every call into the same file), the text untouched;
 #  - stripped PIE: `golat attach PID -f 'main.*' -d 1 -o W.json` times a window of 1 s,
 #    reports it (main.work counted, no more than the program made) and detaches: the
 #    text as before;
@@ -106,6 +107,16 @@ else
 	[[ $status == 0 ]] || bad "golat detach $pid (exe) exits $status: $(head -5 "$work/detach.err")"
 	golat_only "golat detach" "$work/detach.err"
 	verdict "exe after golat detach" python3 "$text" same "$pid" "$work/exe.text"
+	# Its agent times every call, into the same file: another rate is refused, nothing hooked.
+	status=0
+	"$golat" attach "$pid" -f 'main.*' -s 10 >"$work/rate.out" 2>"$work/rate.err" || status=$?
+	if [[ $status == 1 ]] && grep -q '^golat: .*one sampling rate per process; give -s 1 or no -s' "$work/rate.err"; then
+		ok "exe: attach -s 10 after -s 1 refused: $(head -1 "$work/rate.err")"
+	else
+		bad "exe: attach -s 10 after -s 1: status $status (want 1), $(head -3 "$work/rate.err")"
+	fi
+	golat_only "golat attach -s 10" "$work/rate.err"
+	verdict "exe after a refused attach" python3 "$text" same "$pid" "$work/exe.text"
 	before=$(progress exe)
 	sleep 0.3
 	(($(progress exe) > before)) || bad "exe: no progress after golat detach (stuck at $before)"
