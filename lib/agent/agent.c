@@ -10,6 +10,7 @@
 #include "agent.h"
 
 #include "recorder.h"
+#include "slowest.h"
 #include "statsfile.h"
 #include "sys.h"
 #include "tramp.h"
@@ -115,6 +116,7 @@ static void fill_out(struct agent_config *cfg)
 	cfg->gens = (uint64_t)(uintptr_t)golat_rec_gens;
 	cfg->text_lo = (uint64_t)(uintptr_t)__ehdr_start;
 	cfg->text_hi = (uint64_t)(uintptr_t)_end;
+	cfg->text_regs = (uint64_t)(uintptr_t)slowest_text_table();
 }
 
 __attribute__((visibility("default"))) int golat_agent_init(struct agent_config *cfg)

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define AGENT_ABI 1 /* bump when struct agent_config changes */
+#define AGENT_ABI 2 /* bump when struct agent_config changes */
 
 struct agent_config {
 	/* in: what the command read from the binary and the options */
@@ -43,6 +43,9 @@ struct agent_config {
 	uint64_t gens;              /* golat_rec_gens's array: one uint32_t per function id */
 	uint64_t text_lo, text_hi; /* [lo, hi) of the agent's own code: a thread stopped
 				 * there is in golat's code */
+	uint64_t text_regs; /* slowest_text_table(): a uint16_t per function id, which the
+			     * command writes (slowest_text_word) for the string arguments
+			     * whose text the slowest calls keep */
 };
 
 /* The agent's ELF entry point. Returns cfg->err. Idempotent: a second call only fills

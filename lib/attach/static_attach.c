@@ -199,6 +199,36 @@ static int build_all(struct static_stage *g, const struct static_prep *prep)
 	return 0;
 }
 
+/* The agent's slowest_text_table for the staged functions (slowest.h): which string
+ * argument their slowest calls keep the text of. Read and written as one run of ids:
+ * the new ones follow each other. Harmless before the jumps: only a call records. */
+static int write_text(struct static_ctx *s, const struct static_stage *g)
+{
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (size_t i = 0; i < g->nfns; i++)
+		if (g->fns[i].pf->text) {
+			lo = g->fns[i].id < lo ? g->fns[i].id : lo;
+			hi = g->fns[i].id > hi ? g->fns[i].id : hi;
+		}
+	if (lo > hi || !g->cfg.text_regs)
+		return 0;
+	size_t len = (hi - lo + 1) * sizeof(uint16_t);
+	uint16_t *words = malloc(len);
+	if (!words)
+		return -ENOMEM;
+	uint64_t at = g->cfg.text_regs + lo * sizeof(uint16_t);
+	int rc = inject_mem_read(&s->t, at, words, len);
+	for (size_t i = 0; rc == 0 && i < g->nfns; i++)
+		if (g->fns[i].pf->text)
+			words[g->fns[i].id - lo] = g->fns[i].pf->text;
+	if (rc == 0)
+		rc = inject_mem_write(&s->t, at, words, len);
+	if (rc)
+		snprintf(s->err, s->errn, "cannot write the agent's table of string arguments: %s", strerror(-rc));
+	free(words);
+	return rc;
+}
+
 static int stage(const struct static_world *w, const struct static_opts *o, struct static_prep *prep,
 		 struct static_stage *g, char *err, size_t n)
 {
@@ -238,6 +268,8 @@ static int stage(const struct static_world *w, const struct static_opts *o, stru
 		g->nw = g->nres;
 	if (rc == 0)
 		rc = build_all(g, prep);
+	if (rc == 0)
+		rc = write_text(&s, g);
 	/* Written now: no thread can reach them before the jumps. */
 	if (rc == 0)
 		rc = codemem_seal(&g->cm, err, n);

@@ -36,6 +36,8 @@ struct static_prep_fn {
 	uint32_t func; /* index in gb.funcs */
 	char *spec;    /* the spec that selected it */
 	struct analyze_plan plan;
+	uint16_t text; /* the string argument its slowest calls keep the text of
+			* (slowest_text_word), 0 = none */
 };
 struct static_stage; /* static_attach.c */
 void static_stage_free(struct static_stage *g);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hookargs.h"
 #include "spec.h"
 #include "statsfile.h"
 #include "window.h"
@@ -91,7 +92,27 @@ static struct static_prep_fn *next_fn(struct static_prep *p)
 		p->fns = v;
 		p->cap = cap;
 	}
+	memset(&p->fns[p->nfns], 0, sizeof(p->fns[p->nfns]));
 	return &p->fns[p->nfns];
+}
+
+/* Which string argument each planned function's slowest calls keep the text of: the
+ * binary's DWARF, read once for all of them (none in a stripped binary). */
+static void keep_text(struct static_prep *p)
+{
+	uint64_t *entries = malloc((p->nfns + 1) * sizeof(*entries));
+	uint32_t *frames = malloc((p->nfns + 1) * sizeof(*frames));
+	uint16_t *words = malloc((p->nfns + 1) * sizeof(*words));
+	for (size_t i = 0; entries && frames && words && i < p->nfns; i++) {
+		entries[i] = p->gb.funcs[p->fns[i].func].entry;
+		frames[i] = p->gb.funcs[p->fns[i].func].args;
+	}
+	if (entries && frames && words && hookargs_text(&p->gb, entries, frames, p->nfns, words))
+		for (size_t i = 0; i < p->nfns; i++)
+			p->fns[i].text = words[i];
+	free(entries);
+	free(frames);
+	free(words);
 }
 
 int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n)
@@ -135,6 +156,8 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 		p->nfns++;
 	}
 	spec_free(&ss);
+	if (rc == 0 && p->gb.has_dwarf)
+		keep_text(p);
 	if (rc) {
 		static_prep_free(p);
 		return rc;

@@ -18,6 +18,7 @@
 #include "patch.h"
 #include "recthread.h"
 #include "reloc.h"
+#include "slowest.h"
 #include "spec.h"
 #include "statsfile.h"
 #include "stw.h"
@@ -296,16 +297,18 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
  * calls keep the text of. */
 static void keep_text(const size_t *idx, size_t n)
 {
-	uint32_t *ids = malloc(n * sizeof(*ids)), *frames = malloc(n * sizeof(*frames));
+	uint16_t *words = malloc(n * sizeof(*words));
+	uint32_t *frames = malloc(n * sizeof(*frames));
 	uint64_t *entries = malloc(n * sizeof(*entries));
-	for (size_t i = 0; ids && frames && entries && i < n; i++) {
-		ids[i] = E.fns[idx[i]].id;
+	for (size_t i = 0; words && frames && entries && i < n; i++) {
 		entries[i] = E.fns[idx[i]].f->entry;
 		frames[i] = E.fns[idx[i]].f->args;
 	}
-	if (ids && frames && entries)
-		hookargs_text(&E.gb, ids, entries, frames, n);
-	free(ids);
+	if (words && frames && entries && hookargs_text(&E.gb, entries, frames, n, words))
+		for (size_t i = 0; i < n; i++)
+			if (words[i])
+				slowest_set_text(E.fns[idx[i]].id, words[i]);
+	free(words);
 	free(frames);
 	free(entries);
 }

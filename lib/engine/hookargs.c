@@ -23,10 +23,12 @@ static int first_string(const struct dwarf_func_sig *sig, uint8_t *ptr, uint8_t 
 	return 0;
 }
 
-size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t *entries,
-		     const uint32_t *frames, size_t n)
+size_t hookargs_text(const struct gobin *gb, const uint64_t *entries, const uint32_t *frames, size_t n,
+		     uint16_t *words)
 {
 	struct dwarf_args *ix;
+	for (size_t i = 0; i < n; i++)
+		words[i] = 0;
 	if (!n || !gb->has_dwarf || dwarf_args_index(&gb->elf, entries, frames, n, &ix) != 0)
 		return 0;
 	size_t kept = 0;
@@ -36,10 +38,8 @@ size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t
 		/* Only a signature whose frame agrees with the compiler's (pclntab's args):
 		 * the registers of one that does not may hold something else. */
 		if (dwarf_func_args(ix, entries[i], &sig) == 0 && sig->check == DWARF_SIG_OK &&
-		    first_string(sig, &ptr, &len)) {
-			slowest_set_text(ids[i], ptr, len);
+		    first_string(sig, &ptr, &len) && (words[i] = slowest_text_word(ptr, len)) != 0)
 			kept++;
-		}
 	}
 	dwarf_args_free(ix);
 	return kept;

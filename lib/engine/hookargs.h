@@ -10,10 +10,11 @@
 
 #include "gobin.h"
 
-/* Functions ids[i] at link-time entries[i] with argument frames frames[i] (pclntab's
- * args, to check DWARF against), just hooked. Reads the DWARF once for all of them;
- * returns how many have a string argument whose text is kept. */
-size_t hookargs_text(const struct gobin *gb, const uint32_t *ids, const uint64_t *entries,
-		     const uint32_t *frames, size_t n);
+/* Functions at link-time entries[i] with argument frames frames[i] (pclntab's args,
+ * to check DWARF against): words[i] is what slowest_set_text takes for the function
+ * (slowest_text_word), 0 when no string's text can be kept. Reads the DWARF once for
+ * all of them; returns how many have one. */
+size_t hookargs_text(const struct gobin *gb, const uint64_t *entries, const uint32_t *frames, size_t n,
+		     uint16_t *words);
 
 #endif

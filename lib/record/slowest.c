@@ -9,7 +9,8 @@
 
 /* Read by recfast.S: the bar of each function id (0 until slowest_init). */
 uint64_t *golat_rec_slowmin __attribute__((visibility("hidden")));
-/* 1 + ptr << 8 | len: the argument registers of a string whose text is kept, 0 = none. */
+/* slowest_text_word's, by function id: the argument registers of a string whose text
+ * is kept, 0 = none. */
 static uint16_t *text_regs;
 static int locks[LOCKS];
 static long self_pid;
@@ -28,10 +29,15 @@ int slowest_init(void)
 	return 0;
 }
 
-void slowest_set_text(uint32_t fn, uint8_t ptr, uint8_t len)
+void slowest_set_text(uint32_t fn, uint16_t word)
 {
-	if (text_regs && fn < REC_MAX_FNS && ptr < STATS_ARGS && len < STATS_ARGS)
-		__atomic_store_n(&text_regs[fn], (uint16_t)(0x8000u | ptr << 8 | len), __ATOMIC_RELAXED);
+	if (text_regs && fn < REC_MAX_FNS)
+		__atomic_store_n(&text_regs[fn], word, __ATOMIC_RELAXED);
+}
+
+uint16_t *slowest_text_table(void)
+{
+	return text_regs;
 }
 
 /* The first bytes of the string an argument names, read with process_vm_readv: a

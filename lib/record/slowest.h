@@ -27,8 +27,16 @@ int slowest_init(void);
  * TSC, site and arguments), results the registers at its return in ABI order. */
 void slowest_offer(struct statsfile *sf, uint32_t fn, const struct gframe *f, uint64_t goid,
 		   uint32_t site, uint64_t cycles, const uint64_t *results);
-/* Which argument registers hold a string, for fn (from DWARF): ptr and len are
- * indexes in ABI order; its first bytes are copied into each record. */
-void slowest_set_text(uint32_t fn, uint8_t ptr, uint8_t len);
+/* Which argument registers hold a string, as one word (0: none): ptr and len are
+ * indexes in ABI order. */
+static inline uint16_t slowest_text_word(uint8_t ptr, uint8_t len)
+{
+	return ptr < STATS_ARGS && len < STATS_ARGS ? (uint16_t)(0x8000u | ptr << 8 | len) : 0;
+}
+/* For fn, from DWARF: the first bytes of that string are copied into each record. */
+void slowest_set_text(uint32_t fn, uint16_t word);
+/* The words by function id (REC_MAX_FNS of them), NULL before slowest_init: where the
+ * golat command writes them in the agent, from outside (agent.h). */
+uint16_t *slowest_text_table(void);
 
 #endif

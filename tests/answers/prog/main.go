@@ -5,11 +5,9 @@
 //   - the slowest calls: main.nap sleeps for its argument in ms, the longest 150 ms,
 //     and returns it doubled; main.greet takes a string and sleeps for its length plus
 //     its second argument in ms, the longest 123 ms.
-// It prints what it did as "key value" lines for check.py.
+// It prints what it did as "key value" lines for check.py. Built with cgo (cgo.go) for
+// LD_PRELOAD, and with CGO_ENABLED=0 for golat run.
 package main
-
-// #include <unistd.h>
-import "C" // cgo: dynamically linked, so LD_PRELOAD applies
 
 import (
 	"fmt"
