@@ -88,12 +88,7 @@ static int hold(struct held *s, pid_t pid, bool attach, const struct static_opts
 		if (rc)
 			return rc;
 	}
-	rc = static_hold_all(&s->h, pid, err, n);
-	if (rc == -EPERM)
-		snprintf(err, n, "the kernel refuses ptrace to pid %d: kernel.yama.ptrace_scope (1: only "
-			 "a parent may trace its children) or a missing CAP_SYS_PTRACE; a statically linked "
-			 "program can be started with golat run instead", (int)pid);
-	return rc;
+	return static_hold_all(&s->h, pid, err, n);
 }
 
 static uint64_t let_go(struct held *s)
@@ -139,7 +134,11 @@ static int change(pid_t pid, bool attach, const struct static_opts *o, struct st
 	if (rc == -ENOENT && attach)
 		return cli_fail("pid %d: nothing hooked: '%s' selects no function golat can hook", (int)pid,
 				o->specs);
-	return rc ? cli_fail("pid %d: %s", (int)pid, err) : 0;
+	if (!rc)
+		return 0;
+	char named[32]; /* a sentence that names the pid already is not prefixed with it */
+	snprintf(named, sizeof(named), "pid %d ", (int)pid);
+	return strstr(err, named) ? cli_fail("%s", err) : cli_fail("pid %d: %s", (int)pid, err);
 }
 
 static int attach_for_good(pid_t pid, const struct static_opts *o)

@@ -48,12 +48,9 @@ static int tracer_of(pid_t pid)
 	return tracer;
 }
 
-int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
+/* The sentence for pid, way the other way in. */
+static int refused(pid_t pid, const char *way, char *err, size_t n)
 {
-	char way[600];
-	snprintf(way, sizeof(way), "; the other way in: start it with LD_PRELOAD=%s (GOLAT_FUNCS may "
-		 "stay unset) or with golat run, and golat attach reaches it through its control socket",
-		 lib ? lib : "/path/to/libgolat.so");
 	int scope = read_int("/proc/sys/kernel/yama/ptrace_scope", -1), tracer = tracer_of(pid);
 	if (tracer > 0 && tracer != getpid()) {
 		snprintf(err, n, "pid %d is being traced by pid %d (a debugger, or another golat "
@@ -73,6 +70,21 @@ int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
 			 "(prctl PR_SET_DUMPABLE 0, or it changed its credentials), or it has capabilities "
 			 "golat's user lacks; CAP_SYS_PTRACE would allow it%s", (int)pid, way);
 	return -EPERM;
+}
+
+int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
+{
+	char way[600];
+	snprintf(way, sizeof(way), "; the other way in: start it with LD_PRELOAD=%s (GOLAT_FUNCS may "
+		 "stay unset) or with golat run, and golat attach reaches it through its control socket",
+		 lib ? lib : "/path/to/libgolat.so");
+	return refused(pid, way, err, n);
+}
+
+int inject_refused_static(pid_t pid, char *err, size_t n)
+{
+	return refused(pid, "; the other way in for a statically linked program: start it with golat run",
+		       err, n);
 }
 
 /* /dev/shm/golat-<pid>.attach (else $TMPDIR or /tmp): held while golat injects. */

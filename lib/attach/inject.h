@@ -55,6 +55,8 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
  * /proc/PID/mem): which setting refuses it, and the other way in. -EPERM, or -EBUSY
  * when another tracer holds it. */
 int inject_refused(pid_t pid, const char *lib, char *err, size_t n);
+/* The same for a static program (lib/attach/static.h), whose other way in is golat run. */
+int inject_refused_static(pid_t pid, char *err, size_t n);
 
 /* The lock that keeps two golats from working on pid through ptrace at once
  * (/dev/shm/golat-<pid>.attach, else $TMPDIR or /tmp): its descriptor, or -EBUSY (another

@@ -124,7 +124,8 @@ int static_hold_add(struct static_hold *h, pid_t tid);
  * PTRACE_O_TRACECLONE), threads already traced by the caller included, until a listing
  * of /proc/PID/task finds none it does not hold. 0, or -errno with err set (no "golat: "):
  *   -ESRCH the process exited   -EAGAIN a thread did not stop within 2 s
- *   -EPERM the kernel refuses ptrace (inject_refused says why)
+ *   -EPERM the kernel refuses ptrace, -EBUSY another tracer holds it (inject_refused_static
+ *          says why and names golat run)
  * On error the threads held so far stay held: static_hold_release lets them go. */
 int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n);
 /* Seizes and stops thread tid of pid alone (static_attach's stage_only), the others

@@ -14,6 +14,7 @@
  * is delivered when PTRACE_DETACH lets the thread go. */
 #define _GNU_SOURCE
 #include "inject_int.h"
+#include "inject.h"
 #include "static.h"
 
 #include <dirent.h>
@@ -206,6 +207,8 @@ int static_hold_all(struct static_hold *h, pid_t pid, char *err, size_t n)
 			snprintf(err, n, "pid %d exited", (int)pid);
 			return -ESRCH;
 		}
+		if (fresh == -EPERM)
+			return inject_refused_static(pid, err, n);
 		if (fresh < 0) {
 			snprintf(err, n, "PTRACE_SEIZE of pid %d: %s", (int)pid, strerror(-fresh));
 			return fresh;
@@ -225,6 +228,8 @@ int static_hold_one(struct static_hold *h, pid_t pid, pid_t tid, char *err, size
 	h->w.pid = pid;
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0 && (errno != EPERM || !inject_traced_by_us(pid, tid))) {
 		int e = errno;
+		if (e == EPERM)
+			return inject_refused_static(pid, err, n);
 		snprintf(err, n, e == ESRCH ? "pid %d exited" : "PTRACE_SEIZE of pid %d: %s", (int)pid, strerror(e));
 		return e == ESRCH ? -ESRCH : -e;
 	}

@@ -15,6 +15,8 @@
 #    golat's lines;
 #  - two golat attach at the same moment: one hooks, the other is refused with a
 #    `golat: ` line (never both at once); the text as before after the window;
+#  - another tracer holds the program (a debugger): status 1, one `golat: ` line naming the
+#    tracer and golat run; the text as before, and it runs on once the tracer is gone;
 #  - golat attach to a pid that is gone: status 1, one `golat: ` line naming the pid.
 # Usage: attach.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
@@ -34,7 +36,7 @@ start() {
 	"$work/$1" load "$work/$1.stop" >"$work/$1.out" 2>"$work/$1.err" &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
-		grep -q '^load: started$' "$work/$1.out" && break
+		grep -qs '^load: started$' "$work/$1.out" && break
 		sleep 0.05
 	done
 	grep -q '^load: started$' "$work/$1.out" || { bad "$1 did not start in 10 s: $(cat "$work/$1.err")"; finish; }
@@ -165,6 +167,33 @@ else
 	bad "two golat attach at once: status $s1 and $s2 (want one 0, the other 0 or 1): $(cat "$work/two.1" "$work/two.2" | head -10)"
 fi
 verdict "exe after the two" python3 "$text" same "$pid" "$work/exe.text"
+
+# Another tracer holds it (as a debugger would): one line naming that tracer and golat
+# run; the program untouched, and it runs on once the tracer has gone.
+python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:  # PTRACE_SEIZE: it runs on
+    sys.exit("PTRACE_SEIZE: errno %d" % ctypes.get_errno())
+print("seized", flush=True)
+time.sleep(30)' "$pid" >"$work/tracer.out" 2>&1 &
+tracer=$!
+for _ in $(seq 100); do grep -q seized "$work/tracer.out" && break; sleep 0.05; done
+status=0
+"$golat" attach "$pid" -f 'main.*' >/dev/null 2>"$work/traced.err" || status=$?
+if [[ $status == 1 && $(wc -l <"$work/traced.err") == 1 ]] &&
+	grep -q "^golat: pid $pid is being traced by pid $tracer .*start it with golat run" "$work/traced.err"; then
+	ok "traced by another: $(cat "$work/traced.err")"
+else
+	bad "traced by another (pid $tracer: $(cat "$work/tracer.out")): status $status (want 1), $(cat "$work/traced.err")"
+fi
+kill $tracer
+wait $tracer 2>/dev/null
+verdict "exe after the refusal" python3 "$text" same "$pid" "$work/exe.text"
+before=$(progress exe)
+sleep 0.3
+(($(progress exe) > before)) || bad "exe: no progress once the tracer had gone (stuck at $before)"
 stop exe
 
 # A pid that is gone.
