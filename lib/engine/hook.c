@@ -1,5 +1,6 @@
 /* hook: the engine that hooks and unhooks functions of this process. See hook.h. */
 #include "hook.h"
+#include "hook_int.h"
 #include "hookargs.h"
 #include "window.h"
 #include "sigown.h"
@@ -24,38 +25,7 @@
 #include "stw.h"
 #include "tramp.h"
 
-/* A function hooked at least once. Its trampolines and jumps are built once. */
-struct hfn {
-	const struct gobin_func *f;
-	struct patch_write *w; /* the jumps: one per window, two for a hop; NULL: refused */
-	size_t nw;
-	uint32_t id;           /* the recorder's function id (stats file slot) */
-	int active;
-};
-
-static struct {
-	pthread_mutex_t mu;
-	int ready;
-	struct gobin gb;
-	struct codemem cm;
-	struct statsfile sf;
-	csh cs;
-	/* runtime.asyncPreempt's end: attach is safe at run time once it is hooked. */
-	struct patch_write resume_w[2];
-	size_t resume_nw;
-	int resume_ok;        /* its trampoline is built */
-	int resume_in;        /* and its jump is in the text */
-	char resume_why[200]; /* why it could not be built */
-	struct patch_write exit_w[4]; /* the exit-path hooks (hook_exit_path) */
-	size_t exit_nw;
-	int exit_built, exit_in;
-	size_t nactive;      /* functions hooked now */
-	int runtime_started; /* after the constructor: goroutines may be parked anywhere */
-	struct hfn *fns; /* every function ever prepared, hooked or refused */
-	size_t nfns, cap;
-	int32_t *idx;    /* by index in gb.funcs: its place in fns, or -1 */
-	uint32_t nids;   /* recorder ids handed out */
-} E = { .mu = PTHREAD_MUTEX_INITIALIZER };
+struct hook_state hook_state = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze_plan *plan,
 	      char *reason, size_t n)
@@ -67,39 +37,11 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 	return window_plan(gb, f, owned, plan, reason, n);
 }
 
-static int build_window(const struct analyze_window *w, const struct analyze_redirect *redirs, bool entry,
+int hook_build_window(const struct analyze_window *w, const struct analyze_redirect *redirs, bool entry,
 			uint32_t id, const struct gobin_func *f, struct patch_write *out, size_t *nout,
 			char *reason, size_t n)
 {
 	return window_build(&E.gb, &E.cm, w, redirs, entry, id, f, out, nout, reason, n);
-}
-
-/* Builds the return hook of runtime.asyncPreempt (golat_tramp_resume). Called with
- * E.mu held. */
-static int build_resume(char *reason, size_t n)
-{
-	const struct gobin_func *f = gobin_func_named(&E.gb, "runtime.asyncPreempt");
-	struct analyze_window w;
-	if (!f || !window_async_preempt(&E.gb, f, &w)) {
-		snprintf(reason, n, "runtime.asyncPreempt %s", f ? "does not end as expected" : "not found");
-		return -ENOTSUP;
-	}
-	return build_window(&w, NULL, false, RESUME_ID, f, E.resume_w, &E.resume_nw, reason, n);
-}
-
-/* Puts the return hook of runtime.asyncPreempt in, before any window is patched:
- * from then on, a goroutine preempted inside a window resumes in its trampoline.
- * Called with E.mu held. */
-static int resume_in(struct patch_stats *st, char *reason, size_t n)
-{
-	if (E.resume_in)
-		return 0;
-	struct patch_opts o = { .stats = st };
-	int rc = codemem_seal(&E.cm, reason, n);
-	if (rc == 0)
-		rc = sigown_publish() ?: patch_apply(E.resume_w, E.resume_nw, st ? &o : NULL, reason, n);
-	E.resume_in = rc == 0 || rc == -ENOTRECOVERABLE;
-	return E.resume_in ? 0 : rc;
 }
 
 /* The recorder, and (libgolat only: recthread.h) the watch on recording threads'
@@ -179,7 +121,7 @@ int hook_init(const struct hook_config *hc, char *reason, size_t n, char *warn, 
 	memset(E.idx, 0xff, E.gb.nfuncs * sizeof(*E.idx)); /* -1 */
 	E.ready = 1;
 	/* Put in by the first hook_attach, before anything else. */
-	E.resume_ok = build_resume(E.resume_why, sizeof(E.resume_why)) == 0;
+	E.resume_ok = hook_build_resume(E.resume_why, sizeof(E.resume_why)) == 0;
 	goto out;
 fail:
 	gobin_close(&E.gb);
@@ -211,7 +153,7 @@ static int build_fn(struct hfn *h, uint32_t id, char *reason, size_t n)
 	for (size_t i = 0; h->w && rc == 0 && i < nwin; i++) {
 		size_t k = 0;
 		const struct analyze_window *w = i == 0 ? &plan.entry : &plan.sites[i - 1];
-		rc = build_window(w, plan.redirs, i == 0, id, h->f, h->w + h->nw, &k, reason, n);
+		rc = hook_build_window(w, plan.redirs, i == 0, id, h->f, h->w + h->nw, &k, reason, n);
 		h->nw += k;
 	}
 	if (!h->w)
@@ -472,7 +414,7 @@ static int change(const char *specs, const uint32_t *funcs, size_t nfuncs, int w
 			   : collect_funcs(funcs, nfuncs, res, &idx, &nh, reason, n);
 	if (rc == 0 && want && nh && E.resume_ok && !E.resume_in) { /* first, or after hook_idle */
 		struct patch_stats st = { 0 };
-		if ((rc = resume_in(&st, E.resume_why, sizeof(E.resume_why))) != 0 && E.runtime_started) {
+		if ((rc = hook_resume_in(&st, E.resume_why, sizeof(E.resume_why))) != 0 && E.runtime_started) {
 			snprintf(reason, n, "cannot hook runtime.asyncPreempt's return: %s", E.resume_why);
 		} else if (rc) { /* before the runtime nothing is preempted: go on without it */
 			E.resume_ok = 0;
@@ -548,122 +490,6 @@ int hook_counts(const char *name, struct rec_counts *out)
 	}
 	pthread_mutex_unlock(&E.mu);
 	return found ? 0 : -ENOENT;
-}
-
-/* Plans one of the runtime functions golat hooks for itself, vetted here rather than
- * by the name policy: runtime.exit (assembly: MOVL code+0(FP), DI; MOVL $231, AX;
- * SYSCALL) and runtime.dieFromSignal (Go, on the signal stack). Neither is ever
- * preempted, and only their entry windows are used. */
-static int exit_hook_plan(const char *name, struct analyze_plan *plan, const struct gobin_func **fp,
-			  char *reason, size_t n)
-{
-	const struct gobin_func *f = gobin_func_named(&E.gb, name);
-	const uint8_t *code = f ? gobin_code(&E.gb, f) : NULL;
-	if (!code) {
-		snprintf(reason, n, "no %s in this program", name);
-		return -ENOENT;
-	}
-	struct analyze_input in;
-	window_input(&E.gb, f, code, ANALYZE_NO_NAME_POLICY, &in);
-	in.flag = 0;
-	*fp = f;
-	return analyze_func(&in, plan, reason, n);
-}
-
-/* Plans and builds the entry hook of one exit-path function (no return hooks). */
-static int exit_hook(const char *name, uint32_t which, struct patch_write *w, size_t *nw,
-		     char *reason, size_t n)
-{
-	struct analyze_plan plan;
-	const struct gobin_func *f;
-	int rc = exit_hook_plan(name, &plan, &f, reason, n);
-	if (rc)
-		return rc;
-	if (plan.entry.ret || plan.entry.hop) {
-		snprintf(reason, n, "%s has an unexpected shape", name);
-		rc = -ENOTSUP;
-	} else {
-		rc = build_window(&plan.entry, NULL, true, PROCEXIT_ID + which, f, w, nw, reason, n);
-	}
-	analyze_plan_free(&plan);
-	return rc;
-}
-
-int hook_exit_path(uint64_t *stopped_ns, char *reason, size_t n)
-{
-	if (stopped_ns)
-		*stopped_ns = 0;
-	if (!E.ready) {
-		snprintf(reason, n, "golat is not initialised");
-		return -ENOEXEC;
-	}
-	size_t k = 0;
-	pthread_mutex_lock(&E.mu);
-	int rc = 0;
-	if (!E.exit_built) {
-		rc = exit_hook("runtime.exit", TRAMP_PROCEXIT_EXIT, E.exit_w, &E.exit_nw, reason, n);
-		char why[256];
-		/* Without it, a program killed by SIGTERM leaves only its stats file. */
-		if (rc == 0 && exit_hook("runtime.dieFromSignal", TRAMP_PROCEXIT_SIGNAL,
-					 E.exit_w + E.exit_nw, &k, why, sizeof(why)) == 0)
-			E.exit_nw += k;
-		else if (rc == 0)
-			log_info("no report when killed by a signal: %s", why);
-		E.exit_built = rc == 0;
-	}
-	struct patch_stats st = { 0 };
-	struct patch_opts o = { .stats = &st };
-	if (rc == 0 && !E.exit_in && (rc = codemem_seal(&E.cm, reason, n)) == 0)
-		rc = sigown_publish() ?: patch_apply(E.exit_w, E.exit_nw, &o, reason, n);
-	if (stopped_ns)
-		*stopped_ns = st.stopped_ns;
-	if (rc == 0 || rc == -ENOTRECOVERABLE)
-		E.exit_in = 1;
-	pthread_mutex_unlock(&E.mu);
-	return rc;
-}
-
-int hook_idle(uint64_t *stopped_ns, char *reason, size_t n)
-{
-	if (stopped_ns)
-		*stopped_ns = 0;
-	if (!E.ready)
-		return 0;
-	pthread_mutex_lock(&E.mu);
-	int rc = 0;
-	if (E.nactive) {
-		snprintf(reason, n, "%zu functions are still hooked", E.nactive);
-		rc = -EBUSY;
-	}
-	/* Both in one stop: nothing of golat's is left half in. A goroutine parked in
-	 * asyncPreempt resumes through the original epilogue, which is right now that no
-	 * window is patched; one inside a trampoline finishes there (they are kept). */
-	struct patch_write w[6];
-	size_t nw = 0;
-	for (size_t i = 0; rc == 0 && E.resume_in && i < E.resume_nw; i++)
-		w[nw++] = E.resume_w[i];
-	for (size_t i = 0; rc == 0 && E.exit_in && i < E.exit_nw; i++)
-		w[nw++] = E.exit_w[i];
-	struct patch_stats st = { 0 };
-	struct patch_opts o = { .stats = &st };
-	if (rc == 0 && nw)
-		rc = patch_revert(w, nw, &o, reason, n);
-	if (stopped_ns)
-		*stopped_ns = st.stopped_ns;
-	if (rc == 0 && nw) {
-		E.resume_in = E.exit_in = 0;
-		log_debug("golat's own patches taken out: the text is as it was");
-	}
-	pthread_mutex_unlock(&E.mu);
-	return rc;
-}
-
-int hook_own_patches(void)
-{
-	pthread_mutex_lock(&E.mu);
-	int k = (E.resume_in ? (int)E.resume_nw : 0) + (E.exit_in ? (int)E.exit_nw : 0);
-	pthread_mutex_unlock(&E.mu);
-	return k;
 }
 
 int hook_set_sample(uint32_t sample, char *reason, size_t n)

@@ -8,6 +8,10 @@
  * jumps, and a thread still inside an old trampoline finishes in it. All of one
  * attach or detach is one stop of the world.
  *
+ * hook.c hooks and unhooks the user's functions; hookown.c puts in and takes out
+ * golat's own patches (the return hook of runtime.asyncPreempt, the process-exit
+ * hooks); hook_int.h is what they share.
+ *
  * Thread-safe (one lock, never held while calling into the program). */
 #ifndef GOLAT_HOOK_H
 #define GOLAT_HOOK_H
