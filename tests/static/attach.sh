@@ -179,7 +179,7 @@ if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:  # PTRACE_SEIZE: it r
 print("seized", flush=True)
 time.sleep(30)' "$pid" >"$work/tracer.out" 2>&1 &
 tracer=$!
-for _ in $(seq 100); do grep -q seized "$work/tracer.out" && break; sleep 0.05; done
+for _ in $(seq 400); do grep -q seized "$work/tracer.out" && break; sleep 0.05; done
 status=0
 "$golat" attach "$pid" -f 'main.*' >/dev/null 2>"$work/traced.err" || status=$?
 if [[ $status == 1 && $(wc -l <"$work/traced.err") == 1 ]] &&
