@@ -115,6 +115,7 @@ for delay in 0 0.002 0.01 0.04 0.07; do
 	status=0
 	wait $cli || status=$?
 	wait "$svc_pid" 2>/dev/null
+	rm -rf /dev/shm/golat-"$svc_pid".* /dev/shm/.golat-"$svc_pid".* # killed: golat's files stay, not ours to keep
 	if [[ $status == 0 || ($status == 1 && $(grep -v 'loaded through ptrace' "$work/die.err") =~ golat:\ .*(exited|no\ process|closed) ) ]]; then
 		ok "killed $delay s into golat attach: golat exited $status: $(tail -1 "$work/die.err")"
 	else

@@ -137,11 +137,22 @@ print(h.hexdigest())
 PY
 }
 
+# stop: SIGTERM to the service, SIGKILL if it has not ended in 10 s; then its stats file
+# and socket go (a service that ends without golat's exit hook in, after a detach or
+# killed, leaves them: golat keeps them for golat report, but they are not ours to keep).
+stop() {
+	kill -TERM $pid 2>/dev/null
+	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	rm -f "/dev/shm/golat-$pid".* "${TMPDIR:-/tmp}/golat-$pid".*
+}
+
 # Its own home (caddy keeps state there), not ours (the Go build cache go tool pprof uses).
 HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config GOLAT_FUNCS=$funcs LD_PRELOAD=$GOLAT_LIB \
 	"${cmd[@]}" >"$work/service.log" 2>&1 &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null' EXIT
+trap 'kill -9 $pid 2>/dev/null; rm -f "/dev/shm/golat-$pid".* "${TMPDIR:-/tmp}/golat-$pid".*' EXIT
 up=0
 for _ in $(seq 300); do # golat hooks tens of thousands of functions first: 7-33 s seen here
 	kill -0 $pid 2>/dev/null || break
@@ -221,8 +232,7 @@ kill -0 $pid 2>/dev/null || bad "the service died"
 if grep -aE -m3 '^(fatal error|panic:|unexpected signal|SIGSEGV|SIGILL|SIGTRAP)' "$work/service.log"; then
 	bad "the service's log shows a crash (above)"
 fi
-kill -TERM $pid
-for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+stop
 
 # caddy again, started with the library and nothing hooked: golat attach -f '*' (every
 # function, steered branches and int3s included) under load, then detach: its text,
@@ -243,7 +253,7 @@ if [[ $pkg == caddy ]]; then
 	[[ $t0 != "$t1" && $t0 == "$t2" ]] || bad "the text after detach is not what it was (sha256 $t0, hooked $t1, after $t2)"
 	[[ $t0 == "$t2" ]] && echo "  ok: after detach the text is byte for byte as before ($t0)"
 	kill -0 $pid 2>/dev/null || bad "caddy died with every function hooked"
-	kill -TERM $pid
+	stop
 fi
 
 # Once more, started without golat: golat attach loads the library through ptrace, for
@@ -272,6 +282,6 @@ PY
 [[ $t0 == "$t1" ]] && echo "  ok: after the window the text is byte for byte as before" ||
 	bad "the text after the ptrace window is not what it was (sha256 $t0, after $t1)"
 ready || bad "the service does not answer after the ptrace window"
-kill -TERM $pid
+stop
 ((fail == 0)) && echo "services $suite $pkg ($gover): all checks passed"
 exit $fail
