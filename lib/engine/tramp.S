@@ -116,14 +116,15 @@ golat_tramp_common:
 	 * in one instruction, so that a hooked call in a signal handler on this thread is
 	 * let through from here on. One that came between the load and the xchg has run
 	 * to its end and may have made the block: then it is put back, and we start over
-	 * as a thread that has one. */
+	 * as a thread that has one, from golat_rec_fast: every call goes through it first,
+	 * and an exit's time is the one it reads (recorder.c, tramp_record). */
 .Lnoblock:
 	leaq	golat_tramp_nobody(%rip), %r13
 	xchgq	%r13, %fs:0
 	testq	%r13, %r13
 	jz	.Lboot
 	movq	%r13, %fs:0
-	jmp	golat_tramp_common
+	jmp	golat_rec_fast
 #endif
 
 	/* No stack yet: map one from the bootstrap stack. R12 survives the C call
@@ -161,9 +162,10 @@ golat_tramp_common:
 	movq	(%rsp), %rsp		/* back on the goroutine's stack */
 	movq	$0, golat_tramp_boot_lock(%rip)	/* a store: release on x86 */
 #ifdef GOLAT_AGENT
-	/* tramp_stack_map left fs:0 the new block (not busy yet), or 0. */
+	/* tramp_stack_map left fs:0 the new block (not busy yet), or 0: start over with it
+	 * from golat_rec_fast, as above. */
 	cmpq	$0, %fs:0
-	jne	golat_tramp_common	/* start over with it */
+	jne	golat_rec_fast
 #else
 	TRAMP_SELF %r13, .Lbusy
 	movq	T_STACK_TOP(%r13), %r13

@@ -406,18 +406,12 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 	/* An exit's time: the fast path's, when it read the clock before it gave the call
 	 * to C (every call timed), so that a duration is the same whichever path records
 	 * it; a cell's window is placed at its first duration, and durations the C path
-	 * alone measured longer would keep the fast path's outside it for good. It is
-	 * taken (0 left behind): an exit that did not come through the fast path has none,
-	 * such as an agent thread's first recorded call, which has no block for it until
-	 * golat_tramp_common makes one, and is timed here. */
+	 * alone measured longer would keep the fast path's outside it for good. Every call
+	 * reaches C through the fast path, after it read the clock (tramp.S starts an
+	 * agent thread's first call over from there once its block is made). */
 	struct tramp_thread *m = tramp_self();
-	uint64_t now = 0;
-	if (d->kind == TRAMP_EXIT && golat_rec_on && cfg.sample == 1) {
-		now = m->now;
-		m->now = 0;
-	}
-	if (d->kind == TRAMP_EXIT && !now)
-		now = rec_clock();
+	uint64_t now = d->kind != TRAMP_EXIT ? 0
+		       : golat_rec_on && cfg.sample == 1 ? m->now : rec_clock();
 	if (__builtin_expect(d->kind == TRAMP_PROCEXIT, 0)) {
 		process_exit(d, sp, regs);
 		return;
