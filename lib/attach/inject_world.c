@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 uint64_t inject_now_ns(void)
 {
 	struct timespec ts;
@@ -76,14 +78,8 @@ static struct inj_thread *find(struct inj_world *w, pid_t tid)
 
 static struct inj_thread *add(struct inj_world *w, pid_t tid)
 {
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 64;
-		struct inj_thread *t = realloc(w->t, cap * sizeof(*t));
-		if (!t)
-			return NULL;
-		w->t = t;
-		w->cap = cap;
-	}
+	if (array_grow(&w->t, w->n, &w->cap, sizeof(*w->t), 64))
+		return NULL;
 	w->t[w->n] = (struct inj_thread){ .tid = tid, .stop = INJ_RUNNING, .asked_ns = inject_now_ns() };
 	return &w->t[w->n++];
 }

@@ -28,6 +28,7 @@
 #include <sys/ptrace.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "recorder.h"
 #include "statsfile.h"
 #include "tramp.h"
@@ -280,14 +281,8 @@ static int stage(const struct static_world *w, const struct static_opts *o, stru
 
 static int add_move(struct thread_move **v, size_t *nv, size_t *cap, size_t thread, uint64_t to)
 {
-	if (*nv == *cap) {
-		size_t c = *cap ? 2 * *cap : 8;
-		struct thread_move *m = realloc(*v, c * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		*v = m;
-		*cap = c;
-	}
+	if (array_grow(v, *nv, cap, sizeof(**v), 8))
+		return -ENOMEM;
 	(*v)[(*nv)++] = (struct thread_move){ thread, to };
 	return 0;
 }

@@ -14,29 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "hookargs.h"
+#include "hookskip.h"
 #include "spec.h"
 #include "statsfile.h"
 #include "window.h"
 
 int static_skip(struct static_result *r, const char *spec, const char *name, const char *why, int unmatched)
 {
-	if (r->nskips == r->skips_cap) {
-		size_t cap = r->skips_cap ? 2 * r->skips_cap : 64;
-		struct hook_skip *v = realloc(r->skips, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		r->skips = v;
-		r->skips_cap = cap;
-	}
-	struct hook_skip *k = &r->skips[r->nskips++];
-	memset(k, 0, sizeof(*k));
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	snprintf(k->spec, sizeof(k->spec), "%s", spec);
-	snprintf(k->reason, sizeof(k->reason), "%s", why);
-	k->unmatched = unmatched;
-	r->nunmatched += unmatched != 0;
-	return 0;
+	return hook_skip_add(&r->skips, &r->nskips, &r->skips_cap, &r->nunmatched, spec, name, why, unmatched);
 }
 
 /* The load bias of pid's executable: AT_ENTRY minus the file's entry point. */
@@ -84,14 +71,8 @@ int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n)
 /* Room for one more function in p: its slot (not yet counted), or NULL. */
 static struct static_prep_fn *next_fn(struct static_prep *p)
 {
-	if (p->nfns == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct static_prep_fn *v = realloc(p->fns, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		p->fns = v;
-		p->cap = cap;
-	}
+	if (array_grow(&p->fns, p->nfns, &p->cap, sizeof(*p->fns), 64))
+		return NULL;
 	memset(&p->fns[p->nfns], 0, sizeof(p->fns[p->nfns]));
 	return &p->fns[p->nfns];
 }

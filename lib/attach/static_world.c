@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 #define HOLD_MS 2000 /* every thread stopped within this, or golat gives up */
 
 static bool in(const pid_t *v, size_t n, pid_t tid)
@@ -49,14 +51,8 @@ static int push_pending(struct static_hold *h, pid_t tid)
 {
 	if (in(h->pending, h->npending, tid) || held(h, tid))
 		return 0;
-	if (h->npending == h->pcap) {
-		size_t cap = h->pcap ? 2 * h->pcap : 32;
-		pid_t *p = realloc(h->pending, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		h->pending = p;
-		h->pcap = cap;
-	}
+	if (array_grow(&h->pending, h->npending, &h->pcap, sizeof(*h->pending), 32))
+		return -ENOMEM;
 	h->pending[h->npending++] = tid;
 	return 0;
 }
@@ -72,14 +68,8 @@ int static_hold_add(struct static_hold *h, pid_t tid)
 {
 	if (held(h, tid))
 		return 0;
-	if (h->w.n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 32;
-		struct static_thread *t = realloc(h->w.t, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		h->w.t = t;
-		h->cap = cap;
-	}
+	if (array_grow(&h->w.t, h->w.n, &h->cap, sizeof(*h->w.t), 32))
+		return -ENOMEM;
 	struct static_thread *th = &h->w.t[h->w.n];
 	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) != 0)
 		return -errno;

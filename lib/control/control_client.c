@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gobin.h"
+#include "grow.h"
 #include "paths.h"
 #include "proc.h"
 
@@ -81,14 +82,8 @@ static ssize_t read_line(struct ctl_conn *c, size_t from)
 		char *nl = c->nbuf > from ? memchr(c->buf + from, '\n', c->nbuf - from) : NULL;
 		if (nl)
 			return nl - (c->buf + from);
-		if (c->nbuf == c->cap) {
-			size_t cap = c->cap ? 2 * c->cap : 65536;
-			char *p = realloc(c->buf, cap);
-			if (!p)
-				return -ENOMEM;
-			c->buf = p;
-			c->cap = cap;
-		}
+		if (array_grow(&c->buf, c->nbuf, &c->cap, 1, 65536))
+			return -ENOMEM;
 		ssize_t k = recv(c->fd, c->buf + c->nbuf, c->cap - c->nbuf, 0);
 		if (k < 0 && errno == EINTR)
 			continue; /* a reply is read whole, Ctrl-C or not */

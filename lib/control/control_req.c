@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "log.h"
 #include "statsfile.h"
 
@@ -109,14 +110,8 @@ static void put_ok(struct reply *r, const struct hook_result *h, bool attach)
 
 static bool push(struct control_fn **v, size_t *n, size_t *cap, struct control_fn x)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 64;
-		struct control_fn *p = realloc(*v, nc * sizeof(*p));
-		if (!p)
-			return false;
-		*v = p;
-		*cap = nc;
-	}
+	if (array_grow(v, *n, cap, sizeof(**v), 64))
+		return false;
 	(*v)[(*n)++] = x;
 	return true;
 }

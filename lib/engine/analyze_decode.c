@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "reloc.h"
 
 /* Entries read from one jump table at most; Go's tables are bounded by the
@@ -95,14 +96,8 @@ struct addrs {
 
 static int addrs_push(struct addrs *a, uint64_t x)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		uint64_t *v = realloc(a->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (array_grow(&a->v, a->n, &a->cap, sizeof(*a->v), 64))
+		return -ENOMEM;
 	a->v[a->n++] = x;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "reloc.h"
 
 bool pad_take(struct pad *p, int64_t from_end, int64_t *at)
@@ -93,14 +94,8 @@ void dead_runs(const struct fn *f, struct pools *p)
 
 static int push(struct analyze_plan *plan, size_t *cap, struct analyze_redirect r)
 {
-	if (plan->nredirs == *cap) {
-		size_t c = *cap ? 2 * *cap : 8;
-		struct analyze_redirect *v = realloc(plan->redirs, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		plan->redirs = v;
-		*cap = c;
-	}
+	if (array_grow(&plan->redirs, plan->nredirs, cap, sizeof(*plan->redirs), 8))
+		return -ENOMEM;
 	plan->redirs[plan->nredirs++] = r;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "hook.h"
 #include "hook_int.h"
 #include "hookargs.h"
+#include "hookskip.h"
 #include "window.h"
 #include "sigown.h"
 #include "xlate.h"
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "codemem.h"
+#include "grow.h"
 #include "log.h"
 #include "patch.h"
 #include "recthread.h"
@@ -173,26 +175,11 @@ static struct hfn *find_hfn(const struct gobin_func *f)
 	return i >= 0 ? &E.fns[i] : NULL;
 }
 
-/* The list grows by doubling: GOLAT_FUNCS='*' skips tens of thousands of functions,
- * and growing by one would copy the list once per skip. */
 static int add_skip(struct hook_result *res, const char *spec, const char *name, const char *reason,
 		    int unmatched)
 {
-	struct hook_skip *s = res->skips;
-	if (res->nskips == res->skips_cap) {
-		size_t cap = res->skips_cap ? 2 * res->skips_cap : 16;
-		if (!(s = realloc(res->skips, cap * sizeof(*s))))
-			return -ENOMEM;
-		res->skips = s;
-		res->skips_cap = cap;
-	}
-	snprintf(s[res->nskips].name, sizeof(s->name), "%s", name);
-	snprintf(s[res->nskips].spec, sizeof(s->spec), "%s", spec ? spec : "");
-	s[res->nskips].unmatched = unmatched;
-	res->nunmatched += unmatched != 0;
-	snprintf(s[res->nskips].reason, sizeof(s->reason), "%s", reason);
-	res->nskips++;
-	return 0;
+	return hook_skip_add(&res->skips, &res->nskips, &res->skips_cap, &res->nunmatched, spec, name, reason,
+			     unmatched);
 }
 
 /* The hfn of f, built on first use; NULL with a skip recorded when it cannot be. */
@@ -207,14 +194,8 @@ static struct hfn *prepare(const struct gobin_func *f, const char *spec, struct 
 		add_skip(res, spec, f->name, why, 0);
 		return NULL;
 	}
-	if (E.nfns == E.cap) {
-		size_t cap = E.cap ? 2 * E.cap : 256;
-		struct hfn *v = realloc(E.fns, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		E.fns = v;
-		E.cap = cap;
-	}
+	if (array_grow(&E.fns, E.nfns, &E.cap, sizeof(*E.fns), 256))
+		return NULL;
 	h = &E.fns[E.nfns];
 	*h = (struct hfn){ .f = f, .id = E.nids };
 	int rc = build_fn(h, h->id, why, sizeof(why));

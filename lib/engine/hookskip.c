@@ -9,6 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
+int hook_skip_add(struct hook_skip **skips, size_t *n, size_t *cap, size_t *nunmatched, const char *spec,
+		  const char *name, const char *reason, int unmatched)
+{
+	if (array_grow(skips, *n, cap, sizeof(**skips), 64))
+		return -ENOMEM;
+	struct hook_skip *k = &(*skips)[(*n)++];
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	snprintf(k->spec, sizeof(k->spec), "%s", spec ? spec : "");
+	snprintf(k->reason, sizeof(k->reason), "%s", reason);
+	k->unmatched = unmatched;
+	*nunmatched += unmatched != 0;
+	return 0;
+}
+
 /* Skip reasons are grouped by this many bytes of their text after the function's
  * name, with hexadecimal numbers (offsets) taken as equal: enough to tell the kinds
  * apart, and one kind stays one group whatever detail follows. */

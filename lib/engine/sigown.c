@@ -16,6 +16,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 /* The signals whose meaning depends on the interrupted PC. */
 static const int owned_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGPROF, SIGURG };
 
@@ -324,14 +326,8 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 	for (size_t i = 0; i < n; i++)
 		if (p[i].pc < lo || p[i].pc - lo > UINT8_MAX || p[i].orig - base > UINT8_MAX)
 			return -E2BIG;
-	if (npend_tr == cap_tr) {
-		size_t c = cap_tr ? 2 * cap_tr : 256;
-		struct tramp_rec *v = realloc(pend_tr, c * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		pend_tr = v;
-		cap_tr = c;
-	}
+	if (array_grow(&pend_tr, npend_tr, &cap_tr, sizeof(*pend_tr), 256))
+		return -ENOMEM;
 	struct tramp_rec *r = &pend_tr[npend_tr++];
 	memset(r, 0, sizeof(*r));
 	r->lo = lo;
@@ -351,14 +347,8 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 /* Appends {pc, orig} to a pending array that grows by doubling. */
 static int push(struct jump_rec **v, size_t *n, size_t *cap, uint64_t pc, uint64_t orig)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-		struct jump_rec *g = realloc(*v, c * sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		*v = g;
-		*cap = c;
-	}
+	if (array_grow(v, *n, cap, sizeof(**v), 64))
+		return -ENOMEM;
 	(*v)[(*n)++] = (struct jump_rec){ pc, orig };
 	return 0;
 }
