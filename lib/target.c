@@ -1,0 +1,199 @@
+/* target: reaching a process across namespaces. See target.h. */
+#define _GNU_SOURCE
+#include "target.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "proc.h"
+
+/* Reads /proc/PID/what into buf (NUL-terminated, at most n - 1 bytes); its length, or
+ * a negative errno. */
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t k = 0;
+	ssize_t got;
+	while (k + 1 < n && (got = read(fd, buf + k, n - 1 - k)) > 0)
+		k += (size_t)got;
+	close(fd);
+	buf[k] = 0;
+	return (ssize_t)k;
+}
+
+/* Whether pid's namespace of kind (mnt, pid) is another than golat's: 1, 0, or a
+ * negative errno when the target's cannot be read. */
+static int other_ns(pid_t pid, const char *kind)
+{
+	char a[64], path[64];
+	struct stat sa, sb;
+	snprintf(a, sizeof(a), "/proc/self/ns/%s", kind);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kind);
+	if (stat(a, &sa) != 0)
+		return 0; /* a kernel without namespaces: everything is ours */
+	if (stat(path, &sb) != 0)
+		return -errno;
+	return sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino;
+}
+
+bool target_getenv(pid_t pid, const char *name, char *out, size_t n)
+{
+	static __thread char env[65536];
+	size_t len = strlen(name);
+	ssize_t k = read_proc(pid, "environ", env, sizeof(env));
+	for (char *s = env; k > 0 && s < env + k; s += strlen(s) + 1)
+		if (strncmp(s, name, len) == 0 && s[len] == '=') {
+			snprintf(out, n, "%s", s + len + 1);
+			return true;
+		}
+	return false;
+}
+
+void target_container_id(const char *cgroup, char *out, size_t n)
+{
+	*out = 0;
+	/* The last run of exactly 64 hex digits: podman's libpod-ID, Docker's docker-ID.scope
+	 * or /docker/ID, containerd's cri-containerd-ID.scope, CRI-O's crio-ID.scope. */
+	for (const char *p = cgroup; *p; p++) {
+		if (!isxdigit((unsigned char)*p) || (p > cgroup && isxdigit((unsigned char)p[-1])))
+			continue;
+		size_t k = 0;
+		while (isxdigit((unsigned char)p[k]))
+			k++;
+		if (k == 64)
+			snprintf(out, n, "%.64s", p);
+	}
+}
+
+/* The Kubernetes pod and namespace, where the process's environment or its service
+ * account says them: POD_NAME/POD_NAMESPACE (the downward API's usual names), else
+ * HOSTNAME in a pod (the kubelet sets it to the pod's name) and the namespace file of
+ * its service account token. */
+static void kubernetes(struct target *t)
+{
+	char v[8];
+	if (!target_getenv(t->pid, "POD_NAME", t->pod, sizeof(t->pod)) &&
+	    target_getenv(t->pid, "KUBERNETES_SERVICE_HOST", v, sizeof(v)))
+		target_getenv(t->pid, "HOSTNAME", t->pod, sizeof(t->pod));
+	if (target_getenv(t->pid, "POD_NAMESPACE", t->k8s_ns, sizeof(t->k8s_ns)) || !t->pod[0])
+		return;
+	char path[128];
+	if (target_path(t, "/var/run/secrets/kubernetes.io/serviceaccount/namespace", path, sizeof(path)) != 0)
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t k = read(fd, t->k8s_ns, sizeof(t->k8s_ns) - 1);
+	close(fd);
+	t->k8s_ns[k > 0 ? k : 0] = 0;
+	t->k8s_ns[strcspn(t->k8s_ns, "\n")] = 0;
+}
+
+/* NSpid's last number and the effective uid and gid, from /proc/PID/status. */
+static int status(struct target *t)
+{
+	char buf[8192];
+	ssize_t k = read_proc(t->pid, "status", buf, sizeof(buf));
+	if (k < 0)
+		return (int)k;
+	t->nspid = t->pid;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		unsigned ruid, euid, rgid, egid;
+		if (strncmp(line, "NSpid:", 6) == 0) {
+			char *p = line + 6, *end;
+			for (long v = strtol(p, &end, 10); end != p; v = strtol(p, &end, 10)) {
+				t->nspid = (pid_t)v;
+				p = end;
+			}
+		} else if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2) {
+			t->uid = euid;
+		} else if (sscanf(line, "Gid: %u %u", &rgid, &egid) == 2) {
+			t->gid = egid;
+		}
+	}
+	return 0;
+}
+
+int target_open(struct target *t, pid_t pid, char *err, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->nspid = pid;
+	if (pid <= 0 || proc_gone((int)pid))
+		return snprintf(err, n, "no process %d", (int)pid), -ESRCH;
+	if (status(t) != 0)
+		return snprintf(err, n, "no process %d", (int)pid), -ESRCH;
+	int mnt = other_ns(pid, "mnt"), pidns = other_ns(pid, "pid");
+	if (mnt < 0 || pidns < 0) {
+		if (proc_gone((int)pid))
+			return snprintf(err, n, "no process %d", (int)pid), -ESRCH;
+		snprintf(err, n, "cannot see pid %d's namespaces (/proc/%d/ns: %s): it belongs to uid %u, "
+			 "golat runs as uid %u; run golat as that user, or as root", (int)pid, (int)pid,
+			 strerror(mnt < 0 ? -mnt : -pidns), (unsigned)t->uid, (unsigned)geteuid());
+		return -EACCES;
+	}
+	t->other_mnt = mnt == 1;
+	t->other_pidns = pidns == 1;
+	if (t->other_mnt)
+		snprintf(t->root, sizeof(t->root), "/proc/%d/root", (int)pid);
+	if (!target_getenv(pid, "TMPDIR", t->tmpdir, sizeof(t->tmpdir)) || !t->tmpdir[0])
+		snprintf(t->tmpdir, sizeof(t->tmpdir), "/tmp");
+	char cg[4096];
+	if (read_proc(pid, "cgroup", cg, sizeof(cg)) > 0)
+		target_container_id(cg, t->container, sizeof(t->container));
+	kubernetes(t);
+	return 0;
+}
+
+int target_path(const struct target *t, const char *path, char *out, size_t n)
+{
+	int k = snprintf(out, n, "%s%s", t->root, path);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+int target_stats(const struct target *t, int dir, char *inside, char *here, size_t n)
+{
+	char in[4096];
+	int k = snprintf(in, sizeof(in), "%s/golat-%d.stats", dir == 0 ? "/dev/shm" : t->tmpdir, (int)t->nspid);
+	if (k < 0 || (size_t)k >= sizeof(in) || (size_t)k >= n)
+		return -ENAMETOOLONG;
+	if (inside)
+		memcpy(inside, in, (size_t)k + 1);
+	return target_path(t, in, here, n);
+}
+
+int target_socket(const struct target *t, int dir, char *here, size_t n)
+{
+	char in[256];
+	if (paths_control_socket(in, sizeof(in), (int)t->nspid, dir, t->tmpdir) != 0)
+		return -ENAMETOOLONG;
+	char out[512];
+	if (target_path(t, in, out, sizeof(out)) != 0 || strlen(out) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    strlen(out) >= n)
+		return -ENAMETOOLONG;
+	memcpy(here, out, strlen(out) + 1);
+	return 0;
+}
+
+const char *target_where(const struct target *t, char *buf, size_t n)
+{
+	if (t->container[0])
+		snprintf(buf, n, " (in container %.12s)", t->container);
+	else if (t->other_mnt || t->other_pidns)
+		snprintf(buf, n, " (in other namespaces, pid %d there)", (int)t->nspid);
+	else
+		snprintf(buf, n, "%s", "");
+	return buf;
+}

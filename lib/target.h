@@ -1,0 +1,70 @@
+/* target: how golat reaches a process named by a PID, wherever it runs (STYLE.md:
+ * namespaces are a property of a target, not of a verb). Every verb that takes a PID
+ * (attach, detach, report, top, serve) goes through here.
+ *
+ * A process in a container differs from one beside golat in three ways that matter:
+ *  - its own mount namespace: the paths it knows (its /dev/shm, its TMPDIR, the files
+ *    golat asks it to open) are not golat's. From here they are under /proc/PID/root,
+ *    which the kernel resolves in the target's root (ptrace-level access needed).
+ *  - its own PID namespace: it knows itself by another number, the last of NSpid in
+ *    /proc/PID/status. Its stats file and control socket are named by that number.
+ *  - its own user namespace (rootless containers): its uids as the kernel shows them
+ *    here (/proc/PID/status Uid) are the ones permission checks use.
+ * A target in golat's own namespaces has root "" and nspid == pid: every path is
+ * used as it is, as before containers.
+ *
+ * Who golat runs as changes nothing here: from the host (pid is the host's), from a
+ * debug container sharing the PID namespace (pid 1 is the service, root is its
+ * /proc/1/root), or inside the service's own container (same namespaces). */
+#ifndef GOLAT_TARGET_H
+#define GOLAT_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct target {
+	pid_t pid;          /* as golat sees it */
+	pid_t nspid;        /* as the process sees itself (innermost NSpid) */
+	bool other_mnt;     /* its mount namespace is not golat's */
+	bool other_pidns;   /* its PID namespace is not golat's (nspid may still equal pid) */
+	char root[32];      /* "/proc/PID/root" when other_mnt, else "" */
+	uid_t uid;          /* its effective uid, as golat's user namespace sees it */
+	gid_t gid;          /* its effective gid, likewise */
+	char tmpdir[256];   /* its $TMPDIR as it sees it, "/tmp" when unset */
+	char container[72]; /* the container id its cgroup names (64 hex digits), "" when none */
+	char pod[128];      /* Kubernetes pod name, where its environment says it ("" else) */
+	char k8s_ns[128];   /* Kubernetes namespace, likewise */
+};
+
+/* Fills *t for pid. 0, or a negative errno with one sentence in err (no "golat: "):
+ *   -ESRCH  no such process (or only its zombie)
+ *   -EACCES its namespaces cannot be read by this user (another user's process, or
+ *           not dumpable): the sentence says so
+ * A namespace that cannot be compared (no /proc/PID/ns) counts as golat's own. */
+int target_open(struct target *t, pid_t pid, char *err, size_t n);
+
+/* path, an absolute path as the target sees it, made reachable from here: itself, or
+ * under t->root. 0, or -ENAMETOOLONG. */
+int target_path(const struct target *t, const char *path, char *out, size_t n);
+
+/* The target's default stats file (dir 0: /dev/shm, 1: its TMPDIR), as the target names
+ * it (inside, may be NULL) and as golat reaches it (here). 0 or -ENAMETOOLONG. */
+int target_stats(const struct target *t, int dir, char *inside, char *here, size_t n);
+
+/* The target's control socket (dir 0: /dev/shm, 1: its TMPDIR), reachable from here.
+ * 0, or -ENAMETOOLONG (a socket path has room for 107 bytes). */
+int target_socket(const struct target *t, int dir, char *here, size_t n);
+
+/* The value of variable name in the target's environment (as it started), or false. */
+bool target_getenv(pid_t pid, const char *name, char *out, size_t n);
+
+/* The container id in cgroup file contents (podman, Docker, containerd, CRI-O:
+ * "libpod-<64 hex>", "docker-<64 hex>.scope", "/docker/<64 hex>", "cri-containerd-<id>"
+ * ...): the last 64-hex-digit word of the last line that has one. "" when none. */
+void target_container_id(const char *cgroup, char *out, size_t n);
+
+/* "" or " (in container 1a2b3c4d5e6f)": for sentences the user reads. */
+const char *target_where(const struct target *t, char *buf, size_t n);
+
+#endif
