@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -172,6 +174,27 @@ int target_stats(const struct target *t, int dir, char *inside, char *here, size
 	if (inside)
 		memcpy(inside, in, (size_t)k + 1);
 	return target_path(t, in, here, n);
+}
+
+int target_open_dir(const struct target *t, const char *dir)
+{
+	if (!t->root[0]) {
+		int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	int root = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	long fd = syscall(SYS_openat2, root, dir, &how, sizeof(how));
+	int e = errno;
+	if (fd < 0 && e == ENOSYS) {
+		/* Before Linux 5.6: the last component at least is no link. */
+		fd = openat(root, dir[0] == '/' ? dir + 1 : dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		e = errno;
+	}
+	close(root);
+	return fd < 0 ? -e : (int)fd;
 }
 
 int target_socket(const struct target *t, int dir, char *here, size_t n)

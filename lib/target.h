@@ -52,6 +52,12 @@ int target_path(const struct target *t, const char *path, char *out, size_t n);
  * it (inside, may be NULL) and as golat reaches it (here). 0 or -ENAMETOOLONG. */
 int target_stats(const struct target *t, int dir, char *inside, char *here, size_t n);
 
+/* The directory dir (an absolute path as the target sees it) opened O_PATH from here,
+ * every symbolic link in it resolved inside the target's root (openat2's
+ * RESOLVE_IN_ROOT: a container's link to "/etc" stays in the container), for a file
+ * golat makes there with openat. Its fd, or a negative errno. */
+int target_open_dir(const struct target *t, const char *dir);
+
 /* The target's control socket (dir 0: /dev/shm, 1: its TMPDIR), reachable from here.
  * 0, or -ENAMETOOLONG (a socket path has room for 107 bytes). */
 int target_socket(const struct target *t, int dir, char *here, size_t n);

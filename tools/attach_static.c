@@ -26,6 +26,7 @@
 #include "report.h"
 #include "static.h"
 #include "statsread.h"
+#include "target.h"
 
 pid_t cli_static_target(const char *pidarg)
 {
@@ -227,12 +228,15 @@ static void window_free(struct swindow *w)
 	free(w->skips);
 }
 
-/* The snapshot before the window: the stats file as it is, if there is one. */
+/* The snapshot before the window: the stats file the agent writes, if there is one
+ * (wherever the process runs: static_stats_of reaches it through its root). */
 static bool snapshot_before(pid_t pid, struct stats_snapshot *s)
 {
 	struct stats_view v;
-	char err[512];
-	if (stats_open_pid(&v, pid, err, sizeof(err)) != 0)
+	struct target t;
+	char err[512], path[4096];
+	if (target_open(&t, pid, err, sizeof(err)) != 0 || !static_stats_of(&t, path, NULL, sizeof(path)) ||
+	    stats_open(&v, path, err, sizeof(err)) != 0)
 		return false;
 	bool ok = stats_snapshot(&v, s) == 0;
 	stats_close(&v);

@@ -77,12 +77,10 @@ void static_end(struct static_ctx *s)
 	free(s->dirty);
 }
 
-/* The stats file the agent of pid writes: a shared mapping of a file whose header
- * names pid. */
-bool static_stats_of(pid_t pid, char *out, size_t n)
+bool static_stats_of(const struct target *t, char *here, char *inside, size_t n)
 {
-	char path[64], line[4352];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	char path[64], line[4352], reach[4352];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
 	FILE *f = fopen(path, "re");
 	bool found = false;
 	while (f && !found && fgets(line, sizeof(line), f)) {
@@ -90,17 +88,24 @@ bool static_stats_of(pid_t pid, char *out, size_t n)
 		int pos = 0;
 		if (sscanf(line, "%*x-%*x %7s %*s %*s %*s %n", perms, &pos) < 1 || pos == 0 || perms[3] != 's')
 			continue;
+		/* The name is the process's: reached through its root. */
 		char *name = line + pos;
 		name[strcspn(name, "\n")] = 0;
 		struct stats_header h;
-		int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		int fd = name[0] == '/' && target_path(t, name, reach, sizeof(reach)) == 0
+				 ? open(reach, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+				 : -1;
 		if (fd < 0)
 			continue;
+		/* Its header names the pid the process sees itself as (statsfile_create_for). */
 		found = pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && memcmp(h.magic, STATS_MAGIC, 8) == 0 &&
-			h.pid == (uint32_t)pid;
+			h.pid == (uint32_t)t->nspid;
 		close(fd);
-		if (found)
-			snprintf(out, n, "%s", name);
+		if (found) {
+			snprintf(here, n, "%s", reach);
+			if (inside)
+				snprintf(inside, n, "%s", name);
+		}
 	}
 	if (f)
 		fclose(f);
@@ -134,6 +139,7 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	*err = 0;
 	struct static_ctx s = { .t.memfd = -1, .err = err, .errn = n };
 	struct gobin own = { 0 };
+	struct target tg;
 	const struct gobin *gb = prep ? &prep->gb : &own;
 	struct statsfile sf = { .fd = -1 };
 	struct spec_set ss = { 0 };
@@ -143,7 +149,8 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 		rc = static_open_target(&s, w, gb, true);
 	if (rc == 0 && prep && prep->stats[0]) {
 		snprintf(path, sizeof(path), "%s", prep->stats);
-	} else if (rc == 0 && !static_stats_of(w->pid, path, sizeof(path))) {
+	} else if (rc == 0 && (rc = static_target(w->pid, &tg, err, n)) == 0 &&
+		   !static_stats_of(&tg, path, NULL, sizeof(path))) {
 		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)w->pid);
 		rc = -ENOENT;
 	}
@@ -216,6 +223,10 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	if (rc == 0)
 		rc = static_text_flush(&s);
 	r->stopped_ns = static_now_ns() - t0;
+	/* A (TSC, ns) pair for readers that cannot tell whether the writer runs (one in
+	 * another PID namespace): with the file's first, the rate its cycles convert at. */
+	if (rc == 0)
+		statsfile_pair(&sf);
 	if (rc == -EIO || rc == -EFAULT)
 		snprintf(err, n, "cannot write pid %d's text: %s", (int)w->pid, strerror(-rc));
 	spec_free(&ss);

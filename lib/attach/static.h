@@ -37,13 +37,18 @@ struct static_world {
 };
 
 struct static_prep; /* static_prepare */
+struct target;      /* lib/target.h */
 
 struct static_opts {
 	const char *specs;      /* GOLAT_FUNCS syntax */
 	uint32_t sample;        /* GOLAT_SAMPLE, 0 = 1 */
 	uint32_t slowest;       /* GOLAT_SLOWEST */
-	const char *stats_path; /* NULL: /dev/shm/golat-<pid>.stats (statsfile.h's default) */
-	const char *agent;      /* golat-agent.so, an absolute path */
+	/* NULL: golat-<pid>.stats in the process's /dev/shm (else its $TMPDIR), named by
+	 * the pid it sees itself as, made from here through its root (lib/target.h) and
+	 * given to its user. Else a path that golat and the process both see (golat run). */
+	const char *stats_path;
+	const char *agent;      /* golat-agent.so as golat reads it: its bytes go into a
+				 * memfd the process makes (it needs nothing of golat's files) */
 	bool monotonic;         /* time with CLOCK_MONOTONIC (GOLAT_CLOCK, or no invariant TSC) */
 	/* static_prepare's for this pid and specs: the planning done before the threads
 	 * were held. NULL: static_attach plans with them held. */
@@ -59,7 +64,7 @@ struct static_result {
 	size_t selected, hooked, already;
 	struct hook_skip *skips; /* malloc'd: static_result_free */
 	size_t nskips, skips_cap, nunmatched;
-	char stats_path[4096];   /* the stats file the agent writes */
+	char stats_path[4096];   /* the stats file the agent writes, as golat reaches it */
 	bool agent_loaded;       /* this call mapped the agent (false: it was there) */
 	uint64_t stopped_ns;     /* from the first write to the last */
 	size_t tramp_bytes;
@@ -83,7 +88,9 @@ void static_prep_free(struct static_prep *p);
  *   -ENOEXEC not a statically linked Go program golat can read, or the agent is unusable
  *   -ENOENT  no function could be hooked (every spec unmatched or refused: r->skips says)
  *   -ENOMEM  no room in the target (code memory within ±2 GiB of its text)
- *   -EIO     reading or writing its memory failed
+ *   -EIO     reading or writing its memory failed, or no stats file could be made where
+ *            the process sees it (its /dev/shm full, or neither it nor $TMPDIR there)
+ *   -EPERM   this user cannot reach the process's namespaces (lib/target.h)
  *   -EEXIST  the process has the agent of another golat build (one agent per process) */
 int static_attach(const struct static_world *w, const struct static_opts *opts, struct static_result *r,
 		  char *err, size_t n);
@@ -97,6 +104,11 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
  * functions specs selects (NULL: all) planned again. As static_prepare. */
 int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out, char *err, size_t n);
 void static_result_free(struct static_result *r);
+/* The stats file the agent in t's process writes (a shared mapping of a file whose
+ * header names the pid the process sees itself as): the path as golat reaches it in
+ * here, and as the process names it in inside (NULL: not wanted). false when there
+ * is none. */
+bool static_stats_of(const struct target *t, char *here, char *inside, size_t n);
 /* After the program ended (code: its exit status, or 128 + the signal that killed
  * it): marks its stats file exited with that code and records the last (TSC, ns)
  * pair, from which reports convert cycles to time. 0 or -errno. */

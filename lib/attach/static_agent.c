@@ -1,11 +1,15 @@
 /* static_agent: golat-agent.so in a static Go program — finding it there, or mapping
  * it as a dynamic loader would (lib/agent/agent.h), and calling its entry point.
  *
- * The segments are mapped from the file itself (openat and mmap run on a thread golat
- * holds), so that /proc/PID/maps names golat-agent.so: that is how a later golat finds
- * the agent already there, and how a user sees what was put in the process. Its bss
- * is anonymous memory; its R_X86_64_RELATIVE slots (the only relocations it may have)
- * are written through /proc/PID/mem. */
+ * The process makes a memfd (memfd_create, run on a thread golat holds), golat writes
+ * the agent's bytes into it through /proc/PID/fd/N, and the process maps the segments
+ * from it and closes it. So nothing of golat's file system need be visible there (a
+ * container has its own mount namespace and often a read-only root), and nothing is
+ * written into the process's files; /proc/PID/maps names it "/memfd:golat-agent.so
+ * (deleted)": that is how a later golat finds the agent already there, and how a user
+ * sees what was put in the process. Its bss is anonymous memory; its
+ * R_X86_64_RELATIVE slots (the only relocations it may have) are written through
+ * /proc/PID/mem. */
 #define _GNU_SOURCE
 #include "static_int.h"
 
@@ -35,32 +39,67 @@ int static_sys(struct static_ctx *s, long nr, uint64_t a0, uint64_t a1, uint64_t
 	return rc ? rc : 0;
 }
 
-/* Whether the target maps an agent already (a golat-agent.so at file offset 0): its base,
- * and its path in found. */
-static bool agent_mapped(pid_t pid, uint64_t *base, char *found_path, size_t fn)
+#define AGENT_MEMFD "golat-agent.so" /* the memfd's name: maps shows /memfd:NAME (deleted) */
+
+/* Whether a mapping's name (in /proc/PID/maps) is an agent: the memfd golat makes, or
+ * (an older golat's) a golat-agent.so file, perhaps removed or rebuilt since. */
+static bool agent_name(const char *name)
+{
+	size_t k = strlen(name);
+	static const char deleted[] = " (deleted)";
+	if (k >= sizeof(deleted) - 1 && strcmp(name + k - (sizeof(deleted) - 1), deleted) == 0)
+		k -= sizeof(deleted) - 1;
+	static const char file[] = "/golat-agent.so", memfd[] = "/memfd:" AGENT_MEMFD;
+	return (k == sizeof(memfd) - 1 && strncmp(name, memfd, k) == 0) ||
+	       (k >= sizeof(file) - 1 && strncmp(name + k - (sizeof(file) - 1), file, sizeof(file) - 1) == 0);
+}
+
+/* Whether the target maps an agent already (at file offset 0): its base, and its name
+ * there in found. */
+static bool agent_mapped(pid_t pid, uint64_t *base, char *found, size_t fn)
 {
 	char path[64], line[4352];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return false;
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	bool hit = false;
+	while (!hit && fgets(line, sizeof(line), f)) {
 		unsigned long long lo, off;
 		int pos = 0;
 		if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %n", &lo, &off, &pos) < 2 || pos == 0)
 			continue;
 		char *name = line + pos;
 		name[strcspn(name, "\n")] = 0;
-		const char *slash = strrchr(name, '/');
-		if (off == 0 && slash && strcmp(slash + 1, "golat-agent.so") == 0) {
+		if (off == 0 && agent_name(name)) {
 			*base = lo;
-			snprintf(found_path, fn, "%s", name);
-			found = true;
+			snprintf(found, fn, "%s", name);
+			hit = true;
 		}
 	}
 	fclose(f);
-	return found;
+	return hit;
+}
+
+/* Whether the agent mapped at base in the target is im's build: the bytes of every
+ * segment it never writes (headers with the build id, code, read-only data) are the
+ * file's. A memfd has no path to compare, and the same path may hold a rebuilt file:
+ * the contents say whether this golat's structures (agent_config, the recorder's
+ * tables) are the ones in there. */
+static bool agent_same(struct static_ctx *s, const struct elf_image *im, const uint8_t *data, uint64_t base)
+{
+	for (size_t i = 0; i < im->phnum; i++) {
+		const Elf64_Phdr *p = &im->ph[i];
+		if (p->p_type != PT_LOAD || (p->p_flags & PF_W) || p->p_filesz == 0)
+			continue;
+		uint8_t *mem = malloc(p->p_filesz);
+		bool same = mem && inject_mem_read(&s->t, base + p->p_vaddr, mem, p->p_filesz) == 0 &&
+			    memcmp(mem, data + p->p_offset, p->p_filesz) == 0;
+		free(mem);
+		if (!same)
+			return false;
+	}
+	return true;
 }
 
 /* Maps the PT_LOAD segments of im from the file open as fd in the target at base. */
@@ -132,8 +171,8 @@ static int agent_check(const struct elf_image *im, uint64_t *span, char *err, si
 	return 0;
 }
 
-/* Opens, maps and relocates the agent in the target; its base in *base. */
-static int agent_map(struct static_ctx *s, const char *agent, uint64_t *base)
+/* The agent file's bytes, read whole, and its image. 0 or -ENOEXEC with s->err. */
+static int agent_read(struct static_ctx *s, const char *agent, struct elf_image *im, void **data, size_t *size)
 {
 	int fd = open(agent, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -143,75 +182,127 @@ static int agent_map(struct static_ctx *s, const char *agent, uint64_t *base)
 			close(fd);
 		return -ENOEXEC;
 	}
-	void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	*size = (size_t)st.st_size;
+	*data = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (data == MAP_FAILED) {
+	if (*data == MAP_FAILED) {
 		snprintf(s->err, s->errn, "cannot map %s: %s", agent, strerror(errno));
+		*data = NULL;
 		return -ENOEXEC;
 	}
-	struct elf_image im;
-	uint64_t span, tfd = 0, ret;
-	int rc = elf_open(&im, data, (size_t)st.st_size, s->err, s->errn);
-	if (rc == 0)
-		rc = agent_check(&im, &span, s->err, s->errn);
-	/* The path, for the target's openat: in the scratch area. */
-	if (rc == 0 && (rc = inject_mem_write(&s->t, s->scratch + SCRATCH_PATH, agent, strlen(agent) + 1)))
-		snprintf(s->err, s->errn, "cannot write to pid %d: %s", (int)s->t.pid, strerror(-rc));
-	if (rc == 0 && (rc = static_sys(s, SYS_openat, (uint64_t)AT_FDCWD, s->scratch + SCRATCH_PATH,
-					O_RDONLY | O_CLOEXEC, 0, 0, 0, &tfd)) != 0 && !s->err[0])
-		snprintf(s->err, s->errn, "pid %d cannot open %s: %s", (int)s->t.pid, agent, strerror(-rc));
-	if (rc == 0) {
-		/* The whole span reserved first: the segments go at fixed places in it. */
-		rc = static_sys(s, SYS_mmap, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				(uint64_t)-1, 0, base);
-		if (rc == 0)
-			rc = map_segments(s, &im, tfd, *base);
-		else if (!s->err[0])
-			snprintf(s->err, s->errn, "cannot reserve %llu KiB in pid %d: %s",
-				 (unsigned long long)span / 1024, (int)s->t.pid, strerror(-rc));
-		static_sys(s, SYS_close, tfd, 0, 0, 0, 0, 0, &ret);
+	int rc = elf_open(im, *data, *size, s->err, s->errn);
+	if (rc) {
+		munmap(*data, *size);
+		*data = NULL;
+		return -ENOEXEC;
 	}
-	if (rc == 0)
-		s->agent_entry = *base + im.eh.e_entry;
-	elf_close(&im);
-	munmap(data, (size_t)st.st_size);
+	return 0;
+}
+
+/* A memfd in the target holding the agent's bytes: its fd there in *tfd. The target
+ * makes it; golat fills it through /proc/PID/fd/N (as the tracer it may), so the bytes
+ * need no file the target can see. */
+static int agent_memfd(struct static_ctx *s, const void *data, size_t size, uint64_t *tfd)
+{
+	/* MFD_EXEC where the kernel knows it (6.3: without it or MFD_NOEXEC_SEAL it warns);
+	 * vm.memfd_noexec=2 refuses MFD_EXEC (EACCES) but maps a sealed one executable. */
+	static const unsigned flags[] = { MFD_CLOEXEC | 0x10u /* MFD_EXEC */, MFD_CLOEXEC | 0x8u /* NOEXEC_SEAL */,
+					  MFD_CLOEXEC };
+	int rc = inject_mem_write(&s->t, s->scratch + SCRATCH_PATH, AGENT_MEMFD, sizeof(AGENT_MEMFD));
+	if (rc) {
+		snprintf(s->err, s->errn, "cannot write to pid %d: %s", (int)s->t.pid, strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		rc = static_sys(s, SYS_memfd_create, s->scratch + SCRATCH_PATH, flags[i], 0, 0, 0, 0, tfd);
+		if (rc != -EINVAL && rc != -EACCES)
+			break; /* EINVAL: a kernel before 6.3 (no MFD_EXEC) */
+	}
+	if (rc) {
+		if (!s->err[0])
+			snprintf(s->err, s->errn, "pid %d cannot make a memfd for golat-agent.so: %s", (int)s->t.pid,
+				 strerror(-rc));
+		return rc;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->t.pid, (int)*tfd);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t done = 0;
+	ssize_t k = 0;
+	while (fd >= 0 && done < size && (k = pwrite(fd, (const char *)data + done, size - done, (off_t)done)) > 0)
+		done += (size_t)k;
+	rc = done == size ? 0 : fd < 0 || k < 0 ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		uint64_t ret;
+		snprintf(s->err, s->errn, "cannot write golat-agent.so into pid %d's memfd (%s): %s", (int)s->t.pid,
+			 path, strerror(-rc));
+		static_sys(s, SYS_close, *tfd, 0, 0, 0, 0, 0, &ret);
+	}
 	return rc;
+}
+
+/* Maps and relocates the agent (im, from data) in the target; its base in *base. */
+static int agent_map(struct static_ctx *s, const struct elf_image *im, const void *data, size_t size,
+		     uint64_t *base)
+{
+	uint64_t span, tfd = 0, ret;
+	int rc = agent_check(im, &span, s->err, s->errn);
+	if (rc == 0)
+		rc = agent_memfd(s, data, size, &tfd);
+	if (rc)
+		return rc;
+	/* The whole span reserved first: the segments go at fixed places in it. */
+	rc = static_sys(s, SYS_mmap, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, (uint64_t)-1, 0,
+			base);
+	if (rc == 0)
+		rc = map_segments(s, im, tfd, *base);
+	else if (!s->err[0])
+		snprintf(s->err, s->errn, "cannot reserve %llu KiB in pid %d: %s", (unsigned long long)span / 1024,
+			 (int)s->t.pid, strerror(-rc));
+	static_sys(s, SYS_close, tfd, 0, 0, 0, 0, 0, &ret);
+	if (rc == 0)
+		s->agent_entry = *base + im->eh.e_entry;
+	return rc;
+}
+
+/* static_attach's errors say what failed (static.h): the errno of a system call the
+ * agent or golat ran (ENOENT of an openat above all: "no function") is not one. */
+static int agent_errno(int rc)
+{
+	return rc == 0 || rc == -ESRCH || rc == -ENOEXEC || rc == -EEXIST || rc == -ENOMEM ? rc : -EIO;
 }
 
 int static_agent(struct static_ctx *s, const char *agent, struct agent_config *cfg)
 {
 	uint64_t base = 0;
 	char there[4096];
-	struct stat a, b;
+	struct elf_image im;
+	void *data;
+	size_t size;
 	s->agent_loaded = false;
+	int rc = agent_read(s, agent, &im, &data, &size);
+	if (rc)
+		return rc;
 	if (agent_mapped(s->t.pid, &base, there, sizeof(there))) {
 		/* One agent per process: two would both claim m.tls[1]. Another build's is
 		 * left alone (its structures may differ from this golat's). */
-		if (strcmp(there, agent) != 0 &&
-		    (stat(there, &a) != 0 || stat(agent, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
-			snprintf(s->err, s->errn, "pid %d has the agent of another golat (%s): use that golat, "
-				 "or GOLAT_AGENT=%s", (int)s->t.pid, there, there);
-			return -EEXIST;
+		if (!agent_same(s, &im, data, base)) {
+			snprintf(s->err, s->errn, "pid %d has the agent of another golat build (%s at %#llx): use the "
+				 "golat that attached it first", (int)s->t.pid, there, (unsigned long long)base);
+			rc = -EEXIST;
 		}
-		/* Its entry point from the file (the same file the target maps). */
-		int fd = open(agent, O_RDONLY | O_CLOEXEC);
-		Elf64_Ehdr eh;
-		if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh)) {
-			snprintf(s->err, s->errn, "cannot read %s: %s", agent, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -ENOEXEC;
-		}
-		close(fd);
-		s->agent_entry = base + eh.e_entry;
-	} else {
-		int rc = agent_map(s, agent, &base);
-		if (rc)
-			return rc;
+		s->agent_entry = base + im.eh.e_entry;
+	} else if ((rc = agent_map(s, &im, data, size, &base)) == 0) {
 		s->agent_loaded = true;
 	}
+	elf_close(&im);
+	munmap(data, size);
+	if (rc)
+		return agent_errno(rc);
 	/* golat_agent_init, on the scratch stack, with the configuration beside it. */
-	int rc = inject_mem_write(&s->t, s->scratch + SCRATCH_CFG, cfg, sizeof(*cfg));
+	rc = inject_mem_write(&s->t, s->scratch + SCRATCH_CFG, cfg, sizeof(*cfg));
 	uint64_t ret = 0;
 	if (rc == 0)
 		rc = inject_fn(&s->call, s->agent_entry, s->scratch + SCRATCH_CFG, 0, s->scratch + SCRATCH_SIZE, 10000,
@@ -226,5 +317,5 @@ int static_agent(struct static_ctx *s, const char *agent, struct agent_config *c
 			 cfg->reason[0] ? cfg->reason : strerror(cfg->err ? -cfg->err : EINVAL));
 		rc = cfg->err ? cfg->err : -EINVAL;
 	}
-	return rc;
+	return agent_errno(rc);
 }

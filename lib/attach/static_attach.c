@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "grow.h"
@@ -61,21 +62,73 @@ struct static_stage {
 	struct static_result r;   /* what staging skipped */
 };
 
-/* The stats file: the agent's own when it has one, else a new one for pid. */
-static int stats_open(struct static_ctx *s, const struct gobin *gb, const struct static_opts *o,
-		      struct statsfile *sf, bool *fresh)
+/* The directory of the process's new stats file, opened in its root: its /dev/shm,
+ * or its $TMPDIR when it has none or a read-only one (as the preloaded library
+ * chooses: statsfile.c, default_path). The fd with here and inside set, or -errno
+ * with why. */
+static int stats_dir(const struct target *tg, char *here, char *inside, size_t n, char *why, size_t wn)
 {
-	char path[4096], warn[512] = "";
-	*fresh = !static_stats_of(s->t.pid, path, sizeof(path));
-	int rc = *fresh ? statsfile_create_for(sf, s->t.pid, o->stats_path, NULL, warn, sizeof(warn))
-			: statsfile_reopen(sf, path, warn, sizeof(warn));
-	if (rc == 0 && !sf->path[0])
-		rc = -EIO; /* statsfile_create_for fell back to memory: the agent needs a file */
+	int fd = -ENOENT;
+	*why = 0;
+	for (int dir = 0; dir < 2; dir++) {
+		const char *d = dir == 0 ? "/dev/shm" : tg->tmpdir;
+		struct statvfs vfs;
+		if ((fd = target_stats(tg, dir, inside, here, n)) == 0 && (fd = target_open_dir(tg, d)) >= 0 &&
+		    fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+			close(fd);
+			fd = -EROFS;
+		}
+		if (fd >= 0)
+			return fd;
+		size_t k = strlen(why);
+		snprintf(why + k, wn - k, "%s%s %s (%s)", dir ? "; " : "", fd == -EROFS ? "read-only" : "no", d,
+			 strerror(-fd));
+	}
+	return fd;
+}
+
+/* A new stats file for the process: where opts say, else in stats_dir's, made through
+ * its root, named by the pid it sees, owned by its user. inside: the path the process
+ * opens. 0 or -EIO with s->err. */
+static int stats_create(struct static_ctx *s, const struct target *tg, const struct static_opts *o,
+			struct statsfile *sf, char *inside, size_t n)
+{
+	char here[4096], warn[512] = "", where[160];
+	struct stats_writer wr = { .pid = tg->pid, .nspid = tg->nspid, .dirfd = -1, .uid = tg->uid, .gid = tg->gid };
+	int rc = 0;
+	if (o->stats_path)
+		snprintf(here, sizeof(here), "%s", o->stats_path);
+	else
+		rc = wr.dirfd = stats_dir(tg, here, inside, n < sizeof(here) ? n : sizeof(here), warn, sizeof(warn));
+	if (o->stats_path)
+		snprintf(inside, n, "%s", o->stats_path);
+	if (rc >= 0)
+		rc = statsfile_create_for(sf, &wr, here, NULL, warn, sizeof(warn));
+	if (wr.dirfd >= 0)
+		close(wr.dirfd);
+	if (rc == 0 && !sf->path[0]) {
+		statsfile_close(sf); /* it fell back to memory: the agent needs a file */
+		rc = -EIO;
+	}
 	if (rc) {
-		snprintf(s->err, s->errn, "cannot make the stats file for pid %d: %s", (int)s->t.pid,
-			 warn[0] ? warn : strerror(-rc));
+		snprintf(s->err, s->errn, "cannot make the stats file for pid %d%s: %s", (int)tg->pid,
+			 target_where(tg, where, sizeof(where)), warn[0] ? warn : strerror(-rc));
 		return -EIO;
 	}
+	return 0;
+}
+
+/* The stats file: the agent's own when it has one, else a new one (stats_create). */
+static int stats_open(struct static_ctx *s, const struct target *tg, const struct gobin *gb,
+		      const struct static_opts *o, struct statsfile *sf, bool *fresh, char *inside, size_t insn)
+{
+	char path[4096], warn[512] = "";
+	*fresh = !static_stats_of(tg, path, inside, insn < sizeof(path) ? insn : sizeof(path));
+	int rc = *fresh ? stats_create(s, tg, o, sf, inside, insn) : statsfile_reopen(sf, path, warn, sizeof(warn));
+	if (rc && !*fresh)
+		snprintf(s->err, s->errn, "cannot reopen the stats file of pid %d: %s", (int)s->t.pid, warn);
+	if (rc)
+		return -EIO;
 	char why[256];
 	if (!*fresh && !statsfile_sample_fits(sf->h->sample, o->sample, why, sizeof(why))) {
 		/* The agent times at the rate it started with (rec_init), into this file. */
@@ -238,14 +291,16 @@ static int stage(const struct static_world *w, const struct static_opts *o, stru
 	int rc = static_open_target(&s, w, gb, false);
 	if (rc == 0)
 		rc = static_begin_calls(&s);
+	char inside[4096];
 	if (rc == 0)
-		rc = stats_open(&s, gb, o, &g->sf, &g->fresh);
+		rc = stats_open(&s, &prep->tg, gb, o, &g->sf, &g->fresh, inside, sizeof(inside));
 	if (rc == 0) {
 		g->cfg = (struct agent_config){ .abi = AGENT_ABI, .sample = g->sf.h->sample, .g_tls = gb->g_tls,
 						.stack_hi = gb->goff.stack_hi, .goid = gb->goff.goid,
 						.pcbase = gb->text + gb->bias,
 						.monotonic = (g->sf.h->flags & STATS_F_MONOTONIC) != 0 };
-		snprintf(g->cfg.stats_path, sizeof(g->cfg.stats_path), "%s", g->sf.path);
+		/* The agent opens it in its own mount namespace: the process's name for it. */
+		snprintf(g->cfg.stats_path, sizeof(g->cfg.stats_path), "%s", inside);
 		rc = static_agent(&s, o->agent, &g->cfg);
 		g->agent_loaded = s.agent_loaded;
 	}
@@ -361,6 +416,8 @@ static int write_all(struct static_ctx *s, struct static_stage *g, const bool *k
 			statsfile_set_fn(&g->sf, g->fns[i].id, "", 0, true);
 			r->hooked++;
 		}
+	if (rc == 0)
+		statsfile_pair(&g->sf); /* as static_detach does */
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "inject_int.h"
 #include "patch.h"
 #include "static.h"
+#include "target.h"
 
 /* The scratch area golat maps in the target for one attach or detach: the agent's
  * configuration, the path it opens, and the stack golat_agent_init runs on. */
@@ -44,6 +45,7 @@ void static_stage_free(struct static_stage *g);
 struct static_prep {
 	struct static_stage *stage; /* what static_attach did with one thread held, or NULL */
 	pid_t pid;
+	struct target tg; /* how golat reaches it: its root, the pid it sees, its uid */
 	struct gobin gb; /* /proc/PID/exe, with its load bias */
 	struct static_prep_fn *fns;
 	size_t nfns, cap;
@@ -60,8 +62,6 @@ int static_open_target(struct static_ctx *s, const struct static_world *w, const
 int static_begin_calls(struct static_ctx *s);
 /* Unmaps the scratch area, puts the thread back, closes what s opened. */
 void static_end(struct static_ctx *s);
-/* The stats file pid's agent writes (a shared mapping of a file whose header names pid). */
-bool static_stats_of(pid_t pid, char *out, size_t n);
 /* Whether the target's bytes of f's [addr, addr + len) (link-time) are the file's. */
 bool static_text_is_file(struct static_ctx *s, const struct gobin *gb, const struct gobin_func *f, uint64_t addr,
 			 size_t len);
@@ -71,6 +71,8 @@ int static_skip(struct static_result *r, const char *spec, const char *name, con
 /* Reads pid's executable, checks it for the static route, and sets its load bias. 0,
  * or -ESRCH / -ENOEXEC with err. */
 int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n);
+/* *t for pid (target_open): 0, or -ESRCH / -EPERM with err. */
+int static_target(pid_t pid, struct target *t, char *err, size_t n);
 
 /* static_agent.c */
 /* A system call on the held thread: 0 with *ret, or -errno (the call's own, or

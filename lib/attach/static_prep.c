@@ -68,6 +68,12 @@ int static_read_binary(pid_t pid, struct gobin *gb, char *err, size_t n)
 	return 0;
 }
 
+int static_target(pid_t pid, struct target *t, char *err, size_t n)
+{
+	int rc = target_open(t, pid, err, n);
+	return rc == -EACCES ? -EPERM : rc ? -ESRCH : 0;
+}
+
 /* Room for one more function in p: its slot (not yet counted), or NULL. */
 static struct static_prep_fn *next_fn(struct static_prep *p)
 {
@@ -104,7 +110,9 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 	if (!p)
 		return -ENOMEM;
 	p->pid = pid;
-	int rc = static_read_binary(pid, &p->gb, err, n);
+	int rc = static_target(pid, &p->tg, err, n);
+	if (rc == 0)
+		rc = static_read_binary(pid, &p->gb, err, n);
 	struct spec_set ss = { 0 };
 	if (rc == 0 && spec_add_list(&ss, specs) != 0) {
 		snprintf(err, n, "bad specs '%s'", specs);
@@ -158,8 +166,10 @@ int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out
 	if (!p)
 		return -ENOMEM;
 	p->pid = pid;
-	int rc = static_read_binary(pid, &p->gb, err, n);
-	if (rc == 0 && !static_stats_of(pid, path, sizeof(path))) {
+	int rc = static_target(pid, &p->tg, err, n);
+	if (rc == 0)
+		rc = static_read_binary(pid, &p->gb, err, n);
+	if (rc == 0 && !static_stats_of(&p->tg, path, NULL, sizeof(path))) {
 		snprintf(err, n, "pid %d has no golat agent writing a stats file", (int)pid);
 		rc = -ENOENT;
 	} else if (rc == 0 && statsfile_reopen(&sf, path, warn, sizeof(warn)) != 0) {

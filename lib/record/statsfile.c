@@ -39,22 +39,26 @@ static void default_path(char *out, size_t n, pid_t pid)
 	paths_default_stats(out, n, pid, shm ? 0 : 1);
 }
 
-/* Opens path for a new file, replacing a stale regular file of ours. */
-static int open_new(const char *path, char *warn, size_t n)
+/* Opens path for a new file (in dirfd, its last component, when dirfd >= 0),
+ * replacing a stale regular file of ours or of owner's. */
+static int open_new(int dirfd, const char *path, uid_t owner, char *warn, size_t n)
 {
+	const char *name = dirfd >= 0 && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int at = dirfd >= 0 ? dirfd : AT_FDCWD;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(at, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
 		int e = errno;
 		struct stat st;
-		if (e == EEXIST && lstat(path, &st) == 0) {
+		if (e == EEXIST && fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISLNK(st.st_mode)) {
 				snprintf(warn, n, "%s is a symbolic link: not following it", path);
 				return -ELOOP;
 			}
-			if (S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(path) == 0)
-				continue; /* a stale file of ours */
+			if (S_ISREG(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == owner) &&
+			    unlinkat(at, name, 0) == 0)
+				continue; /* a stale file of ours (the pid's before it was reused) */
 		}
 		snprintf(warn, n, "cannot create %s: %s", path, strerror(e));
 		return -e;
@@ -75,13 +79,13 @@ static void set_geometry(struct stats_header *h, const struct stats_geom *g)
 	h->file_size = h->page_off + (uint64_t)h->page_cap * STATS_PAGE;
 }
 
-static void init_header(struct stats_header *h, pid_t pid)
+static void init_header(struct stats_header *h, const struct stats_writer *w)
 {
 	char exe[64];
 	memcpy(h->magic, STATS_MAGIC, 8);
 	h->version = STATS_VERSION;
 	h->header_size = STATS_HEADER_SIZE;
-	h->pid = (uint32_t)pid;
+	h->pid = (uint32_t)w->nspid;
 	h->sample = 1;
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -90,44 +94,52 @@ static void init_header(struct stats_header *h, pid_t pid)
 	h->tsc_start = stats_clock(0);
 	h->tsc_last = h->tsc_start;
 	h->mono_last_ns = h->mono_start_ns;
-	h->start_time = proc_start_time(pid);
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	h->start_time = proc_start_time(w->pid); /* ticks since boot: the same in every PID namespace */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)w->pid); /* as it names its executable */
 	ssize_t k = readlink(exe, h->exe, sizeof(h->exe) - 1);
 	h->exe[k > 0 ? k : 0] = 0;
 }
 
 /* Maps the file at sf->path with its header page reserved; -errno and warn on failure
  * (the file is gone again then). */
-static int map_file(struct statsfile *sf, const struct stats_header *g, char *warn, size_t n)
+static int map_file(struct statsfile *sf, const struct stats_writer *w, const struct stats_header *g, char *warn,
+		    size_t n)
 {
-	int fd = open_new(sf->path, warn, n);
+	int fd = open_new(w->dirfd, sf->path, w->uid, warn, n);
 	if (fd < 0)
 		return fd;
 	const char *what = "size";
 	void *map = MAP_FAILED;
+	/* The writer's, when it is another user's process: it opens the file itself (0600). */
+	bool give = w->uid != (uid_t)-1 && geteuid() == 0 && (w->uid != 0 || w->gid != getegid());
 	/* As long as the regions before the pages, sparse: nothing allocated yet. The
 	 * mapping covers the whole layout; claim_page lengthens the file before it
 	 * touches a page past its end (which would be SIGBUS). */
-	if (ftruncate(fd, (off_t)g->page_off) == 0) {
+	if (give && fchown(fd, w->uid, w->gid) != 0) {
+		what = "give its process's user";
+	} else if (ftruncate(fd, (off_t)g->page_off) == 0) {
 		what = "map";
 		map = mmap(NULL, g->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		sf->length = g->page_off;
 	}
-	int e = errno;
 	if (map != MAP_FAILED) {
 		sf->fd = fd;
 		sf->h = map;
 		if (statsfile_reserve(sf, 0, STATS_HEADER_SIZE) == 0)
 			return 0;
-		e = sf->full_errno;
+		errno = sf->full_errno;
 		what = "reserve space for";
 		munmap(map, g->file_size);
 		sf->h = NULL;
 		sf->fd = -1;
 		sf->full_errno = 0;
 	}
+	int e = errno;
 	snprintf(warn, n, "cannot %s %s: %s", what, sf->path, strerror(e));
-	unlink(sf->path);
+	if (w->dirfd >= 0)
+		unlinkat(w->dirfd, strrchr(sf->path, '/') ? strrchr(sf->path, '/') + 1 : sf->path, 0);
+	else
+		unlink(sf->path);
 	close(fd);
 	return -e;
 }
@@ -135,11 +147,13 @@ static int map_file(struct statsfile *sf, const struct stats_header *g, char *wa
 int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n)
 {
-	return statsfile_create_for(sf, getpid(), path, geom, warn, n);
+	const struct stats_writer self = { .pid = getpid(), .nspid = getpid(), .dirfd = -1, .uid = (uid_t)-1,
+					   .gid = (gid_t)-1 };
+	return statsfile_create_for(sf, &self, path, geom, warn, n);
 }
 
-int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, const struct stats_geom *geom,
-			 char *warn, size_t n)
+int statsfile_create_for(struct statsfile *sf, const struct stats_writer *w, const char *path,
+			 const struct stats_geom *geom, char *warn, size_t n)
 {
 	memset(sf, 0, sizeof(*sf));
 	sf->fd = -1;
@@ -150,10 +164,10 @@ int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, cons
 	set_geometry(&g, geom);
 	sf->user_path = path != NULL;
 	if (!path)
-		default_path(sf->path, sizeof(sf->path), pid);
+		default_path(sf->path, sizeof(sf->path), w->nspid);
 	else
 		snprintf(sf->path, sizeof(sf->path), "%s", path);
-	if (map_file(sf, &g, warn, n) != 0) {
+	if (map_file(sf, w, &g, warn, n) != 0) {
 		sf->path[0] = 0;
 		void *map = mmap(NULL, g.file_size, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -168,7 +182,7 @@ int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, cons
 	}
 	sf->header_ok = true;
 	memcpy(sf->h, &g, sizeof(g));
-	init_header(sf->h, pid);
+	init_header(sf->h, w);
 	return 0;
 }
 

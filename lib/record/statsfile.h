@@ -54,10 +54,21 @@ struct statsfile {
  * reserved anywhere). */
 int statsfile_create(struct statsfile *sf, const char *path, const struct stats_geom *geom,
 		     char *warn, size_t n);
-/* The same for another process, pid, whose agent will write it (lib/agent/agent.h):
- * the header names pid and its executable. */
-int statsfile_create_for(struct statsfile *sf, pid_t pid, const char *path, const struct stats_geom *geom,
-			 char *warn, size_t n);
+/* Another process whose agent will write the file (lib/agent/agent.h), perhaps in
+ * other namespaces (lib/target.h). */
+struct stats_writer {
+	pid_t pid;   /* as this process sees it: its /proc (start time, executable) */
+	pid_t nspid; /* as it sees itself (its getpid()): the header's pid, as the preloaded
+		      * library writes it, and the default path's */
+	int dirfd;   /* the directory the path's last component is made in, opened by the
+		      * caller (a container's /dev/shm, resolved in its root), or -1 */
+	uid_t uid;   /* the file's owner when this process is root ((uid_t)-1: its own), */
+	gid_t gid;   /* so that the writer, another user, can open it (mode 0600) */
+};
+/* statsfile_create for w: the header names w->nspid, its start time and executable; a
+ * stale file of w->uid's at the path is replaced as one of this process's would be. */
+int statsfile_create_for(struct statsfile *sf, const struct stats_writer *w, const char *path,
+			 const struct stats_geom *geom, char *warn, size_t n);
 
 /* Maps the existing file at path that another process's agent writes, to name more
  * functions in it (statsfile_set_fn): it is not removed by this one. 0 or -errno with

@@ -32,13 +32,17 @@ PATCHABLE(64) int target(void) { return 1; }
 PATCHABLE(64) int target2(void) { return 2; }
 PATCHABLE(4096) int far_target(void) { return 1; } /* its own page */
 
-/* A loop a thread cannot leave until spin_stop is set: pc always in [spin, spin_end). */
+/* A loop a thread cannot leave until spin_stop is set: pc always in [spin, spin_end),
+ * 16 bytes in all, so that one 16-byte write covers every pc it can have. Each turn
+ * advances spin_turns: a turn counted proves the thread is inside the loop (a sleep
+ * after it said it was about to enter proved nothing on a loaded machine). */
 extern char spin[], spin_end[];
 volatile char spin_stop;
+volatile uint32_t spin_turns;
 __asm__(".text\n"
 	".p2align 6\n"
 	"spin:\n"
-	"1: pause\n"
+	"1: incl spin_turns(%rip)\n"
 	"   cmpb $0, spin_stop(%rip)\n"
 	"   je 1b\n"
 	"   ret\n"
@@ -61,11 +65,9 @@ static void *caller(void *arg)
 	return NULL;
 }
 
-static _Atomic bool spinning;
 static void *spinner(void *arg)
 {
 	(void)arg;
-	atomic_store(&spinning, true);
 	((void (*)(void))spin)();
 	return NULL;
 }
@@ -172,18 +174,20 @@ static void test_under_thread(void)
 	char reason[256];
 	pthread_t th;
 	pthread_create(&th, NULL, spinner, NULL);
-	while (!atomic_load(&spinning))
+	REQUIRE(spin_end - spin == 16, "the spin loop is %d bytes, not 16", (int)(spin_end - spin));
+	for (int i = 0; spin_turns == 0; i++) {
+		REQUIRE(i < 200000, "the spinner thread did not turn once in 20 s");
 		usleep(100);
-	usleep(10000); /* into the loop */
+	}
 	struct patch_opts o = { .attempts = 5, .backoff_us = 100 };
-	struct patch_write w = { .addr = (uint64_t)(uintptr_t)spin, .len = 8 };
+	struct patch_write w = { .addr = (uint64_t)(uintptr_t)spin, .len = 16 };
 	memset(w.bytes, 0x90, sizeof w.bytes); /* nops: would break the loop */
-	uint8_t before[8];
-	memcpy(before, spin, 8);
+	uint8_t before[16];
+	memcpy(before, spin, 16);
 	int err = patch_apply(&w, 1, &o, reason, sizeof reason);
 	CHECK(err == -EBUSY && strstr(reason, "inside the window"), "under a thread: %d %s", err,
 	      reason);
-	CHECK(memcmp(before, spin, 8) == 0, "wrote under a thread");
+	CHECK(memcmp(before, spin, 16) == 0, "wrote under a thread");
 	printf("patch_self: refused as expected: %s\n", reason);
 
 	struct patch_range avoid = { (uint64_t)(uintptr_t)spin, (uint64_t)(uintptr_t)spin_end };
