@@ -25,6 +25,7 @@
 #include "inject.h"
 #include "report.h"
 #include "statsread.h"
+#include "target.h"
 
 static const char ATTACH_USAGE[] =
 	"usage: golat attach PID [-f SPECS] [-d SECONDS] [-o OUTPUT] [-s N]\n";
@@ -132,18 +133,24 @@ void cli_say_skips(const struct ctl_reply *r)
 	}
 }
 
-static const char *stats_path(const struct ctl_reply *r)
+/* The stats file the reply names, as golat reaches it: the program names it as it sees
+ * it, which is under /proc/PID/root from here when it runs in a container (target.h).
+ * "" when it has none. */
+static const char *stats_path(const struct ctl_conn *c, const struct ctl_reply *r, char *buf, size_t n)
 {
-	for (size_t i = 0; i < r->nrecs; i++)
-		if (strcmp(r->recs[i].kind, "stats") == 0)
-			return r->recs[i].nf ? r->recs[i].f[0] : "";
-	return "";
+	const char *in = "";
+	for (size_t i = 0; i < r->nrecs && !*in; i++)
+		if (strcmp(r->recs[i].kind, "stats") == 0 && r->recs[i].nf)
+			in = r->recs[i].f[0];
+	if (!*in || target_path(&c->target, in, buf, n) != 0)
+		return "";
+	return buf;
 }
 
 /* Without -d: hook, say what happened, leave the hooks in. */
 static int attach_for_good(const struct attach_opts *o, struct ctl_conn *c)
 {
-	char req[8192], err[512];
+	char req[8192], err[512], path[4200];
 	struct ctl_reply r;
 	snprintf(req, sizeof(req), "attach\t%s", o->specs);
 	if (o->sample)
@@ -167,7 +174,7 @@ static int attach_for_good(const struct attach_opts *o, struct ctl_conn *c)
 			(int)c->pid, (unsigned long long)hooked, hooked == 1 ? "" : "s",
 			(unsigned long long)already,
 			(unsigned long long)ctl_key(&r, "skipped", 0), ctl_key(&r, "stopped_ns", 0) / 1e3,
-			(int)c->pid, (int)c->pid, *stats_path(&r) ? stats_path(&r) : "memory only");
+			(int)c->pid, (int)c->pid, *stats_path(c, &r, path, sizeof(path)) ? path : "memory only");
 	ctl_reply_free(&r);
 	return rc;
 }
@@ -349,7 +356,7 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 	cli_catch_stop(); /* the wait ends */
 	struct before a;
 	before_take(&a, c->pid);
-	char req[8192], err[512];
+	char req[8192], err[512], path[4200];
 	snprintf(req, sizeof(req), "attach\t%s\twindow", o->specs);
 	if (o->sample)
 		snprintf(req + strlen(req), sizeof(req) - strlen(req), "\tsample=%u", o->sample);
@@ -364,11 +371,11 @@ static int attach_window(const struct attach_opts *o, struct ctl_conn *c)
 		if (w.nids == 0)
 			rc = cli_fail("pid %d: nothing to time: '%s' selects no function that was not "
 				      "hooked already and that golat can hook", (int)c->pid, o->specs);
-		else if (!*stats_path(&r))
+		else if (!*stats_path(c, &r, path, sizeof(path)))
 			rc = cli_fail("pid %d keeps its stats in memory only (no stats file could be made: "
 				      "see its golat: lines), so a window cannot be read", (int)c->pid);
 		else
-			rc = window_stats(&a, &v, stats_path(&r));
+			rc = window_stats(&a, &v, path);
 	}
 	if (rc == 0)
 		window_wait(&w, c, o->seconds);

@@ -33,19 +33,25 @@ static int read_int(const char *path, int dflt)
 	return v;
 }
 
-/* TracerPid of pid: another debugger holds it. */
-static int tracer_of(pid_t pid)
+/* A number of /proc/PID/status, by its scanf format ("TracerPid: %d"), or dflt. */
+static int status_int(pid_t pid, const char *fmt, int dflt)
 {
 	char path[64], line[128];
-	int tracer = 0;
+	int v = dflt;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	FILE *f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+		if (sscanf(line, fmt, &v) == 1)
 			break;
 	if (f)
 		fclose(f);
-	return tracer;
+	return v;
+}
+
+/* TracerPid of pid: another debugger holds it. */
+static int tracer_of(pid_t pid)
+{
+	return status_int(pid, "TracerPid: %d", 0);
 }
 
 /* The sentence for pid, way the other way in. */
@@ -145,6 +151,12 @@ static void dl_reason(struct inj_call *c, uint64_t stack_top, char *out, size_t 
 {
 	uint64_t msg = 0;
 	char e[256];
+	if (!c->t->dlerror) {
+		snprintf(out, n, "no reason given (glibc before 2.34 keeps __libc_dlopen_mode's to itself; "
+			 "a libgolat.so built against a newer glibc than pid %d's cannot load there)",
+			 (int)c->t->pid);
+		return;
+	}
 	snprintf(out, n, "no reason given");
 	if (inject_fn(c, c->t->dlerror, 0, 0, stack_top, 2000, &msg, e, sizeof(e)) != 0 || !msg)
 		return;
@@ -165,37 +177,145 @@ static int handler_check(struct inj_call *c, uint64_t buf)
 	if (inject_syscall(c, SYS_rt_sigaction, a, &rv, e, sizeof(e)) != 0 || rv != 0 ||
 	    inject_mem_read(c->t, buf, &handler, 8) != 0)
 		return -1;
-	return inject_addr_in(c->t->pid, handler, "/libgolat.so");
+	return inject_addr_golat(c->t->pid, handler);
 }
 
-/* On the chosen thread: a stack, the path, dlopen, the check, the stack unmapped. */
-static int load(struct inj_call *c, const char *lib, struct inject_result *r, char *err, size_t n)
+/* Seccomp: in /proc/PID/status, 2 when a filter is on (0 none, 1 strict, -1 unknown). */
+static int seccomp_mode(pid_t pid)
 {
-	uint64_t a[6] = { 0, CALL_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
-	uint64_t base, handle = 0;
-	int rc = inject_syscall(c, SYS_mmap, a, &base, err, n);
+	return status_int(pid, "Seccomp: %d", -1);
+}
+
+/* ret, the result of system call name run on the held thread: 0, or a sentence that
+ * names the call when the target refused it. Under a seccomp filter a forbidden call
+ * returns -EPERM (Docker's and podman's SCMP_ACT_ERRNO) or -ENOSYS. */
+static int call_result(struct inj_call *c, const char *name, uint64_t ret, char *err, size_t n)
+{
+	if (ret < (uint64_t)-4095)
+		return 0;
+	int e = (int)-(int64_t)ret, pid = (int)c->t->pid;
+	if ((e == EPERM || e == ENOSYS || e == EACCES) && seccomp_mode(pid) == 2) {
+		snprintf(err, n, "pid %d refused %s (%s): its seccomp filter forbids it (Seccomp: 2 in "
+			 "/proc/%d/status; a container's seccomp profile, --security-opt seccomp=... or a "
+			 "pod's seccompProfile); golat needs mmap, memfd_create and close there; the "
+			 "program was left as it was", pid, name, strerrorname_np(e), pid);
+		return -EPERM;
+	}
+	snprintf(err, n, "pid %d refused %s (%s: %s); the program was left as it was", pid, name,
+		 strerrorname_np(e), strerror(e));
+	return e == EPERM || e == EACCES ? -EPERM : -e;
+}
+
+/* A system call golat needs, run on the held thread: 0 with its result in *ret. */
+static int need(struct inj_call *c, long nr, const char *name, const uint64_t a[6], uint64_t *ret,
+		char *err, size_t n)
+{
+	int rc = inject_syscall(c, nr, a, ret, err, n);
+	return rc ? rc : call_result(c, name, *ret, err, n);
+}
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* Linux 6.3: executable even where vm.memfd_noexec is 1 */
+#endif
+
+/* memfd_create(INJECT_MEMFD_NAME) in the target, name written at buf: its fd. */
+static int memfd_make(struct inj_call *c, uint64_t buf, uint64_t *fd, char *err, size_t n)
+{
+	int rc = inject_mem_write(c->t, buf, INJECT_MEMFD_NAME, sizeof(INJECT_MEMFD_NAME));
 	if (rc)
-		return rc;
-	if (base > (uint64_t)-4096)
-		return snprintf(err, n, "mmap in pid %d: %s", (int)c->t->pid, strerror((int)-base)), -ENOMEM;
-	uint64_t top = base + CALL_STACK;
-	rc = inject_mem_write(c->t, base, lib, strlen(lib) + 1);
+		return snprintf(err, n, "writing to pid %d: %s", (int)c->t->pid, strerror(-rc)), rc;
+	uint64_t a[6] = { buf, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC, 0, 0, 0, 0 };
+	rc = inject_syscall(c, SYS_memfd_create, a, fd, err, n);
+	if (rc == 0 && *fd == (uint64_t)-EINVAL) { /* a kernel before 6.3: no MFD_EXEC, none needed */
+		a[1] &= ~(uint64_t)MFD_EXEC;
+		rc = inject_syscall(c, SYS_memfd_create, a, fd, err, n);
+	}
+	if (rc == 0 && *fd == (uint64_t)-EACCES && seccomp_mode(c->t->pid) != 2) {
+		snprintf(err, n, "pid %d refused memfd_create with MFD_EXEC (EACCES): vm.memfd_noexec is 2 "
+			 "in its PID namespace (no executable memfd); the program was left as it was",
+			 (int)c->t->pid);
+		return -EPERM;
+	}
+	return rc ? rc : call_result(c, "memfd_create", *fd, err, n);
+}
+
+/* The library's bytes, written into the target's memfd fd through /proc/PID/fd/fd
+ * (its own open file description: the target's offset is not moved), then sealed:
+ * nobody changes the code between golat's write and dlopen's mmap. */
+static int memfd_fill(pid_t pid, int fd, const char *lib, char *err, size_t n)
+{
+	char path[64], buf[65536];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	int in = open(lib, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	if (in < 0)
+		rc = -errno, snprintf(err, n, "cannot read %s: %s", lib, strerror(errno));
+	else if ((out = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		rc = -errno, snprintf(err, n, "cannot open pid %d's memfd (%s): %s", (int)pid, path, strerror(errno));
+	for (ssize_t k; rc == 0 && (k = read(in, buf, sizeof(buf))) != 0;) {
+		if (k < 0 && errno != EINTR)
+			rc = -errno;
+		for (ssize_t o = 0, w; rc == 0 && o < k; o += w)
+			if ((w = write(out, buf + o, (size_t)(k - o))) < 0)
+				rc = errno == EINTR ? 0 : -errno, w = 0;
+		if (rc)
+			snprintf(err, n, "copying %s into pid %d's memfd: %s", lib, (int)pid, strerror(-rc));
+	}
+	if (rc == 0) /* hardening only: a kernel that cannot seal still loads it */
+		(void)fcntl(out, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* dlopen("/proc/self/fd/FD", RTLD_NOW) on the held thread, the path written at buf. */
+static int dlopen_fd(struct inj_call *c, const char *lib, int fd, uint64_t buf, uint64_t top,
+		     char *err, size_t n)
+{
+	char path[64];
+	uint64_t handle = 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int rc = inject_mem_write(c->t, buf, path, strlen(path) + 1);
 	if (rc)
-		snprintf(err, n, "writing to pid %d: %s", (int)c->t->pid, strerror(-rc));
-	if (rc == 0)
-		rc = inject_fn(c, c->t->dlopen, base, RTLD_NOW, top, DLOPEN_MS, &handle, err, n);
+		return snprintf(err, n, "writing to pid %d: %s", (int)c->t->pid, strerror(-rc)), rc;
+	/* __libc_dlopen_mode is _dl_open as dlopen calls it, and dlopen adds __RTLD_DLOPEN
+	 * (dlfcn/dlopen.c): the object counts as opened by dlopen, as with dlopen. */
+	uint64_t mode = RTLD_NOW | (c->t->old_dlopen ? 0x80000000u : 0);
+	rc = inject_fn(c, c->t->dlopen, buf, mode, top, DLOPEN_MS, &handle, err, n);
 	if (rc == 0 && !handle) {
 		char why[512];
 		dl_reason(c, top, why, sizeof(why));
-		snprintf(err, n, "dlopen(%s) failed in pid %d: %s", lib, (int)c->t->pid, why);
+		snprintf(err, n, "dlopen of %s (as %s, a memfd) failed in pid %d: %s", lib, path,
+			 (int)c->t->pid, why);
 		rc = -EIO;
 	}
+	return rc;
+}
+
+/* On the chosen thread: a stack, the memfd with the library, dlopen, the check; the
+ * memfd's descriptor closed and the stack unmapped, whatever happened. */
+static int load(struct inj_call *c, const char *lib, struct inject_result *r, char *err, size_t n)
+{
+	uint64_t a[6] = { 0, CALL_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t base, fd = (uint64_t)-1;
+	int rc = need(c, SYS_mmap, "mmap", a, &base, err, n);
+	if (rc)
+		return rc;
+	uint64_t top = base + CALL_STACK;
+	rc = memfd_make(c, base, &fd, err, n);
+	if (rc == 0)
+		rc = memfd_fill(c->t->pid, (int)fd, lib, err, n);
+	if (rc == 0)
+		rc = dlopen_fd(c, lib, (int)fd, base, top, err, n);
 	if (rc == 0)
 		r->handler = handler_check(c, base + 4096);
 	if (c->dead || rc == -ETIMEDOUT)
 		return rc; /* -ETIMEDOUT: a call may still use the stack: leave it mapped */
-	uint64_t m[6] = { base, CALL_STACK, 0, 0, 0, 0 }, rv;
 	char e[256];
+	uint64_t rv, cl[6] = { fd, 0, 0, 0, 0, 0 }, m[6] = { base, CALL_STACK, 0, 0, 0, 0 };
+	if (fd < (uint64_t)-4095)
+		inject_syscall(c, SYS_close, cl, &rv, e, sizeof(e));
 	inject_syscall(c, SYS_munmap, m, &rv, e, sizeof(e));
 	return rc;
 }
@@ -251,8 +371,9 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 {
 	memset(r, 0, sizeof(*r));
 	r->handler = -1;
-	if (!lib || lib[0] != '/') {
-		snprintf(err, n, "golat needs the absolute path of libgolat.so to load it into pid %d", (int)pid);
+	if (!lib || access(lib, R_OK) != 0) {
+		snprintf(err, n, "golat cannot read %s to load it into pid %d: %s", lib ? lib : "libgolat.so",
+			 (int)pid, lib ? strerror(errno) : "no path");
 		return -EINVAL;
 	}
 	int lock = inject_lock(pid, err, n);

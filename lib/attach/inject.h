@@ -7,8 +7,18 @@
  * and ptrace lets go. The library's constructor starts the control socket as for a
  * preloaded one (lib/golat.c), and golat attach goes on through the socket.
  *
- * Needs a dynamically linked (cgo) program with glibc 2.34 or later (dlopen in
- * libc.so.6) and a kernel that lets this user ptrace it. Files:
+ * The library does not come from the target's file system, which may be another one
+ * (a container's mount namespace) and read-only: the held thread makes a memfd
+ * (memfd_create, MFD_CLOEXEC so that a fork+exec of another thread meanwhile does not
+ * carry it into a child), golat writes the library's bytes into it through
+ * /proc/PID/fd/N (a new open file description of the same memfd; ptrace access allows
+ * it) and seals it, the thread dlopens /proc/self/fd/N and closes N; the mapping keeps
+ * the memfd alive. /proc/PID/maps then names it "/memfd:libgolat.so (deleted)"
+ * (inject_is_golat). One route for every target, in golat's namespaces or not.
+ *
+ * Needs a dynamically linked (cgo) program with glibc (dlopen in libc.so.6 since 2.34,
+ * __libc_dlopen_mode before), a kernel that lets this user ptrace it, and a seccomp
+ * profile that allows mmap, memfd_create and close. Files:
  *   inject.c        the sequence, the lock, what the user reads when it cannot be done
  *   inject_proc.c   the target seen from /proc: its maps, its memory, its text
  *   inject_sym.c    dlopen and dlerror in the target's libc (lib/reader/elfimg)
@@ -42,14 +52,27 @@ struct inject_result {
  * with one sentence for the user in err (no "golat: " prefix):
  *   -ESRCH    pid is gone, or it exited during the injection
  *   -EPERM    the kernel refuses ptrace (the sentence names the setting and the other
- *             way in: LD_PRELOAD or golat run), or /proc/PID/mem cannot be opened
+ *             way in: LD_PRELOAD or golat run), or /proc/PID/mem cannot be opened, or
+ *             the target refused a system call golat needs (the sentence names it:
+ *             its seccomp filter, as a rule)
  *   -EBUSY    another golat is attaching to pid now (the lock), or pid is traced already
- *   -ENOEXEC  no libc with dlopen in pid (a program not linked with glibc >= 2.34)
+ *   -ENOEXEC  no glibc with dlopen or __libc_dlopen_mode in pid (musl: said so)
  *   -EAGAIN   no thread could be stopped in Go code (try again)
  *   -EIO      dlopen failed in the target (its dlerror is in the sentence)
  * The process is left as it was in every case but success, where the library is
  * loaded and its control socket starting. */
 int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err, size_t n);
+
+/* The name of the memfd the library is loaded from: /proc/PID/maps shows
+ * "/memfd:" INJECT_MEMFD_NAME " (deleted)". */
+#define INJECT_MEMFD_NAME "libgolat.so"
+
+/* Whether path, a mapped file's path as /proc/PID/maps shows it, is golat's library:
+ * a file named libgolat.so, or the memfd inject_golat loads it from; either one
+ * " (deleted)". */
+bool inject_is_golat(const char *path);
+/* Whether process pid has golat's library mapped (inject_is_golat). */
+bool inject_has_golat(pid_t pid);
 
 /* The sentence for a process the kernel will not let golat ptrace (or open its
  * /proc/PID/mem): which setting refuses it, and the other way in. -EPERM, or -EBUSY

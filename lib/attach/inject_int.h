@@ -16,7 +16,9 @@ struct inj_target {
 	uint64_t text_lo, text_hi; /* the executable's executable mapping: its Go code */
 	char libc[4096];           /* the mapped file that has dlopen: libc.so.6 */
 	uint64_t libc_base;        /* its load bias */
-	uint64_t dlopen, dlerror;  /* in the target */
+	uint64_t dlopen, dlerror;  /* in the target; dlerror 0: none (glibc < 2.34) */
+	bool old_dlopen;           /* dlopen is __libc_dlopen_mode (glibc < 2.34) */
+	char musl[256];            /* musl's libc when that is the program's C library */
 	uint64_t sys_pc;           /* a syscall instruction (0f 05) in the text */
 	uint64_t trap_pc;          /* an int3 (cc, Go's padding) in the text: golat's calls return there */
 	bool has_lib;              /* libgolat.so is mapped already */
@@ -27,8 +29,8 @@ int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n);
 int inject_text_scan(struct inj_target *t, char *err, size_t n);
 int inject_mem_read(const struct inj_target *t, uint64_t addr, void *buf, size_t len);
 int inject_mem_write(const struct inj_target *t, uint64_t addr, const void *buf, size_t len);
-/* Whether addr lies in a mapping of pid of a file whose path ends in name. */
-bool inject_addr_in(pid_t pid, uint64_t addr, const char *name);
+/* Whether addr lies in a mapping of golat's library in pid (inject_is_golat). */
+bool inject_addr_golat(pid_t pid, uint64_t addr);
 
 /* inject_sym.c */
 int inject_find_dlopen(struct inj_target *t, char *err, size_t n);

@@ -3,6 +3,7 @@
  * memory (/proc/PID/mem: a tracer's writes there ignore page protections, and need no
  * PTRACE_POKEDATA word by word), and two instructions golat borrows from its text. */
 #define _GNU_SOURCE
+#include "inject.h"
 #include "inject_int.h"
 
 #include <errno.h>
@@ -31,14 +32,6 @@ static bool ends_with(const char *s, const char *tail)
 	return a >= b && strcmp(s + a - b, tail) == 0;
 }
 
-/* A libc that can have dlopen: libc.so.6, or libc-2.NN.so of older layouts. */
-static bool is_libc(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return strcmp(base, "libc.so.6") == 0 || (strncmp(base, "libc-", 5) == 0 && ends_with(base, ".so"));
-}
-
 struct maps_line {
 	uint64_t lo, hi, off;
 	char perms[8], path[4096];
@@ -59,6 +52,60 @@ static bool parse_line(const char *line, struct maps_line *m)
 	return true;
 }
 
+/* A mapped file's path, " (deleted)" taken off: a memfd's always has it, a file
+ * replaced on disk (a rebuilt libgolat.so) gets it. */
+static void undeleted(const char *path, char *out, size_t n)
+{
+	snprintf(out, n, "%s", path);
+	size_t k = strlen(out), d = strlen(" (deleted)");
+	if (k > d && strcmp(out + k - d, " (deleted)") == 0)
+		out[k - d] = 0;
+}
+
+bool inject_is_golat(const char *path)
+{
+	char p[4096];
+	undeleted(path, p, sizeof(p));
+	return ends_with(p, "/libgolat.so") || strcmp(p, "/memfd:" INJECT_MEMFD_NAME) == 0;
+}
+
+/* Whether pid maps golat's library: anywhere (any), or at addr. */
+static bool maps_golat(pid_t pid, bool any, uint64_t addr)
+{
+	char path[64], line[4200];
+	struct maps_line m;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	bool in = false;
+	while (f && !in && fgets(line, sizeof(line), f))
+		in = parse_line(line, &m) && (any || (addr >= m.lo && addr < m.hi)) && inject_is_golat(m.path);
+	if (f)
+		fclose(f);
+	return in;
+}
+
+bool inject_has_golat(pid_t pid)
+{
+	return maps_golat(pid, true, 0);
+}
+
+/* musl's loader, which is its libc too: /lib/ld-musl-x86_64.so.1 (Alpine also names
+ * it libc.musl-x86_64.so.1). */
+static bool is_musl(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strncmp(base, "ld-musl-", 8) == 0 || strncmp(base, "libc.musl-", 10) == 0;
+}
+
+/* A libc that can have dlopen: libc.so.6, or libc-2.NN.so of older layouts. */
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strcmp(base, "libc.so.6") == 0 || (strncmp(base, "libc-", 5) == 0 && ends_with(base, ".so"));
+}
+
 int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
 {
 	char path[64], exe[4096];
@@ -71,17 +118,19 @@ int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
 		snprintf(err, n, "cannot read %s: %s", path, strerror(errno));
 		return errno == ENOENT ? -ESRCH : -EPERM;
 	}
-	const char *libbase = strrchr(lib, '/') ? strrchr(lib, '/') : "/libgolat.so";
+	const char *libbase = lib && strrchr(lib, '/') ? strrchr(lib, '/') : "/libgolat.so";
 	char line[4200];
 	struct maps_line m;
 	t->text_lo = t->text_hi = t->libc_base = 0;
-	t->libc[0] = 0;
+	t->libc[0] = t->musl[0] = 0;
 	t->has_lib = false;
 	while (fgets(line, sizeof(line), f)) {
 		if (!parse_line(line, &m))
 			continue;
-		if (ends_with(m.path, libbase) || ends_with(m.path, "/libgolat.so"))
+		if (ends_with(m.path, libbase) || inject_is_golat(m.path))
 			t->has_lib = true;
+		if (is_musl(m.path) && !t->musl[0])
+			snprintf(t->musl, sizeof(t->musl), "%s", m.path);
 		if (*exe && strcmp(m.path, exe) == 0 && m.perms[2] == 'x' && !t->text_lo) {
 			t->text_lo = m.lo;
 			t->text_hi = m.hi;
@@ -96,6 +145,12 @@ int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
 		snprintf(err, n, "pid %d: no executable mapping of its program (%s) in its maps", (int)t->pid, exe);
 		return -ENOEXEC;
 	}
+	if (!t->libc[0] && t->musl[0]) {
+		snprintf(err, n, "pid %d uses musl libc (%s): golat's library needs glibc; build the program "
+			 "on a glibc base image, or with CGO_ENABLED=0 (golat attaches to a statically linked Go "
+			 "program from outside)", (int)t->pid, t->musl);
+		return -ENOEXEC;
+	}
 	if (!t->libc[0]) {
 		snprintf(err, n, "pid %d has no C library mapped (a Go program built without cgo): there "
 			 "is no dynamic loader to load libgolat.so; start it with golat run", (int)t->pid);
@@ -104,18 +159,9 @@ int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
 	return 0;
 }
 
-bool inject_addr_in(pid_t pid, uint64_t addr, const char *name)
+bool inject_addr_golat(pid_t pid, uint64_t addr)
 {
-	char path[64], line[4200];
-	struct maps_line m;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "re");
-	bool in = false;
-	while (f && !in && fgets(line, sizeof(line), f))
-		in = parse_line(line, &m) && addr >= m.lo && addr < m.hi && ends_with(m.path, name);
-	if (f)
-		fclose(f);
-	return in;
+	return maps_golat(pid, false, addr);
 }
 
 /* Two instructions the injection borrows from the Go text, never writes: a syscall

@@ -1,8 +1,11 @@
 /* inject_sym: where dlopen and dlerror are in the target. glibc 2.34 and later define
  * both in libc.so.6 (libdl.so.2 is an empty shell since), so the target's own libc
  * file, read through /proc/PID/root (the target may live in another mount namespace),
- * gives their link-time values, and its mapping at file offset 0 the load bias. One
- * ELF reader for golat: lib/reader/elfimg. */
+ * gives their link-time values, and its mapping at file offset 0 the load bias. An
+ * older glibc keeps dlopen in libdl.so.2, which a Go program need not map, but its
+ * libc.so.6 exports __libc_dlopen_mode (GLIBC_PRIVATE; elf/dl-libc.c, what glibc's own
+ * NSS and iconv use): the same _dl_open, without dlerror (its message is freed before
+ * it returns NULL). One ELF reader for golat: lib/reader/elfimg. */
 #include "inject_int.h"
 
 #include <errno.h>
@@ -54,16 +57,18 @@ int inject_find_dlopen(struct inj_target *t, char *err, size_t n)
 		 * every libc seen, but say so rather than assume it). */
 		const Elf64_Phdr *load = elf_phdr(&im, PT_LOAD);
 		uint64_t first = load ? load->p_vaddr & ~(uint64_t)0xfff : 0;
-		if (!elf_exports(&im, "dlopen", &open_at) || !elf_exports(&im, "dlerror", &error_at))
+		t->old_dlopen = !elf_exports(&im, "dlopen", &open_at);
+		if (t->old_dlopen && !elf_exports(&im, "__libc_dlopen_mode", &open_at))
 			rc = -ENOENT;
 		t->dlopen = t->libc_base - first + open_at;
-		t->dlerror = t->libc_base - first + error_at;
+		t->dlerror = elf_exports(&im, "dlerror", &error_at) ? t->libc_base - first + error_at : 0;
 		elf_close(&im);
 	}
 	munmap((void *)data, len);
 	if (rc == -ENOENT) {
-		snprintf(err, n, "pid %d's C library %s has no dlopen (glibc 2.34 or later has it): start "
-			 "the program with LD_PRELOAD=libgolat.so or golat run", (int)t->pid, t->libc);
+		snprintf(err, n, "pid %d's C library %s has neither dlopen (glibc 2.34 or later) nor "
+			 "__libc_dlopen_mode (older glibc): start the program with LD_PRELOAD=libgolat.so or "
+			 "golat run", (int)t->pid, t->libc);
 		return -ENOEXEC;
 	}
 	if (rc) {

@@ -19,45 +19,22 @@
 
 #include "gobin.h"
 #include "grow.h"
-#include "paths.h"
+#include "inject.h"
 #include "proc.h"
-
-/* Reads a small /proc file of pid into buf (NUL-terminated); its length, or -1. */
-static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t n)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t k = 0;
-	ssize_t got;
-	while (k + 1 < n && (got = read(fd, buf + k, n - 1 - k)) > 0)
-		k += (size_t)got;
-	close(fd);
-	buf[k] = 0;
-	return (ssize_t)k;
-}
+#include "target.h"
 
 /* "1234 (name)", the name from /proc/<pid>/comm. */
 static const char *who(pid_t pid, char *buf, size_t n)
 {
-	char comm[64] = "";
-	if (read_proc(pid, "comm", comm, sizeof(comm)) > 0)
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f && fgets(comm, sizeof(comm), f))
 		comm[strcspn(comm, "\n")] = 0;
+	if (f)
+		fclose(f);
 	snprintf(buf, n, *comm ? "pid %d (%s)" : "pid %d", (int)pid, comm);
 	return buf;
-}
-
-/* The TMPDIR process pid started with ("" when none). */
-static void target_tmpdir(pid_t pid, char *out, size_t n)
-{
-	static char env[65536];
-	*out = 0;
-	ssize_t k = read_proc(pid, "environ", env, sizeof(env));
-	for (char *s = env; k > 0 && s < env + k; s += strlen(s) + 1)
-		if (strncmp(s, "TMPDIR=", 7) == 0)
-			snprintf(out, n, "%s", s + 7);
 }
 
 static bool gone(pid_t pid)
@@ -114,7 +91,7 @@ static int errno_named(const char *name)
 static int try_socket(struct ctl_conn *c, const char *path, char *err, size_t n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.107s", path); /* target_socket: it fits */
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return fail(err, n, -errno, "socket: %s", strerror(errno));
@@ -124,7 +101,7 @@ static int try_socket(struct ctl_conn *c, const char *path, char *err, size_t n)
 		c->fd = -1;
 		return -e;
 	}
-	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(c->path, sizeof(c->path), "%.127s", path);
 	ssize_t len = read_line(c, 0);
 	char w[64];
 	if (len < 0)
@@ -149,7 +126,7 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 		    char *err, size_t n)
 {
 	pid_t pid = c->pid;
-	char w[64], maps_line[512];
+	char w[64];
 	struct stat st;
 	who(pid, w, sizeof(w));
 	if (gone(pid))
@@ -176,14 +153,9 @@ static int diagnose(struct ctl_conn *c, const char *lib, const char *stale, cons
 	}
 	bool nolibc = gb.nolibc;
 	gobin_close(&gb);
-	/* Is libgolat.so mapped? /proc/<pid>/maps names every mapped file. */
-	bool loaded = false;
-	snprintf(proc, sizeof(proc), "/proc/%d/maps", (int)pid);
-	FILE *m = fopen(proc, "re");
-	while (m && !loaded && fgets(maps_line, sizeof(maps_line), m))
-		loaded = strstr(maps_line, "/libgolat.so") != NULL;
-	if (m)
-		fclose(m);
+	/* Is libgolat.so mapped? /proc/<pid>/maps names every mapped file (and the memfd
+	 * golat attach loads it from: inject.h). */
+	bool loaded = inject_has_golat(pid);
 	if (!loaded && nolibc)
 		return fail(err, n, -EOPNOTSUPP, "%s is a Go program without libc (statically linked, or built without cgo): it has no "
 			    "libgolat.so to talk to (golat attach and golat detach work on it through "
@@ -208,10 +180,13 @@ static int open_conn(struct ctl_conn *c, pid_t pid, const char *lib, char *err, 
 	c->pid = pid;
 	if (pid <= 0 || gone(pid))
 		return fail(err, n, -ESRCH, "no process %d", (int)pid);
-	char tmpdir[4096], path[2][128], stale[128] = "", paths[300] = "";
-	target_tmpdir(pid, tmpdir, sizeof(tmpdir));
+	/* Its namespaces unreadable (another user's, or not dumpable): only its own could
+	 * be, so it is looked for as a process beside golat, and diagnose says why not. */
+	char why[256], path[2][128], stale[128] = "", paths[300] = "";
+	if (target_open(&c->target, pid, why, sizeof(why)) == -ESRCH)
+		return fail(err, n, -ESRCH, "no process %d", (int)pid);
 	for (int d = 0; d < 2; d++) {
-		if (paths_control_socket(path[d], sizeof(path[d]), (int)pid, d, tmpdir) != 0 ||
+		if (target_socket(&c->target, d, path[d], sizeof(path[d])) != 0 ||
 		    (d == 1 && strcmp(path[0], path[1]) == 0))
 			continue;
 		snprintf(paths + strlen(paths), sizeof(paths) - strlen(paths), "%s%s", d ? ", " : "",
@@ -230,7 +205,7 @@ static int open_conn(struct ctl_conn *c, pid_t pid, const char *lib, char *err, 
 				    pw ? pw->pw_name : "another user", (int)st.st_uid);
 		}
 		if (rc == -ECONNREFUSED)
-			snprintf(stale, sizeof(stale), "%s", path[d]);
+			snprintf(stale, sizeof(stale), "%.127s", path[d]);
 	}
 	return diagnose(c, lib, stale, paths, err, n);
 }

@@ -11,10 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "target.h"
+
 struct ctl_conn {
 	int fd;
-	pid_t pid;
-	char path[128]; /* the socket */
+	pid_t pid;            /* as the user gave it (golat's PID namespace) */
+	struct target target; /* how it is reached: its root, the pid it sees (target.h) */
+	char path[128];       /* the socket, as reached from here */
 	char *buf;      /* bytes received and not yet taken */
 	size_t nbuf, cap;
 };
@@ -36,9 +39,11 @@ struct ctl_reply {
 	char *text;         /* every line, split in place */
 };
 
-/* Connects to process pid's control socket and reads the greeting. lib, when not
- * NULL, is the libgolat.so the sentence tells to preload. 0, or a negative errno with
- * a sentence for the user in err:
+/* Connects to process pid's control socket and reads the greeting. pid is golat's
+ * view of it: a process in a container is reached through target.h (its socket is
+ * /proc/PID/root/dev/shm/golat-<the pid it sees>.sock), and every sentence names pid.
+ * lib, when not NULL, is the libgolat.so the sentence tells to preload. 0, or a
+ * negative errno with a sentence for the user in err:
  *   -ESRCH        no process pid
  *   -EPERM        another user's process, or it refused us
  *   -EACCES       its executable cannot be read (not dumpable, or ptrace restricted)
