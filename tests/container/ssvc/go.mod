@@ -1,0 +1,3 @@
+module ssvc
+
+go 1.19
