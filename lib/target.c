@@ -52,15 +52,21 @@ static int other_ns(pid_t pid, const char *kind)
 
 bool target_getenv(pid_t pid, const char *name, char *out, size_t n)
 {
-	static __thread char env[65536];
+	/* Not a __thread buffer: libgolat.so's TLS is initial-exec, and 64 KB of it would
+	 * make dlopen into a running program fail ("cannot allocate memory in static TLS
+	 * block"), which is how golat attach loads it. */
+	enum { ENV_MAX = 65536 };
+	char *env = malloc(ENV_MAX);
 	size_t len = strlen(name);
-	ssize_t k = read_proc(pid, "environ", env, sizeof(env));
-	for (char *s = env; k > 0 && s < env + k; s += strlen(s) + 1)
+	ssize_t k = env ? read_proc(pid, "environ", env, ENV_MAX) : -ENOMEM;
+	bool found = false;
+	for (char *s = env; !found && k > 0 && s < env + k; s += strlen(s) + 1)
 		if (strncmp(s, name, len) == 0 && s[len] == '=') {
 			snprintf(out, n, "%s", s + len + 1);
-			return true;
+			found = true;
 		}
-	return false;
+	free(env);
+	return found;
 }
 
 void target_container_id(const char *cgroup, char *out, size_t n)
