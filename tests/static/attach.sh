@@ -17,7 +17,14 @@
 #    `golat: ` line (never both at once); the text as before after the window;
 #  - another tracer holds the program (a debugger): status 1, one `golat: ` line naming the
 #    tracer and golat run; the text as before, and it runs on once the tracer is gone;
-#  - golat attach to a pid that is gone: status 1, one `golat: ` line naming the pid.
+#  - golat attach to a pid that is gone: status 1, one `golat: ` line naming the pid;
+#  - in namespaces of its own, as in a container (unshare: pid 1 there, its own /dev/shm,
+#    golat's build directory out of its sight, uid 65534): a window from outside counts
+#    main.work; the agent is the memfd the process made (/proc/PID/maps); the stats file
+#    is golat-1.stats in its /dev/shm, its header's pid 1, owned by 65534, mode 0600,
+#    nothing in golat's /dev/shm; attach for good, golat report of that file, detach:
+#    the text as before. (Before, the process's openat of golat's path to the agent
+#    failed there, and golat said "'main.work' selects no function golat can hook".)
 # Usage: attach.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 # shellcheck source=common.sh
@@ -195,6 +202,85 @@ before=$(progress exe)
 sleep 0.3
 (($(progress exe) > before)) || bad "exe: no progress once the tracer had gone (stuck at $before)"
 stop exe
+
+# In namespaces of its own, as a container runs it (root only: mounts).
+# start_ns BIN: as start, but pid 1 of a PID namespace of its own, with a mount namespace
+# where /dev/shm is its own tmpfs and golat's lib/ (the agent) an empty one, as uid
+# 65534; sets pid (as golat sees it) and nsroot (unshare, which waits for it).
+start_ns() {
+	local lib i
+	lib=$(cd "$(dirname "$golat")/../lib" && pwd)
+	rm -f "$work/$1.stop" "$work/$1.out"
+	unshare --pid --fork --kill-child --mount --propagation private sh -c 'mount -t tmpfs -o size=64m shm /dev/shm &&
+		mount -t tmpfs none "$1" && exec setpriv --reuid 65534 --regid 65534 --clear-groups "$2" load "$3"' \
+		sh "$lib" "$work/$1" "$work/$1.stop" >"$work/$1.out" 2>"$work/$1.err" &
+	nsroot=$!
+	pid=$(run_pid "$nsroot" "$work/$1") || { bad "$1 in namespaces of its own did not start: $(cat "$work/$1.err")"; return 1; }
+	for ((i = 0; i < 200; i++)); do
+		grep -qs '^load: started$' "$work/$1.out" && break
+		sleep 0.05
+	done
+	grep -q '^load: started$' "$work/$1.out" || { bad "$1 in namespaces did not start in 10 s: $(cat "$work/$1.err")"; return 1; }
+	python3 "$text" save "$pid" "$work/$1.text" >/dev/null || bad "$1 in namespaces: cannot read its text"
+}
+
+# ns_file PATH: the stats file as golat made it for the process: its header's pid, owner, mode.
+ns_file() {
+	python3 - "$1" <<'PY'
+import os, struct, sys
+st = os.stat(sys.argv[1])
+with open(sys.argv[1], "rb") as f:
+    pid, = struct.unpack_from("<I", f.read(28), 24)
+ok = pid == 1 and st.st_uid == 65534 and st.st_mode & 0o7777 == 0o600
+print(f"header pid {pid}, uid {st.st_uid}, mode {st.st_mode & 0o7777:04o}" +
+      ("" if ok else " (want pid 1, uid 65534, mode 0600)"))
+sys.exit(0 if ok else 1)
+PY
+}
+
+if [[ $(id -u) == 0 ]] && unshare --pid --fork --mount true 2>/dev/null && start_ns exe; then
+	shm=/proc/$pid/root/dev/shm/golat-1.stats
+	status=0
+	"$golat" attach "$pid" -f 'main.work' -d 1 -o "$work/ns.json" >"$work/ns.out" 2>"$work/ns.err" || status=$?
+	if [[ $status == 0 ]]; then
+		golat_only "golat attach -d 1 (namespaces)" "$work/ns.err"
+		verdict "in namespaces, after the window" python3 "$text" same "$pid" "$work/exe.text"
+	else
+		bad "golat attach $pid -f main.work -d 1 (namespaces) exits $status: $(head -5 "$work/ns.err")"
+	fi
+	if grep -q ' /memfd:golat-agent.so (deleted)$' "/proc/$pid/maps"; then
+		ok "in namespaces: the agent is the memfd the process made"
+	else
+		bad "in namespaces: no /memfd:golat-agent.so in its maps: $(grep golat "/proc/$pid/maps" | head -3)"
+	fi
+	[[ -e $shm ]] && verdict "in namespaces: $shm" ns_file "$shm"
+	[[ -e /dev/shm/golat-1.stats || -e /dev/shm/golat-$pid.stats ]] && bad "in namespaces: a stats file in golat's /dev/shm"
+	status=0
+	"$golat" attach "$pid" -f 'main.*' >"$work/ns2.out" 2>"$work/ns2.err" || status=$?
+	sleep 0.5
+	"$golat" report "$shm" --json >"$work/ns-live.json" 2>"$work/ns-report.err" || status=$?
+	"$golat" detach "$pid" >"$work/ns3.out" 2>"$work/ns3.err" || status=$?
+	if [[ $status == 0 ]]; then
+		golat_only "golat attach, report, detach (namespaces)" "$work/ns2.err"
+		golat_only "golat detach (namespaces)" "$work/ns3.err"
+		verdict "in namespaces, after golat detach" python3 "$text" same "$pid" "$work/exe.text"
+	else
+		bad "in namespaces: attach, report $shm, detach: status $status: $(cat "$work/ns2.err" "$work/ns-report.err" "$work/ns3.err" | head -5)"
+	fi
+	touch "$work/exe.stop"
+	status=0
+	wait "$nsroot" || status=$?
+	said=$(grep '^load: ' "$work/exe.out" | tail -1)
+	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ ]]; then
+		ok "in namespaces: it ran on and stopped normally: ${said#load: }"
+	else
+		bad "in namespaces: status $status, '$said', stderr: $(head -5 "$work/exe.err")"
+	fi
+	[[ -s $work/ns.json ]] && verdict "in namespaces: the window's report" counted "$work/ns.json" exe
+	[[ -s $work/ns-live.json ]] && verdict "in namespaces: golat report $shm" counted "$work/ns-live.json" exe
+elif [[ $(id -u) == 0 ]]; then
+	echo "skipped: in namespaces of its own (unshare --pid --mount refused here)"
+fi
 
 # A pid that is gone.
 true &
