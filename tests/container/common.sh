@@ -38,6 +38,7 @@ skip() {
 
 ctr_setup() {
 	area=$1
+	SECONDS=0
 	go_toolchain "$2"
 	golat=${GOLAT_CLI:?GOLAT_CLI must name the golat command}
 	[[ -x $golat ]] || { echo "FAIL: GOLAT_CLI=$golat is not executable"; exit 1; }
@@ -56,9 +57,25 @@ ctr_setup() {
 	ctr_root "$work/probe" /bin/true
 	ctr_image probe "$work/probe" || skip "podman import fails here: $(tail -1 "$work/import.err")"
 	ctr_opts=(--user 1000 --read-only --network host --ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
+	ctr_sweep
 	if ! pm run --rm --name "$id-probe" "${ctr_opts[@]}" "$img" /bin/true >"$work/probe.err" 2>&1; then
 		skip "podman cannot run a container here: $(tail -1 "$work/probe.err")"
 	fi
+}
+
+# What a test killed before its trap ran (a CTest timeout) left: containers and images
+# named golat-test-PID-... whose PID is gone.
+ctr_sweep() {
+	local n p
+	while read -r n; do
+		p=${n#*golat-test-} p=${p%%-*}
+		[[ $p =~ ^[0-9]+$ ]] && ! kill -0 "$p" 2>/dev/null && pm rm -f -t 0 "$n" >/dev/null 2>&1
+	done < <(pm ps -a --format '{{.Names}}' --filter name=golat-test- 2>/dev/null)
+	while read -r n; do
+		p=${n#localhost/golat-test-} p=${p%%-*}
+		[[ $p =~ ^[0-9]+$ ]] && ! kill -0 "$p" 2>/dev/null && pm rmi -f "$n:test" >/dev/null 2>&1
+	done < <(pm images --format '{{.Repository}}' --filter reference='localhost/golat-test-*' 2>/dev/null)
+	return 0
 }
 
 ctr_cleanup() {
@@ -283,9 +300,9 @@ bullseye_build() {
 
 finish() {
 	if ((fail == 0)); then
-		echo "container $area $gover: all checks passed"
+		echo "container $area $gover: all checks passed in $SECONDS s"
 	else
-		echo "container $area $gover: FAILED"
+		echo "container $area $gover: FAILED in $SECONDS s"
 	fi
 	exit $fail
 }

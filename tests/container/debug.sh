@@ -31,7 +31,7 @@ status=$?
 if ((status == 0)) && grep -q '^main\.(\*svc)\.ServeHTTP .*calls [1-9]' "$work/debug.out"; then
 	ok "golat attach 1 in a debug container: $(grep -m1 '^main\.(\*svc)\.ServeHTTP' "$work/debug.out")"
 else
-	bad "golat attach 1 -f '$specs' -d 2 in a debug container exits $status: $(head -5 "$work/debug.err" "$work/debug.out")"
+	bad "golat attach 1 -f '$specs' -d 2 in a debug container exits $status: $(cat "$work/debug.err") $(head -3 "$work/debug.out")"
 fi
 text_same svc "after the debug container's window" && ok "the text is as before after the window"
 load_stop svc

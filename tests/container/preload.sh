@@ -47,13 +47,14 @@ if [[ -z $port ]]; then
 elif ! curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" >"$work/metrics"; then
 	bad "GET /metrics of golat serve failed: $(cat "$work/serve.err")"
 else
-	# The series of ServeHTTP whose container_id is the container's (full, or its first 12).
-	got=$(grep '^golat_calls_total{' "$work/metrics" | grep 'function="main.(\*svc).ServeHTTP"' |
-		grep -oE 'container_id="[0-9a-f]+"' | sort -u)
-	if [[ $got == "container_id=\"$svc_ctr\"" || $got == "container_id=\"${svc_ctr:0:12}\"" ]]; then
-		ok "golat serve: $(grep '^golat_calls_total{' "$work/metrics" | grep -m1 "${svc_ctr:0:12}")"
+	# A series of ServeHTTP whose container_id is the container's (all 64 hex digits, or
+	# the first 12 as podman ps shows them); other tests' containers may be there too.
+	mine=$(grep '^golat_calls_total{' "$work/metrics" | grep 'function="main.(\*svc).ServeHTTP"' |
+		grep -E "container_id=\"($svc_ctr|${svc_ctr:0:12})\"")
+	if [[ -n $mine ]]; then
+		ok "golat serve: $(head -1 <<<"$mine")"
 	else
-		bad "golat serve: no golat_calls_total of ServeHTTP labelled container_id=\"$svc_ctr\" (got '${got}'): $(grep -m3 '^golat_calls_total' "$work/metrics")"
+		bad "golat serve: no golat_calls_total of ServeHTTP labelled container_id=\"$svc_ctr\": $(grep -m3 '^golat_calls_total' "$work/metrics")"
 	fi
 fi
 kill "$serve_pid" 2>/dev/null
