@@ -126,7 +126,7 @@ void inject_unlock(pid_t pid, int fd)
 	close(fd);
 }
 
-static int target_open(struct inj_target *t, pid_t pid, const char *lib, char *err, size_t n)
+static int inj_open(struct inj_target *t, pid_t pid, const char *lib, char *err, size_t n)
 {
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -389,7 +389,7 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, &prev);
 	struct inj_target t;
-	int rc = target_open(&t, pid, lib, err, n);
+	int rc = inj_open(&t, pid, lib, err, n);
 	if (rc == 0 && t.has_lib)
 		r->already = true; /* another golat loaded it just now */
 	else if (rc == 0)

@@ -10,7 +10,11 @@
 # is byte for byte what it was before golat; every signal 40 sent arrived; a second
 # attach goes through the control socket, without ptrace; no request failed; the
 # service exits normally. Once: two golats attaching at the same moment (the lock:
-# one loads, the other waits its turn or says the lock is held; never two loads).
+# one loads, the other waits its turn or says the lock is held; never two loads); the
+# library came from a memfd the service made (maps: /memfd:libgolat.so (deleted)), of
+# which no descriptor stays open. Once: a service whose seccomp filter refuses
+# memfd_create (deny.c, as a container's profile may): one sentence naming the call and
+# the filter, and the service as it was.
 # Usage: ptrace.sh GO [CYCLES] [SECONDS]   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 # shellcheck source=common.sh
@@ -141,12 +145,40 @@ s1=0 s2=0
 wait $one || s1=$?
 wait $two || s2=$?
 loads=$(cat "$work/two.1" "$work/two.2" | grep -c 'loaded through ptrace')
-mapped=$(grep -c 'libgolat.so$' "/proc/$svc_pid/maps" | head -1)
+mapped=$(grep -c '/memfd:libgolat.so (deleted)$' "/proc/$svc_pid/maps")
 held=$(cat "$work/two.1" "$work/two.2" | grep -c 'another golat is attaching')
 if [[ $loads == 1 && $((s1 + s2)) -le 1 && $((s1 + s2)) == "$held" ]] && served >/dev/null; then
-	ok "two golats at once: one loaded the library through ptrace, the other $( ((held)) && echo 'found the lock held' || echo 'used the socket') ($mapped mappings of libgolat.so)"
+	ok "two golats at once: one loaded the library through ptrace, the other $( ((held)) && echo 'found the lock held' || echo 'used the socket')"
 else
 	bad "two golats at once: status $s1 and $s2, $loads loads: $(cat "$work/two.1" "$work/two.2")"
 fi
+open_fds=$(find "/proc/$svc_pid/fd" -lname '/memfd:libgolat.so*' | wc -l)
+if ((mapped > 0 && open_fds == 0)) && ! grep -q "$GOLAT_LIB" "/proc/$svc_pid/maps"; then
+	ok "the library came from a memfd: $mapped mappings of /memfd:libgolat.so, none of $GOLAT_LIB, no descriptor left open"
+else
+	bad "the memfd route: $mapped mappings of /memfd:libgolat.so, $open_fds descriptors of it open: $(grep golat "/proc/$svc_pid/maps")"
+fi
 svc_quit
+
+# seccomp refuses memfd_create (319 on x86-64): golat names the call and the filter,
+# and leaves the service as it was: its text, no library, no descriptor, serving.
+if ! cc -O2 -o "$work/deny" "$here/deny.c"; then
+	bad "cannot build deny.c"
+	finish
+fi
+printf '#!/bin/sh\nexec "%s" 319 "%s"\n' "$work/deny" "$work/exe" >"$work/denied"
+chmod +x "$work/denied"
+svc_start denied
+python3 "$here/text.py" save "$svc_pid" "$work/text" >/dev/null || bad "seccomp: cannot read the text"
+status=0
+"$golat" attach "$svc_pid" -f "$specs" -d 0.2 >/dev/null 2>"$work/sec.err" || status=$?
+if [[ $status == 1 ]] && grep -q "refused memfd_create (EPERM): its seccomp filter" "$work/sec.err" &&
+	python3 "$here/text.py" same "$svc_pid" "$work/text" >/dev/null &&
+	! grep -q golat "/proc/$svc_pid/maps" && [[ $(find "/proc/$svc_pid/fd" -lname '/memfd:*' | wc -l) == 0 ]] &&
+	served >/dev/null; then
+	ok "seccomp refuses memfd_create: $(cat "$work/sec.err")"
+else
+	bad "seccomp refuses memfd_create: status $status: $(cat "$work/sec.err")"
+fi
+bin=denied svc_quit
 finish
