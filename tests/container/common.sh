@@ -17,7 +17,8 @@
 #   ctr_run NAME [PODMAN_ARGS...] -- IMAGE CMD...  starts a service container; sets
 #                          svc_name, svc_pid (as the host sees it), svc_ctr (its id),
 #                          svc_url once it says its address; fails the test otherwise
-#   served / load_start / load_stop / svc_alive / svc_quit / text_save / text_same
+#   served / load_start / load_stop / svc_alive / svc_quit / quit_counted / text_save /
+#   text_same
 #   attach_cycles N        N windows of golat attach -d from the host, each checked
 #   bad MSG / ok MSG / finish
 # Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK, GOLAT_CTR_CACHE (where the Debian 11 root
@@ -205,6 +206,21 @@ svc_quit() {
 	fi
 	if grep -vE '^(golat: |127\.0\.0\.1:[0-9]+$)' "$work/$1.logs"; then
 		bad "$1: the service printed lines without the golat: prefix"
+	fi
+}
+
+# quit_counted NAME: svc_quit NAME for a service started with GOLAT_FUNCS and
+# GOLAT_OUTPUT=/out/report.json ($work/out mounted at /out): its final report must count
+# a ServeHTTP call for every request it served.
+quit_counted() {
+	local n c
+	n=$(served)
+	svc_quit "$1"
+	c=$(calls "$work/out/report.json" 'main.(*svc).ServeHTTP')
+	if ((c > 0 && c >= n)); then
+		ok "$1: the final report: ServeHTTP $c calls, served $n"
+	else
+		bad "$1: the final report says ServeHTTP $c calls, served $n: $(grep '^golat: ' "$work/$1.logs" | tail -3)"
 	fi
 }
 

@@ -5,7 +5,8 @@
 # library. Under load, the host reads the container's stats through its PID: `golat
 # report HOSTPID --json` has calls, `golat top HOSTPID` shows the row, and `golat serve`
 # (no --dir: every live golat process it may see) has the service's series with a
-# container_id label naming the container. No request fails; it exits 0.
+# container_id label naming the container. No request fails; it exits 0, and its final
+# report (GOLAT_OUTPUT, a directory of the host mounted) counts every request served.
 # Usage: preload.sh GO   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 # shellcheck source=common.sh
@@ -13,8 +14,9 @@ source "$(dirname "$0")/common.sh"
 ctr_setup preload "$1"
 ctr_build
 svc_image cgo
-ctr_run svc -v "$GOLAT_LIB:/golat/libgolat.so:ro" -e LD_PRELOAD=/golat/libgolat.so \
-	-e "GOLAT_FUNCS=$specs" -e GOLAT_OUTPUT=/dev/null -- "$img" /svc || finish
+mkdir -p "$work/out" && chmod 777 "$work/out"
+ctr_run svc -v "$GOLAT_LIB:/golat/libgolat.so:ro" -v "$work/out:/out" -e LD_PRELOAD=/golat/libgolat.so \
+	-e "GOLAT_FUNCS=$specs" -e GOLAT_OUTPUT=/out/report.json -- "$img" /svc || finish
 pm logs "$svc_name" 2>&1 | grep -q '^golat: ' ||
 	bad "the library said nothing: it did not load ($(pm logs "$svc_name" 2>&1 | head -3))"
 load_start svc
@@ -62,5 +64,5 @@ wait "$serve_pid" 2>/dev/null
 
 load_stop svc
 svc_alive && ok "the service still answers" || bad "the service no longer answers"
-svc_quit svc
+quit_counted svc
 finish
