@@ -7,8 +7,9 @@
  * crash. How long the threads were held is said on the summary line.
  *
  * A window (-d) counts, as for a cgo program, only the functions this attach hooked:
- * functions the stats file had before are left out and listed as skipped, and at the
- * end only the window's functions are unhooked (by their exact names). */
+ * functions hooked before are left out and listed as skipped (those an earlier window
+ * hooked and unhooked are not: they only keep their names in the stats file), and at
+ * the end only the window's functions are unhooked (by their exact names). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -174,30 +175,52 @@ struct swindow {
 	char already[200];
 };
 
-static bool had(const struct stats_snapshot *s, const char *name)
+/* The link-time entries of the functions hooked now in v's file (stats_fn.hooked),
+ * malloc'd, their count in *n. A function a window hooked and unhooked again keeps
+ * its name (and id) in the file: named is not hooked. */
+static uint64_t *hooked_now(const struct stats_view *v, size_t *n)
 {
-	for (uint32_t i = 0; s && i < s->nfns; i++)
-		if (strcmp(s->fns[i].name, name) == 0)
+	uint32_t nfns = __atomic_load_n(&v->hdr->nfns, __ATOMIC_ACQUIRE);
+	nfns = nfns < v->fn_cap ? nfns : v->fn_cap;
+	const struct stats_fn *fn = (const struct stats_fn *)(v->base + v->fn_off);
+	uint64_t *e = calloc(nfns + 1, sizeof(*e));
+	*n = 0;
+	for (uint32_t i = 0; e && i < nfns; i++)
+		if (__atomic_load_n(&fn[i].hooked, __ATOMIC_ACQUIRE))
+			e[(*n)++] = fn[i].entry;
+	return e;
+}
+
+static bool listed(const uint64_t *v, size_t n, uint64_t entry)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == entry)
 			return true;
 	return false;
 }
 
-/* The window's functions: those of the stats file now that it did not have before. */
-static int window_fns(struct swindow *w, const struct stats_snapshot *before, pid_t pid)
+/* The window's functions: those hooked now that were not before (before: nbefore
+ * entries); those hooked before are listed as skipped. */
+static int window_fns(struct swindow *w, const uint64_t *before, size_t nbefore, pid_t pid)
 {
 	snprintf(w->already, sizeof(w->already), "hooked before this window (an earlier golat "
 		 "attach): its calls are in golat report %d, not here", (int)pid);
-	size_t len = 1;
+	size_t len = 1, nnow;
+	uint64_t *now = hooked_now(&w->v, &nnow);
 	w->ids = calloc(w->a.nfns + 1, sizeof(*w->ids));
 	w->skips = calloc(w->a.nfns + 1, sizeof(*w->skips));
 	for (uint32_t i = 0; i < w->a.nfns; i++)
 		len += strlen(w->a.fns[i].name) + 1;
 	w->names = calloc(len, 1);
-	if (!w->ids || !w->skips || !w->names)
+	if (!now || !w->ids || !w->skips || !w->names) {
+		free(now);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < w->a.nfns; i++) {
 		const struct stats_func *f = &w->a.fns[i];
-		if (had(before, f->name)) {
+		if (!listed(now, nnow, f->entry))
+			continue; /* an earlier window's, unhooked since */
+		if (listed(before, nbefore, f->entry)) {
 			w->skips[w->nskips++] = (struct report_skip){ f->name, f->name, w->already };
 			continue;
 		}
@@ -206,6 +229,7 @@ static int window_fns(struct swindow *w, const struct stats_snapshot *before, pi
 			strcat(w->names, ",");
 		strcat(w->names, f->name);
 	}
+	free(now);
 	return 0;
 }
 
@@ -228,19 +252,21 @@ static void window_free(struct swindow *w)
 	free(w->skips);
 }
 
-/* The snapshot before the window: the stats file the agent writes, if there is one
- * (wherever the process runs: static_stats_of reaches it through its root). */
-static bool snapshot_before(pid_t pid, struct stats_snapshot *s)
+/* The functions hooked before the window (hooked_now), in the stats file the agent
+ * writes, if there is one (wherever the process runs: static_stats_of reaches it
+ * through its root). NULL when there is none. */
+static uint64_t *hooked_before(pid_t pid, size_t *n)
 {
 	struct stats_view v;
 	struct target t;
 	char err[512], path[4096];
+	*n = 0;
 	if (target_open(&t, pid, err, sizeof(err)) != 0 || !static_stats_of(&t, path, NULL, sizeof(path)) ||
 	    stats_open(&v, path, err, sizeof(err)) != 0)
-		return false;
-	bool ok = stats_snapshot(&v, s) == 0;
+		return NULL;
+	uint64_t *e = hooked_now(&v, n);
 	stats_close(&v);
-	return ok;
+	return e;
 }
 
 static int window_end(pid_t pid, const char *output, struct swindow *w, double out_us, bool died)
@@ -253,6 +279,11 @@ static int window_end(pid_t pid, const char *output, struct swindow *w, double o
 	if (rc)
 		return cli_fail("pid %d: the window's numbers: %s", (int)pid, err);
 	w->d.elapsed_ns = w->t1 - w->t0;
+	/* The process as the caller named it: in a container the header has the pid it
+	 * sees itself as (1, say), another process here; the report finds its binary, for
+	 * names and arguments, through this one's /proc/PID/exe. */
+	w->d.pid = (uint32_t)pid;
+	w->d.alive = !died;
 	rc = cli_report_to(output, stdout, &w->v, &w->d, w->skips, w->nskips);
 	stats_snapshot_free(&w->d);
 	if (rc)
@@ -270,8 +301,8 @@ static int window_end(pid_t pid, const char *output, struct swindow *w, double o
 static int attach_window(pid_t pid, const struct static_opts *o, double seconds, const char *output)
 {
 	cli_catch_stop();
-	struct stats_snapshot before;
-	bool have_before = snapshot_before(pid, &before);
+	size_t nbefore;
+	uint64_t *before = hooked_before(pid, &nbefore);
 	struct swindow w = { .v = { .fd = -1 } };
 	struct static_result r;
 	uint64_t held_ns, one_ns;
@@ -284,7 +315,7 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 	if (rc == 0 && (stats_snapshot(&w.v, &w.a) != 0 || stats_save_hists(&w.v, &w.a, &w.ah) != 0))
 		rc = cli_fail("out of memory");
 	w.have_a = rc == 0;
-	if (rc == 0 && window_fns(&w, have_before ? &before : NULL, pid) != 0)
+	if (rc == 0 && window_fns(&w, before, nbefore, pid) != 0)
 		rc = cli_fail("out of memory");
 	if (rc == 0 && w.nids == 0)
 		rc = cli_fail("pid %d: nothing to time: '%s' selects no function that was not hooked "
@@ -311,8 +342,7 @@ static int attach_window(pid_t pid, const struct static_opts *o, double seconds,
 	if (rc == 0)
 		rc = window_end(pid, output, &w, out_ns / 1e3, died);
 	window_free(&w);
-	if (have_before)
-		stats_snapshot_free(&before);
+	free(before);
 	static_result_free(&r);
 	return rc;
 }

@@ -110,13 +110,16 @@ static int map_file(struct statsfile *sf, const struct stats_writer *w, const st
 		return fd;
 	const char *what = "size";
 	void *map = MAP_FAILED;
-	/* The writer's, when it is another user's process: it opens the file itself (0600). */
-	bool give = w->uid != (uid_t)-1 && geteuid() == 0 && (w->uid != 0 || w->gid != getegid());
+	/* The writer's, when it is another user's process: it opens the file itself (0600).
+	 * Root gives it (and its group); another user cannot, and hears so now rather than
+	 * from the writer that cannot open it. */
+	bool give = w->uid != (uid_t)-1 && (w->uid != geteuid() || (geteuid() == 0 && w->gid != getegid()));
 	/* As long as the regions before the pages, sparse: nothing allocated yet. The
 	 * mapping covers the whole layout; claim_page lengthens the file before it
 	 * touches a page past its end (which would be SIGBUS). */
-	if (give && fchown(fd, w->uid, w->gid) != 0) {
-		what = "give its process's user";
+	bool given = !give || fchown(fd, w->uid, w->gid) == 0;
+	if (!given) {
+		what = "give";
 	} else if (ftruncate(fd, (off_t)g->page_off) == 0) {
 		what = "map";
 		map = mmap(NULL, g->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -135,7 +138,10 @@ static int map_file(struct statsfile *sf, const struct stats_writer *w, const st
 		sf->full_errno = 0;
 	}
 	int e = errno;
-	snprintf(warn, n, "cannot %s %s: %s", what, sf->path, strerror(e));
+	if (!given)
+		snprintf(warn, n, "cannot give %s to uid %u, its writer's: %s", sf->path, (unsigned)w->uid, strerror(e));
+	else
+		snprintf(warn, n, "cannot %s %s: %s", what, sf->path, strerror(e));
 	if (w->dirfd >= 0)
 		unlinkat(w->dirfd, strrchr(sf->path, '/') ? strrchr(sf->path, '/') + 1 : sf->path, 0);
 	else

@@ -52,18 +52,18 @@ start() {
 
 progress() { awk '$1 == "progress" { n = $2 } END { print n + 0 }' "$work/$1.out"; }
 
-# stop BIN: asks it to stop; it must exit 0, every result right, nothing on stderr but
-# golat's lines.
+# stop BIN [WAITFOR [WHAT]]: asks it to stop; it (or WAITFOR, the process that waits
+# for it) must exit 0, every result right, nothing on stderr but golat's lines.
 stop() {
 	local status=0
 	touch "$work/$1.stop"
-	wait "$pid" || status=$?
+	wait "${2:-$pid}" || status=$?
 	local said
 	said=$(grep '^load: ' "$work/$1.out" | tail -1)
 	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ ]] && ! grep -qv '^golat: ' "$work/$1.err"; then
-		ok "$1 ran on after golat and stopped normally: ${said#load: }"
+		ok "${3:-$1} ran on after golat and stopped normally: ${said#load: }"
 	else
-		bad "$1: status $status, '$said', stderr: $(grep -v '^golat: ' "$work/$1.err" | head -5)"
+		bad "${3:-$1}: status $status, '$said', stderr: $(grep -v '^golat: ' "$work/$1.err" | head -5)"
 	fi
 	# Nothing asked for a final report: the stats stay. Not ours to keep.
 	rm -f "/dev/shm/golat-$pid.stats" "${TMPDIR:-/tmp}/golat-$pid.stats"
@@ -267,15 +267,7 @@ if [[ $(id -u) == 0 ]] && unshare --pid --fork --mount true 2>/dev/null && start
 	else
 		bad "in namespaces: attach, report $shm, detach: status $status: $(cat "$work/ns2.err" "$work/ns-report.err" "$work/ns3.err" | head -5)"
 	fi
-	touch "$work/exe.stop"
-	status=0
-	wait "$nsroot" || status=$?
-	said=$(grep '^load: ' "$work/exe.out" | tail -1)
-	if [[ $status == 0 && $said =~ ^load:\ [0-9]+\ calls\ of\ main.work,\ 0\ wrong$ ]]; then
-		ok "in namespaces: it ran on and stopped normally: ${said#load: }"
-	else
-		bad "in namespaces: status $status, '$said', stderr: $(head -5 "$work/exe.err")"
-	fi
+	stop exe "$nsroot" "exe in namespaces"
 	[[ -s $work/ns.json ]] && verdict "in namespaces: the window's report" counted "$work/ns.json" exe
 	[[ -s $work/ns-live.json ]] && verdict "in namespaces: golat report $shm" counted "$work/ns-live.json" exe
 elif [[ $(id -u) == 0 ]]; then
