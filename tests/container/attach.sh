@@ -39,6 +39,6 @@ else
 	bad "$kind: golat attach $svc_pid -f '$specs' (no -d): $(head -5 "$work/keep.err")"
 fi
 load_stop "$kind"
-svc_alive && ok "$kind: the service still answers" || bad "$kind: the service no longer answers"
+still_answers "$kind"
 svc_quit "$kind"
 finish

@@ -26,7 +26,7 @@ ctr_run attach -- "$img" /svc || finish
 load_start attach
 attach_cycles attach 2
 load_stop attach
-svc_alive && ok "attach: the service still answers" || bad "attach: the service no longer answers"
+still_answers attach
 svc_quit attach
 
 mkdir -p "$work/out" && chmod 777 "$work/out"

@@ -17,7 +17,7 @@
 #   ctr_run NAME [PODMAN_ARGS...] -- IMAGE CMD...  starts a service container; sets
 #                          svc_name, svc_pid (as the host sees it), svc_ctr (its id),
 #                          svc_url once it says its address; fails the test otherwise
-#   served / load_start / load_stop / svc_alive / svc_quit / quit_counted / text_save /
+#   served / load_start / load_stop / still_answers / svc_quit / quit_counted / text_save /
 #   text_same
 #   attach_cycles N        N windows of golat attach -d from the host, each checked
 #   bad MSG / ok MSG / finish
@@ -80,7 +80,8 @@ ctr_sweep() {
 }
 
 ctr_cleanup() {
-	kill -9 $(jobs -p) 2>/dev/null
+	local j
+	for j in $(jobs -p); do kill -9 "$j" 2>/dev/null; done
 	local c
 	for c in "${containers[@]}"; do
 		pm rm -f -t 0 "$c" >/dev/null 2>&1
@@ -108,8 +109,9 @@ ctr_root() {
 		# is copied as the file it resolves to in that root (Debian 11's loader is an
 		# absolute link), under the name the program asks for.
 		while read -r p; do
-			real=$(in_root readlink -f "$p") && mkdir -p "$dir${p%/*}" && cp "$root$real" "$dir$p" ||
+			if ! real=$(in_root readlink -f "$p") || ! mkdir -p "$dir${p%/*}" || ! cp "$root$real" "$dir$p"; then
 				bad "cannot copy $p of $root into the image"
+			fi
 		done < <(echo "$f"; in_root ldd "$f" 2>/dev/null | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}')
 	done
 }
@@ -142,7 +144,7 @@ ctr_run() {
 	shift
 	svc_name=$id-$name
 	containers+=("$svc_name")
-	svc_url= svc_pid= svc_ctr=
+	svc_url='' svc_pid='' svc_ctr=
 	if ! pm run -d --name "$svc_name" "${ctr_opts[@]}" "${args[@]}" "$@" >"$work/$name.run" 2>&1; then
 		bad "$name: podman run: $(tail -3 "$work/$name.run")"
 		return 1
@@ -165,8 +167,13 @@ ctr_run() {
 
 served() { curl -sf --max-time 10 "$svc_url/count"; }
 
-svc_alive() {
-	[[ $(served) =~ ^[0-9]+$ ]] && kill -0 "$svc_pid" 2>/dev/null
+# still_answers NAME: the service is alive and answers GET /count.
+still_answers() {
+	if [[ $(served) =~ ^[0-9]+$ ]] && kill -0 "$svc_pid" 2>/dev/null; then
+		ok "$1: the service still answers"
+	else
+		bad "$1: the service no longer answers"
+	fi
 }
 
 # load_start NAME: tests/attach/load on the host, 4 clients, 2 ms apart.
@@ -175,7 +182,8 @@ load_start() {
 	rm -f "$load_dir.stop"
 	"$work/load" "$svc_url/hello" 4 2 "$load_dir.stop" >"$load_dir.load" 2>&1 &
 	load_pid=$!
-	local i n=$(served)
+	local i n
+	n=$(served)
 	for ((i = 0; i < 100; i++)); do
 		(($(served) > n)) && return 0
 		sleep 0.05

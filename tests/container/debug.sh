@@ -35,6 +35,6 @@ else
 fi
 text_same svc "after the debug container's window" && ok "the text is as before after the window"
 load_stop svc
-svc_alive && ok "the service still answers" || bad "the service no longer answers"
+still_answers svc
 svc_quit svc
 finish

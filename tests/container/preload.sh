@@ -63,6 +63,6 @@ kill "$serve_pid" 2>/dev/null
 wait "$serve_pid" 2>/dev/null
 
 load_stop svc
-svc_alive && ok "the service still answers" || bad "the service no longer answers"
+still_answers svc
 quit_counted svc
 finish
