@@ -128,7 +128,32 @@ int control_send(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Accepts one connection: its peer must be our uid or root. */
+/* The uid the kernel shows for one our user namespace does not map
+ * (/proc/sys/kernel/overflowuid; 65534 unless changed). */
+static uid_t overflow_uid(void)
+{
+	char buf[32] = "";
+	int fd = open("/proc/sys/kernel/overflowuid", O_RDONLY | O_CLOEXEC);
+	ssize_t k = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	return k > 0 ? (uid_t)strtoul(buf, NULL, 10) : 65534;
+}
+
+/* Whether the peer may control us: our uid, or root. Or golat as root of the host
+ * reaching us in a container with a user namespace of its own (podman --uidmap,
+ * rootless, Kubernetes user namespaces) through /proc/PID/root: our namespace does not
+ * map its uid (the kernel shows overflowuid) and our PID namespace does not see it
+ * (pid 0). Such a peer got through our socket's 0600, whose owner is our uid (mapped,
+ * so not its): only CAP_DAC_OVERRIDE over us lets it, root of a namespace above ours. */
+static bool peer_allowed(const struct ucred *cr)
+{
+	if (cr->uid == geteuid() || cr->uid == 0)
+		return true;
+	return cr->pid == 0 && cr->uid == overflow_uid();
+}
+
+/* Accepts one connection: its peer must be our uid or root (peer_allowed). */
 static void accept_one(void)
 {
 	int fd = accept4(C.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -137,8 +162,7 @@ static void accept_one(void)
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	char line[256];
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
-	    (cr.uid != geteuid() && cr.uid != 0)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || !peer_allowed(&cr)) {
 		bool got = len == sizeof(cr);
 		snprintf(line, sizeof(line), "error\tEPERM\tuid %d may not control pid %d (uid %d): only its "
 			 "user or root\n", got ? (int)cr.uid : -1, (int)getpid(), (int)geteuid());
