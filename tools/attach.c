@@ -323,6 +323,12 @@ static int window_finish(const struct attach_opts *o, struct window *w, struct b
 	if (rc)
 		return cli_fail("pid %d: the window's numbers: %s", (int)pid, err);
 	d.elapsed_ns = w->t1 > w->t0 ? w->t1 - w->t0 : 0;
+	/* The process as the caller named it: in a container the header has the pid it
+	 * sees itself as (1, another process here), which the snapshot took for dead; the
+	 * report finds the binary that names its call sites through /proc/<this pid>/exe
+	 * while it lives. */
+	d.pid = (uint32_t)pid;
+	d.alive = !w->died;
 	rc = window_report(o, w, v, &d);
 	stats_snapshot_free(&d);
 	return rc;
