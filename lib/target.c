@@ -3,6 +3,7 @@
 #include "target.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "paths.h"
 #include "proc.h"
 
@@ -162,6 +164,63 @@ int target_open(struct target *t, pid_t pid, char *err, size_t n)
 	if (read_proc(pid, "cgroup", cg, sizeof(cg)) > 0)
 		target_container_id(cg, t->container, sizeof(t->container));
 	kubernetes(t);
+	return 0;
+}
+
+int target_peek(struct target *t, pid_t pid)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->nspid = pid;
+	return pid > 0 && status(t) == 0 ? 0 : -ESRCH;
+}
+
+static int by_mnt(const void *a, const void *b)
+{
+	const struct target_proc *x = a, *y = b;
+	if (x->mnt_dev != y->mnt_dev)
+		return x->mnt_dev < y->mnt_dev ? -1 : 1;
+	if (x->mnt_ino != y->mnt_ino)
+		return x->mnt_ino < y->mnt_ino ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int target_scan(struct target_proc **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct stat self;
+	if (stat("/proc/self/ns/mnt", &self) != 0)
+		return 0; /* no namespaces here: every process is in golat's */
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	size_t cap = 0;
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char *end, path[64];
+		long pid = strtol(e->d_name, &end, 10);
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || pid > 0x3fffffff)
+			continue;
+		struct stat st;
+		/* Refused (another user's, not dumpable) or gone: nothing to say, left out.
+		 * A kernel thread shares init's namespace. */
+		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
+		if (stat(path, &st) != 0 || (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+			continue;
+		if ((rc = array_grow(out, *n, &cap, sizeof(**out), 64)) == 0)
+			(*out)[(*n)++] = (struct target_proc){ (pid_t)pid, st.st_dev, st.st_ino };
+	}
+	closedir(d);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return rc;
+	}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), by_mnt);
 	return 0;
 }
 

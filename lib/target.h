@@ -70,6 +70,28 @@ bool target_getenv(pid_t pid, const char *name, char *out, size_t n);
  * ...): the last 64-hex-digit word of the last line that has one. "" when none. */
 void target_container_id(const char *cgroup, char *out, size_t n);
 
+/* Only what a scan of many processes needs, cheaply: t->pid, nspid, uid and gid, from
+ * /proc/PID/status alone (the rest of *t zero: no namespace, environment or cgroup
+ * read). 0, or -ESRCH when there is no such process. */
+int target_peek(struct target *t, pid_t pid);
+
+/* A process of target_scan: its mount namespace, from a stat of /proc/PID/ns/mnt. */
+struct target_proc {
+	pid_t pid;
+	dev_t mnt_dev;
+	ino_t mnt_ino;
+};
+
+/* Every process in a mount namespace other than golat's that this user may look
+ * into, sorted by namespace, then pid, into *out (malloc'ed; *n of them): where the
+ * scans of `golat serve` and of `report`/`top` without a pid find the stats files of
+ * containers. A process whose namespace this user may not read (another user's, or
+ * not dumpable: the kernel refuses /proc/PID/ns and /proc/PID/root alike), a kernel
+ * thread and one that exits meanwhile are left out, silently. One stat per process:
+ * a few hundred cost about a millisecond. 0, or a negative errno (/proc unreadable,
+ * -ENOMEM). */
+int target_scan(struct target_proc **out, size_t *n);
+
 /* "" or " (in container 1a2b3c4d5e6f)": for sentences the user reads. */
 const char *target_where(const struct target *t, char *buf, size_t n);
 

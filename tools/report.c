@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "report.h"
 #include "statsread.h"
+#include "target.h"
 
 bool cli_dirs_add(struct cli_dirs *d, const char *dir)
 {
@@ -76,30 +77,57 @@ int cli_find_stats_files(glob_t *g, const struct cli_dirs *d)
 	return (int)g->gl_pathc;
 }
 
-/* With no argument, the one stats file there is: several are an error naming them. */
+/* "pid 4242 (in container 1a2b3c4d5e6f)" for a container's file, its path when its
+ * writer exited. */
+static void name_found(char *out, size_t n, const struct stats_found *f)
+{
+	struct target t;
+	char err[256], where[96];
+	if (!f->pid)
+		snprintf(out, n, "%s", f->path);
+	else
+		snprintf(out, n, "pid %d%s", (int)f->pid,
+			 target_open(&t, f->pid, err, sizeof(err)) == 0 ? target_where(&t, where, sizeof(where)) : "");
+}
+
+/* With no argument, the one stats file there is, in golat's directories (or d's) and,
+ * without d, in those of every container this user may see: several are an error
+ * naming them. */
 static int open_single(const struct cli_dirs *d, struct stats_view *v)
 {
 	glob_t g;
+	struct stats_found *o = NULL;
+	size_t no = 0;
 	int n = cli_find_stats_files(&g, d), rc;
-	if (n == 0) {
+	if ((!d || !d->n) && stats_find_other(&o, &no) != 0)
+		no = 0;
+	char err[512];
+	if (n + no == 0) {
 		char where[2048] = "";
 		if (!d || !d->n)
 			snprintf(where, sizeof(where), "/dev/shm or %s", tmpdir());
 		for (size_t i = 0; d && i < d->n; i++)
 			snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s",
 				 i ? ", " : "", d->path[i]);
-		rc = cli_fail("no stats file in %s (golat-*.stats): name a file or a pid", where);
-	} else if (n == 1) {
-		char err[512];
+		rc = cli_fail("no stats file in %s (golat-*.stats)%s: name a file or a pid", where,
+			      !d || !d->n ? ", nor in any container's" : "");
+	} else if (n + no == 1 && n) {
 		rc = stats_open(v, g.gl_pathv[0], err, sizeof(err)) ? cli_fail("%s", err) : 0;
+	} else if (n + no == 1) {
+		rc = stats_open_found(v, &o[0], 0, err, sizeof(err)) ? cli_fail("%s", err) : 0;
 	} else {
-		char list[2048] = "";
-		for (int i = 0; i < n && strlen(list) < sizeof(list) - 300; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-				 g.gl_pathv[i]);
-		rc = cli_fail("%d stats files, name one (or a pid): %s%s", n, list,
-			      strlen(list) >= sizeof(list) - 300 ? ", ..." : "");
+		char list[2048] = "", one[400];
+		for (size_t i = 0; i < n + no && strlen(list) < sizeof(list) - 400; i++) {
+			if (i < (size_t)n)
+				snprintf(one, sizeof(one), "%s", g.gl_pathv[i]);
+			else
+				name_found(one, sizeof(one), &o[i - n]);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", one);
+		}
+		rc = cli_fail("%zu stats files, name one (or a pid): %s%s", n + no, list,
+			      strlen(list) >= sizeof(list) - 400 ? ", ..." : "");
 	}
+	free(o);
 	globfree(&g);
 	return rc;
 }

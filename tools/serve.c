@@ -1,6 +1,6 @@
 /* golat serve: an HTTP/1.1 endpoint whose GET /metrics is the Prometheus text exposition
- * of every live golat stats file of this user, read afresh at each request
- * (serve_scrape.c). One thread, plain sockets and poll(2): a scrape takes milliseconds,
+ * of every live golat stats file of this user, containers' included, read afresh at each
+ * request (serve_scrape.c). One thread, plain sockets and poll(2): a scrape takes milliseconds,
  * and Prometheus asks every few seconds.
  *
  * A slow or hostile client costs bounded resources and never blocks the others: at

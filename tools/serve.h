@@ -13,7 +13,8 @@ struct serve_counts {
 };
 
 /* The Prometheus text of every live golat stats file of this user in dirs (none:
- * /dev/shm and $TMPDIR; see cli_find_stats_files), malloc'ed into *body (*len bytes),
+ * /dev/shm and $TMPDIR, see cli_find_stats_files, and those of the containers this
+ * user may see, see stats_find_other), malloc'ed into *body (*len bytes),
  * with histogram bounds that only widen over the server's life (bounds: see
  * report_prom_multi). Returns 0 or -ENOMEM. */
 struct report_prom_bounds;

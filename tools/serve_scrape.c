@@ -2,16 +2,24 @@
  * file of this user at each request (serve.c is the HTTP side).
  *
  * Which files: golat-*.stats in the directories of --dir, else in those `golat report`
- * looks in (/dev/shm and $TMPDIR): cli_find_stats_files. Each is opened as a scan of a
- * shared directory must (STATS_OPEN_OWNED: no link followed, this user's, mode 0600)
- * and copied (STATS_OPEN_COPY: one truncated or removed mid-scrape is read as it was
- * or left out, never a SIGBUS), whichever directory it is in.
+ * looks in (/dev/shm and $TMPDIR: cli_find_stats_files) and in the /dev/shm and /tmp
+ * of every container this user may look into (stats_find_other). Each is opened as a
+ * scan of a shared directory must (STATS_OPEN_OWNED: no link followed, mode 0600, this
+ * user's, or in a container its writer's) and copied (STATS_OPEN_COPY: one truncated
+ * or removed mid-scrape is read as it was or left out, never a SIGBUS), whichever
+ * directory it is in.
+ *
+ * Which labels: pid (as golat sees it: from the host, the host's, which `golat report
+ * PID` takes; golat_process_info says the pid it sees itself as), exe, and where they
+ * apply container_id, pod and namespace (lib/target.h).
  *
  * Which processes: only live ones. A file whose writer exited or died stays on disk
  * (a killed program's report), but its series must disappear from the scrape, so that
  * Prometheus marks them stale instead of repeating a dead process's last values
- * forever. Two files of one pid (a stale one in $TMPDIR, say) would give duplicate
- * series, which makes Prometheus refuse the whole scrape: the first one is kept. */
+ * forever; a container's file whose writer no process of the container is any more
+ * counts as exited too. Two files of one pid (a stale one in $TMPDIR, say) would give
+ * duplicate series, which makes Prometheus refuse the whole scrape: the first one is
+ * kept. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +30,7 @@
 #include "report.h"
 #include "serve.h"
 #include "statsread.h"
+#include "target.h"
 
 /* One live process of a scrape. */
 struct proc {
@@ -29,8 +38,10 @@ struct proc {
 	struct stats_snapshot s;
 	uint32_t *ids;
 	size_t n;
-	char pid[16];
-	struct report_label labels[2];
+	char pid[16], nspid[16];
+	struct target t; /* where it runs: its container, pod and namespace */
+	struct report_label labels[5];
+	size_t nlabels;
 };
 
 /* Whether golat-<pid>.stats names a pid that no longer exists: such a file need not
@@ -48,18 +59,42 @@ static bool named_for_dead_pid(const char *path)
 	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Opens path into p when it is a live process's file not already in ps[0, n): 1,
- * or 0 when it is left out (and p holds nothing), counted in st. */
+/* The labels of p's series: pid (golat's, the host's from the host) and exe, then
+ * container_id, pod and namespace where they apply. A process golat cannot look into
+ * (gone meanwhile) keeps the first two. */
+static void labels(struct proc *p)
+{
+	char err[256];
+	snprintf(p->pid, sizeof(p->pid), "%u", p->s.pid);
+	snprintf(p->nspid, sizeof(p->nspid), "%u", p->s.nspid);
+	p->labels[0] = (struct report_label){ "pid", p->pid };
+	p->labels[1] = (struct report_label){ "exe", p->s.exe };
+	p->nlabels = 2;
+	if (target_open(&p->t, (pid_t)p->s.pid, err, sizeof(err)) != 0)
+		return;
+	if (p->t.container[0])
+		p->labels[p->nlabels++] = (struct report_label){ "container_id", p->t.container };
+	if (p->t.pod[0])
+		p->labels[p->nlabels++] = (struct report_label){ "pod", p->t.pod };
+	if (p->t.k8s_ns[0])
+		p->labels[p->nlabels++] = (struct report_label){ "namespace", p->t.k8s_ns };
+}
+
+/* Opens a file into p when it is a live process's not already in ps[0, n): path,
+ * one of golat's directories', or f, a container's. 1, or 0 when it is left out (and
+ * p holds nothing), counted in st. */
 static int load(struct proc *p, const struct proc *ps, size_t n, const char *path,
-		struct serve_counts *st)
+		const struct stats_found *f, struct serve_counts *st)
 {
 	char err[512];
 	memset(p, 0, sizeof(*p));
-	if (named_for_dead_pid(path)) {
+	if (f ? f->pid == 0 : named_for_dead_pid(path)) {
 		st->exited++;
 		return 0;
 	}
-	if (stats_open_opts(&p->v, path, STATS_OPEN_OWNED | STATS_OPEN_COPY, err, sizeof(err)) != 0) {
+	unsigned flags = STATS_OPEN_OWNED | STATS_OPEN_COPY;
+	if ((f ? stats_open_found(&p->v, f, flags, err, sizeof(err))
+	       : stats_open_opts(&p->v, path, flags, err, sizeof(err))) != 0) {
 		st->unreadable++;
 		return 0;
 	}
@@ -84,11 +119,26 @@ static int load(struct proc *p, const struct proc *ps, size_t n, const char *pat
 		return 0;
 	}
 	p->n = report_order(&p->s, p->ids);
-	snprintf(p->pid, sizeof(p->pid), "%u", p->s.pid);
-	p->labels[0] = (struct report_label){ "pid", p->pid };
-	p->labels[1] = (struct report_label){ "exe", p->s.exe };
+	labels(p);
 	st->live++;
 	return 1;
+}
+
+/* Which process each pid is: in a container, pid (golat's) is not the one it sees
+ * itself as, which names its stats file there and its own logs. */
+static void info_family(FILE *out, const struct proc *ps, size_t n)
+{
+	fputs("# HELP golat_process_info The processes of the golat series, value 1: pid is the "
+	      "process as golat serve sees it (from the host, the host's: the pid golat report, top and "
+	      "attach take there), nspid the one it sees itself as (in a container, its own numbering).\n"
+	      "# TYPE golat_process_info gauge\n",
+	      out);
+	for (size_t i = 0; i < n; i++) {
+		struct report_label l[6];
+		memcpy(l, ps[i].labels, ps[i].nlabels * sizeof(*l));
+		l[ps[i].nlabels] = (struct report_label){ "nspid", ps[i].nspid };
+		report_prom_sample(out, "golat_process_info", l, ps[i].nlabels + 1, 1);
+	}
 }
 
 /* golat serve's own family: how many stats files each scrape found, by state. */
@@ -111,11 +161,13 @@ static int render(FILE *out, const struct proc *ps, size_t n, const struct serve
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		src[i] = (struct report_prom_src){ &ps[i].v, &ps[i].s, ps[i].ids, ps[i].n,
-						   ps[i].labels, 2 };
+						   ps[i].labels, ps[i].nlabels };
 	int rc = report_prom_multi(out, src, n, bounds);
 	free(src);
-	if (rc == 0)
+	if (rc == 0) {
+		info_family(out, ps, n);
 		files_family(out, st);
+	}
 	return rc;
 }
 
@@ -126,12 +178,17 @@ int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct repor
 	*len = 0;
 	memset(st, 0, sizeof(*st));
 	glob_t g;
-	size_t nfiles = (size_t)cli_find_stats_files(&g, dirs), n = 0;
-	struct proc *ps = calloc(nfiles ? nfiles : 1, sizeof(*ps));
+	struct stats_found *o = NULL;
+	size_t nfiles = (size_t)cli_find_stats_files(&g, dirs), no = 0, n = 0;
+	/* --dir: only there. Else the containers' too. */
+	int rc = dirs && dirs->n ? 0 : stats_find_other(&o, &no);
+	struct proc *ps = rc == 0 ? calloc(nfiles + no ? nfiles + no : 1, sizeof(*ps)) : NULL;
 	FILE *out = ps ? open_memstream(body, len) : NULL;
-	int rc = out ? 0 : -ENOMEM;
+	rc = out ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < nfiles; i++)
-		n += (size_t)load(&ps[n], ps, n, g.gl_pathv[i], st);
+		n += (size_t)load(&ps[n], ps, n, g.gl_pathv[i], NULL, st);
+	for (size_t i = 0; rc == 0 && i < no; i++)
+		n += (size_t)load(&ps[n], ps, n, NULL, &o[i], st);
 	if (rc == 0)
 		rc = render(out, ps, n, st, bounds);
 	if (out && (fclose(out) != 0 || !*body) && rc == 0)
@@ -142,6 +199,7 @@ int serve_scrape(char **body, size_t *len, struct serve_counts *st, struct repor
 		stats_close(&ps[i].v);
 	}
 	free(ps);
+	free(o);
 	globfree(&g);
 	if (rc) {
 		free(*body);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "report.h"
 #include "statsread.h"
+#include "target.h"
 #include "top.h"
 
 #define NAME_MAX_W 60
@@ -43,6 +44,7 @@ struct top {
 	enum top_sort sort;
 	char filter[128];  /* "" shows every function */
 	bool typing;       /* after '/': keys go to the filter */
+	char where[96];    /* " (in container 1a2b3c4d5e6f)" for a container's process, else "" */
 };
 
 static double now_s(void)
@@ -142,7 +144,7 @@ static void title(const struct top *t, const struct stats_snapshot *s, size_t n,
 {
 	char el[32];
 	report_human_ns(el, sizeof(el), (double)s->elapsed_ns, " ");
-	printf("golat top: pid %u ", s->pid);
+	printf("golat top: pid %u%s ", s->pid, t->where);
 	report_put_clean(stdout, s->exe[0] ? s->exe : "?");
 	fputs(" (", stdout);
 	report_put_clean(stdout, s->go_version[0] ? s->go_version : "unknown Go version");
@@ -390,6 +392,21 @@ static int parse(int argc, char **argv, const char **arg, long *count, double *d
 	return 0;
 }
 
+/* Where the writer runs, said once in every title: the container it is in (the pid
+ * in the title is golat's, the one `golat top PID` takes), or the pid it sees itself as
+ * in other namespaces. */
+static void where(struct top *t)
+{
+	struct stats_snapshot s;
+	struct target tg;
+	char err[256];
+	if (stats_snapshot(&t->v, &s) == 0 && s.alive && target_open(&tg, (pid_t)s.pid, err, sizeof(err)) == 0)
+		target_where(&tg, t->where, sizeof(t->where));
+	else if (s.nspid != s.pid)
+		snprintf(t->where, sizeof(t->where), " (%u in its namespace)", s.nspid);
+	stats_snapshot_free(&s);
+}
+
 static int run(struct top *t, long count, double delay)
 {
 	int rc = 0;
@@ -436,6 +453,7 @@ int cmd_top(int argc, char **argv)
 		free(t.hist);
 		return 1;
 	}
+	where(&t);
 	t.keys = t.tty && isatty(STDIN_FILENO) && top_term_raw() == 0;
 	int rc = run(&t, count, delay);
 	if (t.keys) {

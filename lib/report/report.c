@@ -237,6 +237,8 @@ static void text_header(FILE *out, const struct stats_snapshot *s)
 	report_human_ns(el, sizeof(el), (double)s->elapsed_ns, " ");
 	human_hz(hz, sizeof(hz), s->tsc_hz);
 	fprintf(out, "golat: pid %u ", s->pid);
+	if (s->nspid != s->pid) /* a container's: the pid it sees itself as too */
+		fprintf(out, "(%u in its namespace) ", s->nspid);
 	report_put_clean(out, s->exe[0] ? s->exe : "?");
 	fputs(" (", out);
 	report_put_clean(out, s->go_version[0] ? s->go_version : "unknown Go version");

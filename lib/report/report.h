@@ -106,6 +106,9 @@ struct report_prom_bounds {
  * { REPORT_POW2, 0 }). 0 or -ENOMEM. */
 int report_prom_multi(FILE *out, const struct report_prom_src *src, size_t nsrc,
 		      struct report_prom_bounds *keep);
+/* One sample `name{l0="v0",l1="v1"} value` (labels escaped as above). */
+void report_prom_sample(FILE *out, const char *name, const struct report_label *l, size_t n,
+			double value);
 
 
 /* cycles summed over f's timed calls (a caller's, say), as ns of all its calls:

@@ -66,7 +66,11 @@ int report_json(FILE *out, const struct stats_view *v, const struct stats_snapsh
 	uint64_t *hist = malloc(STATS_BUCKETS * sizeof(*hist));
 	if (!hist)
 		return -ENOMEM;
-	fprintf(out, "{\"version\":1,\"pid\":%u,\"exe\":", s->pid);
+	fprintf(out, "{\"version\":1,\"pid\":%u,", s->pid);
+	/* "nspid": the pid a container's process sees itself as, where it is not "pid". */
+	if (s->nspid != s->pid)
+		fprintf(out, "\"nspid\":%u,", s->nspid);
+	fputs("\"exe\":", out);
 	json_string(out, s->exe);
 	fputs(",\"go_version\":", out);
 	json_string(out, s->go_version);

@@ -55,6 +55,17 @@ static void prom_open(FILE *out, const char *name, const struct prom_fn *p)
 	}
 }
 
+void report_prom_sample(FILE *out, const char *name, const struct report_label *l, size_t n,
+			double value)
+{
+	fprintf(out, "%s{", name);
+	for (size_t k = 0; k < n; k++) {
+		fprintf(out, "%s%s=", k ? "," : "", l[k].name);
+		prom_label(out, l[k].value);
+	}
+	fprintf(out, "} %.17g\n", value);
+}
+
 enum prom_series { PROM_CALLS, PROM_IN_FLIGHT, PROM_PANICKED, PROM_SELF };
 
 static void prom_counter(FILE *out, const struct prom_fn *p, size_t n, enum prom_series which)

@@ -192,7 +192,8 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 {
 	const struct stats_header *h = v->hdr;
 	memset(s, 0, sizeof(*s));
-	s->pid = ld32(&h->pid);
+	s->nspid = ld32(&h->pid);
+	s->pid = v->pid_here && v->pid_here != STATS_PID_GONE ? v->pid_here : s->nspid;
 	s->flags = ld32(&h->flags);
 	s->sample = ld32(&h->sample);
 	memcpy(s->exe, h->exe, sizeof(s->exe));
@@ -205,7 +206,9 @@ int stats_snapshot(const struct stats_view *v, struct stats_snapshot *s)
 	s->traps = ld64(&h->traps);
 	s->full = s->flags & STATS_F_FULL;
 	s->nthreads = ld32(&h->nthreads);
-	s->alive = writer_alive(s->pid, s->flags, ld64(&h->start_time));
+	/* A container's writer is checked by the pid golat knows it by: the header's
+	 * names another process here, or none. */
+	s->alive = v->pid_here != STATS_PID_GONE && writer_alive(s->pid, s->flags, ld64(&h->start_time));
 	s->text_base = ld64(&h->text_base);
 	s->slowest = ld32(&h->slowest);
 	s->tsc_start = ld64(&h->tsc_start);

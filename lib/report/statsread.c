@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "statsread.h"
 #include "paths.h"
+#include "target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,7 +122,8 @@ int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err
 
 /* Opens path as flags say and checks what kind of file it is: the descriptor, or -errno
  * with err filled. */
-static int open_checked(const char *path, unsigned flags, struct stat *st, char *err, size_t errlen)
+static int open_checked(const char *path, unsigned flags, uid_t owner, struct stat *st, char *err,
+			size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO named like a stats file must not hang the reader. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
@@ -136,9 +138,9 @@ static int open_checked(const char *path, unsigned flags, struct stat *st, char 
 		rc = fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	else if (!S_ISREG(st->st_mode))
 		rc = fail(err, errlen, -EINVAL, "%s: not a regular file", path);
-	else if (flags & STATS_OPEN_OWNED && st->st_uid != geteuid())
-		rc = fail(err, errlen, -EPERM, "%s: owned by uid %u, not this user", path,
-			  (unsigned)st->st_uid);
+	else if (flags & STATS_OPEN_OWNED && st->st_uid != owner)
+		rc = fail(err, errlen, -EPERM, "%s: owned by uid %u, not %s %u", path, (unsigned)st->st_uid,
+			  owner == geteuid() ? "this user's" : "its writer's", (unsigned)owner);
 	else if (flags & STATS_OPEN_OWNED && (st->st_mode & 07777) != 0600)
 		rc = fail(err, errlen, -EPERM, "%s: mode %04o, a stats file has 0600", path,
 			  (unsigned)(st->st_mode & 07777));
@@ -199,10 +201,16 @@ static void *copy_file(int fd, size_t len, uint64_t size, uint64_t *got)
 
 int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen)
 {
+	return stats_open_owner(v, path, flags, geteuid(), err, errlen);
+}
+
+int stats_open_owner(struct stats_view *v, const char *path, unsigned flags, uid_t owner, char *err,
+		     size_t errlen)
+{
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;
 	struct stat st;
-	int fd = open_checked(path, flags, &st, err, errlen), rc;
+	int fd = open_checked(path, flags, owner, &st, err, errlen), rc;
 	if (fd < 0)
 		return fd;
 	/* The file grows as its writer claims pages: map the whole layout the header
@@ -258,46 +266,64 @@ void stats_close(struct stats_view *v)
 	v->fd = -1;
 }
 
-/* The GOLAT_STATS the process started with, expanded and made reachable from here
- * (a relative path is relative to its working directory). 0 or -ENOENT. */
-static int environ_stats_path(char *buf, size_t n, pid_t pid)
+/* The GOLAT_STATS target t started with, expanded with the pid it sees itself as and
+ * made reachable from here: an absolute path in its root, a relative one in its working
+ * directory (/proc/PID/cwd, which the kernel resolves in its mount namespace). 0 or
+ * -ENOENT. */
+static int environ_stats_path(char *buf, size_t n, const struct target *t)
 {
-	char p[64], env[8192];
-	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char val[4096], rel[4096];
+	if (!target_getenv(t->pid, "GOLAT_STATS", val, sizeof(val)) || !val[0] ||
+	    !paths_expand(rel, sizeof(rel), val, (int)t->nspid))
 		return -ENOENT;
-	ssize_t got = read(fd, env, sizeof(env) - 1);
-	close(fd);
-	if (got <= 0)
-		return -ENOENT;
-	env[got] = 0;
-	for (char *s = env; s < env + got; s += strlen(s) + 1) {
-		if (strncmp(s, "GOLAT_STATS=", 12) != 0 || !s[12])
-			continue;
-		char rel[4096];
-		if (!paths_expand(rel, sizeof(rel), s + 12, (int)pid))
-			return -ENOENT;
-		int k = rel[0] == '/' ? snprintf(buf, n, "%s", rel)
-				      : snprintf(buf, n, "/proc/%d/cwd/%s", (int)pid, rel);
-		return k < 0 || (size_t)k >= n ? -ENOENT : 0;
-	}
-	return -ENOENT;
+	if (rel[0] == '/')
+		return target_path(t, rel, buf, n) == 0 ? 0 : -ENOENT;
+	int k = snprintf(buf, n, "/proc/%d/cwd/%s", (int)t->pid, rel);
+	return k < 0 || (size_t)k >= n ? -ENOENT : 0;
 }
 
-int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen)
+/* A process that has exited leaves its file where the default paths of its pid say:
+ * the file of a killed program, read here as before containers. */
+static int open_exited(struct stats_view *v, pid_t pid, char *err, size_t errlen)
 {
-	char path[4200], tried[2][300];
-	if (pid <= 0)
-		return fail(err, errlen, -EINVAL, "bad pid %d", (int)pid);
-	if (environ_stats_path(path, sizeof(path), pid) == 0 && access(path, F_OK) == 0)
-		return stats_open(v, path, err, errlen);
+	char tried[2][300];
 	for (int d = 0; d < 2; d++) {
 		if (paths_default_stats(tried[d], sizeof(tried[d]), (int)pid, d) != 0)
 			tried[d][0] = 0;
 		else if (access(tried[d], F_OK) == 0)
 			return stats_open(v, tried[d], err, errlen);
 	}
-	return fail(err, errlen, -ENOENT, "no stats file for pid %d (neither %s nor %s exists)",
-		    (int)pid, tried[0], tried[1]);
+	return fail(err, errlen, -ENOENT, "no stats file for pid %d (no such process, and neither %s nor %s "
+		    "exists)", (int)pid, tried[0], tried[1]);
+}
+
+int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen)
+{
+	char path[4200], tried[2][300], why[512], where[64];
+	if (pid <= 0)
+		return fail(err, errlen, -EINVAL, "bad pid %d", (int)pid);
+	struct target t;
+	int rc = target_open(&t, pid, why, sizeof(why));
+	if (rc == -ESRCH)
+		return open_exited(v, pid, err, errlen);
+	if (rc)
+		return fail(err, errlen, rc, "%s", why);
+	if (environ_stats_path(path, sizeof(path), &t) == 0 && access(path, F_OK) == 0)
+		rc = stats_open(v, path, err, errlen);
+	else {
+		rc = -ENOENT;
+		for (int d = 0; d < 2 && rc == -ENOENT; d++)
+			if (target_stats(&t, d, tried[d], path, sizeof(path)) != 0)
+				tried[d][0] = 0;
+			else if (access(path, F_OK) == 0)
+				rc = stats_open(v, path, err, errlen);
+		if (rc == -ENOENT)
+			return fail(err, errlen, -ENOENT, "no stats file for pid %d%s (neither %s nor %s exists%s)",
+				    (int)pid, target_where(&t, where, sizeof(where)), tried[0], tried[1],
+				    t.other_mnt ? " there" : "");
+	}
+	/* The header says the pid the writer sees itself as: the reader's is this one. */
+	if (rc == 0 && t.nspid != t.pid)
+		v->pid_here = (uint32_t)pid;
+	return rc;
 }

@@ -40,7 +40,13 @@ struct stats_view {
 	int fd;    /* stats_open's descriptor, -1 after stats_view_mem or a STATS_OPEN_COPY */
 	bool own;  /* stats_open mapped base and opened fd */
 	char path[256]; /* the file's path, "" for stats_view_mem */
+	/* The writer as this reader knows it, when the header's pid is another PID
+	 * namespace's (a container's): set by stats_open_pid and by the callers of
+	 * stats_find_other after opening. 0: the header's own; STATS_PID_GONE: no process
+	 * of its namespace has the header's pid any more (it exited). */
+	uint32_t pid_here;
 };
+#define STATS_PID_GONE UINT32_MAX
 
 /* One function id, summed over the shards. Times are TSC cycles. */
 struct stats_func {
@@ -66,7 +72,9 @@ struct stats_site {
  * demand (1280 buckets of 8 bytes per function: summing them all at once for 130,000
  * functions would take 1.3 GB inside the measured program). */
 struct stats_snapshot {
-	uint32_t pid, flags, sample;
+	uint32_t pid;   /* the writer as this reader sees it (v->pid_here, else the header's) */
+	uint32_t nspid; /* as it sees itself: the header's pid (differs in a container) */
+	uint32_t flags, sample;
 	char exe[256], go_version[32]; /* NUL-terminated copies */
 	uint64_t exit_code, lost, unbinned;
 	uint64_t traps;      /* returns through an int3 (header.traps) */
@@ -111,12 +119,40 @@ enum {
 };
 /* stats_open with flags. */
 int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen);
+/* stats_open_opts, where STATS_OPEN_OWNED means owned by uid owner rather than by this
+ * user: a file golat found in a container's /dev/shm belongs to the uid its writer
+ * runs as there, as the kernel here shows it (stats_find_other). */
+int stats_open_owner(struct stats_view *v, const char *path, unsigned flags, uid_t owner, char *err,
+		     size_t errlen);
 /* Validates a mapping the caller owns (base 8-byte aligned, len bytes readable, all of
  * them data). */
 int stats_view_mem(struct stats_view *v, const void *base, size_t len, char *err, size_t errlen);
-/* Opens the stats file of process pid: its GOLAT_STATS when /proc/<pid>/environ says
- * (with %p replaced), else /dev/shm/golat-<pid>.stats, else $TMPDIR (or /tmp). */
+/* Opens the stats file of process pid (as golat sees it), wherever it runs (lib/target.h):
+ * its GOLAT_STATS when its environment says (with %p replaced by the pid it sees itself
+ * as; relative to its working directory), else golat-<its pid>.stats in its /dev/shm,
+ * else in its $TMPDIR (or /tmp); a container's reached through /proc/PID/root. A pid
+ * that has exited: the default files of that pid here (a killed program's report). */
 int stats_open_pid(struct stats_view *v, pid_t pid, char *err, size_t errlen);
+
+/* A stats file of a process in a mount namespace other than golat's (a container),
+ * found by stats_find_other. */
+struct stats_found {
+	char path[300];  /* /proc/PID/root/dev/shm/golat-N.stats: reachable from here */
+	pid_t pid;       /* its writer as golat sees it; 0: none of its namespace has the
+			  * header's pid (or the same start time): the writer exited */
+	uid_t uid;       /* the writer's uid, as golat sees it (0 when pid is 0) */
+	uint32_t nspid;  /* the header's pid: the writer's in its namespace */
+};
+/* The golat-*.stats files in /dev/shm and /tmp of every mount namespace but golat's
+ * that this user may look into (target_scan), each directory once, and none that is
+ * golat's own /dev/shm or $TMPDIR (the caller's glob sees those): *out malloc'ed,
+ * sorted by pid (the exited last). Nothing is said of what this user may not see. 0,
+ * or -ENOMEM. */
+int stats_find_other(struct stats_found **out, size_t *n);
+/* Opens what stats_find_other found, as stats_open_owner with flags (STATS_OPEN_OWNED:
+ * owned by its writer's uid), and tells the view the writer's pid here (pid_here). */
+int stats_open_found(struct stats_view *v, const struct stats_found *f, unsigned flags, char *err,
+		     size_t errlen);
 /* Unmaps what stats_open mapped; harmless on a stats_view_mem view. */
 void stats_close(struct stats_view *v);
 
