@@ -1,0 +1,59 @@
+/* glibc_compat: what lets libgolat.so (and the golat command) load into any glibc from
+ * 2.17 on, though they are built against a newer one.
+ *
+ * A call into libc binds at link time to the newest version of the symbol the build
+ * machine's libc has (stat@GLIBC_2.33, pthread_create@GLIBC_2.34, ...), and the dynamic
+ * linker of an older glibc refuses the whole object ("version `GLIBC_2.34' not found").
+ * This header is force-included (-include, lib/CMakeLists.txt and tools/CMakeLists.txt)
+ * before every C file of golat_core, libgolat.so and the command, never of the
+ * freestanding golat-agent.so, so the sources call libc as usual and:
+ *   - a function that exists at an old version binds to it (.symver below). Before
+ *     glibc 2.34 the pthread_* functions live in libpthread.so.0 and dlsym in
+ *     libdl.so.2 at these same versions, which is why libgolat.so NEEDs both (on 2.34+
+ *     they are empty stubs and libc.so.6 keeps these versions as compat symbols);
+ *   - a function that has no old version (stat, fstat, lstat, fstatat: 2.33;
+ *     strerrorname_np: 2.32; reallocarray: 2.26) is renamed to golat_<name>,
+ *     glibc_compat.c.
+ * tests/selfcontained proves the result from the ELF headers: no GLIBC_ version above
+ * 2.17. A new libc call that fails it gets a line here.
+ *
+ * Nothing here may include a libc header: this runs before each source's own
+ * `#define _GNU_SOURCE`, which must come before libc's first header to take effect. */
+#ifndef GOLAT_GLIBC_COMPAT_H
+#define GOLAT_GLIBC_COMPAT_H
+#ifndef __ASSEMBLER__
+
+/* x86-64's first glibc version is GLIBC_2.2.5; pthread_setname_np came in 2.12. Each
+ * entry is the same code as the default version on the build machine (glibc 2.34
+ * made the old names aliases when it moved libpthread and libdl into libc). */
+__asm__(".symver pthread_create, pthread_create@GLIBC_2.2.5");
+__asm__(".symver pthread_once, pthread_once@GLIBC_2.2.5");
+__asm__(".symver pthread_key_create, pthread_key_create@GLIBC_2.2.5");
+__asm__(".symver pthread_getspecific, pthread_getspecific@GLIBC_2.2.5");
+__asm__(".symver pthread_setspecific, pthread_setspecific@GLIBC_2.2.5");
+__asm__(".symver pthread_sigmask, pthread_sigmask@GLIBC_2.2.5");
+__asm__(".symver pthread_setname_np, pthread_setname_np@GLIBC_2.12");
+__asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+/* glob@GLIBC_2.27 only changed how GLOB_ALTDIRFUNC's callbacks are called (gl_lstat),
+ * which golat does not use. */
+__asm__(".symver glob, glob@GLIBC_2.2.5");
+
+/* Function-like for the stat family, so that `struct stat` keeps its name. The
+ * prototypes are given here because libc's headers declare them only under their
+ * own conditions (_GNU_SOURCE for the last two). */
+struct stat;
+int golat_stat(const char *path, struct stat *st);
+int golat_fstat(int fd, struct stat *st);
+int golat_lstat(const char *path, struct stat *st);
+int golat_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+const char *golat_strerrorname_np(int err);
+void *golat_reallocarray(void *p, __SIZE_TYPE__ n, __SIZE_TYPE__ size);
+#define stat(path, st) golat_stat(path, st)
+#define fstat(fd, st) golat_fstat(fd, st)
+#define lstat(path, st) golat_lstat(path, st)
+#define fstatat(dirfd, path, st, flags) golat_fstatat(dirfd, path, st, flags)
+#define strerrorname_np golat_strerrorname_np
+#define reallocarray golat_reallocarray
+
+#endif /* __ASSEMBLER__ */
+#endif /* GOLAT_GLIBC_COMPAT_H */
