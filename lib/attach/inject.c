@@ -146,15 +146,20 @@ static int inj_open(struct inj_target *t, pid_t pid, const char *lib, char *err,
 	return rc;
 }
 
-/* dlerror's sentence, read from the target. */
-static void dl_reason(struct inj_call *c, uint64_t stack_top, char *out, size_t n)
+/* dlerror's sentence, read from the target; without dlerror, what golat can tell. */
+static void dl_reason(struct inj_call *c, const char *lib, uint64_t stack_top, char *out, size_t n)
 {
 	uint64_t msg = 0;
-	char e[256];
+	char e[256], missing[256];
 	if (!c->t->dlerror) {
-		snprintf(out, n, "no reason given (glibc before 2.34 keeps __libc_dlopen_mode's to itself; "
-			 "a libgolat.so built against a newer glibc than pid %d's cannot load there)",
-			 (int)c->t->pid);
+		inject_missing_libs(c->t, lib, missing, sizeof(missing));
+		if (*missing)
+			snprintf(out, n, "it needs %s, which pid %d's file system lacks (glibc before 2.34 gives "
+				 "no reason: __libc_dlopen_mode keeps it to itself)", missing, (int)c->t->pid);
+		else
+			snprintf(out, n, "no reason given (glibc before 2.34 keeps __libc_dlopen_mode's to itself; "
+				 "a libgolat.so that needs a newer glibc than pid %d's cannot load there)",
+				 (int)c->t->pid);
 		return;
 	}
 	snprintf(out, n, "no reason given");
@@ -285,7 +290,7 @@ static int dlopen_fd(struct inj_call *c, const char *lib, int fd, uint64_t buf, 
 	rc = inject_fn(c, c->t->dlopen, buf, mode, top, DLOPEN_MS, &handle, err, n);
 	if (rc == 0 && !handle) {
 		char why[512];
-		dl_reason(c, top, why, sizeof(why));
+		dl_reason(c, lib, top, why, sizeof(why));
 		snprintf(err, n, "dlopen of %s (as %s, a memfd) failed in pid %d: %s", lib, path,
 			 (int)c->t->pid, why);
 		rc = -EIO;

@@ -34,6 +34,10 @@ bool inject_addr_golat(pid_t pid, uint64_t addr);
 
 /* inject_sym.c */
 int inject_find_dlopen(struct inj_target *t, char *err, size_t n);
+/* The libraries lib needs (DT_NEEDED) that the target's root has in none of the
+ * loader's default directories, into out (", " between them; "" when none): what
+ * dlopen will miss there. */
+void inject_missing_libs(const struct inj_target *t, const char *lib, char *out, size_t n);
 
 /* inject_world.c: every thread of the process stopped, each one only until golat has
  * seen where it is; the one best placed to call dlopen is kept. */

@@ -18,14 +18,10 @@
 
 #include "elfimg.h"
 
-/* Maps the target's libc file: through /proc/PID/root first, then by its path. */
-static const void *map_libc(const struct inj_target *t, size_t *len)
+/* Maps a file read-only: its length in *len, or NULL. */
+static const void *map_file(const char *path, size_t *len)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)t->pid, t->libc);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fd = open(t->libc, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
 		if (fd >= 0)
@@ -38,6 +34,62 @@ static const void *map_libc(const struct inj_target *t, size_t *len)
 		return NULL;
 	*len = (size_t)st.st_size;
 	return p;
+}
+
+/* Maps the target's libc file: through /proc/PID/root first, then by its path. */
+static const void *map_libc(const struct inj_target *t, size_t *len)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)t->pid, t->libc);
+	const void *p = map_file(path, len);
+	return p ? p : map_file(t->libc, len);
+}
+
+/* Whether the target's loader finds name in one of its default directories (the
+ * ld.so.cache may name others, rarely). */
+static bool in_root(const struct inj_target *t, const char *name)
+{
+	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
+					    "/usr/lib64", "/lib", "/usr/lib" };
+	char path[4200];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s/%s", (int)t->pid, dirs[i], name);
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+void inject_missing_libs(const struct inj_target *t, const char *lib, char *out, size_t n)
+{
+	size_t len = 0, avail = 0, dyn_len = 0;
+	const void *data = map_file(lib, &len);
+	struct elf_image im;
+	char why[256];
+	*out = 0;
+	if (!data || elf_open(&im, data, len, why, sizeof(why)) != 0) {
+		if (data)
+			munmap((void *)data, len);
+		return;
+	}
+	const Elf64_Phdr *d = elf_phdr(&im, PT_DYNAMIC);
+	const uint8_t *dyn = d ? elf_at(&im, d->p_vaddr, 0, &dyn_len) : NULL;
+	dyn_len = dyn && dyn_len > d->p_filesz ? d->p_filesz : dyn_len;
+	uint64_t strtab = 0;
+	for (size_t o = 0; dyn && o + sizeof(Elf64_Dyn) <= dyn_len; o += sizeof(Elf64_Dyn)) {
+		Elf64_Dyn e;
+		memcpy(&e, dyn + o, sizeof(e));
+		strtab = e.d_tag == DT_STRTAB ? e.d_un.d_val : strtab;
+	}
+	for (size_t o = 0; dyn && strtab && o + sizeof(Elf64_Dyn) <= dyn_len; o += sizeof(Elf64_Dyn)) {
+		Elf64_Dyn e;
+		memcpy(&e, dyn + o, sizeof(e));
+		const char *name = e.d_tag == DT_NEEDED ? (const char *)elf_at(&im, strtab + e.d_un.d_val, 0, &avail) : NULL;
+		if (name && memchr(name, 0, avail) && !strchr(name, '/') && !in_root(t, name))
+			snprintf(out + strlen(out), n - strlen(out), "%s%s", *out ? ", " : "", name);
+	}
+	elf_close(&im);
+	munmap((void *)data, len);
 }
 
 int inject_find_dlopen(struct inj_target *t, char *err, size_t n)
