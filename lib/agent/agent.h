@@ -10,9 +10,12 @@
  * (reading the binary, analysis, trampolines, patching, reports) stays in the golat
  * command, which works on the process through ptrace (lib/attach/static*.c).
  *
- * The command maps the agent's PT_LOAD segments into the target, applies its
- * relocations, and calls its ELF entry point, golat_agent_init, on a thread it holds,
- * on a stack of its own, with a struct agent_config it wrote into the target. */
+ * The command maps the agent's PT_LOAD segments into the target (from a memfd the
+ * target makes and golat fills: the target may be in a container, with none of
+ * golat's files in sight), applies its relocations, and calls its ELF entry point,
+ * golat_agent_init, on a thread it holds, on a stack of its own, with a struct
+ * agent_config it wrote into the target. stats_path is the stats file as the target
+ * names it, in its own mount namespace. */
 #ifndef GOLAT_AGENT_H
 #define GOLAT_AGENT_H
 

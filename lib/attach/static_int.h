@@ -12,7 +12,8 @@
 #include "target.h"
 
 /* The scratch area golat maps in the target for one attach or detach: the agent's
- * configuration, the path it opens, and the stack golat_agent_init runs on. */
+ * configuration, the name of the memfd the agent goes into, and the stack
+ * golat_agent_init runs on. */
 #define SCRATCH_CFG 0
 #define SCRATCH_PATH 8192
 #define SCRATCH_SIZE (128u * 1024)
