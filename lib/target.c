@@ -253,8 +253,10 @@ int target_open_dir(const struct target *t, const char *dir)
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	long fd = syscall(SYS_openat2, root, dir, &how, sizeof(how));
 	int e = errno;
-	if (fd < 0 && e == ENOSYS) {
-		/* Before Linux 5.6: the last component at least is no link. */
+	if (fd < 0 && (e == ENOSYS || e == EPERM)) {
+		/* Before Linux 5.6, or a seccomp profile older than openat2 (EPERM: an
+		 * O_PATH open is otherwise refused with EACCES): the last component at
+		 * least is no link. */
 		fd = openat(root, dir[0] == '/' ? dir + 1 : dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		e = errno;
 	}
