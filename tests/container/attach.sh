@@ -7,17 +7,23 @@
 #   cgo     tests/attach/svc, cgo-linked, in an image of its own libraries only (no
 #           golat inside: the library must reach the process without a file path)
 #   static  ssvc/ built with CGO_ENABLED=0, in a scratch image (the program alone)
-# Usage: attach.sh GO cgo|static   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
+#   userns  the cgo image in a user namespace of its own (--uidmap, as rootless podman
+#           and Kubernetes user namespaces run it): uid 1000 inside is 201000 here
+# Usage: attach.sh GO cgo|static|userns   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 kind=$2
 ctr_setup "$kind" "$1"
 ctr_build
-[[ $kind == cgo || $kind == static ]] || { echo "FAIL: kind $kind is neither cgo nor static"; exit 1; }
-svc_image "$kind"
-ctr_run "$kind" -- "$img" /svc || finish
-echo "$kind: container $svc_name, host pid $svc_pid"
+args=()
+case $kind in
+cgo | static) svc_image "$kind" ;;
+userns) svc_image cgo && args=(--uidmap 0:200000:65536 --gidmap 0:200000:65536) ;;
+*) echo "FAIL: kind $kind is not cgo, static or userns"; exit 1 ;;
+esac
+ctr_run "$kind" "${args[@]}" -- "$img" /svc || finish
+echo "$kind: container $svc_name, host pid $svc_pid, uid $(awk '/^Uid:/ {print $2}' "/proc/$svc_pid/status") here"
 load_start "$kind"
 attach_cycles "$kind" 3
 
