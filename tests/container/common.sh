@@ -19,7 +19,7 @@
 #                          svc_url once it says its address; fails the test otherwise
 #   served / load_start / load_stop / still_answers / svc_quit / quit_counted / text_save /
 #   text_same
-#   attach_cycles N        N windows of golat attach -d from the host, each checked
+#   attach_cycles NAME N   N windows of golat attach -d from the host, each checked
 #   bad MSG / ok MSG / finish
 # Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK, GOLAT_CTR_CACHE (where the Debian 11 root
 # is kept between runs, default /var/cache/golat-tests).
