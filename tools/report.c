@@ -132,6 +132,20 @@ static int open_single(const struct cli_dirs *d, struct stats_view *v)
 	return rc;
 }
 
+/* A path through /proc/PID/root or /proc/PID/cwd (a container's file, as the lists of
+ * report and top name a dead one): its header's pid is that namespace's, so whether
+ * its writer lives is asked of PID when it is the writer, and of no one else. */
+static void writer_through_proc(const char *path, struct stats_view *v)
+{
+	char *end, err[256];
+	long pid = strncmp(path, "/proc/", 6) == 0 ? strtol(path + 6, &end, 10) : 0;
+	struct target t;
+	if (pid <= 0 || pid > 0x3fffffff || (strncmp(end, "/root/", 6) != 0 && strncmp(end, "/cwd/", 5) != 0) ||
+	    target_open(&t, (pid_t)pid, err, sizeof(err)) != 0 || !t.other_pidns)
+		return;
+	v->pid_here = (uint32_t)t.nspid == v->hdr->pid ? (uint32_t)pid : STATS_PID_GONE;
+}
+
 int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_view *v)
 {
 	char err[512];
@@ -143,7 +157,10 @@ int cli_open_stats(const char *arg, const struct cli_dirs *dirs, struct stats_vi
 			return cli_fail("no such process: %s", arg);
 		return stats_open_pid(v, (pid_t)pid, err, sizeof(err)) ? cli_fail("%s", err) : 0;
 	}
-	return stats_open(v, arg, err, sizeof(err)) ? cli_fail("%s", err) : 0;
+	if (stats_open(v, arg, err, sizeof(err)))
+		return cli_fail("%s", err);
+	writer_through_proc(arg, v);
+	return 0;
 }
 
 int cli_report_to(const char *output, FILE *dflt, const struct stats_view *v, const struct stats_snapshot *s,
