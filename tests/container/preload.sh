@@ -50,13 +50,14 @@ elif ! curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" >"$work/metrics";
 	bad "GET /metrics of golat serve failed: $(cat "$work/serve.err")"
 else
 	# A series of ServeHTTP whose container_id is the container's (all 64 hex digits, or
-	# the first 12 as podman ps shows them); other tests' containers may be there too.
+	# the first 12 as podman ps shows them) and whose pid is the host's; other tests'
+	# containers may be there too.
 	mine=$(grep '^golat_calls_total{' "$work/metrics" | grep 'function="main.(\*svc).ServeHTTP"' |
-		grep -E "container_id=\"($svc_ctr|${svc_ctr:0:12})\"")
+		grep -E "container_id=\"($svc_ctr|${svc_ctr:0:12})\"" | grep "pid=\"$svc_pid\"")
 	if [[ -n $mine ]]; then
 		ok "golat serve: $(head -1 <<<"$mine")"
 	else
-		bad "golat serve: no golat_calls_total of ServeHTTP labelled container_id=\"$svc_ctr\": $(grep -m3 '^golat_calls_total' "$work/metrics")"
+		bad "golat serve: no golat_calls_total of ServeHTTP labelled container_id=\"$svc_ctr\" and pid=\"$svc_pid\": $(grep -m3 '^golat_calls_total' "$work/metrics")"
 	fi
 fi
 kill "$serve_pid" 2>/dev/null
