@@ -5,6 +5,7 @@
 #include "glibc_compat.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -88,4 +89,11 @@ const char *golat_strerrorname_np(int err)
 	if (err < 0 || (size_t)err >= sizeof(errno_names) / sizeof(errno_names[0]))
 		return NULL;
 	return errno_names[err];
+}
+
+_Bool golat_threads_ok(void)
+{
+	/* The weak references of glibc_compat.h that the engine cannot do without. */
+	return pthread_create && pthread_once && pthread_key_create && pthread_getspecific &&
+	       pthread_setspecific;
 }

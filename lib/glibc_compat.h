@@ -8,9 +8,16 @@
  * before every C file of golat_core, libgolat.so and the command, never of the
  * freestanding golat-agent.so, so the sources call libc as usual and:
  *   - a function that exists at an old version binds to it (.symver below). Before
- *     glibc 2.34 the pthread_* functions live in libpthread.so.0 and dlsym in
- *     libdl.so.2 at these same versions, which is why libgolat.so NEEDs both (on 2.34+
- *     they are empty stubs and libc.so.6 keeps these versions as compat symbols);
+ *     glibc 2.34 pthread_create and its kin live in libpthread.so.0 and dlsym in
+ *     libdl.so.2, at these same versions (2.34+ keeps them in libc.so.6 as compat
+ *     symbols). libgolat.so must not NEED those files: an image made of a Go
+ *     program and what its ldd lists has neither on glibc 2.34+, and a libdl.so.2 is
+ *     rarely there before. So they are weak references: the dynamic linker binds
+ *     them wherever they are loaded (the version's name decides, not the file), or
+ *     to 0. Every cgo program before 2.34 loads libpthread.so.0 (runtime/cgo links
+ *     -lpthread); golat_threads_ok() says whether they are all there, and the
+ *     constructor stays inert, saying why, where they are not; sigown takes libc's
+ *     __sigaction where there is no dlsym;
  *   - a function that has no old version (stat, fstat, lstat, fstatat: 2.33;
  *     strerrorname_np: 2.32; reallocarray: 2.26) is renamed to golat_<name>,
  *     glibc_compat.c.
@@ -31,9 +38,20 @@ __asm__(".symver pthread_once, pthread_once@GLIBC_2.2.5");
 __asm__(".symver pthread_key_create, pthread_key_create@GLIBC_2.2.5");
 __asm__(".symver pthread_getspecific, pthread_getspecific@GLIBC_2.2.5");
 __asm__(".symver pthread_setspecific, pthread_setspecific@GLIBC_2.2.5");
-__asm__(".symver pthread_sigmask, pthread_sigmask@GLIBC_2.2.5");
 __asm__(".symver pthread_setname_np, pthread_setname_np@GLIBC_2.12");
 __asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+#pragma weak pthread_create
+#pragma weak pthread_once
+#pragma weak pthread_key_create
+#pragma weak pthread_getspecific
+#pragma weak pthread_setspecific
+#pragma weak pthread_setname_np
+#pragma weak dlsym
+/* pthread_sigmask is libpthread's before 2.32; on Linux sigprocmask (libc.so.6 since
+ * GLIBC_2.2.5) sets the calling thread's mask as well. */
+#define pthread_sigmask(how, set, old) sigprocmask(how, set, old)
+/* Whether every weak function above that golat needs is bound (see above). */
+_Bool golat_threads_ok(void);
 /* glob@GLIBC_2.27 only changed how GLOB_ALTDIRFUNC's callbacks are called (gl_lstat),
  * which golat does not use. */
 __asm__(".symver glob, glob@GLIBC_2.2.5");

@@ -464,6 +464,14 @@ __attribute__((constructor)) static void golat_init(void)
 		return;
 	log_hold();
 	config_read(&G.cfg);
+	if (!golat_threads_ok()) {
+		/* glibc before 2.34 without libpthread.so.0 loaded: a Go program that is
+		 * not cgo but dynamically linked (glibc_compat.h). */
+		log_release(1);
+		log_info("not hooking anything: this program has no libpthread.so.0 loaded "
+			 "(glibc before 2.34, and not built with cgo), which golat needs");
+		return;
+	}
 	if (G.cfg.funcs && loaded_late()) {
 		/* The constructor's attach assumes a single thread (nothing to freeze):
 		 * in a running program, hooks come through the control socket only. */

@@ -8,7 +8,6 @@
  * terminal's raw mode is undone on every way out (top_term.c). Otherwise it prints
  * plain tables, as scripts and tests read them. */
 #include <fnmatch.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "statsread.h"
 #include "target.h"
 #include "top.h"
+#include "fmath.h"
 
 #define NAME_MAX_W 60
 
@@ -318,7 +318,7 @@ static int wait_keys(struct top *t, double delay)
 		double left = end - now_s();
 		if (left <= 0)
 			return 0;
-		int keys[64], n = top_term_keys((int)ceil(left * 1000), keys, 64), redraw = top_redraw;
+		int keys[64], n = top_term_keys((int)fm_ceil(left * 1000), keys, 64), redraw = top_redraw;
 		if (n < 0)
 			return 1;
 		top_redraw = 0;
@@ -336,7 +336,7 @@ static int wait_keys(struct top *t, double delay)
 
 static void wait_plain(double delay)
 {
-	struct timespec ts = { (time_t)delay, (long)((delay - floor(delay)) * 1e9) };
+	struct timespec ts = { (time_t)delay, (long)((delay - fm_floor(delay)) * 1e9) };
 	nanosleep(&ts, NULL);
 }
 

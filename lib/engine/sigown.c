@@ -242,10 +242,21 @@ static void remember(int sig, const struct sigaction *a)
 	__atomic_store_n(&app[sig], slot, __ATOMIC_RELEASE);
 }
 
+/* The sigaction golat's stands in front of: the next one after it (another preloaded
+ * library's, or libc's), or, where dlsym is not loaded (libdl.so.2 before glibc 2.34:
+ * glibc_compat.h), libc's own under its old exported name. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+__asm__(".symver __sigaction, __sigaction@GLIBC_2.2.5");
+static sigaction_fn next_sigaction(void)
+{
+	sigaction_fn f = dlsym ? (sigaction_fn)dlsym(RTLD_NEXT, "sigaction") : NULL;
+	return f ? f : __sigaction;
+}
+
 int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!real_sigaction)
-		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+		real_sigaction = next_sigaction();
 	if (!real_sigaction) {
 		errno = ENOSYS;
 		return -1;
@@ -280,7 +291,7 @@ int sigown_init(char *reason, size_t n)
 	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 		return 0;
 	if (!real_sigaction)
-		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+		real_sigaction = next_sigaction();
 	if (!real_sigaction) {
 		snprintf(reason, n, "cannot find libc's sigaction");
 		return -ENOSYS;

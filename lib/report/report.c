@@ -2,9 +2,9 @@
  * format. JSON and Prometheus are in report_export.c. See report.h. */
 #include "report.h"
 #include "json.h"
+#include "fmath.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +24,7 @@ unsigned report_pow2_index(double ns)
 {
 	if (!(ns >= 1)) /* also NaN */
 		return 0;
-	int e = ilogb(ns); /* 2^e <= ns < 2^(e+1) */
+	int e = fm_ilogb(ns); /* 2^e <= ns < 2^(e+1) */
 	return e + 1 < REPORT_POW2 ? (unsigned)e + 1 : REPORT_POW2 - 1;
 }
 
@@ -32,7 +32,7 @@ unsigned long long report_ns_int(double ns)
 {
 	if (!(ns > 0))
 		return 0;
-	return ns >= 1.8e19 ? 18000000000000000000ull : (unsigned long long)llround(ns);
+	return ns >= 1.8e19 ? 18000000000000000000ull : (unsigned long long)fm_round(ns);
 }
 
 /* cycles summed over f's timed calls, in ns for all its calls: times calls/timed when
@@ -116,7 +116,7 @@ size_t report_order(const struct stats_snapshot *s, uint32_t *ids)
 /* v with 3 significant digits; returns false when it rounds to 1000 or more. */
 static bool fmt3(char *buf, size_t n, double v, const char *sep, const char *unit, bool last)
 {
-	double r = v >= 100 ? round(v) : v >= 10 ? round(v * 10) / 10 : round(v * 100) / 100;
+	double r = v >= 100 ? fm_round(v) : v >= 10 ? fm_round(v * 10) / 10 : fm_round(v * 100) / 100;
 	if (r >= 1000 && !last)
 		return false;
 	if (r == 0)

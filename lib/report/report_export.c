@@ -1,12 +1,12 @@
 /* report_export: the JSON report (keys of SPEC.md, times in integer ns). The other
  * machine format, Prometheus text, is report_prom.c. See report.h. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "report.h"
+#include "fmath.h"
 
 static void json_fn_hist(FILE *out, const struct stats_snapshot *s, const uint64_t *hist)
 {
@@ -16,7 +16,7 @@ static void json_fn_hist(FILE *out, const struct stats_snapshot *s, const uint64
 		if (!hist[b])
 			continue;
 		/* The bucket's upper bound, rounded up so that every value in it is <= le_ns. */
-		double le = ceil(stats_cycles_to_ns(s, (double)stats_bucket_hi(b)));
+		double le = fm_ceil(stats_cycles_to_ns(s, (double)stats_bucket_hi(b)));
 		fprintf(out, "%s{\"le_ns\":%llu,\"count\":%llu}", first ? "" : ",", report_ns_int(le),
 			(unsigned long long)hist[b]);
 		first = 0;

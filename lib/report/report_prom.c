@@ -6,11 +6,11 @@
  * at different entries in etcd, say), so the functions of one process that share a
  * name are summed into one series: calls, histograms and sums add up exactly. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+#include "fmath.h"
 
 /* One series of each family: the functions of one source with one name, summed. */
 struct prom_fn {
@@ -108,7 +108,7 @@ static void prom_hist(FILE *out, const struct prom_fn *p, unsigned lo, unsigned 
 		cum += p->pow2[i];
 		prom_open(out, "golat_duration_seconds_bucket", p);
 		/* Bucket i holds [2^(i-1), 2^i) ns: its upper bound is le. */
-		fprintf(out, ",le=\"%.15g\"} %llu\n", ldexp(1e-9, (int)i), (unsigned long long)cum);
+		fprintf(out, ",le=\"%.15g\"} %llu\n", fm_ldexp(1e-9, (int)i), (unsigned long long)cum);
 	}
 	prom_open(out, "golat_duration_seconds_bucket", p);
 	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)p->count);

@@ -5,9 +5,9 @@
  * torn and that the compiler may not merge or repeat while a writer is storing. */
 #include "statsread.h"
 #include "proc.h"
+#include "fmath.h"
 
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,7 +313,7 @@ double stats_quantile_ns(const struct stats_snapshot *s, const struct stats_func
 	if (total == 0)
 		return 0;
 	/* The rank of the q-th value, 1-based; the epsilon keeps 0.99 * 1000 at 990. */
-	double r = ceil(q * (double)total - 1e-9);
+	double r = fm_ceil(q * (double)total - 1e-9);
 	uint64_t rank = r < 1 ? 1 : r >= (double)total ? total : (uint64_t)r;
 	uint64_t cum = 0;
 	uint32_t b = 0;
