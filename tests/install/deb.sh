@@ -5,7 +5,7 @@
 #                   the build directories) and builds the source and binary packages
 #                   (dpkg-buildpackage -us -uc); the .deb holds the expected files, and
 #                   Depends names the package of every library the binaries link
-#                   (dpkg-shlibdeps: libc6, libcapstone4, zlib1g)
+#                   (dpkg-shlibdeps: libc6 alone: capstone and zlib are linked in)
 #   deb.sh lintian  lintian on both packages, failing on any tag down to pedantic that
 #                   an override in debian/ does not explain
 #   deb.sh dpkg     as root: dpkg -i; dpkg --verify; golat --version, golat run with no
