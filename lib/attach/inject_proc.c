@@ -130,7 +130,7 @@ int inject_maps(struct inj_target *t, const char *lib, char *err, size_t n)
 		if (ends_with(m.path, libbase) || inject_is_golat(m.path))
 			t->has_lib = true;
 		if (is_musl(m.path) && !t->musl[0])
-			snprintf(t->musl, sizeof(t->musl), "%s", m.path);
+			snprintf(t->musl, sizeof(t->musl), "%.*s", (int)sizeof(t->musl) - 1, m.path);
 		if (*exe && strcmp(m.path, exe) == 0 && m.perms[2] == 'x' && !t->text_lo) {
 			t->text_lo = m.lo;
 			t->text_hi = m.hi;
