@@ -17,8 +17,9 @@ svc_image cgo
 mkdir -p "$work/out" && chmod 777 "$work/out"
 ctr_run svc -v "$GOLAT_LIB:/golat/libgolat.so:ro" -v "$work/out:/out" -e LD_PRELOAD=/golat/libgolat.so \
 	-e "GOLAT_FUNCS=$specs" -e GOLAT_OUTPUT=/out/report.json -- "$img" /svc || finish
-pm logs "$svc_name" 2>&1 | grep -q '^golat: ' ||
-	bad "the library said nothing: it did not load ($(pm logs "$svc_name" 2>&1 | head -3))"
+# (Read whole: grep -q quitting early would make podman logs fail on a broken pipe.)
+said=$(pm logs "$svc_name" 2>&1)
+grep -q '^golat: ' <<<"$said" || bad "the library said nothing: it did not load ($(head -3 <<<"$said"))"
 load_start svc
 
 if "$golat" report "$svc_pid" --json >"$work/report.json" 2>"$work/report.err" &&
