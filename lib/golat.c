@@ -265,8 +265,14 @@ static void check_output(void)
 		return;
 	snprintf(dir, sizeof(dir), "%s", out);
 	const char *d = dirname(dir);
-	const char *why = access(d, W_OK | X_OK) != 0 ? strerror(errno)
-			  : access(out, F_OK) == 0 && access(out, W_OK) != 0 ? strerror(errno) : NULL;
+	struct stat st;
+	const char *why;
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+		/* /dev/null, a FIFO, a terminal: written in place, its directory untouched */
+		why = access(out, W_OK) != 0 ? strerror(errno) : NULL;
+	else
+		why = access(d, W_OK | X_OK) != 0 ? strerror(errno)
+		      : access(out, F_OK) == 0 && access(out, W_OK) != 0 ? strerror(errno) : NULL;
 	if (!why)
 		return;
 	log_info("GOLAT_OUTPUT=%s cannot be written (%s); the report goes to stderr", out, why);
