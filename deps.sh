@@ -11,8 +11,9 @@ sudo=""
 # (tests/install: dpkg-buildpackage, lintian, man -l). podman, runc, uidmap, debootstrap,
 # curl: the container tests and dist/image.sh (tests/container: images made without a
 # registry, run with runc; a Debian 11 root for an old glibc; the services asked over HTTP).
+# musl-tools: a cgo program linked with musl, which golat attach must refuse by name.
 pkgs=(cmake make gcc clang pkg-config libcapstone-dev libunwind-dev zlib1g-dev binutils python3 wrk
-	dpkg-dev debhelper lintian man-db podman runc uidmap debootstrap curl)
+	dpkg-dev debhelper lintian man-db podman runc uidmap debootstrap curl musl-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

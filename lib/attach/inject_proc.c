@@ -95,7 +95,10 @@ static bool is_musl(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	return strncmp(base, "ld-musl-", 8) == 0 || strncmp(base, "libc.musl-", 10) == 0;
+	/* Alpine maps /lib/ld-musl-x86_64.so.1; Debian's musl, /usr/lib/x86_64-linux-musl/libc.so
+	 * (the interpreter's link resolved). glibc's is libc.so.6, never plain libc.so. */
+	return strncmp(base, "ld-musl-", 8) == 0 || strncmp(base, "libc.musl-", 10) == 0 ||
+	       strcmp(base, "libc.so") == 0 || strstr(path, "-musl/") != NULL;
 }
 
 /* A libc that can have dlopen: libc.so.6, or libc-2.NN.so of older layouts. */

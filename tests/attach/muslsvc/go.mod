@@ -1,0 +1,3 @@
+module muslsvc
+
+go 1.19
