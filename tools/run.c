@@ -121,7 +121,19 @@ static int check_binary(const char *path, bool *is_static)
 		return cli_fail("%s is not a Go program: %s", path, why);
 	}
 	*is_static = gb.nolibc;
+	/* musl's loader cannot load libgolat.so (a glibc library), and dies of it before
+	 * the program starts: refuse here rather than let LD_PRELOAD kill it. */
+	bool musl = false;
+	for (size_t i = 0; i < gb.elf.phnum && !musl; i++) {
+		const Elf64_Phdr *p = &gb.elf.ph[i];
+		if (p->p_type == PT_INTERP && p->p_offset < gb.elf.size && p->p_filesz <= gb.elf.size - p->p_offset)
+			musl = memmem(gb.elf.data + p->p_offset, p->p_filesz, "musl", 4) != NULL;
+	}
 	gobin_close(&gb);
+	if (musl)
+		return cli_fail("%s is linked with musl libc: libgolat.so needs glibc (build it on a glibc base "
+				"image, or with CGO_ENABLED=0: golat run hooks a static Go program from outside)",
+				path);
 	return 0;
 }
 

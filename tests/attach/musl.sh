@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# golat and a cgo Go program linked with musl (Debian's musl-gcc): golat attach refuses it
-# in one sentence that names musl (golat's library needs glibc) and leaves it as it was:
-# nothing of golat mapped, its text byte for byte as before, still running and counting.
+# golat and a cgo Go program linked with musl (Debian's musl-gcc): golat run refuses to
+# start it (musl's loader would die of libgolat.so before main), and golat attach refuses
+# it in one sentence that names musl (golat's library needs glibc) and leaves it as it
+# was: nothing of golat mapped, its text byte for byte as before, still running.
 # Skipped, saying so, where musl-gcc is not installed (deps.sh installs musl-tools).
 # Usage: musl.sh GO   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -uo pipefail
@@ -14,6 +15,14 @@ if ! command -v musl-gcc >/dev/null; then
 fi
 (cd "$here/muslsvc" && CC=musl-gcc "$go" build -o "$work/m" .) || { bad "$gover cannot build muslsvc/ with musl-gcc"; finish; }
 readelf -l "$work/m" | grep -q 'ld-musl' || { bad "$work/m does not ask for musl's loader"; finish; }
+
+out=$(timeout 20 "$golat" run -f main.work -- "$work/m" 2>&1)
+status=$?
+if ((status == 1)) && [[ $out == "golat: $work/m is linked with musl libc: libgolat.so needs glibc"* ]]; then
+	ok "golat run refuses it: $out"
+else
+	bad "golat run said (status $status): $(head -3 <<<"$out")"
+fi
 
 "$work/m" >"$work/m.out" 2>&1 &
 pid=$!
