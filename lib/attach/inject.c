@@ -5,6 +5,7 @@
 #include "inject.h"
 #include "inject_int.h"
 #include "proc.h"
+#include "target.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -80,10 +81,17 @@ static int refused(pid_t pid, const char *way, char *err, size_t n)
 
 int inject_refused(pid_t pid, const char *lib, char *err, size_t n)
 {
-	char way[600];
-	snprintf(way, sizeof(way), "; the other way in: start it with LD_PRELOAD=%s (GOLAT_FUNCS may "
-		 "stay unset) or with golat run, and golat attach reaches it through its control socket",
-		 lib ? lib : "/path/to/libgolat.so");
+	char way[600], e[256];
+	struct target t;
+	if (target_open(&t, pid, e, sizeof(e)) == 0 && t.other_mnt)
+		/* In a container the node's path means nothing: the file must be mounted. */
+		snprintf(way, sizeof(way), "; the other way in: mount libgolat.so into its container and "
+			 "start it with LD_PRELOAD naming it there (GOLAT_FUNCS may stay unset), and golat "
+			 "attach reaches it through its control socket");
+	else
+		snprintf(way, sizeof(way), "; the other way in: start it with LD_PRELOAD=%s (GOLAT_FUNCS may "
+			 "stay unset) or with golat run, and golat attach reaches it through its control socket",
+			 lib ? lib : "/path/to/libgolat.so");
 	return refused(pid, way, err, n);
 }
 
