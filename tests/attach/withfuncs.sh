@@ -17,7 +17,12 @@ pid=$svc_pid
 rm -f "$work/stop"
 "$work/load" "$svc_url/w" 2 2 "$work/stop" >"$work/load.out" 2>&1 &
 load=$!
-sleep 0.3
+# The load is running once the service has served a request (a sleep proved nothing
+# on a loaded machine).
+for ((i = 0; i < 400; i++)); do
+	(($(served || echo 0) > 0)) && break
+	sleep 0.05
+done
 if "$golat" attach $pid -f 'main.(*svc).ServeHTTP,main.work' -d 0.5 -o "$work/win.json" 2>"$work/win.err" &&
 	python3 - "$work/win.json" <<'PY'; then
 import json, sys
@@ -32,8 +37,12 @@ else
 	bad "window on a GOLAT_FUNCS service: $(cat "$work/win.err")"
 fi
 "$golat" attach $pid -f 'main.(*svc).ServeHTTP' 2>"$work/add.err" || bad "attach: $(cat "$work/add.err")"
-sleep 0.5
-hooked=$("$golat" report $pid --json | python3 -c 'import json,sys; print(sorted(f["name"] for f in json.load(sys.stdin)["functions"] if f["calls"]))')
+# Until both have been called since (up to 20 s), not a fixed half second.
+for ((i = 0; i < 100; i++)); do
+	hooked=$("$golat" report $pid --json | python3 -c 'import json,sys; print(sorted(f["name"] for f in json.load(sys.stdin)["functions"] if f["calls"]))')
+	[[ $hooked == "['main.(*svc).ServeHTTP', 'main.work']" ]] && break
+	sleep 0.2
+done
 [[ $hooked == "['main.(*svc).ServeHTTP', 'main.work']" ]] && ok "attach adds to GOLAT_FUNCS: $hooked" ||
 	bad "after attach, the report has $hooked"
 if "$golat" detach $pid -f 'main.(*svc).ServeHTTP' 2>"$work/detach.err" &&
