@@ -246,6 +246,27 @@ int target_path(const struct target *t, const char *path, char *out, size_t n)
 	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
 }
 
+int target_root_path(pid_t pid, const char *path, char *out, size_t n)
+{
+	int k = snprintf(out, n, "/proc/%d/root%s", (int)pid, path);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+int target_cwd_path(const struct target *t, const char *rel, char *out, size_t n)
+{
+	int k = snprintf(out, n, "/proc/%d/cwd/%s", (int)t->pid, rel);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+pid_t target_path_pid(const char *path)
+{
+	char *end;
+	long pid = strncmp(path, "/proc/", 6) == 0 ? strtol(path + 6, &end, 10) : 0;
+	if (pid <= 0 || pid > 0x3fffffff || (strncmp(end, "/root/", 6) != 0 && strncmp(end, "/cwd/", 5) != 0))
+		return 0;
+	return (pid_t)pid;
+}
+
 int target_stats(const struct target *t, int dir, char *inside, char *here, size_t n)
 {
 	char in[4096];

@@ -48,6 +48,20 @@ int target_open(struct target *t, pid_t pid, char *err, size_t n);
  * under t->root. 0, or -ENAMETOOLONG. */
 int target_path(const struct target *t, const char *path, char *out, size_t n);
 
+/* path, as process pid sees it, reached through its root from here
+ * ("/proc/PID/root" + path), whatever namespace it is in: for scans that know only a
+ * pid (target_scan). 0, or -ENAMETOOLONG. */
+int target_root_path(pid_t pid, const char *path, char *out, size_t n);
+
+/* A path relative to the target's working directory, reachable from here
+ * (/proc/PID/cwd/rel: the kernel resolves it in its mount namespace). 0, or
+ * -ENAMETOOLONG. */
+int target_cwd_path(const struct target *t, const char *rel, char *out, size_t n);
+
+/* The pid whose root or working directory path goes through ("/proc/PID/root/..."
+ * or "/proc/PID/cwd/..."), or 0 when it names none. */
+pid_t target_path_pid(const char *path);
+
 /* The target's default stats file (dir 0: /dev/shm, 1: its TMPDIR), as the target names
  * it (inside, may be NULL) and as golat reaches it (here). 0 or -ENAMETOOLONG. */
 int target_stats(const struct target *t, int dir, char *inside, char *here, size_t n);

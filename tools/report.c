@@ -137,11 +137,10 @@ static int open_single(const struct cli_dirs *d, struct stats_view *v)
  * its writer lives is asked of PID when it is the writer, and of no one else. */
 static void writer_through_proc(const char *path, struct stats_view *v)
 {
-	char *end, err[256];
-	long pid = strncmp(path, "/proc/", 6) == 0 ? strtol(path + 6, &end, 10) : 0;
+	char err[256];
+	pid_t pid = target_path_pid(path);
 	struct target t;
-	if (pid <= 0 || pid > 0x3fffffff || (strncmp(end, "/root/", 6) != 0 && strncmp(end, "/cwd/", 5) != 0) ||
-	    target_open(&t, (pid_t)pid, err, sizeof(err)) != 0 || !t.other_pidns)
+	if (!pid || target_open(&t, pid, err, sizeof(err)) != 0 || !t.other_pidns)
 		return;
 	v->pid_here = (uint32_t)t.nspid == v->hdr->pid ? (uint32_t)pid : STATS_PID_GONE;
 }

@@ -175,7 +175,8 @@ static int group(struct find *f, const struct target_proc *procs, size_t nprocs)
 		for (size_t k = 0; k < NDIRS; k++)
 			for (size_t i = lo; i < hi && !ns->dir[k].ok; i++) {
 				char here[96];
-				snprintf(here, sizeof(here), "/proc/%d/root%s", (int)procs[i].pid, DIRS[k]);
+				if (target_root_path(procs[i].pid, DIRS[k], here, sizeof(here)) != 0)
+					continue;
 				ns->dir[k] = dir_of(here);
 				ns->via[k] = procs[i].pid;
 			}
@@ -193,8 +194,9 @@ static int list_all(struct find *f)
 			int rc = d->ok ? first_time(f, d) : 0;
 			if (rc == 1) {
 				char here[96];
-				snprintf(here, sizeof(here), "/proc/%d/root%s", (int)f->ns[i].via[k], DIRS[k]);
-				rc = list_dir(f, k, d, here);
+				rc = target_root_path(f->ns[i].via[k], DIRS[k], here, sizeof(here));
+				if (rc == 0)
+					rc = list_dir(f, k, d, here);
 			}
 			if (rc < 0)
 				return rc;

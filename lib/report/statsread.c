@@ -278,8 +278,7 @@ static int environ_stats_path(char *buf, size_t n, const struct target *t)
 		return -ENOENT;
 	if (rel[0] == '/')
 		return target_path(t, rel, buf, n) == 0 ? 0 : -ENOENT;
-	int k = snprintf(buf, n, "/proc/%d/cwd/%s", (int)t->pid, rel);
-	return k < 0 || (size_t)k >= n ? -ENOENT : 0;
+	return target_cwd_path(t, rel, buf, n) == 0 ? 0 : -ENOENT;
 }
 
 /* A process that has exited leaves its file where the default paths of its pid say:
