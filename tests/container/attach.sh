@@ -6,7 +6,7 @@
 # live hooks, golat detach; no request fails, and the service answers and exits 0.
 #   cgo     tests/attach/svc, cgo-linked, in an image of its own libraries only (no
 #           golat inside: the library must reach the process without a file path)
-#   static  ssvc/ built with CGO_ENABLED=0, in a scratch image (the program alone)
+#   static  tests/attach/svc built with CGO_ENABLED=0, in a scratch image (the program alone)
 #   userns  the cgo image in a user namespace of its own (--uidmap, as rootless podman
 #           and Kubernetes user namespaces run it): uid 1000 inside is 201000 here
 # Usage: attach.sh GO cgo|static|userns   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)

@@ -8,7 +8,7 @@
 #                          machine cannot run a container (no podman, or a trivial
 #                          image does not run)
 #   pm ARGS                podman with the runtime that works here (runc)
-#   ctr_build              $work/svc (tests/attach/svc, cgo), $work/ssvc (ssvc/, no cgo,
+#   ctr_build              $work/svc (tests/attach/svc, cgo), $work/ssvc (the same, no cgo,
 #                          static) and $work/load (tests/attach/load, run on the host)
 #   ctr_root DIR [-r ROOT] FILE...   DIR gets each FILE at its path and what ldd lists
 #                          for it, resolved (inside ROOT, default /), plus the loader
@@ -95,11 +95,11 @@ ctr_cleanup() {
 
 ctr_build() {
 	(cd "$attach_here/svc" && "$go" build -o "$work/svc" . &&
-		cd "$ctr_here/ssvc" && CGO_ENABLED=0 "$go" build -o "$work/ssvc" . &&
+		CGO_ENABLED=0 "$go" build -o "$work/ssvc" . &&
 		cd "$attach_here/load" && "$go" build -o "$work/load" .) >"$work/build.err" 2>&1 ||
 		{ echo "FAIL: $gover cannot build the services: $(tail -5 "$work/build.err")"; exit 1; }
 	[[ $(ldd "$work/ssvc" 2>&1) == *'not a dynamic executable'* ]] ||
-		{ echo "FAIL: ssvc built with CGO_ENABLED=0 is not static"; exit 1; }
+		{ echo "FAIL: svc built with CGO_ENABLED=0 is not static"; exit 1; }
 }
 
 ctr_root() {
@@ -120,7 +120,7 @@ ctr_root() {
 }
 
 # svc_image cgo|static: the image of a service at /svc, as localhost/$id-KIND:test (img):
-# cgo, tests/attach/svc with its own libraries only; static, ssvc/ alone (scratch).
+# cgo, tests/attach/svc with its own libraries only; static, it built without cgo, alone (scratch).
 svc_image() {
 	local dir=$work/root-$1
 	case $1 in

@@ -1,5 +1,7 @@
 // svc: the service golat attach is tried on — net/http on 127.0.0.1 with a port of
-// the kernel's choosing (printed on stdout), cgo-linked so that LD_PRELOAD works.
+// the kernel's choosing (printed on stdout), cgo-linked so that LD_PRELOAD works
+// (rt_cgo.go). Built with CGO_ENABLED=0 (rt_nocgo.go) it is the static service of the
+// container tests: the same paths, the same names to hook, no /rt counts.
 //
 //	GET /count  the requests served so far (not counting /count and /quit)
 //	GET /quit   shuts the server down; main returns and the process exits 0
@@ -10,39 +12,6 @@
 // SVC_NODUMP=1 makes it non-dumpable (prctl PR_SET_DUMPABLE 0): only CAP_SYS_PTRACE
 // may then ptrace it, as for a program that changed its credentials.
 package main
-
-// Importing C makes the binary dynamically linked, as LD_PRELOAD needs.
-
-/*
-#include <signal.h>
-#include <stdatomic.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
-static atomic_long rt_count;
-
-static void on_rt(int sig)
-{
-	(void)sig;
-	atomic_fetch_add(&rt_count, 1);
-}
-
-// SA_ONSTACK: Go requires it of any handler that may run on its threads.
-static int rt_install(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_rt;
-	sa.sa_flags = SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(40, &sa, NULL);
-}
-
-static long rt_got(void) { return atomic_load(&rt_count); }
-static int no_dump(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
-*/
-import "C"
 
 import (
 	"context"
@@ -65,7 +34,7 @@ func (s *svc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/count":
 		fmt.Fprintf(w, "%d\n", atomic.LoadInt64(&s.served))
 	case "/rt":
-		fmt.Fprintf(w, "%d\n", int64(C.rt_got()))
+		fmt.Fprintf(w, "%d\n", rtGot())
 	case "/quit":
 		fmt.Fprintln(w, "bye")
 		close(s.quit)
@@ -85,9 +54,9 @@ func work(n int) string {
 }
 
 func main() {
-	C.rt_install()
+	rtInstall()
 	if os.Getenv("SVC_NODUMP") == "1" {
-		C.no_dump()
+		noDump()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,3 +1,0 @@
-module ssvc
-
-go 1.19
