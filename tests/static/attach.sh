@@ -145,16 +145,22 @@ if [[ -s $work/live.json ]]; then
 	verdict "golat report, live" counted "$work/live.json" exe
 fi
 
+# window WHAT SPECS NAME BIN: a 1 s window on pid ($work/NAME.json), nothing but golat's
+# lines on its stderr, and BIN's text as before it afterwards.
+window() {
+	local status=0
+	"$golat" attach "$pid" -f "$2" -d 1 -o "$work/$3.json" >"$work/$3.out" 2>"$work/$3.err" || status=$?
+	if [[ $status == 0 ]]; then
+		golat_only "golat attach -d 1 ($1)" "$work/$3.err"
+		verdict "$1, after the window" python3 "$text" same "$pid" "$work/$4.text"
+	else
+		bad "golat attach $pid -f '$2' -d 1 ($1) exits $status: $(head -5 "$work/$3.err")"
+	fi
+}
+
 # A window on the stripped PIE.
 start pie
-status=0
-"$golat" attach "$pid" -f 'main.*' -d 1 -o "$work/win.json" >"$work/win.out" 2>"$work/win.err" || status=$?
-if [[ $status == 0 ]]; then
-	golat_only "golat attach -d 1" "$work/win.err"
-	verdict "stripped PIE after a window" python3 "$text" same "$pid" "$work/pie.text"
-else
-	bad "golat attach $pid -f 'main.*' -d 1 (stripped PIE) exits $status: $(head -5 "$work/win.err")"
-fi
+window "stripped PIE" 'main.*' win pie
 stop pie
 if ((status == 0)); then
 	verdict "the window's report" counted "$work/win.json" pie
@@ -249,14 +255,7 @@ PY
 
 if [[ $(id -u) == 0 ]] && unshare --pid --fork --mount true 2>/dev/null && start_ns exe; then
 	shm=/proc/$pid/root/dev/shm/golat-1.stats
-	status=0
-	"$golat" attach "$pid" -f 'main.work' -d 1 -o "$work/ns.json" >"$work/ns.out" 2>"$work/ns.err" || status=$?
-	if [[ $status == 0 ]]; then
-		golat_only "golat attach -d 1 (namespaces)" "$work/ns.err"
-		verdict "in namespaces, after the window" python3 "$text" same "$pid" "$work/exe.text"
-	else
-		bad "golat attach $pid -f main.work -d 1 (namespaces) exits $status: $(head -5 "$work/ns.err")"
-	fi
+	window "in namespaces" main.work ns exe
 	if grep -q ' /memfd:golat-agent.so (deleted)$' "/proc/$pid/maps"; then
 		ok "in namespaces: the agent is the memfd the process made"
 	else
