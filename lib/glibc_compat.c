@@ -94,6 +94,7 @@ const char *golat_strerrorname_np(int err)
 _Bool golat_threads_ok(void)
 {
 	/* The weak references of glibc_compat.h that the engine cannot do without. */
-	return pthread_create && pthread_once && pthread_key_create && pthread_getspecific &&
-	       pthread_setspecific;
+	return GOLAT_BOUND(pthread_create) && GOLAT_BOUND(pthread_once) &&
+	       GOLAT_BOUND(pthread_key_create) && GOLAT_BOUND(pthread_getspecific) &&
+	       GOLAT_BOUND(pthread_setspecific);
 }

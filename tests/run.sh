@@ -23,5 +23,5 @@ ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz || status=1
 echo "== tests under ASan+UBSan (build-asan/, label asan)"
 ctest --test-dir build-asan --output-on-failure -j "$jobs" -L asan || status=1
 echo "== fuzzing the reader (${fuzz}s)"
-ctest --test-dir build --output-on-failure -V -L fuzz | grep -E "fuzz_[a-z_]+:|stat::|tests passed|tests failed|Failed" || status=1
+ctest --test-dir build --output-on-failure -V -L fuzz | grep -E "fuzz_[a-z_]+:|stat::|tests passed|tests failed|Failed|error:|undefined reference|ERROR:|SUMMARY:" || status=1
 exit $status

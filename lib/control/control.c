@@ -326,7 +326,7 @@ int control_start(const struct control_ops *ops, char *why, size_t n)
 	int rc = pthread_create(&t, &a, serve, NULL);
 	pthread_attr_destroy(&a);
 	if (rc == 0) /* what ps, top and stw's reasons ("thread 1234 (name) ...") show */
-		if (pthread_setname_np) /* weak: glibc_compat.h */
+		if (GOLAT_BOUND(pthread_setname_np)) /* weak: glibc_compat.h */
 			pthread_setname_np(t, "golat-control");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {

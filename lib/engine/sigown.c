@@ -249,7 +249,7 @@ extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *o
 __asm__(".symver __sigaction, __sigaction@GLIBC_2.2.5");
 static sigaction_fn next_sigaction(void)
 {
-	sigaction_fn f = dlsym ? (sigaction_fn)dlsym(RTLD_NEXT, "sigaction") : NULL;
+	sigaction_fn f = GOLAT_BOUND(dlsym) ? (sigaction_fn)dlsym(RTLD_NEXT, "sigaction") : NULL;
 	return f ? f : __sigaction;
 }
 

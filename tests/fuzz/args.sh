@@ -11,7 +11,7 @@ source "$here/lib.sh"
 work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz-args
 mkdir -p "$work/corpus"
 fuzz_build "$work/fuzz_dwarf_args" "$here/fuzz_dwarf_args.c" "$top"/lib/reader/dwarf*.c \
-	"$top"/lib/reader/elfimg.c
+	"$top"/lib/reader/elfimg.c "$top"/lib/glibc_compat.c
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
 for v in 1.19 1.21 1.22 1.23 1.24 1.26 1.27; do
 	go=/usr/lib/go-$v/bin/go

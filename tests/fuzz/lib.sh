@@ -1,5 +1,6 @@
 # Sourced by the fuzz scripts: build a libFuzzer target with clang (ASan + UBSan) and
-# run it for a bounded time, printing libFuzzer's counts.
+# run it for a bounded time, printing libFuzzer's counts. The sources are compiled as
+# libgolat.so's are: glibc_compat.h force-included (lib/CMakeLists.txt).
 #   fuzz_build OUT SOURCES...   (exit 77 when clang is missing)
 #   fuzz_run NAME BIN CORPUS WORK SECONDS MAXLEN
 fuzz_build() {
@@ -11,7 +12,7 @@ fuzz_build() {
 		exit 77
 	fi
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -I"$top/lib" $(for d in "$top"/lib/*/; do printf -- '-I%s ' "$d"; done) -I"$top/include" \
+		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -include "$top/lib/glibc_compat.h" -I"$top/lib" $(for d in "$top"/lib/*/; do printf -- '-I%s ' "$d"; done) -I"$top/include" \
 		"$@" $(pkg-config --cflags --libs capstone zlib) -lm -o "$out"
 }
 

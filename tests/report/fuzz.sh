@@ -14,7 +14,7 @@ mkdir -p "$work/corpus"
 source "$top/tests/fuzz/lib.sh"
 srcs=()
 for f in report/statsread report/statsagg report/statssite report/report report/report_export \
-	report/report_prom report/report_calls report/callsite report/json paths proc; do
+	report/report_prom report/report_calls report/callsite report/json paths proc target glibc_compat; do
 	srcs+=("$top/lib/$f.c")
 done
 srcs+=("$top"/lib/reader/*.c) # callsite.c names call sites through the binary the file names

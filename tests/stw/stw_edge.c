@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -240,6 +241,28 @@ static void *zombie_worker(void *arg)
 	(void)arg;
 	char reason[256];
 	pthread_t b;
+	/* The main thread is still inside pthread_exit when this thread starts: until it is
+	 * a zombie it is a live thread, and stw stops it (count 2). Wait for the state, not
+	 * for a time: /proc/self/task/PID/stat says Z once it has gone. */
+	char path[64], st[512];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)getpid());
+	for (uint64_t w0 = test_now_ns();;) {
+		FILE *f = fopen(path, "r");
+		const char *p = NULL;
+		if (f) {
+			size_t n = fread(st, 1, sizeof st - 1, f);
+			st[n] = 0;
+			fclose(f);
+			p = strrchr(st, ')');
+		}
+		if (!p || (p[1] == ' ' && p[2] == 'Z'))
+			break; /* gone from the list altogether, or a zombie */
+		if (test_now_ns() - w0 > 20000000000ull) {
+			fprintf(stderr, "zombie: main thread not a zombie after 20 s: %s\n", st);
+			exit(1);
+		}
+		sched_yield();
+	}
 	pthread_create(&b, NULL, busy, NULL);
 	uint64_t t0 = test_now_ns();
 	int bad = 0;
