@@ -57,6 +57,33 @@ served() {
 	curl -sf --max-time 10 "$svc_url/count"
 }
 
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds (0) or SECONDS have
+# passed (1): for a state the test can check, instead of a sleep that guesses.
+wait_until() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# served_beyond N: the service has served more than N requests.
+served_beyond() {
+	local n
+	n=$(served) && (($n > $1))
+}
+
+# running PID EXE: PID has exec'd EXE (a path) and sleeps or runs in it: its
+# constructors, a preloaded library's too, have run.
+running() {
+	[[ $(readlink "/proc/$1/exe" 2>/dev/null) == "$2" ]] || return 1
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[[ $st == S ]]
+}
+
 svc_quit() {
 	local status=0
 	curl -sf --max-time 10 "$svc_url/quit" >/dev/null || bad "GET /quit failed"

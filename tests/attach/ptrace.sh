@@ -92,8 +92,9 @@ for ((i = 1; i <= cycles; i++)); do
 	rm -f "$work/nomore.raining"
 	rain "$svc_pid" "$work/nomore" >"$work/sent" &
 	rainer=$!
-	for ((k = 0; k < 100; k++)); do [[ -e $work/nomore.raining ]] && break; sleep 0.05; done
-	sleep 0.1
+	wait_until 5 test -e "$work/nomore.raining" || true
+	before=$(served)
+	wait_until 10 served_beyond "$before" || bad "cycle $i: the load serves nothing"
 	before=$(served)
 	status=0
 	"$golat" attach "$svc_pid" -f "$specs" -d "$window" -o "$work/win$i.json" 2>"$work/win$i.err" || status=$?

@@ -42,7 +42,8 @@ refused "a pid that is gone" "no process $gone" "$golat" attach $gone -f 'main.*
 # Not Go: sleep with the library preloaded stays inert (one thread, no socket).
 LD_PRELOAD=$GOLAT_LIB sleep 30 &
 sl=$!
-sleep 0.3
+sleep_exe=$(readlink -f "$(command -v sleep)")
+wait_until 10 running $sl "$sleep_exe" || bad "sleep with libgolat.so preloaded is not asleep after 10 s"
 [[ $(ls /proc/$sl/task | wc -l) == 1 && ! -e /dev/shm/golat-$sl.sock && ! -e ${TMPDIR:-/tmp}/golat-$sl.sock ]] ||
 	bad "sleep with libgolat.so preloaded: $(ls /proc/$sl/task | wc -l) threads, or a socket"
 refused "not a Go program" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
@@ -51,7 +52,7 @@ kill $sl
 # Not Go, and without the library: nothing for ptrace to do.
 sleep 30 &
 sl=$!
-sleep 0.3 # until it has exec'd sleep
+wait_until 10 running $sl "$sleep_exe" || bad "sleep has not exec'd after 10 s"
 refused "not a Go program, started without golat" "pid $sl \(sleep\) is not a Go program" "$golat" attach $sl -f 'main.*'
 kill $sl
 
@@ -61,7 +62,8 @@ kill $sl
 rm -f "$work/static.stop"
 "$work/static" http://127.0.0.1:1/ 1 100 "$work/static.stop" >/dev/null 2>&1 &
 st=$!
-sleep 0.2
+exec_done() { [[ $(readlink "/proc/$st/exe" 2>/dev/null) == "$work/static" ]]; }
+wait_until 10 exec_done || bad "the static program has not exec'd after 10 s"
 GOLAT_AGENT=$work/no-agent.so refused "a static Go program, without golat-agent.so" \
 	"GOLAT_AGENT=$work/no-agent.so: No such file or directory" "$golat" attach $st -f 'main.*'
 touch "$work/static.stop"

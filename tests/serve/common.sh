@@ -290,7 +290,7 @@ expect_fail() {
 # A port in use, bad addresses and options refused; the other address forms served;
 # SIGTERM ends the server with status 0.
 check_refusals_and_end() {
-	local a p rc
+	local a p rc k
 	expect_fail "cannot listen on 127.0.0.1:$port: Address already in use" --listen "127.0.0.1:$port"
 	for a in foo 127.0.0.1 :65536 ::1:80 '[::1]' '[]:80' :x; do
 		expect_fail "bad listen address '$a'" --listen "$a"
@@ -306,7 +306,10 @@ check_refusals_and_end() {
 		[[ $a == '[::1]:0' && ! -s /proc/net/if_inet6 ]] && { echo "note: no IPv6: $a not tried"; continue; }
 		"$golat" serve --listen "$a" 2>"$work/err2" &
 		p=$!
-		sleep 0.5
+		for ((k = 0; k < 200; k++)); do
+			grep -qE '^golat: serving ' "$work/err2" && break
+			sleep 0.05
+		done
 		grep -qE '^golat: serving http://(\[::\]|0\.0\.0\.0|\[::1\]):[0-9]+/metrics$' "$work/err2" ||
 			bad "--listen $a: $(cat "$work/err2")"
 		kill $p

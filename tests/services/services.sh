@@ -205,7 +205,16 @@ if [[ $pkg == etcd-server ]]; then
 	got=$(curl -s -m 5 -X POST "http://127.0.0.1:$p1/v3/kv/range" -d "{\"key\":\"$(printf k | base64)\"}")
 	grep -q "\"value\":\"$(printf 'v%d' $n | base64)\"" <<<"$got" || bad "the last put is not read back: $got"
 fi
-sleep 1 # the last connections' serve returns once the client has closed
+# The last connections' serve returns once the client has closed: until the report
+# has none of the exactly counted functions in flight (up to 20 s).
+settled() {
+	"$GOLAT_CLI" report $pid --json 2>/dev/null | python3 -c '
+import json, sys
+fs = json.load(sys.stdin)["functions"]
+names = ("net/http.(*conn).serve", "net/http.serverHandler.ServeHTTP")
+sys.exit(1 if any(f.get("in_flight", 0) for f in fs if f["name"] in names or f["name"].endswith("etcdserver.(*EtcdServer).Put")) else 0)'
+}
+for _ in $(seq 100); do settled && break; sleep 0.2; done
 "$GOLAT_CLI" report $pid --json >"$work/after.json" || bad "golat report $pid fails"
 python3 - "$work/before.json" "$work/after.json" "$pkg" "$n" <<'PY' || bad "golat's counts (above)"
 import json, sys
@@ -265,7 +274,8 @@ for _ in $(seq 100); do ready && break; sleep 0.2; done
 t0=$(text $pid)
 load 5 "$work/wrk3.txt" &
 wpid=$!
-sleep 0.5
+# Attached once wrk's connections are up (ss lists them), not after a guessed half second.
+for _ in $(seq 100); do (($(ss -Htn state established "( dport = :$p1 )" | wc -l) >= 8)) && break; sleep 0.05; done
 "$GOLAT_CLI" attach $pid -f "$funcs" -d 3 -o "$work/window.json" >"$work/ptrace.out" 2>&1 ||
 	bad "golat attach through ptrace fails: $(tail -3 "$work/ptrace.out")"
 wait $wpid

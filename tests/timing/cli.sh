@@ -47,8 +47,10 @@ for bin in "${bins[@]}"; do
 	if ! wait_for "$(stats_default $pid)" 10; then
 		bad "$bin: no stats file $(stats_default $pid) 10 s after golat run: $(cat "$prog.live.err")"
 	fi
-	sleep 0.5
-	if "$GOLAT_CLI" report $pid >"$prog.report.txt" 2>&1 && grep -q '^main\.handle .*calls [1-9]' "$prog.report.txt"; then
+	handled() {
+		"$GOLAT_CLI" report $pid >"$prog.report.txt" 2>&1 && grep -q '^main\.handle .*calls [1-9]' "$prog.report.txt"
+	}
+	if wait_until 10 handled; then
 		ok "$bin: golat report PID: $(grep '^main\.handle ' "$prog.report.txt")"
 	else
 		bad "$bin: golat report $pid: no 'main.handle ... calls N' line: $(head -5 "$prog.report.txt")"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nothing recorded is lost when the program is killed: a program runs hooked calls
-# forever and writes how many returned every 100 ms; after ~1 s it gets SIGKILL (no
+# forever and writes how many returned every 100 ms; after 20,000 it gets SIGKILL (no
 # exit path runs). `golat report STATS --json` on its stats file (GOLAT_STATS) shows at
 # least the last count it wrote, and the same file renders as text.
 # Usage: kill9.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
@@ -10,13 +10,22 @@ source "$(dirname "$0")/common.sh"
 timing_setup kill9 "$1"
 timing_build "$here/kill9"
 
+count_at_least() {
+	local n
+	n=$(cat "$1" 2>/dev/null) || return 1
+	[[ $n =~ ^[0-9]+$ ]] && ((n >= $2))
+}
+
 for bin in "${bins[@]}"; do
 	run=$work/$bin
 	GOLAT_FUNCS='main.work' GOLAT_STATS=$run.stats LD_PRELOAD=$GOLAT_LIB \
 		"$work/$bin" "$run.count" >"$run.out" 2>"$run.err" &
 	pid=$!
 	wait_for "$run.count" 10 || bad "$bin: the program wrote no count in 10 s"
-	sleep 1
+	# Killed once its goroutines have returned 20,000 hooked calls (its count file says so,
+	# every 100 ms), so that the stats file holds many pages' worth, whatever the load.
+	wait_until 20 count_at_least "$run.count" 20000 ||
+		bad "$bin: fewer than 20000 calls in 20 s (count $(cat "$run.count" 2>/dev/null))"
 	kill -9 $pid
 	status=0
 	wait $pid 2>/dev/null || status=$?
