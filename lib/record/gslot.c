@@ -208,6 +208,32 @@ void gslot_release(const struct gref *r, uint32_t holder)
 	pool_put(r->s->self);
 }
 
+struct gslot_cached *gslot_cache_new(void)
+{
+	return map(GSLOT_CACHE * sizeof(struct gslot_cached));
+}
+
+struct gslot *gslot_cache_fill(struct gslot_cached *c, uint64_t g, uint32_t holder, int create)
+{
+	struct gslot_cached *e = gslot_cache_at(c, g);
+	if (e->g)
+		gslot_release(&(struct gref){ e->keyp, e->s }, holder);
+	e->g = 0;
+	struct gref r;
+	if (gslot_get(g, holder, create, &r) != 0)
+		return 0;
+	*e = (struct gslot_cached){ g, (uint64_t)holder << 48 | (g & GSLOT_G_MASK), r.key, r.s };
+	return r.s;
+}
+
+void gslot_cache_free(struct gslot_cached *c, uint32_t holder)
+{
+	for (uint32_t i = 0; i < GSLOT_CACHE; i++)
+		if (c[i].g)
+			gslot_release(&(struct gref){ c[i].keyp, c[i].s }, holder);
+	sys_munmap(c, GSLOT_CACHE * sizeof(struct gslot_cached));
+}
+
 int gslot_extend(struct gslot *s, struct gframe **spare)
 {
 	struct gframe *b = *spare;

@@ -2,10 +2,11 @@
  *
  * On entry R12 = struct tramp_desc * and RSP = the goroutine's SP, untouched, as for
  * golat_tramp_common (tramp.S). It handles the common case whole: the goroutine is
- * the one this thread recorded last and its slot is still this thread's, its calls
- * in flight fit the slot's inline frames, and (at an exit) the frame on top is this
- * call and the duration falls inside the cell's window. Anything else — a first call,
- * another goroutine, a panic's leftovers, morestack coming back to an entry, a cell
+ * one this thread recorded lately (its entry in the thread's cache of goroutines,
+ * gslot.h) and its slot is still this thread's, its calls in flight fit the slot's
+ * inline frames, and (at an exit) the frame on top is this call and the duration
+ * falls inside the cell's window. Anything else — a first call, a goroutine new to
+ * this thread or one whose entry another took, a panic's leftovers, morestack coming back to an entry, a cell
  * page not claimed yet, a duration outside the window, CLOCK_MONOTONIC — it leaves
  * to golat_tramp_common and recorder.c, having changed nothing: every check comes
  * before the first store to the recorder's state, and the registers are restored
@@ -85,18 +86,26 @@ golat_rec_fast:
 	movq	%rax, T_NOW(%r13)
 1:	cmpl	$0, golat_rec_on(%rip)
 	je	.Lslow
-	/* The goroutine, its slot, and that it is still this goroutine's there. */
+	/* The goroutine, its slot (its entry in this thread's cache, gslot.h), and that
+	 * the slot is still this goroutine's there. */
 	movq	golat_rec_g_tls(%rip), %rax
 	movq	%fs:(%rax), %rax		/* rax = g */
 	testq	%rax, %rax
 	jz	.Lslow
-	cmpq	%rax, T_G(%r13)
+	movq	T_GCACHE(%r13), %rbx
+	testq	%rbx, %rbx
+	jz	.Lslow
+	imull	$E_MUL, %eax, %edx
+	shrl	$(32 - E_BITS), %edx
+	shll	$E_SHIFT, %edx
+	addq	%rdx, %rbx			/* rbx = g's entry */
+	cmpq	%rax, E_G(%rbx)
 	jne	.Lslow
-	movq	T_KEYP(%r13), %rdx
+	movq	E_KEYP(%rbx), %rdx
 	movq	(%rdx), %rdx
-	cmpq	%rdx, T_KEY(%r13)
+	cmpq	%rdx, E_KEY(%rbx)
 	jne	.Lslow
-	movq	T_SLOT(%r13), %rbx		/* rbx = slot */
+	movq	E_SLOT(%rbx), %rbx		/* rbx = slot */
 	movl	golat_rec_goid(%rip), %edx
 	movq	(%rax,%rdx), %rdx
 	cmpq	%rdx, S_GOID(%rbx)
