@@ -10,17 +10,48 @@
 #include "hook.h"
 #include "json.h"
 #include "spec.h"
+#include "window.h"
 
-/* Parses "[--json] [--args] EXE [SPEC...]"; returns the index of EXE in argv, or -1. */
-static int parse_args(int argc, char **argv, int *json, int *args)
+/* Which signal handling `golat list` plans for (--signals): the one golat would have in
+ * the binary (hook_plan: owned in a cgo program), or either one forced, to compare. */
+enum list_signals { SIGNALS_AUTO, SIGNALS_OWNED, SIGNALS_GO };
+
+struct list_opts {
+	int json, args, totals;
+	enum list_signals signals;
+};
+
+/* How the returns of the listed functions are hooked (analyze.h): by a 5-byte jmp over
+ * their own window, a 2-byte hop through padding, steered branches (a window that took a
+ * branch target in), an int3, or inside the entry's whole window. */
+struct ret_counts {
+	size_t returns, jmp5, hop, steered, int3, whole;
+};
+
+struct list_totals {
+	size_t funcs, patchable, with_int3;
+	struct ret_counts r;
+};
+
+/* Parses "[--json] [--args] [--totals] [--signals=auto|owned|go] EXE [SPEC...]";
+ * returns the index of EXE in argv, or -1. */
+static int parse_args(int argc, char **argv, struct list_opts *o)
 {
 	int i = 1;
-	*json = *args = 0;
+	*o = (struct list_opts){ 0 };
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0)
-			*json = 1;
+			o->json = 1;
 		else if (strcmp(argv[i], "--args") == 0)
-			*args = 1;
+			o->args = 1;
+		else if (strcmp(argv[i], "--totals") == 0)
+			o->totals = 1;
+		else if (strcmp(argv[i], "--signals=auto") == 0)
+			o->signals = SIGNALS_AUTO;
+		else if (strcmp(argv[i], "--signals=owned") == 0)
+			o->signals = SIGNALS_OWNED;
+		else if (strcmp(argv[i], "--signals=go") == 0)
+			o->signals = SIGNALS_GO;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -135,60 +166,130 @@ static void print_sig(const struct dwarf_args *ix, const struct gobin_func *f, i
 		printf(")%s\n", notes[s->check] ? notes[s->check] : "");
 }
 
+/* Adds how each return of plan is hooked to c. */
+static void count_returns(const struct analyze_plan *plan, struct ret_counts *c)
+{
+	if (plan->entry.ret) {
+		c->returns++;
+		c->whole++;
+	}
+	for (size_t i = 0; i < plan->nsites; i++) {
+		const struct analyze_window *w = &plan->sites[i];
+		c->returns++;
+		if (w->int3)
+			c->int3++;
+		else if (w->nredir || w->len == 0)
+			c->steered++;
+		else if (w->hop)
+			c->hop++;
+		else
+			c->jmp5++;
+	}
+}
+
+static void print_counts_json(const struct ret_counts *c)
+{
+	printf("{\"returns\":%zu,\"jmp5\":%zu,\"hop\":%zu,\"steered\":%zu,\"int3\":%zu,\"whole\":%zu}",
+	       c->returns, c->jmp5, c->hop, c->steered, c->int3, c->whole);
+}
+
 /* Prints one function with whether golat can hook it, and why not, and with ix its
- * signature. */
-static int print_func(const struct gobin *gb, const struct gobin_func *f, int json, int first,
-		      const struct dwarf_args *ix)
+ * signature; adds it to t. */
+static void print_func(const struct gobin *gb, const struct gobin_func *f, const struct list_opts *o,
+		       bool first, const struct dwarf_args *ix, struct list_totals *t)
 {
 	struct analyze_plan plan;
+	struct ret_counts c = { 0 };
 	char why[256] = "";
-	int ok = hook_plan(gb, f, &plan, why, sizeof(why)) == 0, traps = 0, steered = 0;
+	int rc = o->signals == SIGNALS_AUTO ? hook_plan(gb, f, &plan, why, sizeof(why))
+					    : window_plan(gb, f, o->signals == SIGNALS_OWNED, &plan, why, sizeof(why));
+	bool ok = rc == 0;
+	int steered = 0;
 	if (ok) {
 		steered = (int)plan.entry.nredir;
 		for (size_t i = 0; i < plan.nsites; i++)
 			steered += (int)plan.sites[i].nredir;
-		for (size_t i = 0; i < plan.nsites; i++)
-			traps += plan.sites[i].int3;
-		if (traps)
-			snprintf(why, sizeof(why), "%s: %d return%s through an int3: a signal per call", f->name,
-				 traps, traps > 1 ? "s" : "");
+		count_returns(&plan, &c);
+		if (c.int3)
+			snprintf(why, sizeof(why), "%s: %zu return%s through an int3: a signal per call", f->name,
+				 c.int3, c.int3 > 1 ? "s" : "");
 		analyze_plan_free(&plan);
 	}
+	t->funcs++;
+	t->patchable += ok;
+	t->with_int3 += c.int3 > 0;
+	t->r.returns += c.returns;
+	t->r.jmp5 += c.jmp5;
+	t->r.hop += c.hop;
+	t->r.steered += c.steered;
+	t->r.int3 += c.int3;
+	t->r.whole += c.whole;
+	if (o->totals)
+		return;
 	/* The reason starts with the function's name, which the row already shows. */
 	const char *r = strncmp(why, f->name, strlen(f->name)) == 0 && why[strlen(f->name)] == ':'
 				? why + strlen(f->name) + 2 : why;
-	if (!json) {
-		bool note = !ok || traps;
+	if (!o->json) {
+		bool note = !ok || c.int3;
 		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
 		       ok ? "yes" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
 		if (ix)
-			print_sig(ix, f, json);
-		return ok;
+			print_sig(ix, f, o->json);
+		return;
 	}
 	printf("%s\n {\"name\":", first ? "" : ",");
 	json_string(stdout, f->name);
 	/* golat's additions to SPEC.md's keys: "traps", returns hooked through an int3;
 	 * "steered", branches golat rewrites so that a return has a window (analyze.h,
-	 * struct analyze_redirect). */
-	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%d,\"steered\":%d,"
-	       "\"reason\":", (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false", traps,
-	       steered);
-	if (ok && !traps)
+	 * struct analyze_redirect); "returns", how each return is hooked (count_returns),
+	 * null when the function is not patchable. */
+	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%zu,\"steered\":%d,"
+	       "\"returns\":", (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false",
+	       c.int3, steered);
+	if (ok)
+		print_counts_json(&c);
+	else
+		fputs("null", stdout);
+	fputs(",\"reason\":", stdout);
+	if (ok && !c.int3)
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
 	if (ix)
-		print_sig(ix, f, json);
+		print_sig(ix, f, o->json);
 	putchar('}');
-	return ok;
+}
+
+/* --totals: one JSON object (--json) or line for every listed function together. */
+static void print_totals(const struct gobin *gb, const struct list_opts *o, const struct list_totals *t)
+{
+	bool planned = gb->dynamic && gb->cgo; /* what hook_plan chooses for a file */
+	bool owned = o->signals == SIGNALS_OWNED || (o->signals == SIGNALS_AUTO && planned);
+	double pct = t->patchable ? 100.0 * (double)t->with_int3 / (double)t->patchable : 0;
+	if (!o->json) {
+		printf("signals %s: %zu functions, %zu patchable, %zu with an int3 (%.3f%%); returns %zu: "
+		       "jmp5 %zu, hop %zu, steered %zu, int3 %zu, whole %zu\n", owned ? "owned" : "go", t->funcs,
+		       t->patchable, t->with_int3, pct, t->r.returns, t->r.jmp5, t->r.hop, t->r.steered, t->r.int3,
+		       t->r.whole);
+		return;
+	}
+	printf("{\"signals\":\"%s\",\"planned\":\"%s\",\"go_version\":", owned ? "owned" : "go",
+	       planned ? "owned" : "go");
+	json_string(stdout, gb->go_version);
+	printf(",\"dynamic\":%s,\"functions\":%zu,\"patchable\":%zu,\"with_int3\":%zu,\"int3_pct\":%.4f,"
+	       "\"returns\":", gb->dynamic ? "true" : "false", t->funcs, t->patchable, t->with_int3, pct);
+	print_counts_json(&t->r);
+	puts("}");
 }
 
 int cmd_list(int argc, char **argv)
 {
-	int json, args, exe = parse_args(argc, argv, &json, &args);
+	struct list_opts o;
+	int exe = parse_args(argc, argv, &o);
 	if (exe < 0) {
-		fputs("usage: golat list [--json] [--args] EXE [SPEC...]\n", stderr);
+		fputs("usage: golat list [--json] [--args] [--totals] [--signals=auto|owned|go] EXE [SPEC...]\n",
+		      stderr);
 		return 2;
 	}
 	struct gobin gb;
@@ -201,19 +302,23 @@ int cmd_list(int argc, char **argv)
 			return cli_fail("bad spec '%s'", argv[i]);
 		}
 	spec_resolve(&specs, &gb);
-	struct dwarf_args *ix = args ? list_sigs(&gb, &specs, argv[exe]) : NULL;
-	if (json)
+	struct dwarf_args *ix = o.args && !o.totals ? list_sigs(&gb, &specs, argv[exe]) : NULL;
+	if (o.totals)
+		;
+	else if (o.json)
 		putchar('[');
 	else
 		printf("%10s %10s %6s  %-3s %s\n", "ENTRY", "END", "SIZE", "OK", "NAME");
-	size_t n = 0, ok = 0;
+	struct list_totals t = { 0 };
 	for (size_t i = 0; i < gb.nfuncs; i++)
 		if (spec_match(&specs, gb.funcs[i].name))
-			ok += print_func(&gb, &gb.funcs[i], json, n++ == 0, ix);
-	if (json)
+			print_func(&gb, &gb.funcs[i], &o, t.funcs == 0, ix, &t);
+	if (o.totals)
+		print_totals(&gb, &o, &t);
+	else if (o.json)
 		puts("\n]");
 	else
-		printf("%zu functions, %zu patchable\n", n, ok);
+		printf("%zu functions, %zu patchable\n", t.funcs, t.patchable);
 	int rc = 0;
 	for (size_t k = 0; k < specs.n; k++)
 		if (specs.v[k].matches == 0)
@@ -266,15 +371,16 @@ static void info_text(const struct gobin *gb, const char *path)
 
 int cmd_info(int argc, char **argv)
 {
-	int json, args, exe = parse_args(argc, argv, &json, &args);
-	if (exe < 0 || exe + 1 != argc || args) {
+	struct list_opts o;
+	int exe = parse_args(argc, argv, &o);
+	if (exe < 0 || exe + 1 != argc || o.args || o.totals || o.signals) {
 		fputs("usage: golat info [--json] EXE\n", stderr);
 		return 2;
 	}
 	struct gobin gb;
 	if (open_exe(&gb, argv[exe]))
 		return 1;
-	(json ? info_json : info_text)(&gb, argv[exe]);
+	(o.json ? info_json : info_text)(&gb, argv[exe]);
 	gobin_close(&gb);
 	return 0;
 }

@@ -25,7 +25,7 @@ static const struct verb {
 	int (*run)(int argc, char **argv); /* NULL: help, answered by main */
 	const char *synopsis, *what;
 } VERBS[] = {
-	{ "list", cmd_list, "list [--json] [--args] EXE [SPEC...]",
+	{ "list", cmd_list, "list [--json] [--args] [--totals] [--signals=auto|owned|go] EXE [SPEC...]",
 	  "every function of a Go binary (stripped or not): can golat hook it, and if not why" },
 	{ "info", cmd_info, "info [--json] EXE", "Go version, pclntab, g's TLS slot and fields" },
 	{ "run", cmd_run, "run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] [--] CMD [ARGS]",
