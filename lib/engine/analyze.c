@@ -22,6 +22,7 @@
 
 #include "analyze_decode.h"
 #include "analyze_redirect.h"
+#include "analyze_tail.h"
 #include "gobin.h"
 #include "reloc.h"
 
@@ -314,6 +315,21 @@ static bool merge_first_site(struct planner *pl, const struct extent *site)
 	return grow_entry_through(f, &pl->entry, site->end - 1);
 }
 
+/* The sites still left with an int3 try a hop into another window's tail
+ * (analyze_tail.c). plan->sites may have lost its first (redirect_whole): the site of
+ * extent k is found by its ret. */
+static void tail_hops(struct planner *pl, const struct extent *sites, size_t n)
+{
+	const struct fn *f = pl->f;
+	struct analyze_plan *plan = pl->plan;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		struct analyze_window *w = &plan->sites[i];
+		for (size_t k = 0; w->int3 && k < n; k++)
+			if (f->in->entry + f->ins[sites[k].end - 1].off == w->addr)
+				tail_hop(f, plan, sites[k].first, sites[k].end, w);
+	}
+}
+
 static int plan_windows(struct planner *pl, struct extent *sites)
 {
 	struct fn *f = pl->f;
@@ -352,6 +368,8 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 			memmove(plan->sites, plan->sites + 1, --plan->nsites * sizeof(*plan->sites));
 		rc = rc == -ENOMEM ? rc : 0;
 	}
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+		tail_hops(pl, sites, n);
 	return rc;
 }
 

@@ -16,8 +16,10 @@
  *    function's own padding, where the 5-byte jmp rel32 goes;
  *  - where golat owns the signals (ANALYZE_SIGNALS_OWNED), a return window cut short by
  *    a branch target may take the target in, the branches to it steered to its copy
- *    (struct analyze_redirect, analyze_redirect.c); only a return left without any
- *    window gets an int3;
+ *    (struct analyze_redirect, analyze_redirect.c); a return window of 2 to 4 bytes
+ *    with no padding in reach may hop into the 5 bytes past the jump of another
+ *    window of the plan, grown to 10 bytes for it (analyze_tail.c); only a return
+ *    left without any window gets an int3;
  *  - when a ret falls inside the first 5 bytes (`xor eax,eax; ret`), or right
  *    after them with no room for a window of its own (`test rax,rax; jne L; ret`),
  *    the entry window ends with that ret: a "whole" window whose trampoline records
@@ -102,7 +104,8 @@ struct analyze_window {
 	bool ret;          /* the instructions end with a ret (return and whole windows) */
 	bool hop;          /* code_len < 5: write jmp rel8 to hop_addr at addr, and the
 			      jmp rel32 to the trampoline at hop_addr */
-	uint64_t hop_addr; /* 5 bytes of the padding, within rel8 reach of addr + 2 */
+	uint64_t hop_addr; /* 5 bytes within rel8 reach of addr + 2: of the padding, or
+			      (analyze_tail.c) the 5 right past another window's jump */
 	bool int3;         /* a return with no window at all: an int3 replaces its ret
 			      (code_len 1), and golat's SIGTRAP handler sends the thread
 			      to the trampoline (ANALYZE_SIGNALS_OWNED only) */

@@ -1,7 +1,8 @@
 /* The analyzer on hand-assembled functions shaped like Go's: the prologues and
  * epilogues of Go 1.19 and 1.21+, frameless leaves, a 3-byte function, jump
  * tables, branch targets inside would-be windows, tail-call wrappers, nil checks
- * before and after RSP moves, hops into padding, and the name policy.
+ * before and after RSP moves, hops into padding and into another window's tail, and
+ * the name policy.
  *
  * Each case gives the code (hex; "90*140" repeats a byte), the function's length
  * with its 0xCC padding, and the plan expected, written as
@@ -229,6 +230,24 @@ static const struct acase cases[] = {
 	  /* cmp rax,3; jl L0; cmp rbx,rax; jle L1; sub rax,rbx; ret; L1: ret; L0: xor eax,eax; ret */
 	  "48 83 f8 03 7c 0a 48 39 c3 7e 04 48 29 d8 c3 c3 31 c0 c3", 0x20, 0, ANALYZE_SIGNALS_OWNED,
 	  NULL, 0, 0, "entry 0+6; ret b+4 hop@15; ret f+0(1) steer 9>f@1a; ret 10+5(3)" },
+	/* A return 2 to 4 bytes long with no padding in reach hops into the 5 bytes past the
+	 * jump of another window grown to 10 (analyze_tail.c). */
+	{ "go1.27 type:.eq.M12K4M8 (cmd/link): `xor eax,eax; ret` that two jne reach hops into the "
+	  "entry window, grown forward to 11 bytes", "type:.eq.M12K4M8",
+	  /* mov rcx,[rax]; cmp [rbx],rcx; jne L; mov ecx,[rax+8]; cmp [rbx+8],ecx; jne L;
+	   * mov rcx,[rax+0x10]; cmp [rbx+0x10],rcx; sete al; ret; L: xor eax,eax; ret; int3 */
+	  "48 8b 08 48 39 0b 75 14 8b 48 08 39 4b 08 75 0c 48 8b 48 10 48 39 4b 10 0f 94 c0 c3 31 c0 c3 cc",
+	  0x20, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+b; ret 14+8; ret 1c+3 hop@5" },
+	{ "the same with the second jne back to the second compare: the entry window cannot "
+	  "grow past it, the previous return's grows back to 12 bytes instead", NULL,
+	  "48 8b 08 48 39 0b 75 14 8b 48 08 39 4b 08 75 f8 48 8b 48 10 48 39 4b 10 0f 94 c0 c3 31 c0 c3 cc",
+	  0x20, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret 10+c; ret 1c+3 hop@15" },
+	{ "both blocked (the first jne to the third compare too): the int3 stays", NULL,
+	  "48 8b 08 48 39 0b 75 0c 8b 48 08 39 4b 08 75 f8 48 8b 48 10 48 39 4b 10 0f 94 c0 c3 31 c0 c3 cc",
+	  0x20, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+6; ret 14+8; ret 1e+1 int3" },
+	{ "without signals owned no hop is tried there: the plan fails as before", NULL,
+	  "48 8b 08 48 39 0b 75 14 8b 48 08 39 4b 08 75 0c 48 8b 48 10 48 39 4b 10 0f 94 c0 c3 31 c0 c3 cc",
+	  0x20, 0, 0, NULL, 0, -ENOSPC, "return at +0x1e has no 5-byte window" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
@@ -319,9 +338,15 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 						     w->ret ? RELOC_DROP_RET : 0, out, sizeof out, &outlen, why,
 						     sizeof why))
 			return "a window does not relocate";
-		if (w->hop && (reloc_jmp8(hop, w->addr, w->hop_addr) || w->hop_addr < p->body_end ||
-			       w->hop_addr + 5 > BASE + len))
-			return "a hop does not encode or leaves the padding";
+		/* A hop goes to the padding, or right past the jump of a window of 10 bytes or
+		 * more (analyze_tail.c: no thread can be left between that jump and the hop). */
+		bool tail = false;
+		for (size_t j = 0; j < n; j++)
+			tail |= all[j] != w && all[j]->hop_addr != w->hop_addr && !all[j]->hop &&
+				all[j]->len >= 10 && w->hop_addr == all[j]->addr + 5;
+		if (w->hop && (reloc_jmp8(hop, w->addr, w->hop_addr) ||
+			       (!tail && w->hop_addr < p->body_end) || w->hop_addr + 5 > BASE + len))
+			return "a hop does not encode or leaves the padding and every window's tail";
 		if (!w->hop && w->len < 5 && !w->int3 && !(w->len == 0 && w->nredir))
 			return "a window shorter than 5 bytes without a hop";
 		for (uint32_t k = w->redir; k < w->redir + w->nredir; k++) {

@@ -1,0 +1,156 @@
+/* analyze_tail: the last try before an int3. A return whose window is 2 to 4 bytes
+ * (`L: xor eax,eax; pop rbp; ret`, `L: add rax,rbx; ret`, the ret a branch target or
+ * the instruction before it) and finds no padding in rel8 reach, neither its own nor
+ * the previous function's, may still hop if another window of the same plan, the
+ * entry's or a return's, can grow to 10 bytes: its jmp rel32 covers the first 5, and
+ * the 5 after it, which nothing enters any more (no branch targets a window past its
+ * first byte), hold the hop's jmp rel32 to the int3 site's trampoline. Seen in Go 1.21+
+ * code that ends in clusters of short exits (strconv.IsPrint, unicode.is32, the
+ * compiler's type:.eq.* functions, protobuf's sizeVarint*).
+ *
+ * Why the hop sits right at the window's sixth byte: the patcher refuses to write
+ * under a thread stopped inside a write (patch.h), and the window's jump and the hop
+ * are two writes, [addr, addr + 5) and [addr + 5, addr + 10). Any instruction boundary
+ * from addr + 1 to addr + 9 lies inside one of them, so no thread can be left to run
+ * the original instructions into the hop. One past the hop, a thread goes on in the
+ * original code as past any longer window's jump. Both writes belong to one function,
+ * which golat writes and takes out in one batch (hook.c).
+ *
+ * The window grows by the rules that made it (analyze.c): whole instructions that
+ * reloc can move, no branch target past its first byte, no ret or tail jump inside,
+ * nothing that may fault where RSP has moved, and no byte that any other write of the
+ * plan (a window, a hop, a steered branch) uses. A window that steers branches, hops,
+ * borrows padding or is a twin's hop target keeps its shape. A thread on the hop's
+ * jmp stands for the site's first byte (window.c registers every hop,
+ * sigown_add_jump). */
+#include "analyze_tail.h"
+
+#include <errno.h>
+
+#include "reloc.h"
+
+#define TAIL_WINDOW (2 * RELOC_JMP32_LEN)
+
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Whether [at, at + len) touches a byte any write of plan uses, or the code any window
+ * runs, but skip's. */
+static bool taken(const struct analyze_plan *plan, const struct analyze_window *skip, uint64_t at,
+		  uint64_t len)
+{
+	for (size_t i = 0; i <= plan->nsites; i++) {
+		const struct analyze_window *w = i ? &plan->sites[i - 1] : &plan->entry;
+		if (w == skip)
+			continue;
+		uint32_t span = w->len > w->code_len ? w->len : w->code_len;
+		if (overlap(at, len, w->addr, span) || (w->hop && overlap(at, len, w->hop_addr, RELOC_JMP32_LEN)))
+			return true;
+	}
+	for (size_t i = 0; i < plan->nredirs; i++) {
+		const struct analyze_redirect *r = &plan->redirs[i];
+		if (overlap(at, len, r->from, r->from_len) ||
+		    (r->hop_addr && overlap(at, len, r->hop_addr, RELOC_JMP32_LEN)) ||
+		    (r->shared && r->hop_addr == skip->addr))
+			return true;
+	}
+	return false;
+}
+
+/* Whether window w may grow at all: a plain jmp rel32 over its own instructions. */
+static bool plain(const struct analyze_window *w)
+{
+	return !w->hop && !w->int3 && !w->nredir && w->len == w->code_len && w->len >= RELOC_JMP32_LEN;
+}
+
+/* Whether any of ins[from, to) writes RSP. */
+static bool writes_rsp(const struct fn *f, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++)
+		if (f->ins[i].flags & INS_WRSP)
+			return true;
+	return false;
+}
+
+/* The entry window w grown forward to TAIL_WINDOW bytes: its new code_len, or 0. */
+static uint32_t grow_forward(const struct fn *f, const struct analyze_plan *plan, const struct analyze_window *w)
+{
+	int64_t i = fn_index_at(f, (uint32_t)(w->addr + w->code_len - f->in->entry));
+	if (i < 0)
+		return 0;
+	bool wrsp = writes_rsp(f, 0, (uint32_t)i);
+	uint32_t bytes = w->code_len;
+	for (; bytes < TAIL_WINDOW; i++) {
+		if (i >= f->nins)
+			return 0;
+		const struct ins *in = &f->ins[i];
+		if ((in->flags & (INS_TARGET | INS_RET | INS_EXIT)) || in->refusal ||
+		    ((in->flags & INS_FAULT) && wrsp) || bytes + in->len > ANALYZE_MAX_CODE ||
+		    taken(plan, w, f->in->entry + in->off, in->len))
+			return 0;
+		wrsp |= (in->flags & INS_WRSP) != 0;
+		bytes += in->len;
+	}
+	return bytes;
+}
+
+/* Return window w grown backward to TAIL_WINDOW bytes: its new first instruction's
+ * index, or -1. */
+static int64_t grow_backward(const struct fn *f, const struct analyze_plan *plan, const struct analyze_window *w)
+{
+	int64_t first = fn_index_at(f, (uint32_t)(w->addr - f->in->entry));
+	if (first < 0)
+		return -1;
+	uint32_t end = (uint32_t)first, bytes = w->code_len;
+	while (end < f->nins && f->ins[end].off < w->addr - f->in->entry + w->code_len)
+		end++;
+	bool wrsp = writes_rsp(f, (uint32_t)first, end);
+	while (bytes < TAIL_WINDOW) {
+		if (first == 0 || (f->ins[first].flags & INS_TARGET))
+			return -1; /* the first would be inside */
+		const struct ins *in = &f->ins[first - 1];
+		if ((in->flags & (INS_RET | INS_EXIT)) || in->refusal || ((in->flags & INS_FAULT) && wrsp) ||
+		    bytes + in->len > ANALYZE_MAX_CODE || taken(plan, w, f->in->entry + in->off, in->len))
+			return -1;
+		wrsp |= (in->flags & INS_WRSP) != 0;
+		bytes += in->len;
+		first--;
+	}
+	return first;
+}
+
+int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint32_t end,
+	     struct analyze_window *w)
+{
+	uint64_t entry = f->in->entry, at = entry + f->ins[first].off;
+	uint32_t bytes = f->ins[end - 1].off + f->ins[end - 1].len - f->ins[first].off;
+	if (bytes < RELOC_JMP8_LEN || bytes >= RELOC_JMP32_LEN || taken(plan, w, at, bytes))
+		return -ENOSPC;
+	for (size_t i = 0; i <= plan->nsites; i++) {
+		struct analyze_window *d = i ? &plan->sites[i - 1] : &plan->entry;
+		if (d == w || !plain(d) || d->ret != (i > 0))
+			continue;
+		uint64_t addr = d->addr;
+		uint32_t len = d->code_len;
+		if (d->code_len < TAIL_WINDOW && i == 0) {
+			len = grow_forward(f, plan, d);
+		} else if (d->code_len < TAIL_WINDOW) {
+			int64_t k = grow_backward(f, plan, d);
+			addr = k < 0 ? 0 : entry + f->ins[k].off;
+			len = k < 0 ? 0 : (uint32_t)(d->addr + d->code_len - addr);
+		}
+		uint64_t hop = addr + RELOC_JMP32_LEN;
+		int64_t dist = (int64_t)(hop - (at + RELOC_JMP8_LEN));
+		if (len < TAIL_WINDOW || dist > INT8_MAX || dist < INT8_MIN || overlap(at, bytes, addr, len) ||
+		    taken(plan, d, hop, RELOC_JMP32_LEN))
+			continue;
+		d->addr = addr;
+		d->len = d->code_len = len;
+		*w = (struct analyze_window){ .addr = at, .len = bytes, .code_len = bytes, .ret = true,
+					      .hop = true, .hop_addr = hop };
+		return 0;
+	}
+	return -ENOSPC;
+}

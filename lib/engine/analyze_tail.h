@@ -1,0 +1,18 @@
+/* analyze_tail: a hop for a return left with an int3, into the tail of another window
+ * of the same plan grown for it (see analyze_tail.c). Internal to analyze. */
+#ifndef GOLAT_ANALYZE_TAIL_H
+#define GOLAT_ANALYZE_TAIL_H
+
+#include <stdint.h>
+
+#include "analyze.h"
+#include "analyze_decode.h"
+
+/* The int3 site w, whose own window would be ins[first, end) (end - 1 its ret, at
+ * least 2 bytes), becomes a hop: its jmp rel8 at ins[first] leads to the 5 bytes past
+ * the jump of another window of plan (the entry's or a return's), grown to 10 bytes
+ * for it. 0, or -ENOSPC when no window can (then nothing changed). */
+int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint32_t end,
+	     struct analyze_window *w);
+
+#endif
