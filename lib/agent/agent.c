@@ -17,6 +17,8 @@
 
 /* What recfast.S and tramp.S define (recorder.c reads the same). */
 extern uint32_t *golat_rec_gens;
+extern const struct sigtab *golat_sigtab __attribute__((visibility("hidden")));
+void golat_agent_rt_sigaction(void) __attribute__((visibility("hidden")));
 
 static struct statsfile sf;
 static int started; /* rec_init succeeded: a second call only fills the out fields */
@@ -117,6 +119,10 @@ static void fill_out(struct agent_config *cfg)
 	cfg->text_lo = (uint64_t)(uintptr_t)__ehdr_start;
 	cfg->text_hi = (uint64_t)(uintptr_t)_end;
 	cfg->text_regs = (uint64_t)(uintptr_t)slowest_text_table();
+	cfg->entry = (uint64_t)(uintptr_t)golat_agent_init;
+	cfg->sigtab = (uint64_t)(uintptr_t)&golat_sigtab;
+	cfg->rt_sigaction = (uint64_t)(uintptr_t)golat_agent_rt_sigaction;
+	cfg->sig_owning = (uint32_t)agent_sig_owning();
 }
 
 __attribute__((visibility("default"))) int golat_agent_init(struct agent_config *cfg)
@@ -135,6 +141,10 @@ __attribute__((visibility("default"))) int golat_agent_init(struct agent_config 
 			return fail(cfg, rc, why, 0);
 		started = 1;
 	}
+	long rc = agent_sig(cfg->sig_op, &sf.h->traps);
 	fill_out(cfg);
+	if (rc)
+		return fail(cfg, rc, cfg->sig_op == AGENT_SIG_OWN ? "cannot put golat's signal handlers in front of Go's"
+								 : "cannot put Go's signal handlers back", 0);
 	return 0;
 }

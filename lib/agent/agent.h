@@ -21,7 +21,11 @@
 
 #include <stdint.h>
 
-#define AGENT_ABI 2 /* bump when struct agent_config changes */
+#define AGENT_ABI 3 /* bump when struct agent_config changes */
+
+/* agent_config.sig_op: what to do with the signal handlers (lib/agent/sig.c). */
+#define AGENT_SIG_OWN 1       /* golat's handler in front of Go's */
+#define AGENT_SIG_GIVE_BACK 2 /* Go's handlers back, exactly as Go installed them */
 
 struct agent_config {
 	/* in: what the command read from the binary and the options */
@@ -49,7 +53,20 @@ struct agent_config {
 	uint64_t text_regs; /* slowest_text_table(): a uint16_t per function id, which the
 			     * command writes (slowest_text_word) for the string arguments
 			     * whose text the slowest calls keep */
+	/* in: AGENT_SIG_*, or 0 */
+	uint32_t sig_op;
+	uint32_t sig_owning; /* out: golat's handlers are in front (after sig_op) */
+	uint64_t entry;      /* out: golat_agent_init, for a later call */
+	uint64_t sigtab;     /* out: the address of golat_sigtab, the pointer to the signal
+			      * translation tables the command writes (lib/engine/sigtab.h) */
+	uint64_t rt_sigaction; /* out: golat_agent_rt_sigaction, where runtime.rt_sigaction
+				* is redirected (lib/agent/sigrt.S) */
 };
+
+/* lib/agent/sig.c: does op (AGENT_SIG_*, 0: nothing) and counts golat's int3s taken at
+ * *traps. 0 or -errno. */
+long agent_sig(uint32_t op, uint64_t *traps);
+int agent_sig_owning(void);
 
 /* The agent's ELF entry point. Returns cfg->err. Idempotent: a second call only fills
  * the out fields. */

@@ -17,6 +17,7 @@
 
 #include "analyze.h"
 #include "gobin.h"
+#include "log.h"
 #include "recorder.h"
 #include "spec.h"
 #include "statsfile.h"
@@ -132,6 +133,54 @@ static const struct analyze_plan *prep_plan(const struct static_prep *prep, cons
 	return NULL;
 }
 
+/* The byte ranges that the writes of plan p cover (window.c, window_build): each
+ * window's, its hop's, each steered branch's and its hop's. A malloc'd array of
+ * {addr, len} pairs (link-time) in *out; their number, or -ENOMEM. */
+static long plan_ranges(const struct analyze_plan *p, uint64_t (**out)[2])
+{
+	uint64_t(*v)[2] = malloc((2 * (1 + p->nsites) + 2 * p->nredirs + 1) * sizeof(*v));
+	size_t k = 0;
+	if (!(*out = v))
+		return -ENOMEM;
+	for (size_t i = 0; i < 1 + p->nsites; i++) {
+		const struct analyze_window *aw = i == 0 ? &p->entry : &p->sites[i - 1];
+		if (aw->len) {
+			v[k][0] = aw->addr, v[k++][1] = aw->len;
+			if (aw->hop)
+				v[k][0] = aw->hop_addr, v[k++][1] = 5;
+		}
+	}
+	for (size_t i = 0; i < p->nredirs; i++) {
+		const struct analyze_redirect *d = &p->redirs[i];
+		v[k][0] = d->from, v[k++][1] = d->from_len;
+		if (d->hop_addr && !d->shared)
+			v[k][0] = d->hop_addr, v[k++][1] = 5;
+	}
+	return (long)k;
+}
+
+/* Whether addr is a hop of plan p, in the padding: a thread there would run the
+ * padding's int3s once it is the file's again. */
+static bool is_hop(const struct analyze_plan *p, uint64_t addr)
+{
+	for (size_t i = 0; i < 1 + p->nsites; i++)
+		if ((i == 0 ? &p->entry : &p->sites[i - 1])->hop && (i == 0 ? &p->entry : &p->sites[i - 1])->hop_addr == addr)
+			return true;
+	for (size_t i = 0; i < p->nredirs; i++)
+		if (p->redirs[i].hop_addr == addr)
+			return true;
+	return false;
+}
+
+/* [addr, addr + len) (link-time) back to the file's bytes where they differ. */
+static int restore_range(struct static_ctx *s, const struct gobin *gb, uint64_t addr, uint64_t len)
+{
+	const struct gobin_func *f = gobin_func_at(gb, addr);
+	if (!f || addr + len > f->end || static_text_is_file(s, gb, f, addr, len))
+		return 0;
+	return static_text_put(s, addr + gb->bias, gobin_code(gb, f) + (addr - f->entry), len, NULL);
+}
+
 int static_detach(const struct static_world *w, const char *specs, const struct static_prep *prep,
 		  struct static_result *r, char *err, size_t n)
 {
@@ -180,25 +229,25 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 		struct analyze_plan mine;
 		const struct analyze_plan *pl = prep_plan(prep, f);
 		char why[256];
-		if (!pl && window_plan(gb, f, false, &mine, why, sizeof(why)) != 0) {
+		if (!pl && window_plan(gb, f, window_rt_sigaction(gb) != NULL, &mine, why, sizeof(why)) != 0) {
 			static_skip(r, specs ? specs : "*", f->name, why, 0);
 			left++;
 			continue;
 		}
 		const struct analyze_plan plan = pl ? *pl : mine;
-		/* Its original bytes, from the file, wherever they differ. */
+		/* Its original bytes, from the file, wherever they differ: its windows, their
+		 * hops in the padding, its steered branches. */
+		uint64_t(*rg)[2];
+		long nrg = plan_ranges(&plan, &rg);
 		pid_t tid = 0;
-		for (size_t i = 0; !tid && i < 1 + plan.nsites; i++) {
-			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
-			if (aw->len)
-				tid = static_thread_in(w, aw->addr + gb->bias, aw->len, true);
-		}
-		for (size_t i = 0; !tid && rc == 0 && i < 1 + plan.nsites; i++) {
-			const struct analyze_window *aw = i == 0 ? &plan.entry : &plan.sites[i - 1];
-			if (aw->len && !static_text_is_file(&s, gb, f, aw->addr, aw->len))
-				rc = static_text_put(&s, aw->addr + gb->bias, gobin_code(gb, f) + (aw->addr - f->entry),
-						     aw->len, NULL);
-		}
+		if (nrg < 0)
+			rc = (int)nrg;
+		for (long i = 0; !tid && i < nrg; i++) /* a hop: not even on its first byte */
+			tid = static_thread_in(w, rg[i][0] + gb->bias, rg[i][1], !is_hop(&plan, rg[i][0]));
+		for (long i = 0; !tid && rc == 0 && i < nrg; i++)
+			rc = restore_range(&s, gb, rg[i][0], rg[i][1]);
+		if (nrg >= 0)
+			free(rg);
 		if (!pl)
 			analyze_plan_free(&mine);
 		if (tid) {
@@ -222,6 +271,10 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	uint64_t t0 = static_now_ns();
 	if (rc == 0)
 		rc = static_text_flush(&s);
+	/* And the signals Go's again (static_sig.c). */
+	char sigwhy[256];
+	if (rc == 0 && left == 0 && (rc = static_sig_give_back(&s, gb, sigwhy, sizeof(sigwhy))) == 0 && sigwhy[0])
+		log_msg(LOG_INFO, "pid %d: %s", (int)w->pid, sigwhy);
 	r->stopped_ns = static_now_ns() - t0;
 	/* A (TSC, ns) pair for readers that cannot tell whether the writer runs (one in
 	 * another PID namespace): with the file's first, the rate its cycles convert at. */

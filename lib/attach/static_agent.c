@@ -102,48 +102,55 @@ static bool agent_same(struct static_ctx *s, const struct elf_image *im, const u
 	return true;
 }
 
-/* Maps the PT_LOAD segments of im from the file open as fd in the target at base. */
+/* Maps PT_LOAD segment i of im from the file open as fd in the target at base. */
+static int map_one(struct static_ctx *s, const struct elf_image *im, size_t i, uint64_t fd, uint64_t base)
+{
+	const Elf64_Phdr *p = &im->ph[i];
+	int prot = (p->p_flags & PF_R ? PROT_READ : 0) | (p->p_flags & PF_W ? PROT_WRITE : 0) |
+		   (p->p_flags & PF_X ? PROT_EXEC : 0);
+	uint64_t lo = base + PAGE_DOWN(p->p_vaddr), file_end = base + p->p_vaddr + p->p_filesz;
+	uint64_t end = PAGE_UP(base + p->p_vaddr + p->p_memsz), ret;
+	int rc = 0;
+	if (p->p_filesz)
+		rc = static_sys(s, SYS_mmap, lo, PAGE_UP(file_end) - lo, (uint64_t)prot, MAP_PRIVATE | MAP_FIXED, fd,
+				PAGE_DOWN(p->p_offset), &ret);
+	if (rc == 0 && p->p_memsz > p->p_filesz) {
+		/* bss: the rest of the file's last page zeroed, whole pages anonymous. */
+		static const uint8_t zero[PAGE];
+		if (p->p_filesz && PAGE_UP(file_end) > file_end)
+			rc = inject_mem_write(&s->t, file_end, zero, PAGE_UP(file_end) - file_end);
+		uint64_t anon = p->p_filesz ? PAGE_UP(file_end) : lo;
+		if (rc == 0 && end > anon)
+			rc = static_sys(s, SYS_mmap, anon, end - anon, (uint64_t)prot,
+					MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret);
+	}
+	if (rc && !s->err[0])
+		snprintf(s->err, s->errn, "cannot map golat-agent.so's segment %zu in pid %d: %s", i, (int)s->t.pid,
+			 strerror(-rc));
+	return rc;
+}
+
+/* Maps the PT_LOAD segments of im from the file open as fd in the target at base, and
+ * relocates them. The segment at file offset 0 goes in last: /proc/PID/maps shows the
+ * agent (agent_mapped: its mapping at offset 0) only once it is whole, so a golat
+ * killed half way leaves an unnamed reservation (a leak) that the next golat does not
+ * take for an agent, rather than an agent with segments or relocations missing. */
 static int map_segments(struct static_ctx *s, const struct elf_image *im, uint64_t fd, uint64_t base)
 {
-	for (size_t i = 0; i < im->phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
-		if (p->p_type != PT_LOAD || p->p_memsz == 0)
-			continue;
-		int prot = (p->p_flags & PF_R ? PROT_READ : 0) | (p->p_flags & PF_W ? PROT_WRITE : 0) |
-			   (p->p_flags & PF_X ? PROT_EXEC : 0);
-		uint64_t lo = base + PAGE_DOWN(p->p_vaddr), file_end = base + p->p_vaddr + p->p_filesz;
-		uint64_t end = PAGE_UP(base + p->p_vaddr + p->p_memsz), ret;
-		int rc = 0;
-		if (p->p_filesz)
-			rc = static_sys(s, SYS_mmap, lo, PAGE_UP(file_end) - lo, (uint64_t)prot, MAP_PRIVATE | MAP_FIXED,
-					fd, PAGE_DOWN(p->p_offset), &ret);
-		if (rc == 0 && p->p_memsz > p->p_filesz) {
-			/* bss: the rest of the file's last page zeroed, whole pages anonymous. */
-			static const uint8_t zero[PAGE];
-			if (p->p_filesz && PAGE_UP(file_end) > file_end)
-				rc = inject_mem_write(&s->t, file_end, zero, PAGE_UP(file_end) - file_end);
-			uint64_t anon = p->p_filesz ? PAGE_UP(file_end) : lo;
-			if (rc == 0 && end > anon)
-				rc = static_sys(s, SYS_mmap, anon, end - anon, (uint64_t)prot,
-						MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret);
-		}
-		if (rc) {
-			if (!s->err[0])
-				snprintf(s->err, s->errn, "cannot map golat-agent.so's segment %zu in pid %d: %s", i,
-					 (int)s->t.pid, strerror(-rc));
-			return rc;
-		}
-	}
-	for (size_t i = 0; i < im->nrel; i++) {
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < im->phnum; i++)
+		if (im->ph[i].p_type == PT_LOAD && im->ph[i].p_memsz && PAGE_DOWN(im->ph[i].p_offset) != 0)
+			rc = map_one(s, im, i, fd, base);
+	for (size_t i = 0; rc == 0 && i < im->nrel; i++) {
 		uint64_t v = base + im->rel[i].addend;
-		int rc = inject_mem_write(&s->t, base + im->rel[i].offset, &v, 8);
-		if (rc) {
+		if ((rc = inject_mem_write(&s->t, base + im->rel[i].offset, &v, 8)) != 0)
 			snprintf(s->err, s->errn, "cannot relocate golat-agent.so in pid %d: %s", (int)s->t.pid,
 				 strerror(-rc));
-			return rc;
-		}
 	}
-	return 0;
+	for (size_t i = 0; rc == 0 && i < im->phnum; i++)
+		if (im->ph[i].p_type == PT_LOAD && im->ph[i].p_memsz && PAGE_DOWN(im->ph[i].p_offset) == 0)
+			rc = map_one(s, im, i, fd, base);
+	return rc;
 }
 
 /* What golat-agent.so must be: a shared object with nothing for a loader to do but
@@ -267,6 +274,18 @@ static int agent_map(struct static_ctx *s, const struct elf_image *im, const voi
 	return rc;
 }
 
+bool static_agent_find(struct static_ctx *s, uint64_t *entry)
+{
+	uint64_t base;
+	char there[4096];
+	Elf64_Ehdr eh;
+	if (!agent_mapped(s->t.pid, &base, there, sizeof(there)) || inject_mem_read(&s->t, base, &eh, sizeof(eh)) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return false;
+	*entry = base + eh.e_entry;
+	return true;
+}
+
 /* static_attach's errors say what failed (static.h): the errno of a system call the
  * agent or golat ran (ENOENT of an openat above all: "no function") is not one. */
 static int agent_errno(int rc)
@@ -301,11 +320,16 @@ int static_agent(struct static_ctx *s, const char *agent, struct agent_config *c
 	munmap(data, size);
 	if (rc)
 		return agent_errno(rc);
+	return static_agent_call(s, s->agent_entry, cfg);
+}
+
+int static_agent_call(struct static_ctx *s, uint64_t entry, struct agent_config *cfg)
+{
 	/* golat_agent_init, on the scratch stack, with the configuration beside it. */
-	rc = inject_mem_write(&s->t, s->scratch + SCRATCH_CFG, cfg, sizeof(*cfg));
+	int rc = inject_mem_write(&s->t, s->scratch + SCRATCH_CFG, cfg, sizeof(*cfg));
 	uint64_t ret = 0;
 	if (rc == 0)
-		rc = inject_fn(&s->call, s->agent_entry, s->scratch + SCRATCH_CFG, 0, s->scratch + SCRATCH_SIZE, 10000,
+		rc = inject_fn(&s->call, entry, s->scratch + SCRATCH_CFG, 0, s->scratch + SCRATCH_SIZE, 10000,
 			       &ret, s->err, s->errn);
 	else
 		snprintf(s->err, s->errn, "cannot write to pid %d: %s", (int)s->t.pid, strerror(-rc));

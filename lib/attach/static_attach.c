@@ -14,9 +14,9 @@
  *    pages at a time. No thread runs between the first write and the last; goroutines
  *    parked by asynchronous preemption resume through asyncPreempt's ret afterwards,
  *    where the resume table sends them on (lib/engine/tramp.h).
- * Plans come from static_prepare (static_prep.c), made before any thread is held, and
- * without owning signals (Go's handlers stay in front in a static program): no hop, no
- * int3, no steered branch. */
+ * Plans come from static_prepare (static_prep.c), made before any thread is held,
+ * owning the signals (static_sig.c) where golat knows the program's rt_sigaction: then,
+ * with every thread held and before the jumps, golat's handler goes in front of Go's. */
 #define _GNU_SOURCE
 #include "static_int.h"
 
@@ -60,6 +60,7 @@ struct static_stage {
 	struct staged_fn *fns;
 	size_t nfns;
 	struct static_result r;   /* what staging skipped */
+	uint64_t sig_thunk;       /* runtime.rt_sigaction's way to the agent (static_sig.c) */
 };
 
 /* The directory of the process's new stats file, opened in its root: its /dev/shm,
@@ -322,6 +323,8 @@ static int stage(const struct static_world *w, const struct static_opts *o, stru
 	if (rc == 0 && (rc = room(g, 2)) == 0 &&
 	    (rc = window_build(gb, &g->cm, &aw, NULL, false, RESUME_ID, ap, g->w, &g->nres, err, n)) == 0)
 		g->nw = g->nres;
+	if (rc == 0 && prep->owned)
+		rc = static_sig_stage(&g->cm, g->cfg.rt_sigaction, &g->sig_thunk, err, n);
 	if (rc == 0)
 		rc = build_all(g, prep);
 	if (rc == 0)
@@ -467,7 +470,10 @@ static int finish(const struct static_world *w, struct static_prep *prep, struct
 		snprintf(err, n, "no function of pid %d could be hooked", (int)w->pid);
 		rc = r->already ? 0 : -ENOENT;
 	} else if (rc == 0) {
-		rc = write_all(&s, g, keep, mv, nmv, resume_in, r);
+		/* Signals golat's before the jumps that need it (hops, int3s) lead anywhere. */
+		rc = prep->owned ? static_sig_finish(&s, gb, &g->cfg, g->sig_thunk) : 0;
+		if (rc == 0)
+			rc = write_all(&s, g, keep, mv, nmv, resume_in, r);
 	}
 	free(keep);
 	free(mv);

@@ -50,6 +50,8 @@ struct static_prep {
 	struct gobin gb; /* /proc/PID/exe, with its load bias */
 	struct static_prep_fn *fns;
 	size_t nfns, cap;
+	bool owned;               /* planned with golat's signal handler in front
+				   * (window_rt_sigaction found: ANALYZE_SIGNALS_OWNED) */
 	struct static_result pre; /* selected, and what was skipped while planning */
 	char stats[4096];         /* static_prepare_detach: the agent's stats file */
 };
@@ -83,6 +85,24 @@ int static_sys(struct static_ctx *s, long nr, uint64_t a0, uint64_t a1, uint64_t
 /* Finds the agent in the target, or maps it, then runs golat_agent_init with cfg
  * (filled with its out fields). 0 or -errno with s->err. */
 int static_agent(struct static_ctx *s, const char *agent, struct agent_config *cfg);
+/* The agent already in the target (its golat_agent_init in *entry, read from its ELF
+ * header there), or false. */
+bool static_agent_find(struct static_ctx *s, uint64_t *entry);
+/* Runs golat_agent_init (at entry) with cfg on the held thread, cfg's out fields read
+ * back. 0 or -errno with s->err. */
+int static_agent_call(struct static_ctx *s, uint64_t entry, struct agent_config *cfg);
+
+/* static_sig.c: golat's signal handlers in front of Go's (lib/agent/sig.c). */
+/* The thunk in cm that runtime.rt_sigaction's redirect jumps through to `to` (the
+ * agent's golat_agent_rt_sigaction): its address in *thunk. 0 or -errno with err. */
+int static_sig_stage(struct codemem *cm, uint64_t to, uint64_t *thunk, char *err, size_t n);
+/* Every thread held, before the jumps: the translation tables into the agent,
+ * runtime.rt_sigaction redirected, golat's handlers in front. 0 or -errno with s->err. */
+int static_sig_finish(struct static_ctx *s, const struct gobin *gb, struct agent_config *cfg, uint64_t thunk);
+/* Every thread held, nothing hooked any more: runtime.rt_sigaction's bytes and Go's
+ * handlers back, unless a thread is in golat's code (then a reason in *why, and 0).
+ * 0 or -errno with s->err. */
+int static_sig_give_back(struct static_ctx *s, const struct gobin *gb, char *why, size_t wn);
 
 /* static_mem.c */
 /* Sets s->remote up for codemem_init_remote. */

@@ -124,6 +124,7 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 			if (ss.v[k].matches == 0 && !ss.v[k].negative)
 				static_skip(&p->pre, ss.v[k].text, ss.v[k].text, "matches no function", 1);
 	}
+	p->owned = rc == 0 && window_rt_sigaction(&p->gb);
 	for (size_t i = 0; rc == 0 && i < p->gb.nfuncs; i++) {
 		const struct gobin_func *f = &p->gb.funcs[i];
 		if (!spec_match(&ss, f->name))
@@ -136,7 +137,7 @@ int static_prepare(pid_t pid, const char *specs, struct static_prep **out, char 
 		}
 		char why[256];
 		const char *spec = spec_which(&ss, f->name);
-		if (window_plan(&p->gb, f, false, &pf->plan, why, sizeof(why)) != 0) {
+		if (window_plan(&p->gb, f, p->owned, &pf->plan, why, sizeof(why)) != 0) {
 			static_skip(&p->pre, spec, f->name, why, 0);
 			continue;
 		}
@@ -184,6 +185,7 @@ int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out
 	}
 	if (rc == 0)
 		spec_resolve(&ss, &p->gb);
+	p->owned = rc == 0 && window_rt_sigaction(&p->gb);
 	const struct stats_fn *fns = rc == 0 ? (const struct stats_fn *)((const char *)sf.h + sf.h->fn_off) : NULL;
 	for (uint32_t id = 0; rc == 0 && id < sf.h->nfns; id++) {
 		const struct gobin_func *f = fns[id].hooked ? gobin_func_at(&p->gb, fns[id].entry) : NULL;
@@ -195,7 +197,7 @@ int static_prepare_detach(pid_t pid, const char *specs, struct static_prep **out
 			rc = -ENOMEM;
 			break;
 		}
-		if (window_plan(&p->gb, f, false, &pf->plan, why, sizeof(why)) != 0)
+		if (window_plan(&p->gb, f, p->owned, &pf->plan, why, sizeof(why)) != 0)
 			continue; /* static_detach says why, with the threads held */
 		pf->func = (uint32_t)(f - p->gb.funcs);
 		pf->spec = strdup(specs ? specs : "*");

@@ -34,8 +34,11 @@ int hook_plan(const struct gobin *gb, const struct gobin_func *f, struct analyze
 {
 	/* Signals are golat's first in a cgo program the loader preloads it into
 	 * (sigown.h): in this process once sigown_init succeeded; for `golat list`, in
-	 * any dynamically linked program with runtime/cgo. */
-	bool owned = gb->dynamic && gb->cgo && (gb != &E.gb || sigown_active());
+	 * any dynamically linked program with runtime/cgo. And in a program without libc
+	 * whose rt_sigaction golat can redirect (golat attach and run put the agent's
+	 * handler in front there: lib/attach/static_sig.c). */
+	bool owned = (gb->dynamic && gb->cgo && (gb != &E.gb || sigown_active())) ||
+		     (gb != &E.gb && gb->nolibc && window_rt_sigaction(gb));
 	return window_plan(gb, f, owned, plan, reason, n);
 }
 

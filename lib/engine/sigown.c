@@ -33,34 +33,12 @@ static struct sigaction *app[NSIG];
 static unsigned next_slot[NSIG];
 static int mu; /* sigaction calls; never taken by the handler */
 
-/* One trampoline's points: pc = lo + toff[i] stands for orig + ooff[i]. */
-struct tramp_rec {
-	uint64_t lo, orig;
-	uint16_t len;
-	uint8_t n, _pad;
-	uint8_t entry, exit; /* 1 + offset from orig of what recording stands for, 0 none */
-	uint32_t any; /* bit i: point i is translated for every signal */
-	uint8_t toff[SIGOWN_POINTS], ooff[SIGOWN_POINTS];
-};
-
-struct jump_rec {
-	uint64_t pc, orig;
-};
-
-/* A published table: sorted, immutable, never freed. */
-struct table {
-	size_t ntr, nj, nt;
-	struct tramp_rec *tr;
-	struct jump_rec *j;
-	struct jump_rec *trap; /* pc: the int3; orig: where it sends the thread */
-};
-
-static struct table *published;
-static struct tramp_rec *pend_tr;
+static const struct sigtab *published;
+static struct sigtab_tramp *pend_tr;
 static size_t npend_tr, cap_tr;
-static struct jump_rec *pend_j;
+static struct sigtab_jump *pend_j;
 static size_t npend_j, cap_j;
-static struct jump_rec *pend_t;
+static struct sigtab_jump *pend_t;
 static size_t npend_t, cap_t;
 
 static bool owned(int sig)
@@ -71,55 +49,9 @@ static bool owned(int sig)
 	return false;
 }
 
-/* The record of pc in a sorted array of n, and its orig. */
-static bool find_jump(const struct jump_rec *j, size_t n, uint64_t pc, uint64_t *orig)
-{
-	size_t a = 0, b = n;
-	while (a < b) {
-		size_t m = (a + b) / 2;
-		if (j[m].pc < pc)
-			a = m + 1;
-		else
-			b = m;
-	}
-	if (a < n && j[a].pc == pc) {
-		*orig = j[a].orig;
-		return true;
-	}
-	return false;
-}
-
-/* The trampoline record holding address pc, or NULL. */
-static const struct tramp_rec *tramp_at(const struct table *t, uint64_t pc)
-{
-	size_t a = 0, b = t->ntr; /* the last record with lo <= pc */
-	while (a < b) {
-		size_t m = (a + b) / 2;
-		if (t->tr[m].lo <= pc)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a > 0 && pc < t->tr[a - 1].lo + t->tr[a - 1].len ? &t->tr[a - 1] : NULL;
-}
-
 bool sigown_translate(uint64_t pc, int sig, uint64_t *orig)
 {
-	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
-	if (!t)
-		return false;
-	const struct tramp_rec *r = tramp_at(t, pc);
-	if (r) {
-		for (unsigned i = 0; i < r->n; i++)
-			if (r->lo + r->toff[i] == pc) {
-				if (!(r->any >> i & 1) && sig != SIGPROF)
-					return false;
-				*orig = r->orig + r->ooff[i];
-				return true;
-			}
-		return false;
-	}
-	return find_jump(t->j, t->nj, pc, orig);
+	return sigtab_translate(__atomic_load_n(&published, __ATOMIC_ACQUIRE), pc, sig, orig);
 }
 
 /* Hands the signal to what the program installed for it. */
@@ -142,44 +74,6 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 		a->sa_handler(sig);
 }
 
-/* A profiling signal while this thread records a hooked call (busy: it is in
- * golat's recorder, or in a system call the recorder made): the sample belongs to
- * that call's function, at its entry or at its ret, with the goroutine's SP (saved at
- * the top of the recorder's stack once golat_tramp_common has switched to it). */
-static bool in(uint64_t pc, void (*lo)(void), void (*hi)(void))
-{
-	return pc >= (uint64_t)(uintptr_t)lo && pc < (uint64_t)(uintptr_t)hi;
-}
-
-static bool recording(uint64_t *pc, uint64_t *sp, uint64_t r12)
-{
-	struct tramp_thread *me = tramp_self();
-	const struct tramp_desc *d;
-	/* In the stubs R12 is the descriptor, busy or not yet; past them only busy
-	 * and the descriptor kept in TLS say it. */
-	if (in(*pc, golat_rec_fast, golat_rec_fast_end) || in(*pc, golat_tramp_common, golat_tramp_common_end))
-		d = (const struct tramp_desc *)(uintptr_t)r12;
-	else if (__atomic_load_n(&me->busy, __ATOMIC_RELAXED))
-		d = me->desc;
-	else
-		return false;
-	const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
-	const struct tramp_rec *r = t && d ? tramp_at(t, (uint64_t)(uintptr_t)d) : NULL;
-	uint8_t off = !r ? 0 : d->kind == TRAMP_ENTRY ? r->entry : d->kind == TRAMP_EXIT ? r->exit : 0;
-	if (!off)
-		return false;
-	/* On the thread's stack or, before it has one, on the bootstrap stack: the
-	 * goroutine's SP is at the top of either. */
-	uint64_t top = me->stack_top, boot = (uint64_t)(uintptr_t)golat_tramp_boot,
-		 boot_top = (uint64_t)(uintptr_t)golat_tramp_boot_top;
-	if (top && *sp >= top - TRAMP_STACK && *sp < top)
-		*sp = *(const uint64_t *)(top - 8);
-	else if (*sp >= boot && *sp < boot_top)
-		*sp = *(const uint64_t *)(boot_top - 8);
-	*pc = r->orig + off - 1u;
-	return true;
-}
-
 /* Where the int3s taken are counted (the stats file's header), or NULL. */
 static uint64_t *trap_count;
 
@@ -194,9 +88,8 @@ static void handler(int sig, siginfo_t *info, void *ctx)
 	ucontext_t *uc = ctx;
 	greg_t *gr = uc->uc_mcontext.gregs;
 	if (sig == SIGTRAP) { /* one of golat's int3s (RIP is past it): on to its trampoline */
-		const struct table *t = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
 		uint64_t to;
-		if (t && find_jump(t->trap, t->nt, (uint64_t)gr[REG_RIP] - 1, &to)) {
+		if (sigtab_trap(__atomic_load_n(&published, __ATOMIC_ACQUIRE), (uint64_t)gr[REG_RIP] - 1, &to)) {
 			uint64_t *n = __atomic_load_n(&trap_count, __ATOMIC_ACQUIRE);
 			if (n)
 				__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
@@ -208,7 +101,8 @@ static void handler(int sig, siginfo_t *info, void *ctx)
 	uint64_t pc = (uint64_t)gr[REG_RIP], sp = (uint64_t)gr[REG_RSP], orig = 0, osp = sp;
 	orig = pc;
 	bool tr = sigown_translate(pc, sig, &orig) ||
-		  (sig == SIGPROF && recording(&orig, &osp, (uint64_t)gr[REG_R12]));
+		  (sig == SIGPROF && sigtab_recording(__atomic_load_n(&published, __ATOMIC_ACQUIRE), tramp_self(),
+							   &orig, &osp, (uint64_t)gr[REG_R12]));
 	if (tr) {
 		gr[REG_RIP] = (greg_t)orig;
 		gr[REG_RSP] = (greg_t)osp;
@@ -339,7 +233,7 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 			return -E2BIG;
 	if (array_grow(&pend_tr, npend_tr, &cap_tr, sizeof(*pend_tr), 256))
 		return -ENOMEM;
-	struct tramp_rec *r = &pend_tr[npend_tr++];
+	struct sigtab_tramp *r = &pend_tr[npend_tr++];
 	memset(r, 0, sizeof(*r));
 	r->lo = lo;
 	r->orig = base;
@@ -356,11 +250,11 @@ int sigown_add_tramp(uint64_t lo, uint64_t hi, const struct sigown_point *p, siz
 }
 
 /* Appends {pc, orig} to a pending array that grows by doubling. */
-static int push(struct jump_rec **v, size_t *n, size_t *cap, uint64_t pc, uint64_t orig)
+static int push(struct sigtab_jump **v, size_t *n, size_t *cap, uint64_t pc, uint64_t orig)
 {
 	if (array_grow(v, *n, cap, sizeof(**v), 64))
 		return -ENOMEM;
-	(*v)[(*n)++] = (struct jump_rec){ pc, orig };
+	(*v)[(*n)++] = (struct sigtab_jump){ pc, orig };
 	return 0;
 }
 
@@ -376,13 +270,13 @@ int sigown_add_trap(uint64_t pc, uint64_t to)
 
 static int by_lo(const void *a, const void *b)
 {
-	uint64_t x = ((const struct tramp_rec *)a)->lo, y = ((const struct tramp_rec *)b)->lo;
+	uint64_t x = ((const struct sigtab_tramp *)a)->lo, y = ((const struct sigtab_tramp *)b)->lo;
 	return x < y ? -1 : x > y;
 }
 
 static int by_pc(const void *a, const void *b)
 {
-	uint64_t x = ((const struct jump_rec *)a)->pc, y = ((const struct jump_rec *)b)->pc;
+	uint64_t x = ((const struct sigtab_jump *)a)->pc, y = ((const struct sigtab_jump *)b)->pc;
 	return x < y ? -1 : x > y;
 }
 
@@ -401,24 +295,38 @@ static void *merged(const void *old, size_t nold, const void *pend, size_t npend
 	return v;
 }
 
+int sigown_table(const struct sigtab *old, struct sigtab *out)
+{
+	*out = (struct sigtab){ .ntr = (old ? old->ntr : 0) + npend_tr, .nj = (old ? old->nj : 0) + npend_j,
+				.nt = (old ? old->nt : 0) + npend_t };
+	out->tr = merged(old ? old->tr : NULL, old ? old->ntr : 0, pend_tr, npend_tr, sizeof(*out->tr), by_lo);
+	out->j = merged(old ? old->j : NULL, old ? old->nj : 0, pend_j, npend_j, sizeof(*out->j), by_pc);
+	out->trap = merged(old ? old->trap : NULL, old ? old->nt : 0, pend_t, npend_t, sizeof(*out->trap), by_pc);
+	if (!out->tr || !out->j || !out->trap) {
+		sigown_table_free(out);
+		return -ENOMEM;
+	}
+	npend_tr = npend_j = npend_t = 0;
+	return 0;
+}
+
+void sigown_table_free(struct sigtab *t)
+{
+	free((void *)t->tr), free((void *)t->j), free((void *)t->trap);
+	*t = (struct sigtab){ 0 };
+}
+
 int sigown_publish(void)
 {
 	if (npend_tr == 0 && npend_j == 0 && npend_t == 0)
 		return 0;
-	const struct table *old = published;
-	struct table *t = malloc(sizeof(*t));
+	struct sigtab *t = malloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	*t = (struct table){ .ntr = (old ? old->ntr : 0) + npend_tr, .nj = (old ? old->nj : 0) + npend_j,
-			     .nt = (old ? old->nt : 0) + npend_t };
-	t->tr = merged(old ? old->tr : NULL, old ? old->ntr : 0, pend_tr, npend_tr, sizeof(*t->tr), by_lo);
-	t->j = merged(old ? old->j : NULL, old ? old->nj : 0, pend_j, npend_j, sizeof(*t->j), by_pc);
-	t->trap = merged(old ? old->trap : NULL, old ? old->nt : 0, pend_t, npend_t, sizeof(*t->trap), by_pc);
-	if (!t->tr || !t->j || !t->trap) {
-		free(t->tr), free(t->j), free(t->trap), free(t);
+	if (sigown_table(published, t) != 0) {
+		free(t);
 		return -ENOMEM;
 	}
 	__atomic_store_n(&published, t, __ATOMIC_RELEASE);
-	npend_tr = npend_j = npend_t = 0;
 	return 0;
 }

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGOWN_POINTS 24 /* points of one trampoline at most */
+#include "sigtab.h" /* SIGOWN_POINTS, the tables */
 
 /* One instruction of a trampoline and the original one it stands for. `any`: a
  * relocated instruction, translated for every signal; else a stub instruction of
@@ -67,6 +67,13 @@ void sigown_count_traps(uint64_t *where);
 /* Makes everything added so far visible to the handler; call it before writing the
  * jumps that lead into the new trampolines. -ENOMEM (the old tables stay). */
 int sigown_publish(void);
+
+/* Everything added so far, and old's records (a table read back from a program, or
+ * NULL), merged and sorted into *out (malloc'd arrays: sigown_table_free); what was
+ * added is cleared. For the golat command, which builds a static program's tables
+ * and writes them into its agent (lib/attach/static_sig.c). 0 or -ENOMEM. */
+int sigown_table(const struct sigtab *old, struct sigtab *out);
+void sigown_table_free(struct sigtab *t);
 
 /* libc's sigaction as the program sees it (golat.c's sigaction, which LD_PRELOAD puts
  * first, calls it): records and answers with the program's handler, installs golat's. */

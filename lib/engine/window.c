@@ -288,3 +288,22 @@ bool window_async_preempt(const struct gobin *gb, const struct gobin_func *f, st
 				      .code_len = (uint32_t)(end - start), .ret = true };
 	return true;
 }
+
+/* runtime.rt_sigaction, ABI0, the same bytes in Go 1.19 to 1.27 (runtime/sys_linux_amd64.s):
+ * MOVQ 8(SP), DI; MOVQ 16(SP), SI; MOVQ 24(SP), DX; MOVQ 32(SP), R10; MOVL $13, AX;
+ * SYSCALL; MOVL AX, 40(SP); RET. Named with ".abi0" where Go calls it through a
+ * wrapper. */
+const struct gobin_func *window_rt_sigaction(const struct gobin *gb)
+{
+	static const uint8_t body[] = { 0x48, 0x8b, 0x7c, 0x24, 0x08, 0x48, 0x8b, 0x74, 0x24, 0x10, 0x48,
+					0x8b, 0x54, 0x24, 0x18, 0x4c, 0x8b, 0x54, 0x24, 0x20, 0xb8, 0x0d,
+					0x00, 0x00, 0x00, 0x0f, 0x05, 0x89, 0x44, 0x24, 0x28, 0xc3 };
+	static const char *const names[] = { "runtime.rt_sigaction.abi0", "runtime.rt_sigaction" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct gobin_func *f = gobin_func_named(gb, names[i]);
+		const uint8_t *code = f ? gobin_code(gb, f) : NULL;
+		if (code && f->end - f->entry >= sizeof(body) && memcmp(code, body, sizeof(body)) == 0)
+			return f;
+	}
+	return NULL;
+}

@@ -40,4 +40,9 @@ int window_build(const struct gobin *gb, struct codemem *cm, const struct analyz
  * with golat_tramp_resume), or false when it does not end as expected. */
 bool window_async_preempt(const struct gobin *gb, const struct gobin_func *f, struct analyze_window *w);
 
+/* runtime.rt_sigaction of a program without libc, where Go installs its signal
+ * handlers, when its body is the one golat knows (so that golat can redirect it to its
+ * agent and own the signals there: lib/attach/static_sig.c), or NULL. */
+const struct gobin_func *window_rt_sigaction(const struct gobin *gb);
+
 #endif
