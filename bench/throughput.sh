@@ -39,5 +39,6 @@ off = statistics.median(map(float, sys.argv[1].split()))
 on = statistics.median(map(float, sys.argv[2].split()))
 print("demo throughput (wrk -t2 -c16, GET /items/7, %ss, median of 2)" % sys.argv[4])
 print(f"  unhooked {off:10.0f} req/s")
-print(f"  hooked   {on:10.0f} req/s  ({on / off:.2f}x; 7 hot functions, {int(sys.argv[3]) / 1e3:.0f}k hooked calls in the last run)")
+cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+print(f"  hooked   {on:10.0f} req/s  {on / off:.2f}x on {cpu}  (7 hot functions, {int(sys.argv[3]) / 1e3:.0f}k hooked calls in the last run)")
 PY

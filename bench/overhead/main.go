@@ -6,6 +6,7 @@
 //	rdtsc2 <ns per pair>
 //	rdtscpar <goroutines> <CPU ns per pair, with that many calling at once>
 //	leaf <goroutines> <ns per call>
+//	switch <goroutines> <ns per call, goroutines taking turns on one thread>
 //
 // Each figure is the median of -rounds rounds. Run it with and without golat.
 package main
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -66,6 +68,30 @@ func rdtscPar(g, n int) float64 {
 	return float64(time.Since(start).Nanoseconds()) / float64(n) * float64(cores) / float64(g)
 }
 
+// perSwitch runs g goroutines of n calls each on one thread (GOMAXPROCS 1), each
+// yielding with runtime.Gosched() after every call, so that every call follows a
+// goroutine switch, as on a server: wall time per call, switch included.
+func perSwitch(g, n int) float64 {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < g; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			v := sink[i*8]
+			for j := 0; j < n; j++ {
+				v = leaf(v)
+				runtime.Gosched()
+			}
+			sink[i*8] = v
+		}(i)
+	}
+	wg.Wait()
+	return float64(time.Since(start).Nanoseconds()) / float64(g*n)
+}
+
 func median(f func() float64, rounds int) float64 {
 	v := make([]float64, rounds)
 	for i := range v {
@@ -78,9 +104,11 @@ func median(f func() float64, rounds int) float64 {
 func main() {
 	n := flag.Int("n", 2000000, "calls per goroutine per round")
 	rounds := flag.Int("rounds", 7, "rounds per figure (the median is printed)")
+	cases := flag.String("cases", "rdtsc,leaf,switch", "what to measure (callgrind runs one at a time)")
 	flag.Parse()
+	want := func(c string) bool { return strings.Contains(","+*cases+",", ","+c+",") }
 	runtime.GOMAXPROCS(runtime.NumCPU())
-	if haveRdtsc {
+	if haveRdtsc && want("rdtsc") {
 		fmt.Printf("rdtsc2 %.2f\n", median(func() float64 { return rdtscPairNs(*n) }, *rounds))
 		// The floor in parallel: two vCPUs may be siblings of one core, and rdtsc is
 		// microcoded, so pairs on both cost more than on one, whatever golat does.
@@ -89,7 +117,14 @@ func main() {
 		}
 	}
 	for _, g := range []int{1, 2, 4} {
+		if !want("leaf") {
+			break
+		}
 		perCall(g, *n/10) // warm up: threads, stacks, the stats shards
 		fmt.Printf("leaf %d %.2f\n", g, median(func() float64 { return perCall(g, *n) }, *rounds))
+	}
+	if want("switch") {
+		perSwitch(8, *n/80) // warm up
+		fmt.Printf("switch 8 %.2f\n", median(func() float64 { return perSwitch(8, *n/8) }, *rounds))
 	}
 }
