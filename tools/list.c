@@ -26,6 +26,7 @@ struct list_opts {
  * branch target in), an int3, or inside the entry's whole window. */
 struct ret_counts {
 	size_t returns, jmp5, hop, steered, int3, whole;
+	size_t hop_body, hop_twin; /* of hop: to a jump in the body (another window's tail, dead nops), to a twin */
 };
 
 struct list_totals {
@@ -180,8 +181,11 @@ static void count_returns(const struct analyze_plan *plan, struct ret_counts *c)
 			c->int3++;
 		else if (w->nredir || w->len == 0)
 			c->steered++;
-		else if (w->hop)
+		else if (w->hop) {
 			c->hop++;
+			c->hop_twin += w->twin;
+			c->hop_body += !w->twin && w->hop_addr >= plan->entry.addr && w->hop_addr < plan->body_end;
+		}
 		else
 			c->jmp5++;
 	}
@@ -189,8 +193,9 @@ static void count_returns(const struct analyze_plan *plan, struct ret_counts *c)
 
 static void print_counts_json(const struct ret_counts *c)
 {
-	printf("{\"returns\":%zu,\"jmp5\":%zu,\"hop\":%zu,\"steered\":%zu,\"int3\":%zu,\"whole\":%zu}",
-	       c->returns, c->jmp5, c->hop, c->steered, c->int3, c->whole);
+	printf("{\"returns\":%zu,\"jmp5\":%zu,\"hop\":%zu,\"steered\":%zu,\"int3\":%zu,\"whole\":%zu,"
+	       "\"hop_body\":%zu,\"hop_twin\":%zu}", c->returns, c->jmp5, c->hop, c->steered, c->int3, c->whole,
+	       c->hop_body, c->hop_twin);
 }
 
 /* Prints one function with whether golat can hook it, and why not, and with ix its
@@ -224,6 +229,8 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 	t->r.steered += c.steered;
 	t->r.int3 += c.int3;
 	t->r.whole += c.whole;
+	t->r.hop_body += c.hop_body;
+	t->r.hop_twin += c.hop_twin;
 	if (o->totals)
 		return;
 	/* The reason starts with the function's name, which the row already shows. */
@@ -264,7 +271,9 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 /* --totals: one JSON object (--json) or line for every listed function together. */
 static void print_totals(const struct gobin *gb, const struct list_opts *o, const struct list_totals *t)
 {
-	bool planned = gb->dynamic && gb->cgo; /* what hook_plan chooses for a file */
+	/* What hook_plan chooses for a file: signals owned in a cgo program, and in a
+	 * static one whose rt_sigaction golat redirects. */
+	bool planned = (gb->dynamic && gb->cgo) || (gb->nolibc && window_rt_sigaction(gb));
 	bool owned = o->signals == SIGNALS_OWNED || (o->signals == SIGNALS_AUTO && planned);
 	double pct = t->patchable ? 100.0 * (double)t->with_int3 / (double)t->patchable : 0;
 	if (!o->json) {

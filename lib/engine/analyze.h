@@ -106,6 +106,10 @@ struct analyze_window {
 			      jmp rel32 to the trampoline at hop_addr */
 	uint64_t hop_addr; /* 5 bytes within rel8 reach of addr + 2: of the padding, or
 			      (analyze_tail.c) the 5 right past another window's jump */
+	bool twin;         /* hop: hop_addr is the first byte of another return window of
+			      the same bytes (analyze_tail.c), its jump written there already:
+			      only the jmp rel8 is written. This window's trampoline serves
+			      goroutines resumed inside its bytes (window.c, map_resume) */
 	bool int3;         /* a return with no window at all: an int3 replaces its ret
 			      (code_len 1), and golat's SIGTRAP handler sends the thread
 			      to the trampoline (ANALYZE_SIGNALS_OWNED only) */

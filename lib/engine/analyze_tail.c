@@ -26,6 +26,7 @@
 #include "analyze_tail.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "reloc.h"
 
@@ -121,6 +122,29 @@ static int64_t grow_backward(const struct fn *f, const struct analyze_plan *plan
 	return first;
 }
 
+/* A return window of plan, written with a jump at its first byte, with the same bytes
+ * as [at, at + len) and within rel8 reach of at + 2: its trampoline does what running
+ * them would (no position-dependent operand: analyze_decode.h INS_PCREL; both end in
+ * the same ret at the same RSP). The rule analyze_redirect.c's twins follow. */
+static const struct analyze_window *twin(const struct fn *f, const struct analyze_plan *plan, uint32_t first,
+					 uint32_t end, const struct analyze_window *w)
+{
+	uint64_t entry = f->in->entry, at = entry + f->ins[first].off;
+	uint32_t len = f->ins[end - 1].off + f->ins[end - 1].len - f->ins[first].off;
+	for (uint32_t i = first; i < end; i++)
+		if (f->ins[i].flags & INS_PCREL)
+			return NULL;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		const struct analyze_window *d = &plan->sites[i];
+		int64_t dist = (int64_t)(d->addr - (at + RELOC_JMP8_LEN));
+		if (d == w || d->int3 || d->twin || d->len == 0 || d->code_len != len || dist > INT8_MAX ||
+		    dist < INT8_MIN || memcmp(f->in->code + (d->addr - entry), f->in->code + f->ins[first].off, len))
+			continue;
+		return d;
+	}
+	return NULL;
+}
+
 int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint32_t end,
 	     struct analyze_window *w)
 {
@@ -128,6 +152,12 @@ int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint
 	uint32_t bytes = f->ins[end - 1].off + f->ins[end - 1].len - f->ins[first].off;
 	if (bytes < RELOC_JMP8_LEN || bytes >= RELOC_JMP32_LEN || taken(plan, w, at, bytes))
 		return -ENOSPC;
+	const struct analyze_window *t = twin(f, plan, first, end, w);
+	if (t) {
+		*w = (struct analyze_window){ .addr = at, .len = bytes, .code_len = bytes, .ret = true,
+					      .hop = true, .hop_addr = t->addr, .twin = true };
+		return 0;
+	}
 	for (size_t i = 0; i <= plan->nsites; i++) {
 		struct analyze_window *d = i ? &plan->sites[i - 1] : &plan->entry;
 		if (d == w || !plain(d) || d->ret != (i > 0))

@@ -110,7 +110,8 @@ static int map_resume(const struct reloc_place *place, size_t nplace, size_t fro
 }
 
 /* The jump written over window w (at its run-time address at) into its trampoline t:
- * an int3, a jmp rel32, or a jmp rel8 to a hop in the padding and the hop. */
+ * an int3, a jmp rel32, or a jmp rel8 to a hop and the hop; for a twin (analyze.h) the
+ * jmp rel8 alone, to the first byte of a window of the same bytes. */
 static int window_jumps(const struct analyze_window *w, uint64_t at, uint64_t t, uint64_t bias,
 			struct patch_write *out, size_t *nout)
 {
@@ -128,7 +129,7 @@ static int window_jumps(const struct analyze_window *w, uint64_t at, uint64_t t,
 	}
 	jw->len = RELOC_JMP8_LEN;
 	int rc = reloc_jmp8(jw->bytes, at, w->hop_addr + bias);
-	if (rc)
+	if (rc || w->twin) /* a twin's jump is its own window's, written with it */
 		return rc;
 	struct patch_write *hw = &out[(*nout)++];
 	memset(hw, 0, sizeof(*hw));
@@ -252,7 +253,7 @@ int window_build(const struct gobin *gb, struct codemem *cm, const struct analyz
 	    (rc = xlate_window(place, nplace, at, w->code_len, rlen,
 			       whole ? XLATE_WHOLE : entry ? XLATE_ENTRY : XLATE_EXIT, t, used, reason, n)) != 0)
 		return rc;
-	if (w->hop && (rc = sigown_add_jump(w->hop_addr + bias, at)) != 0)
+	if (w->hop && !w->twin && (rc = sigown_add_jump(w->hop_addr + bias, at)) != 0)
 		return rc;
 	if (w->int3 && (rc = sigown_add_trap(at, t)) != 0)
 		return rc;

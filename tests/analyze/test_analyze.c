@@ -11,7 +11,8 @@
  * instructions (the rest is padding), and the hop's padding slot; " int3" for a
  * return through an int3, and " steer F>T@H" for each branch at F steered into the
  * window's copy of T (through a hop at H for a rel8 branch; H < 0: in the previous
- * function's padding). Every window of every plan is also relocated with
+ * function's padding); " twin@A" for a return whose jmp rel8 goes to the window at A
+ * of the same bytes. Every window of every plan is also relocated with
  * reloc_window, and every hop encoded. */
 #include <errno.h>
 #include <stdio.h>
@@ -248,6 +249,18 @@ static const struct acase cases[] = {
 	{ "without signals owned no hop is tried there: the plan fails as before", NULL,
 	  "48 8b 08 48 39 0b 75 14 8b 48 08 39 4b 08 75 0c 48 8b 48 10 48 39 4b 10 0f 94 c0 c3 31 c0 c3 cc",
 	  0x20, 0, 0, NULL, 0, -ENOSPC, "return at +0x1e has no 5-byte window" },
+	{ "go1.27 unicode.is32 (gofmt): three `xor eax,eax; pop rbp; ret` exits; the first hops "
+	  "into the entry window grown to 10 bytes, the other two, out of reach of any slot, jump "
+	  "to it: the same bytes, so its trampoline does their work", "unicode.is32",
+	  "55 48 89 e5 48 89 44 24 10 48 83 fb 12 7f 07 31 c9 e9 7e 00 00 00 31 c9 48 89 da 0f 1f 44 00 00 "
+	  "48 39 cb 7e 5e 48 8d 34 19 48 d1 ee 48 39 f2 76 5b 4c 8d 04 76 46 8b 0c 80 46 8b 54 80 08 46 8b "
+	  "44 80 04 44 39 cf 72 10 44 39 c7 76 13 44 39 cf 72 06 48 8d 4e 01 eb c8 48 89 f3 eb c3 0f 1f 00 "
+	  "41 83 fa 01 75 07 b8 01 00 00 00 eb 14 44 29 cf 45 85 d2 74 12 89 f8 31 d2 41 f7 f2 85 d2 0f 94 "
+	  "c0 5d c3 31 c0 5d c3 e8 34 8f fb ff e8 6f 8e ff ff 48 ff c1 48 39 cb 7e 3c 48 8d 14 49 8b 34 90 "
+	  "39 f7 72 2d 44 8b 44 90 04 41 39 f8 72 e3 8b 4c 90 08 83 f9 01 75 07 b8 01 00 00 00 eb 11 29 f7 "
+	  "85 c9 74 15 89 f8 31 d2 f7 f1 85 d2 0f 94 c0 5d c3 31 c0 5d c3 31 c0 5d c3 e8 e2 8e fb ff 90 cc",
+	  0xe0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
+	  "entry 0+d; ret 79+a steer 6b>81@7e; ret 83+4 hop@5; ret c6+b steer bc>cf@cb; ret d1+4 twin@83; ret d5+4 twin@83" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
@@ -303,7 +316,8 @@ static void print_window(char *buf, size_t cap, const char *kind, const struct a
 	if (w->code_len != w->len)
 		o += (size_t)snprintf(buf + o, cap - o, "(%x)", w->code_len);
 	if (w->hop)
-		o += (size_t)snprintf(buf + o, cap - o, " hop@%llx", (unsigned long long)(w->hop_addr - BASE));
+		o += (size_t)snprintf(buf + o, cap - o, " %s@%llx", w->twin ? "twin" : "hop",
+				      (unsigned long long)(w->hop_addr - BASE));
 	if (w->int3)
 		o += (size_t)snprintf(buf + o, cap - o, " int3");
 	for (uint32_t k = w->redir; k < w->redir + w->nredir && o < cap; k++) {
@@ -345,8 +359,15 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 			tail |= all[j] != w && all[j]->hop_addr != w->hop_addr && !all[j]->hop &&
 				all[j]->len >= 10 && w->hop_addr == all[j]->addr + 5;
 		if (w->hop && (reloc_jmp8(hop, w->addr, w->hop_addr) ||
-			       (!tail && w->hop_addr < p->body_end) || w->hop_addr + 5 > BASE + len))
+			       (!tail && !w->twin && w->hop_addr < p->body_end) || w->hop_addr + 5 > BASE + len))
 			return "a hop does not encode or leaves the padding and every window's tail";
+		bool twin = false; /* a window of the same bytes, with its own jump */
+		for (size_t j = 0; j < n && w->twin; j++)
+			twin |= all[j] != w && all[j]->addr == w->hop_addr && !all[j]->twin && !all[j]->int3 &&
+				all[j]->len && all[j]->code_len == w->code_len &&
+				memcmp(code + (all[j]->addr - BASE), code + (w->addr - BASE), w->code_len) == 0;
+		if (w->twin && !twin)
+			return "a twin hop does not go to a window of the same bytes";
 		if (!w->hop && w->len < 5 && !w->int3 && !(w->len == 0 && w->nredir))
 			return "a window shorter than 5 bytes without a hop";
 		for (uint32_t k = w->redir; k < w->redir + w->nredir; k++) {
@@ -366,7 +387,8 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
-			if (all[i]->hop && all[j]->hop && all[i]->hop_addr + 5 > all[j]->hop_addr &&
+			if (all[i]->hop && all[j]->hop && !all[i]->twin && !all[j]->twin &&
+			    all[i]->hop_addr + 5 > all[j]->hop_addr &&
 			    all[j]->hop_addr + 5 > all[i]->hop_addr)
 				return "hop slots overlap";
 	return NULL;

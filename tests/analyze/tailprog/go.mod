@@ -1,0 +1,3 @@
+module tailprog
+
+go 1.19

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Returns hooked through another window's tail or a twin (lib/engine/analyze_tail.c),
+# run: tailprog/ (strconv.IsPrint, unicode.SimpleFold and unicode.Is over 0x20000
+# runes) built by one toolchain with cgo, as an executable and as a stripped PIE, run
+# with libgolat.so preloaded and those functions hooked (unicode.is16 and is32 too):
+#  - the output is the same as unhooked;
+#  - IsPrint and SimpleFold are counted exactly 0x20000 times, nothing is in flight at
+#    the end (an exit that went untimed would leave a call in flight);
+#  - `golat list` says how their returns are hooked; with Go 1.27 at least one goes
+#    through a tail and one through a twin (unicode.is32), else the test proves nothing.
+# Usage: tails.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
+set -euo pipefail
+prog=tailprog
+source "$(dirname "$0")/common.sh"
+funcs='strconv.IsPrint,unicode.SimpleFold,unicode.Is,unicode.is16,unicode.is32'
+fail=0
+for bin in exe pie.stripped; do
+	exe=$work/$bin
+	"$exe" >"$work/$bin.want"
+	"$GOLAT_CLI" list --json "$exe" ${funcs//,/ } >"$work/$bin.list"
+	rm -f "$work/$bin.json"
+	if ! GOLAT_FUNCS=$funcs GOLAT_OUTPUT=$work/$bin.json LD_PRELOAD=$GOLAT_LIB "$exe" >"$work/$bin.got" 2>"$work/$bin.err"; then
+		echo "FAIL: $bin crashed hooked:"; tail -20 "$work/$bin.err"; fail=1; continue
+	fi
+	if ! cmp -s "$work/$bin.want" "$work/$bin.got"; then
+		echo "FAIL: $bin printed something else hooked:"; diff "$work/$bin.want" "$work/$bin.got" | head; fail=1
+		continue
+	fi
+	python3 - "$work/$bin.list" "$work/$bin.json" "$bin ($ver)" "$ver" <<'PY' || fail=1
+import json, sys
+listed = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+what, ver = sys.argv[3], sys.argv[4]
+bad = []
+kinds = {}
+for f in listed:
+    if not f["patchable"]:
+        bad.append(f"{f['name']} is not patchable: {f['reason']}")
+        continue
+    for k, v in f["returns"].items():
+        kinds[k] = kinds.get(k, 0) + v
+calls = {f["name"]: f for f in report["functions"]}
+for name in ("strconv.IsPrint", "unicode.SimpleFold"):
+    got = calls.get(name, {}).get("calls")
+    if got != 0x20000:
+        bad.append(f"{name}: {got} calls, want {0x20000}")
+for f in report["functions"]:
+    if f.get("in_flight"):
+        bad.append(f"{f['name']}: {f['in_flight']} calls in flight at exit")
+if ver == "go-1.27" and (not kinds.get("hop_body") or not kinds.get("hop_twin")):
+    bad.append(f"no return through a tail or a twin here ({kinds}): the test proves nothing")
+for b in bad:
+    print(f"FAIL: {what}: {b}")
+print(f"{'ok' if not bad else 'FAIL'}: {what}: returns {kinds}; calls " +
+      ", ".join(f"{n} {f['calls']}" for n, f in calls.items()))
+sys.exit(1 if bad else 0)
+PY
+done
+exit $fail
