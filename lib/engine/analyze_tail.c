@@ -122,25 +122,46 @@ static int64_t grow_backward(const struct fn *f, const struct analyze_plan *plan
 	return first;
 }
 
-/* A return window of plan, written with a jump at its first byte, with the same bytes
- * as [at, at + len) and within rel8 reach of at + 2: its trampoline does what running
- * them would (no position-dependent operand: analyze_decode.h INS_PCREL; both end in
- * the same ret at the same RSP). The rule analyze_redirect.c's twins follow. */
+/* Whether ins[i, end) and ins[j, jend) are the same instructions, nops left out: a nop
+ * does nothing, and Go puts some before a ret to align a loop head after it. */
+static bool same_code(const struct fn *f, uint32_t i, uint32_t end, uint32_t j, uint32_t jend)
+{
+	const uint8_t *code = f->in->code;
+	for (;; i++, j++) {
+		while (i < end && (f->ins[i].flags & INS_NOP))
+			i++;
+		while (j < jend && (f->ins[j].flags & INS_NOP))
+			j++;
+		if (i == end || j == jend)
+			return i == end && j == jend;
+		if (f->ins[i].len != f->ins[j].len || memcmp(code + f->ins[i].off, code + f->ins[j].off, f->ins[i].len))
+			return false;
+	}
+}
+
+/* A return window of plan, written with a jump at its first byte, with the same
+ * instructions as ins[first, end) (but nops) and within rel8 reach of its first byte
+ * + 2: its trampoline does what running them would (no position-dependent operand:
+ * analyze_decode.h INS_PCREL; both end in the same ret at the same RSP). The rule
+ * analyze_redirect.c's twins follow. */
 static const struct analyze_window *twin(const struct fn *f, const struct analyze_plan *plan, uint32_t first,
 					 uint32_t end, const struct analyze_window *w)
 {
 	uint64_t entry = f->in->entry, at = entry + f->ins[first].off;
-	uint32_t len = f->ins[end - 1].off + f->ins[end - 1].len - f->ins[first].off;
 	for (uint32_t i = first; i < end; i++)
 		if (f->ins[i].flags & INS_PCREL)
 			return NULL;
 	for (size_t i = 0; i < plan->nsites; i++) {
 		const struct analyze_window *d = &plan->sites[i];
 		int64_t dist = (int64_t)(d->addr - (at + RELOC_JMP8_LEN));
-		if (d == w || d->int3 || d->twin || d->len == 0 || d->code_len != len || dist > INT8_MAX ||
-		    dist < INT8_MIN || memcmp(f->in->code + (d->addr - entry), f->in->code + f->ins[first].off, len))
+		int64_t j = fn_index_at(f, (uint32_t)(d->addr - entry));
+		if (d == w || d->int3 || d->twin || d->len == 0 || dist > INT8_MAX || dist < INT8_MIN || j < 0)
 			continue;
-		return d;
+		uint32_t jend = (uint32_t)j;
+		while (jend < f->nins && f->ins[jend].off < d->addr - entry + d->code_len)
+			jend++;
+		if (same_code(f, first, end, (uint32_t)j, jend))
+			return d;
 	}
 	return NULL;
 }

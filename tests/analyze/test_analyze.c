@@ -261,6 +261,21 @@ static const struct acase cases[] = {
 	  "85 c9 74 15 89 f8 31 d2 f7 f1 85 d2 0f 94 c0 5d c3 31 c0 5d c3 31 c0 5d c3 e8 e2 8e fb ff 90 cc",
 	  0xe0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
 	  "entry 0+d; ret 79+a steer 6b>81@7e; ret 83+4 hop@5; ret c6+b steer bc>cf@cb; ret d1+4 twin@83; ret d5+4 twin@83" },
+	{ "go1.27 slices.partialInsertionSortOrdered[go.shape.int] (cmd/link): `xor eax,eax; pop rbp; ret` "
+	  "jumps to the window of `xor eax,eax; pop rbp; nop; ret` before it: the same but a nop",
+	  "slices.partialInsertionSortOrdered[go.shape.int]",
+	  "55 48 89 e5 48 89 5c 24 18 48 8d 56 01 31 ff eb 0f 48 ff c7 49 89 d0 4c 89 d2 66 0f 1f 44 00 00 "
+	  "48 83 ff 05 7c 08 e9 91 00 00 00 48 ff c2 49 39 d0 7e 30 48 39 d1 0f 86 13 01 00 00 4c 8d 4a ff "
+	  "4c 8b 14 d3 4c 39 c9 0f 86 fd 00 00 00 4c 8b 08 41 84 01 4c 8b 4c d3 f8 4d 39 d1 7e ce 0f 1f 00 "
+	  "49 39 d0 74 60 4d 89 c1 49 29 f0 49 83 f8 32 7c 50 48 39 d1 0f 86 cb 00 00 00 4c 8d 42 ff 4c 8b "
+	  "14 d3 4c 39 c1 0f 86 b2 00 00 00 4c 8b 5c d3 f8 4c 89 1c d3 4c 89 54 d3 f8 49 89 d2 48 29 f2 90 "
+	  "48 83 fa 02 7d 7a 4c 89 ca 4d 29 d1 49 83 f9 02 0f 8c 5b ff ff ff 4d 8d 42 01 eb 24 31 c0 5d 90 "
+	  "c3 31 c0 5d c3 b8 01 00 00 00 5d c3 4e 89 1c c3 4e 89 4c c3 f8 49 ff c0 0f 1f 84 00 00 00 00 00 "
+	  "4c 39 c2 0f 8e 28 ff ff ff 4c 39 c1 76 1c 4c 8b 08 41 84 01 4e 8b 0c c3 4e 8b 5c c3 f8 0f 1f 00 "
+	  "4d 39 cb 7f c7 e9 07 ff ff ff e8 d1 88 f9 ff 4e 89 1c c3 4a 89 54 c3 f8 49 ff c8 0f 1f 44 00 00 "
+	  "4d 85 c0 7e 81 48 8b 10 84 02 4a 8b 14 c3 4e 8b 5c c3 f8 49 39 d3 7f d7 e9 69 ff ff ff 0f 1f 00 "
+	  "e8 9b 88 f9 ff e8 96 88 f9 ff e8 91 88 f9 ff e8 8c 88 f9 ff 90",
+	  0x160, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+9; ret bc+5; ret c1+4 twin@bc; ret c5+7" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
@@ -331,6 +346,23 @@ static void print_window(char *buf, size_t cap, const char *kind, const struct a
 	}
 }
 
+/* Whether a and b are the same bytes once one-byte nops (0x90) are left out: a twin
+ * (analyze_tail.c) may differ from its window by a nop before the ret. */
+static bool same_but_nop(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+	for (;; i++, j++) {
+		while (i < alen && a[i] == 0x90)
+			i++;
+		while (j < blen && b[j] == 0x90)
+			j++;
+		if (i == alen || j == blen)
+			return i == alen && j == blen;
+		if (a[i] != b[j])
+			return false;
+	}
+}
+
 /* The plan's windows relocate, hops encode, and nothing overlaps. */
 static const char *check_windows(const struct analyze_plan *p, const uint8_t *code, uint32_t len)
 {
@@ -364,8 +396,9 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 		bool twin = false; /* a window of the same bytes, with its own jump */
 		for (size_t j = 0; j < n && w->twin; j++)
 			twin |= all[j] != w && all[j]->addr == w->hop_addr && !all[j]->twin && !all[j]->int3 &&
-				all[j]->len && all[j]->code_len == w->code_len &&
-				memcmp(code + (all[j]->addr - BASE), code + (w->addr - BASE), w->code_len) == 0;
+				all[j]->len &&
+				same_but_nop(code + (all[j]->addr - BASE), all[j]->code_len, code + (w->addr - BASE),
+					     w->code_len);
 		if (w->twin && !twin)
 			return "a twin hop does not go to a window of the same bytes";
 		if (!w->hop && w->len < 5 && !w->int3 && !(w->len == 0 && w->nredir))

@@ -1,8 +1,9 @@
 // tailprog calls, for every rune below 0x20000, standard-library functions whose
 // short exits golat hooks through another window's tail or a twin on Go 1.21+
-// (lib/engine/analyze_tail.c): strconv.IsPrint, unicode.SimpleFold, and unicode.Is,
-// which calls unicode.is16 and is32. It prints what they returned, so that a hooked
-// run that took a wrong exit prints something else.
+// (lib/engine/analyze_tail.c): strconv.IsPrint, unicode.SimpleFold, unicode.Is,
+// which calls unicode.is16 and is32, and sort.Ints of nearly sorted slices, which
+// calls slices.partialInsertionSortOrdered[go.shape.int] (Go 1.22+). It prints what
+// they returned, so that a hooked run that took a wrong exit prints something else.
 package main
 
 /*
@@ -12,6 +13,7 @@ import "C"
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"unicode"
 )
@@ -35,5 +37,18 @@ func main() {
 		}
 		fold += int(unicode.SimpleFold(r)) % 7
 	}
-	fmt.Println(printable, han, letters, fold)
+	s := make([]int, 5000)
+	sorted := 0
+	for k := 0; k < 200; k++ {
+		for i := range s {
+			s[i] = i
+		}
+		for i := 0; i < 30; i++ { // a few swaps: pdqsort tries a partial insertion sort
+			j := (i*7919 + k*31) % (len(s) - 1)
+			s[j], s[j+1] = s[j+1], s[j]
+		}
+		sort.Ints(s)
+		sorted += s[k*17%len(s)]
+	}
+	fmt.Println(printable, han, letters, fold, sorted)
 }
