@@ -4,15 +4,15 @@
  * is no library beside it, so golat reads and analyses the binary itself, maps the
  * freestanding agent (lib/agent/agent.h) and the trampolines into the process, and
  * writes the jumps through /proc/PID/mem while every thread is stopped. The same
- * analysis, relocation, trampolines, recorder and stats file as the preloaded library;
- * signals stay Go's (no hop through padding, no int3: analyze without
- * ANALYZE_SIGNALS_OWNED).
+ * analysis, relocation, trampolines, recorder and stats file as the preloaded library,
+ * and, as there, golat's signal handler in front of Go's (the agent's: static_sig.c), so
+ * plans use ANALYZE_SIGNALS_OWNED (hops through padding, int3s, steered branches).
  *
  * Files: static_prep.c (reading and planning, no thread held), static_attach.c (the
  * attach: trampolines with one thread held, jumps with all), static.c (what attach and
  * detach share, and the detach), static_agent.c (mapping and starting the agent),
  * static_mem.c (code memory, the text and the resume table in the target),
- * static_world.c (holding threads). */
+ * static_world.c (holding threads), static_sig.c (the signal handlers and their tables). */
 #ifndef GOLAT_STATIC_H
 #define GOLAT_STATIC_H
 

@@ -94,17 +94,6 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-# verdict WHAT CMD...: ok or bad WHAT, with what CMD printed.
-verdict() {
-	local what=$1 why
-	shift
-	if why=$("$@" 2>&1); then
-		ok "$what: $why"
-	else
-		bad "$what: $why"
-	fi
-}
-
 golat_only() { # WHAT ERRFILE: only golat's lines on golat's stderr
 	if grep -v '^golat: ' "$2" | grep -q .; then
 		bad "$1: stderr lines that are not golat's: $(grep -v '^golat: ' "$2" | head -5)"

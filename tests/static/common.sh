@@ -13,6 +13,7 @@
 #                          and theirs (the program golat run started), waiting up to 2 s
 #   refused_static ERRFILE when golat refused a static program (the route of issue 11
 #                          is missing): fails the test saying so, and exits
+#   verdict WHAT CMD...    ok "WHAT: output" when CMD succeeds, else bad with its output
 #   finish                 the verdict line, exit $fail
 # Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK (default: /tmp/golat-testwork).
 # shellcheck shell=bash disable=SC2034  # golat, work...: for the sourcing script
@@ -64,6 +65,17 @@ refused_static() {
 	if grep -q 'statically linked' "$1" && ! grep -q 'hooked' "$1"; then
 		bad "golat refuses statically linked programs (the static route of issue 11 is not in this build): $(head -3 "$1")"
 		finish
+	fi
+}
+
+# verdict WHAT CMD...: ok or bad WHAT, with what CMD printed.
+verdict() {
+	local what=$1 why
+	shift
+	if why=$("$@" 2>&1); then
+		ok "$what: $why"
+	else
+		bad "$what: $why"
 	fi
 }
 

@@ -1,0 +1,3 @@
+module sigprog
+
+go 1.19
