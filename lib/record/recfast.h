@@ -35,6 +35,8 @@
 #define S_UNTRACKED 12
 #define S_EXT 16
 #define S_F0 32
+#define S_INLINE 2   /* GSLOT_INLINE: frames in the slot; the next ones in its ext block */
+#define S_FRAMES 256 /* GSLOT_FRAMES */
 #define F_SIZE 104
 #define F_ID 0
 #define F_DEPTH 4

@@ -35,6 +35,7 @@ _Static_assert(offsetof(struct gslot_cached, g) == E_G && offsetof(struct gslot_
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
 	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&
 	       offsetof(struct gslot, f) == S_F0 && sizeof(struct gframe) == F_SIZE &&
+	       GSLOT_INLINE == S_INLINE && GSLOT_FRAMES == S_FRAMES &&
 	       offsetof(struct gframe, id) == F_ID && offsetof(struct gframe, depth) == F_DEPTH &&
 	       offsetof(struct gframe, tsc) == F_TSC && offsetof(struct gframe, pc) == F_PC &&
 	       offsetof(struct gframe, child) == F_CHILD && offsetof(struct gframe, args) == F_ARGS,
