@@ -47,8 +47,9 @@ else
 	cmd=("$work/service" -addr "127.0.0.1:$p1")
 	url=http://127.0.0.1:$p1/items/7
 fi
-measure() { # hooked(0/1) -> req/s
-	local pid rps
+measure() { # hooked(0/1) -> "req/s CPU-us/request" (the server's own CPU time: steadier than
+	# req/s when other work loads the machine)
+	local pid out cpu0 cpu1
 	if (($1)); then
 		LD_PRELOAD=$lib GOLAT_FUNCS=$funcs GOLAT_LOG=quiet GOLAT_OUTPUT=$work/server.json \
 			"${cmd[@]}" >"$work/server.log" 2>&1 &
@@ -60,10 +61,13 @@ measure() { # hooked(0/1) -> req/s
 		curl -s -m 1 -o /dev/null "$url" && break
 		sleep 0.1
 	done
-	rps=$(wrk -t1 -c8 -d"${secs}s" "$url" | awk '/Requests\/sec/ {print $2}')
+	cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	out=$(wrk -t1 -c8 -d"${secs}s" "$url")
+	cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
-	echo "${rps:-0}"
+	awk -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
+		END {printf "%s %.1f\n", r + 0, n ? c / hz * 1e6 / n : 0}' <<<"$out"
 }
 off=() on=()
 for _ in $(seq "$pairs"); do # alternate, so that drift in the machine's load hits both sides
@@ -72,16 +76,18 @@ for _ in $(seq "$pairs"); do # alternate, so that drift in the machine's load hi
 done
 python3 - "${off[*]}" "${on[*]}" "$work/server.json" "$secs" "$what" "$cpu" "$pairs" <<'PY'
 import json, statistics, sys
-off = statistics.median(map(float, sys.argv[1].split()))
-on = statistics.median(map(float, sys.argv[2].split()))
+off = statistics.median(map(float, sys.argv[1].split()[0::2]))
+on = statistics.median(map(float, sys.argv[2].split()[0::2]))
+coff = statistics.median(map(float, sys.argv[1].split()[1::2]))
+con = statistics.median(map(float, sys.argv[2].split()[1::2]))
 try:
     d = json.load(open(sys.argv[3]))
     fns = [f for f in d["functions"] if f["calls"]]
     calls = sum(f["calls"] for f in fns)
-    hooked = f"{len(d['functions'])} functions hooked, {len(fns)} called, {calls / 1e3:.0f}k hooked calls in the last run"
+    hooked = f"{len(fns)} hooked functions called, {calls / 1e3:.0f}k hooked calls in the last run"
 except (OSError, ValueError, KeyError):
     hooked = "no report"
 print(f"server throughput: {sys.argv[5]} (wrk -t1 -c8, {sys.argv[4]} s, median of {sys.argv[7]}, load {open('/proc/loadavg').read().split()[0]})")
-print(f"  unhooked {off:10.0f} req/s")
-print(f"  hooked   {on:10.0f} req/s  {on / off:.2f}x on {sys.argv[6]}  ({hooked})")
+print(f"  unhooked {off:10.0f} req/s  {coff:7.1f} us of the server's CPU per request")
+print(f"  hooked   {on:10.0f} req/s  {con:7.1f} us  throughput {on / off:.2f}x, CPU per request {con / coff:.2f}x on {sys.argv[6]}  ({hooked})")
 PY
