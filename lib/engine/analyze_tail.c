@@ -22,7 +22,15 @@
  * plan (a window, a hop, a steered branch) uses. A window that steers branches, hops,
  * borrows padding or is a twin's hop target keeps its shape. A thread on the hop's
  * jmp stands for the site's first byte (window.c registers every hop,
- * sigown_add_jump). */
+ * sigown_add_jump).
+ *
+ * Tried first: a twin. When another return window in rel8 reach, written with a jump,
+ * holds the same instructions (nops aside) and nothing position-dependent, the site's
+ * jmp rel8 goes to that window's first byte and nothing else is written: its
+ * trampoline does the same work (go1.27's unicode.is32 ends in three `xor eax,eax;
+ * pop rbp; ret`). A thread that took the jmp stands at the twin's first byte, a state
+ * the same code gives at the same RSP; the site keeps its own trampoline for
+ * goroutines that resume inside its bytes (window.c, map_resume). */
 #include "analyze_tail.h"
 
 #include <errno.h>

@@ -9,9 +9,10 @@
 #include "analyze_decode.h"
 
 /* The int3 site w, whose own window would be ins[first, end) (end - 1 its ret, at
- * least 2 bytes), becomes a hop: its jmp rel8 at ins[first] leads to the 5 bytes past
+ * least 2 bytes), becomes a hop: its jmp rel8 at ins[first] leads to the first byte of
+ * a twin (a return window of the same instructions: w->twin), or to the 5 bytes past
  * the jump of another window of plan (the entry's or a return's), grown to 10 bytes
- * for it. 0, or -ENOSPC when no window can (then nothing changed). */
+ * for it. 0, or -ENOSPC when neither can be (then nothing changed). */
 int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint32_t end,
 	     struct analyze_window *w);
 
