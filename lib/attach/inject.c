@@ -392,8 +392,8 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 	int lock = inject_lock(pid, err, n);
 	if (lock < 0)
 		return lock;
-	/* golat must not die half way: a thread pointed at golat's stack and int3 would
-	 * take the program down with it. Ctrl-C waits until the thread is back. */
+	/* Ctrl-C waits until the thread is back, so that golat says what it did (a golat
+	 * killed half way leaves the program running: inject_call.c, "Tracer's death"). */
 	sigset_t hold, prev;
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGINT);

@@ -10,9 +10,20 @@
  * SIGILL, SIGFPE and SIGTRAP stay open: a fault raised while its signal is blocked
  * makes the kernel reset the process's handler to SIG_DFL (force_sig_info), which
  * would take the signal away from Go for good. Each of those, and any signal pending
- * before the mask took, reaches golat first (signal-delivery-stop): golat's own int3
- * ends a call; a fault in the call ends it with an error; any other is kept and sent
- * again to the thread just before it is let go.
+ * before the mask took, reaches golat first (signal-delivery-stop): a fault in the call
+ * ends it with an error; any other is kept and sent again to the thread just before
+ * it is let go.
+ *
+ * Tracer's death. golat may be killed (SIGKILL) at any instant; the kernel then
+ * detaches the thread, which runs on from the registers it has. So from the first
+ * change on, the thread's registers always lead home without golat: before any, golat
+ * writes the thread's own state as an rt_sigreturn frame on its stack (inject_frame.c)
+ * and points the thread at Go's rt_sigreturn with that frame (parked) before it narrows
+ * the mask; a system call runs on `syscall; ret` with the frame as its return; a
+ * function returns through it (its result left in the frame); the end is rt_sigreturn
+ * itself. What golat dies with: signals it had taken from the thread to send again (a
+ * signal-delivery-stop: only signals already pending when the thread stopped, since the
+ * mask holds back new ones), mappings it made (a stack, a memfd), both harmless.
  *
  * Interrupted system calls. A thread stopped inside a blocking system call (a futex
  * wait) has RAX = -ERESTARTSYS (or another -ERESTART* code) and ORIG_RAX = the call:
@@ -28,7 +39,9 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -59,6 +72,33 @@ static int fail(char *err, size_t n, int rc, const char *what, const struct inj_
 	return rc;
 }
 
+static long die_step;
+
+/* GOLAT_TEST_STEPS=FILE: the number of steps, written there at exit (the test's range). */
+static void steps_out(void)
+{
+	FILE *f = fopen(getenv("GOLAT_TEST_STEPS"), "we");
+	if (f) {
+		fprintf(f, "%ld\n", die_step);
+		fclose(f);
+	}
+}
+
+void inject_die_point(void)
+{
+	static long at = -1;
+	if (at < 0) {
+		const char *e = getenv("GOLAT_TEST_DIE_AT");
+		at = e ? atol(e) : 0;
+		if (getenv("GOLAT_TEST_STEPS"))
+			atexit(steps_out);
+	}
+	if (++die_step == at)
+		kill(getpid(), SIGKILL);
+}
+
+static struct user_regs_struct restart(struct user_regs_struct r);
+
 int inject_call_begin(struct inj_call *c, const struct inj_target *t, const struct inj_thread *th,
 		      char *err, size_t n)
 {
@@ -66,6 +106,8 @@ int inject_call_begin(struct inj_call *c, const struct inj_target *t, const stru
 	c->t = t;
 	c->tid = th->tid;
 	c->regs = th->regs;
+	c->home = restart(th->regs);
+	c->framed = th->regs;
 	struct iovec iov = { c->xstate, sizeof(c->xstate) };
 	if (ptrace(PTRACE_GETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0)
 		return fail(err, n, -errno, "PTRACE_GETREGSET(NT_X86_XSTATE)", c);
@@ -74,16 +116,35 @@ int inject_call_begin(struct inj_call *c, const struct inj_target *t, const stru
 		return fail(err, n, -errno, "PTRACE_GETSIGMASK", c);
 	/* No PTRACE_O_TRACECLONE from here on: the thread the library's constructor
 	 * starts must not begin its life stopped by golat. TRACESYSGOOD tells the
-	 * syscall stops of inject_syscall from a SIGTRAP. */
+	 * syscall stops from a SIGTRAP. */
 	if (ptrace(PTRACE_SETOPTIONS, c->tid, 0, PTRACE_O_TRACESYSGOOD) != 0)
 		return fail(err, n, -errno, "PTRACE_SETOPTIONS", c);
+	return inject_frame_home(c, err, n);
+}
+
+/* The thread pointed home (Go's rt_sigreturn on the frame below its SP), then its
+ * mask narrowed: in this order, so that golat's death between the two leaves it
+ * nothing but its way home. */
+static int park(struct inj_call *c, char *err, size_t n)
+{
+	if (c->away)
+		return 0;
+	struct user_regs_struct r = c->regs;
+	r.rip = c->t->sigret_pc;
+	r.rsp = c->park_sp + 8;
+	r.orig_rax = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+		return fail(err, n, -errno, "PTRACE_SETREGS", c);
+	c->away = true;
+	inject_die_point();
 	uint64_t m = call_mask();
 	if (ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(m), &m) != 0)
 		return fail(err, n, -errno, "PTRACE_SETSIGMASK", c);
+	inject_die_point();
 	return 0;
 }
 
-enum until { UNTIL_SYSCALL, UNTIL_RETURN };
+enum until { UNTIL_SYSCALL, UNTIL_SIGRETURN };
 
 /* A signal that is not golat's: kept for the end, or, for a fault of golat's call,
  * the end of the call. */
@@ -93,8 +154,7 @@ static int on_signal(struct inj_call *c, int sig, enum until u, char *err, size_
 	struct user_regs_struct r;
 	if (ptrace(PTRACE_GETSIGINFO, c->tid, 0, &si) != 0 || ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_GETSIGINFO", c);
-	if (u == UNTIL_RETURN && sig == SIGTRAP && si.si_code == SI_KERNEL && r.rip == c->t->trap_pc + 1)
-		return 1; /* golat's call returned onto the int3 */
+	(void)u;
 	if (si.si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)) {
 		snprintf(err, n, "golat's call on thread %d of pid %d faulted (signal %d at pc 0x%llx, "
 			 "address 0x%llx): the thread was put back as it was", (int)c->tid, (int)c->t->pid,
@@ -106,9 +166,18 @@ static int on_signal(struct inj_call *c, int sig, enum until u, char *err, size_
 	return 0;
 }
 
-/* Resumes the thread with req until the stop u waits for. 0, or -errno with err set
- * (-ESRCH: the process exited; -ETIMEDOUT: the thread is running still). */
-static int resume_until(struct inj_call *c, int req, enum until u, int ms, char *err, size_t n)
+/* Whether the thread stopped at the entry of Go's rt_sigreturn with RSP at sp: on its way home. */
+static bool at_sigreturn(struct inj_call *c, uint64_t sp)
+{
+	struct user_regs_struct r;
+	return ptrace(PTRACE_GETREGS, c->tid, 0, &r) == 0 && r.orig_rax == SYS_rt_sigreturn &&
+	       r.rip == c->t->sigret_pc + 9 && r.rsp == sp;
+}
+
+/* Resumes the thread with req until the stop u waits for (UNTIL_SIGRETURN: the entry
+ * of rt_sigreturn with RSP at sp). 0, or -errno with err set (-ESRCH: the process
+ * exited; -ETIMEDOUT: the thread is running still). */
+static int resume_until(struct inj_call *c, int req, enum until u, uint64_t sp, int ms, char *err, size_t n)
 {
 	uint64_t until = inject_now_ns() + (uint64_t)ms * 1000000u;
 	for (;;) {
@@ -127,9 +196,10 @@ static int resume_until(struct inj_call *c, int req, enum until u, int ms, char 
 			snprintf(err, n, "pid %d exited during the injection", (int)c->t->pid);
 			return -ESRCH;
 		}
+		inject_die_point();
 		int event = st >> 16, sig = WSTOPSIG(st);
 		if (sig == (SIGTRAP | 0x80)) {
-			if (u == UNTIL_SYSCALL)
+			if (u == UNTIL_SYSCALL || at_sigreturn(c, sp))
 				return 0;
 			continue;
 		}
@@ -147,8 +217,12 @@ static int resume_until(struct inj_call *c, int req, enum until u, int ms, char 
 
 int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *ret, char *err, size_t n)
 {
+	int rc = park(c, err, n);
+	if (rc)
+		return rc;
 	struct user_regs_struct r = c->regs;
-	r.rip = c->t->sys_pc;
+	r.rip = c->t->sys_pc; /* `syscall; ret`, the ret onto the frame home */
+	r.rsp = c->park_sp;
 	r.rax = (uint64_t)nr;
 	r.orig_rax = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
 	r.rdi = a[0];
@@ -159,10 +233,11 @@ int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *r
 	r.r9 = a[5];
 	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_SETREGS", c);
+	inject_die_point();
 	/* Two syscall stops: its entry, then its exit, where RAX is the result. */
-	int rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 5000, err, n);
+	rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n);
 	if (rc == 0)
-		rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 5000, err, n);
+		rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n);
 	if (rc == 0 && ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
 		rc = fail(err, n, -errno, "PTRACE_GETREGS", c);
 	if (rc == 0)
@@ -183,26 +258,39 @@ static void interrupt(struct inj_call *c)
 int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t stack_top,
 	      int timeout_ms, uint64_t *ret, char *err, size_t n)
 {
-	struct user_regs_struct r = c->regs;
-	uint64_t back = c->t->trap_pc; /* the return address: an int3 in Go's padding */
-	int rc = inject_mem_write(c->t, stack_top - 8, &back, 8);
+	int rc = park(c, err, n);
+	if (rc)
+		return rc;
+	/* On golat's stack, from RSP up: the `mov %rax, K(%rsp); ret` the function returns
+	 * to, Go's rt_sigreturn it returns to next, the frame home (its ucontext at sp + 16,
+	 * where rt_sigreturn finds it: RSP - 8). RSP + 8 16-aligned, as after a call. */
+	uint64_t sp = ((stack_top - inject_frame_size(c) - 16) & ~15ull) - 8;
+	uint64_t words[2] = { c->t->retv_pc, c->t->sigret_pc };
+	rc = inject_frame_write(c, &c->home, sp + 16);
+	if (rc == 0)
+		rc = inject_mem_write(c->t, sp, words, sizeof(words));
 	if (rc)
 		return fail(err, n, rc, "writing golat's stack", c);
+	struct user_regs_struct r = c->regs;
 	r.rip = fn;
-	r.rsp = stack_top - 8; /* as after a call: RSP + 8 is 16-aligned (SysV ABI) */
+	r.rsp = sp;
 	r.rdi = a0;
 	r.rsi = a1;
 	r.rax = 0;
 	r.orig_rax = (uint64_t)-1;
 	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_SETREGS", c);
-	rc = resume_until(c, PTRACE_CONT, UNTIL_RETURN, timeout_ms, err, n);
+	inject_die_point();
+	/* Every system call of the function stops (PTRACE_SYSCALL) until rt_sigreturn's
+	 * entry on this frame: then the result is at sp + 8 + K, and the exit stop of
+	 * rt_sigreturn finds the thread home. */
+	rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SIGRETURN, sp + 16, timeout_ms, err, n);
 	if (rc == -ETIMEDOUT)
 		interrupt(c);
-	if (rc == 0 && ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
-		rc = fail(err, n, -errno, "PTRACE_GETREGS", c);
-	if (rc == 0)
-		*ret = r.rax;
+	if (rc == 0 && (rc = inject_mem_read(c->t, sp + 8 + c->t->retv_k, ret, 8)) != 0)
+		fail(err, n, rc, "reading the call's result", c);
+	if (rc == 0 && (rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n)) == 0)
+		c->away = false;
 	return rc;
 }
 
@@ -223,16 +311,54 @@ static struct user_regs_struct restart(struct user_regs_struct r)
 	return r;
 }
 
+int inject_call_sync(struct inj_call *c)
+{
+	if (c->dead || memcmp(&c->regs, &c->framed, sizeof(c->regs)) == 0)
+		return 0;
+	c->home = restart(c->regs);
+	int rc = inject_frame_write(c, &c->home, c->park_sp + 8);
+	if (rc == 0)
+		c->framed = c->regs;
+	return rc;
+}
+
 int inject_call_restore(struct inj_call *c, char *err, size_t n)
 {
 	if (c->dead)
 		return 0;
-	struct user_regs_struct r = restart(c->regs);
-	struct iovec iov = { c->xstate, c->xlen };
-	int rc = 0;
-	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0 || ptrace(PTRACE_SETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0 ||
-	    ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(c->mask), &c->mask) != 0)
-		rc = fail(err, n, -errno, "restoring the thread", c);
+	int rc = inject_call_sync(c);
+	if (rc)
+		fail(err, n, rc, "writing the thread's way home", c);
+	if (c->away) {
+		/* Home the way golat's death would take it: rt_sigreturn on the frame (its
+		 * entry, then its exit stop). */
+		struct user_regs_struct r = c->regs;
+		r.rip = c->t->sigret_pc;
+		r.rsp = c->park_sp + 8;
+		r.orig_rax = (uint64_t)-1;
+		if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+			rc = fail(err, n, -errno, "PTRACE_SETREGS", c);
+		inject_die_point();
+		if (rc == 0)
+			rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SIGRETURN, c->park_sp + 8, 5000, err, n);
+		if (rc == 0)
+			rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n);
+		if (rc == 0)
+			c->away = false;
+		if (rc == -ETIMEDOUT)
+			interrupt(c);
+	}
+	if (c->away && !c->dead) { /* it did not get there: everything put back by hand */
+		struct user_regs_struct r = c->home;
+		struct iovec iov = { c->xstate, c->xlen };
+		if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0 ||
+		    ptrace(PTRACE_SETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0 ||
+		    ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(c->mask), &c->mask) != 0)
+			rc = fail(err, n, -errno, "restoring the thread", c);
+	}
+	c->away = false;
+	if (c->dead)
+		return 0;
 	/* What came meanwhile, sent again now that the thread is itself: delivered
 	 * as soon as it runs (or later, if its own mask blocks it). */
 	for (size_t i = 0; i < c->nq; i++)

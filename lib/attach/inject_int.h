@@ -19,8 +19,10 @@ struct inj_target {
 	uint64_t dlopen, dlerror;  /* in the target; dlerror 0: none (glibc < 2.34) */
 	bool old_dlopen;           /* dlopen is __libc_dlopen_mode (glibc < 2.34) */
 	char musl[256];            /* musl's libc when that is the program's C library */
-	uint64_t sys_pc;           /* a syscall instruction (0f 05) in the text */
-	uint64_t trap_pc;          /* an int3 (cc, Go's padding) in the text: golat's calls return there */
+	uint64_t sys_pc;           /* `syscall; ret` (0f 05 c3) in the text: golat's system calls */
+	uint64_t sigret_pc;        /* Go's `mov $15, %rax; syscall`: rt_sigreturn, the way home */
+	uint64_t retv_pc;          /* `mov %rax, K(%rsp); ret` in the text: a function's result kept */
+	unsigned retv_k;           /* its K */
 	bool has_lib;              /* libgolat.so is mapped already */
 };
 
@@ -84,7 +86,11 @@ bool inject_traced_by_us(pid_t pid, pid_t tid);
 struct inj_call {
 	const struct inj_target *t;
 	pid_t tid;
-	struct user_regs_struct regs;   /* as found: restored at the end */
+	struct user_regs_struct regs;   /* as found */
+	struct user_regs_struct home;   /* regs, an interrupted system call set to run again: restored */
+	struct user_regs_struct framed; /* the regs the frame home holds (regs may be moved meanwhile) */
+	uint64_t park_sp;               /* the frame home on the thread's stack (inject_frame.c) */
+	bool away;                      /* the thread's registers or mask are golat's */
 	uint8_t xstate[INJ_XSTATE_MAX]; /* x87/SSE/AVX state, as found */
 	size_t xlen;
 	uint64_t mask;                  /* the blocked signals, as found */
@@ -99,6 +105,19 @@ int inject_call_begin(struct inj_call *c, const struct inj_target *t, const stru
 int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *ret, char *err, size_t n);
 int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t stack_top,
 	      int timeout_ms, uint64_t *ret, char *err, size_t n);
+/* inject_frame.c: the frame rt_sigreturn takes the thread home with. */
+size_t inject_frame_size(const struct inj_call *c);
+/* The ucontext of home (and its XSAVE area above it) at uc. 0 or -errno. */
+int inject_frame_write(const struct inj_call *c, const struct user_regs_struct *home, uint64_t uc);
+/* The frame home below the thread's SP (c->park_sp). 0, or -EAGAIN when its stack has no room. */
+int inject_frame_home(struct inj_call *c, char *err, size_t n);
+/* GOLAT_TEST_DIE_AT=N: golat kills itself (SIGKILL) at the N-th step of an injection
+ * that changes the target, to prove each step safe against golat's death. */
+void inject_die_point(void);
+
+/* After a change of c->regs (a thread moved out of a window): the frame home says so
+ * too, before golat writes the text that makes the old place wrong. 0 or -errno. */
+int inject_call_sync(struct inj_call *c);
 /* Puts everything back and sends again what came (to be delivered once the thread
  * runs), leaving the thread stopped. 0 or -errno. */
 int inject_call_restore(struct inj_call *c, char *err, size_t n);

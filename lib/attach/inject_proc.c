@@ -23,7 +23,9 @@ int inject_mem_read(const struct inj_target *t, uint64_t addr, void *buf, size_t
 int inject_mem_write(const struct inj_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	ssize_t k = pwrite(t->memfd, buf, len, (off_t)addr);
-	return k == (ssize_t)len ? 0 : k < 0 ? -errno : -EIO;
+	int rc = k == (ssize_t)len ? 0 : k < 0 ? -errno : -EIO;
+	inject_die_point(); /* one write is whole or absent: a kill between two, tested */
+	return rc;
 }
 
 static bool ends_with(const char *s, const char *tail)
@@ -167,19 +169,30 @@ bool inject_addr_golat(pid_t pid, uint64_t addr)
 	return maps_golat(pid, false, addr);
 }
 
-/* Two instructions the injection borrows from the Go text, never writes: a syscall
- * (0f 05) that golat points a thread at to run a system call of its choosing, and an
- * int3 (cc: Go pads every function with it) that golat's function calls return to, so
- * that their end is a SIGTRAP that golat sees before the program does. */
+/* Three sequences the injection borrows from the Go text, never writes (inject_frame.c
+ * says why): `syscall; ret` (runtime.osyield's end), where golat runs a system call of
+ * its choosing; Go's `mov $15, %rax; syscall` (rt_sigreturn), the way home; and `mov
+ * %rax, K(%rsp); ret` with K one of 8, 16, 24, 40 (a word of the frame rt_sigreturn does
+ * not use), where a function golat calls returns and leaves its result. Found at any
+ * byte: decoded from there, they are what they are. */
+static bool retv_k(const uint8_t *p, unsigned *k)
+{
+	if (p[0] != 0x48 || p[1] != 0x89 || p[2] != 0x44 || p[3] != 0x24 || p[5] != 0xc3)
+		return false;
+	*k = p[4];
+	return *k == 8 || *k == 16 || *k == 24 || *k == 40;
+}
+
 int inject_text_scan(struct inj_target *t, char *err, size_t n)
 {
-	enum { CHUNK = 1 << 16 };
-	uint8_t *buf = malloc(CHUNK + 1);
+	enum { CHUNK = 1 << 16, OVER = 16 };
+	static const uint8_t sysret[] = { 0x0f, 0x05, 0xc3 }, sigret[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	uint8_t *buf = malloc(CHUNK + OVER);
 	if (!buf)
 		return -ENOMEM;
-	t->sys_pc = t->trap_pc = 0;
-	for (uint64_t at = t->text_lo; at < t->text_hi && (!t->sys_pc || !t->trap_pc); at += CHUNK) {
-		size_t len = t->text_hi - at < CHUNK + 1 ? t->text_hi - at : CHUNK + 1;
+	t->sys_pc = t->sigret_pc = t->retv_pc = 0;
+	for (uint64_t at = t->text_lo; at < t->text_hi && (!t->sys_pc || !t->sigret_pc || !t->retv_pc); at += CHUNK) {
+		size_t len = t->text_hi - at < CHUNK + OVER ? t->text_hi - at : CHUNK + OVER;
 		int rc = inject_mem_read(t, at, buf, len);
 		if (rc) {
 			free(buf);
@@ -187,17 +200,20 @@ int inject_text_scan(struct inj_target *t, char *err, size_t n)
 				 (int)t->pid, strerror(-rc));
 			return rc == -ESRCH || rc == -EIO ? -ESRCH : -EPERM;
 		}
-		for (size_t i = 0; i + 1 < len; i++) {
-			if (!t->sys_pc && buf[i] == 0x0f && buf[i + 1] == 0x05)
+		for (size_t i = 0; i + sizeof(sigret) <= len; i++) {
+			if (!t->sys_pc && memcmp(buf + i, sysret, sizeof(sysret)) == 0)
 				t->sys_pc = at + i;
-			if (!t->trap_pc && buf[i] == 0xcc)
-				t->trap_pc = at + i;
+			if (!t->sigret_pc && memcmp(buf + i, sigret, sizeof(sigret)) == 0)
+				t->sigret_pc = at + i;
+			if (!t->retv_pc && retv_k(buf + i, &t->retv_k))
+				t->retv_pc = at + i;
 		}
 	}
 	free(buf);
-	if (!t->sys_pc || !t->trap_pc) {
-		snprintf(err, n, "pid %d: its text has no %s to borrow", (int)t->pid,
-			 t->sys_pc ? "int3 padding" : "syscall instruction");
+	const char *none = !t->sys_pc ? "`syscall; ret`" : !t->sigret_pc ? "Go's rt_sigreturn" :
+			   !t->retv_pc ? "`mov %rax, K(%rsp); ret`" : NULL;
+	if (none) {
+		snprintf(err, n, "pid %d: its text has no %s to borrow", (int)t->pid, none);
 		return -ENOEXEC;
 	}
 	return 0;

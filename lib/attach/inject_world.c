@@ -125,6 +125,7 @@ static void let_go(struct inj_world *w, struct inj_thread *th, int sig)
 /* The interrupt stop of th: keep it if it is the best so far, else let it go. */
 static void look_at(struct inj_world *w, struct inj_thread *th)
 {
+	inject_die_point();
 	int s = ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) == 0 ? score(th, w->target) : 0;
 	if (s <= w->best_score) {
 		let_go(w, th, 0);

@@ -116,6 +116,13 @@ int static_text_put(struct static_ctx *s, uint64_t addr, const void *bytes, size
 
 int static_text_flush(struct static_ctx *s)
 {
+	/* The thread golat runs calls on goes home by its frame if golat dies: a move out of a
+	 * window goes into the frame before the text changes under the old place. */
+	int src = s->call_on ? inject_call_sync(&s->call) : 0;
+	if (src) {
+		snprintf(s->err, s->errn, "cannot write thread %d's way home: %s", (int)s->call.tid, strerror(-src));
+		return src;
+	}
 	uint64_t len = s->text ? s->t.text_hi - s->t.text_lo : 0, npages = (len + TPAGE - 1) / TPAGE;
 	for (uint64_t p = 0; p < npages;) {
 		if (!s->dirty[p]) {

@@ -71,6 +71,7 @@ int static_hold_add(struct static_hold *h, pid_t tid)
 	if (array_grow(&h->w.t, h->w.n, &h->cap, sizeof(*h->w.t), 32))
 		return -ENOMEM;
 	struct static_thread *th = &h->w.t[h->w.n];
+	inject_die_point(); /* held, then golat gone: the kernel lets the thread run on */
 	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) != 0)
 		return -errno;
 	th->tid = tid;
