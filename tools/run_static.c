@@ -13,8 +13,12 @@
  * The child stops itself (SIGSTOP) before its exec, and golat seizes it then, rather
  * than PTRACE_TRACEME: only a seized tracee (and the threads it makes, with
  * PTRACE_O_TRACECLONE) can be stopped with PTRACE_INTERRUPT, which holding every
- * thread needs. PTRACE_O_EXITKILL: if golat dies while it holds the program, the
- * program dies too, rather than run on half hooked; once let go it no longer matters.
+ * thread needs. No PTRACE_O_EXITKILL: a golat killed while it hooks leaves the program
+ * running (the kernel lets its threads go), hooked in part, each function whole
+ * (doc/attach.md, "If golat is killed meanwhile"), for golat detach. Not yet safe: the
+ * int3 at runtime.main, from the exec until the thread reaches it (the runtime's start,
+ * a few milliseconds): a golat killed then leaves a trap that Go's SIGTRAP handler
+ * takes for a crash.
  *
  * The host program comes first: when the hooking fails, golat says why on a
  * `golat: ` line and lets the program run unhooked, as the library does. */
@@ -104,7 +108,7 @@ static int seize_to_exec(struct child *c)
 		c->status = st;
 		return -ESRCH;
 	}
-	if (ptrace(PTRACE_SEIZE, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) != 0)
+	if (ptrace(PTRACE_SEIZE, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) != 0)
 		return -errno;
 	kill(c->pid, SIGCONT); /* out of the stop it put itself in */
 	for (;;) {
@@ -254,7 +258,7 @@ static void say_hooked(const struct child *c, const struct gobin *gb, const stru
  * whatever happens here, unless it ended. */
 static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, const char *agent)
 {
-	struct static_hold h = { .exitkill = true };
+	struct static_hold h = { .exitkill = false };
 	struct static_opts o = { .specs = c->cfg.funcs, .sample = c->cfg.sample, .slowest = c->cfg.slowest,
 				 .stats_path = c->stats[0] ? c->stats : NULL, .agent = agent,
 				 .monotonic = c->cfg.monotonic };
@@ -390,8 +394,8 @@ int cli_run_static(const char *exe, char **argv)
 	int rc = gobin_open(&gb, exe, err, sizeof(err));
 	if (rc)
 		return cli_fail("%s", err);
-	/* Until the program is let go, golat must not die of a signal (EXITKILL would take
-	 * the program with it): they are forwarded to it instead. */
+	/* Until the program is let go, golat must not die of a signal (the int3 at
+	 * runtime.main would take the program with it): they are forwarded to it instead. */
 	forward_signals();
 	fflush(NULL);
 	c.pid = fork();
