@@ -146,7 +146,7 @@ static long plan_ranges(const struct analyze_plan *p, uint64_t (**out)[2])
 		const struct analyze_window *aw = i == 0 ? &p->entry : &p->sites[i - 1];
 		if (aw->len) {
 			v[k][0] = aw->addr, v[k++][1] = aw->len;
-			if (aw->hop)
+			if (aw->hop && !aw->twin) /* a twin's bytes are its own window's */
 				v[k][0] = aw->hop_addr, v[k++][1] = 5;
 		}
 	}
@@ -163,9 +163,11 @@ static long plan_ranges(const struct analyze_plan *p, uint64_t (**out)[2])
  * padding's int3s once it is the file's again. */
 static bool is_hop(const struct analyze_plan *p, uint64_t addr)
 {
-	for (size_t i = 0; i < 1 + p->nsites; i++)
-		if ((i == 0 ? &p->entry : &p->sites[i - 1])->hop && (i == 0 ? &p->entry : &p->sites[i - 1])->hop_addr == addr)
+	for (size_t i = 0; i < 1 + p->nsites; i++) {
+		const struct analyze_window *w = i == 0 ? &p->entry : &p->sites[i - 1];
+		if (w->hop && !w->twin && w->hop_addr == addr)
 			return true;
+	}
 	for (size_t i = 0; i < p->nredirs; i++)
 		if (p->redirs[i].hop_addr == addr)
 			return true;
