@@ -17,7 +17,11 @@
  *   a function (dlopen, the agent's entry): on golat's own stack, RSP at a copy of the
  *     frame whose first word is a `mov %rax, K(%rsp); ret` of the Go text and whose
  *     second is Go's sigreturn: the function's return value lands in a word of the
- *     frame rt_sigreturn does not use (uc_link, uc_stack), where golat reads it.
+ *     frame whose value does not matter to rt_sigreturn, where golat reads it: uc_link
+ *     and uc_stack's sp and size (see uc_stack below), or uc_flags (K = 8, the only K
+ *     in a small program's text: go1.19 to go1.27), whose one bit rt_sigreturn reads,
+ *     UC_STRICT_RESTORE_SS, only decides whether a bad SS is fixed up, and the SS in
+ *     the frame is the thread's own, a good one.
  *
  * Nothing on either way traps: with golat gone (SIGKILL; the kernel detaches its
  * tracees, which run on from their last registers) the thread runs the system call or

@@ -172,8 +172,8 @@ bool inject_addr_golat(pid_t pid, uint64_t addr)
 /* Three sequences the injection borrows from the Go text, never writes (inject_frame.c
  * says why): `syscall; ret` (runtime.osyield's end), where golat runs a system call of
  * its choosing; Go's `mov $15, %rax; syscall` (rt_sigreturn), the way home; and `mov
- * %rax, K(%rsp); ret` with K one of 8, 16, 24, 40 (a word of the frame rt_sigreturn does
- * not use), where a function golat calls returns and leaves its result. Found at any
+ * %rax, K(%rsp); ret` with K one of 8, 16, 24, 40 (a word of the frame whose value does
+ * not matter to rt_sigreturn: inject_frame.c), where a function golat calls returns and leaves its result. Found at any
  * byte: decoded from there, they are what they are. */
 static bool retv_k(const uint8_t *p, unsigned *k)
 {
