@@ -5,8 +5,8 @@
 #    (the program reads them back with a raw rt_sigaction and finds them in
 #    /memfd:golat-agent.so);
 #  - 2000 calls of main.load (MOVQ (AX), AX; RET: its whole body relocated into the
-#    trampoline), every other one on nil: 1000 panics recovered, and golat counts the
-#    1000 that returned;
+#    trampoline), every other one on nil: 1000 panics recovered, each with main.load
+#    on its stack (Go was told the original PC), and golat counts the 1000 that returned;
 #  - two goroutines that never yield on one P both advance (Go's SIGURG preemption
 #    lands in hooked code), golat's count of main.spin exactly the program's;
 #  - a CPU profile (SIGPROF) of a loop calling main.tiny: `go tool pprof` gives most
@@ -53,8 +53,8 @@ h=$(line 'handlers hooked')
 [[ $h == "handlers hooked: SIGSEGV agent SIGURG agent SIGPROF agent SIGTRAP agent" ]] &&
 	ok "hooked: golat's handler in front: $h" || bad "hooked: want every handler in the agent: '$h'"
 f=$(line faults)
-[[ $f == "faults 2000 recovered 1000" ]] && ok "nil dereferences inside main.load's relocated body: $f" ||
-	bad "faults: '$f' (want 2000 recovered 1000)"
+[[ $f == "faults 2000 recovered 1000 in main.load 1000" ]] && ok "nil dereferences inside main.load's relocated body: $f" ||
+	bad "faults: '$f' (want 2000 recovered 1000, each in main.load)"
 for p in 'preempt [0-9]' 'preempt after notify'; do
 	l=$(line "$p")
 	[[ $l =~ ([0-9]+)\ ([0-9]+)\ in ]] && ((BASH_REMATCH[1] > 0 && BASH_REMATCH[2] > 0)) &&

@@ -2,7 +2,9 @@
 // (tests/static/signals.sh). Started with a directory; it says "started", waits for
 // DIR/go (golat attached), then:
 //   - faults: load(nil) in every other call, a nil dereference inside main.load's first
-//     instruction (relocated into golat's trampoline), recovered as a panic;
+//     instruction (relocated into golat's trampoline), recovered as a panic whose stack
+//     names main.load (with the trampoline's PC, Go would take the fault for a call
+//     to non-code from load's caller: runtime/signal_unix.go, shouldPushSigpanic);
 //   - preempt: GOMAXPROCS 1 and two goroutines that never yield calling main.spin: both
 //     advance only if Go's SIGURG preemption works;
 //   - profile: a CPU profile (SIGPROF) of a loop calling main.tiny, to DIR/cpu.prof;
@@ -89,7 +91,24 @@ func waitFile(p string) {
 	}
 }
 
-func faults(n int) (loads, recovered int) {
+// inLoad says whether the panicking goroutine's stack names main.load: Go found the
+// fault's PC there (golat's handler gave it the original instruction, not the
+// trampoline's copy).
+func inLoad() bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	for {
+		f, more := frames.Next()
+		if f.Function == "main.load" {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+func faults(n int) (loads, recovered, named int) {
 	x := 1
 	for i := 0; i < n; i++ {
 		var p *int
@@ -100,6 +119,9 @@ func faults(n int) (loads, recovered int) {
 			defer func() {
 				if recover() != nil {
 					recovered++
+					if inLoad() {
+						named++
+					}
 				}
 			}()
 			loads++
@@ -166,8 +188,8 @@ func main() {
 	fmt.Println("started")
 	waitFile(dir + "/go")
 	handlers("hooked")
-	loads, rec := faults(2000)
-	fmt.Printf("faults %d recovered %d\n", loads, rec)
+	loads, rec, named := faults(2000)
+	fmt.Printf("faults %d recovered %d in main.load %d\n", loads, rec, named)
 	a, b, took := preempt()
 	fmt.Printf("preempt %d %d in %d ms\n", a, b, took.Milliseconds())
 	tinies := profile(dir+"/cpu.prof", time.Second)
