@@ -19,7 +19,7 @@ for root in "$@"; do
 	done
 done
 if [[ -d $cache ]]; then
-	while IFS= read -r b; do bins+=("$b"); done < <(find "$cache" -path '*/x/usr/bin/*' -type f -perm -u+x | sort)
+	while IFS= read -r b; do bins+=("$b"); done < <(find -L "$cache" -path '*/x/usr/bin/*' -type f -perm -u+x | sort)
 fi
 ((${#bins[@]})) || { echo "SKIP: no toolchain and no downloaded service"; exit 77; }
 out=$(mktemp)
