@@ -12,6 +12,8 @@
 #  - a CPU profile (SIGPROF) of a loop calling main.tiny: `go tool pprof` gives most
 #    samples to main.tiny and (almost) none to external code, golat's recorder
 #    included: the samples in golat's code are the hooked function's;
+#  - strconv.IsPrint over 0x20000 runes hooked: the answer unhooked, every call counted,
+#    and (go1.27, where one of its returns goes through an int3) golat's int3s taken;
 #  - signal.Ignore(SIGURG) then signal.Notify(SIGURG, SIGUSR1) after the attach: Go
 #    installs handlers again, and golat's agent is still in front; preemption works;
 #  - golat detach: the text byte for byte the file's, Go's handlers back in the kernel
@@ -43,7 +45,7 @@ pid=$!
 waitfor '^started$' 10 || { bad "sigprog did not start: $(cat "$work/err")"; finish; }
 python3 "$text" save "$pid" "$work/text" >/dev/null || bad "cannot read sigprog's text"
 status=0
-"$golat" attach "$pid" -f 'main.*' >"$work/attach.out" 2>"$work/attach.err" || status=$?
+"$golat" attach "$pid" -f 'main.*,strconv.IsPrint' >"$work/attach.out" 2>"$work/attach.err" || status=$?
 [[ $status == 0 ]] || { bad "golat attach exits $status: $(head -3 "$work/attach.err")"; finish; }
 grep -q 'skipped main.\(load\|spin\|tiny\)' "$work/attach.err" && bad "golat skipped a function under test: $(grep skipped "$work/attach.err")"
 touch "$work/go"
@@ -74,6 +76,21 @@ want = {"main." + w[i]: int(w[i + 1]) for i in range(1, len(w), 2)}
 bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
 print(", ".join(f"{k} {v}" for k, v in want.items()) + ("" if not bad else f" (golat, program: {bad})"))
 sys.exit(1 if bad else 0)
+PY
+
+# strconv.IsPrint hooked: the same answer as unhooked, every call counted, and where golat
+# plans one of its returns through an int3 (go1.27), the int3s taken.
+want=$("$work/sigprog" -printable)
+l=$(line printable)
+[[ $l == "printable $want" ]] && ok "strconv.IsPrint hooked: $l, as unhooked" || bad "strconv.IsPrint: '$l' (want $want)"
+int3=$("$golat" list --json "$work/sigprog" strconv.IsPrint | python3 -c 'import json,sys; print(sum((f.get("returns") or {}).get("int3", 0) for f in json.load(sys.stdin)))')
+verdict "strconv.IsPrint's calls and int3s" python3 - "$work/report.json" "$int3" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+calls = {f["name"]: f.get("calls") for f in r.get("functions", [])}.get("strconv.IsPrint")
+traps, int3 = r.get("traps", 0), int(sys.argv[2])
+print(f"{calls} calls, {traps} int3s taken ({int3} of its returns planned through one)")
+sys.exit(0 if calls == 0x20000 and (traps > 0) == (int3 > 0) else 1)
 PY
 
 # The profile: golat's time in main.tiny's calls is main.tiny's, not external code.

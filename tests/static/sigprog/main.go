@@ -8,6 +8,8 @@
 //   - preempt: GOMAXPROCS 1 and two goroutines that never yield calling main.spin: both
 //     advance only if Go's SIGURG preemption works;
 //   - profile: a CPU profile (SIGPROF) of a loop calling main.tiny, to DIR/cpu.prof;
+//   - printable: strconv.IsPrint over 0x20000 runes (golat's SIGTRAP, where a return of
+//     it goes through an int3);
 //   - notify: signal.Ignore(SIGURG) then signal.Notify for SIGURG and SIGUSR1, after
 //     the attach: Go installs handlers again (raw rt_sigaction), and preemption must
 //     still work;
@@ -183,7 +185,22 @@ func profile(path string, d time.Duration) (n int64) {
 	return
 }
 
+// printable: the runes below 0x20000 that strconv.IsPrint takes (hooked: in go1.27, one
+// of its returns goes through golat's int3).
+func printable() (n int) {
+	for r := rune(0); r < 0x20000; r++ {
+		if strconv.IsPrint(r) {
+			n++
+		}
+	}
+	return
+}
+
 func main() {
+	if os.Args[1] == "-printable" { // the answer unhooked
+		fmt.Println(printable())
+		return
+	}
 	dir := os.Args[1]
 	fmt.Println("started")
 	waitFile(dir + "/go")
@@ -193,6 +210,7 @@ func main() {
 	a, b, took := preempt()
 	fmt.Printf("preempt %d %d in %d ms\n", a, b, took.Milliseconds())
 	tinies := profile(dir+"/cpu.prof", time.Second)
+	fmt.Printf("printable %d\n", printable())
 	signal.Ignore(syscall.SIGURG)
 	c := make(chan os.Signal, 4)
 	signal.Notify(c, syscall.SIGURG, syscall.SIGUSR1)
