@@ -215,9 +215,18 @@ struct gslot_cached *gslot_cache_new(void)
 
 struct gslot *gslot_cache_fill(struct gslot_cached *c, uint64_t g, uint32_t holder, int create)
 {
-	struct gslot_cached *e = gslot_cache_at(c, g);
-	if (e->g)
-		gslot_release(&(struct gref){ e->keyp, e->s }, holder);
+	/* g's entry when it has one (its slot taken by another thread meanwhile);
+	 * otherwise the first, the other one moving to the second place and the
+	 * goroutine there giving its slot back. */
+	struct gslot_cached *set = gslot_cache_set(c, g), *e = set;
+	if (set[1].g == g) {
+		e = &set[1];
+	} else if (set[0].g != g) {
+		if (set[1].g)
+			gslot_release(&(struct gref){ set[1].keyp, set[1].s }, holder);
+		set[1] = set[0];
+	}
+	_Static_assert(GSLOT_CACHE_WAYS == 2, "two ways");
 	e->g = 0;
 	struct gref r;
 	if (gslot_get(g, holder, create, &r) != 0)

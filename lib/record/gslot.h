@@ -24,10 +24,13 @@
  * A thread caches the slots of the last goroutines it ran, not of one: a server
  * switches goroutines between almost every two hooked calls, and a cache of one g
  * made each switch a release and a search of the segments (two CAS and a hash),
- * 40-50 ns. The cache (struct gslot_cached) is direct-mapped by g, GSLOT_CACHE
- * entries per thread, mapped on the thread's first call: the fast path (recfast.S)
- * finds g's entry with a multiply and a shift, and uses its slot while the key still
- * names this thread. A thread holds at most GSLOT_CACHE idle slots.
+ * 40-50 ns. The cache (struct gslot_cached) has GSLOT_CACHE entries per thread, in
+ * sets of two (one cache line) chosen by g, mapped on the thread's first call: the fast
+ * path (recfast.S) finds g's set with a multiply and a shift, looks at both entries,
+ * and uses the slot while the key still names this thread. Two ways, not one: 8
+ * goroutines in a direct-mapped table of 128 collide one time in five, and two that
+ * collide evict each other at every switch. A thread holds at most GSLOT_CACHE idle
+ * slots.
  *
  * The first GSLOT_INLINE frames are in the slot; deeper ones in an extension block
  * of the same thread's making, given back when the goroutine's calls all returned. */
@@ -71,21 +74,23 @@ struct gref {
 	struct gslot *s;
 };
 
-/* A thread's cache entry: g's slot, usable while *keyp == key (gslot_cache_at). */
+/* A thread's cache entry: g's slot, usable while *keyp == key (gslot_cache_set). */
 struct gslot_cached {
 	uint64_t g;     /* 0: empty */
 	uint64_t key;   /* holder << 48 | g */
 	uint64_t *keyp; /* where the slot's key is */
 	struct gslot *s;
 };
-#define GSLOT_CACHE_BITS 7
-#define GSLOT_CACHE (1u << GSLOT_CACHE_BITS)
+#define GSLOT_CACHE_BITS 7 /* log2 of the sets */
+#define GSLOT_CACHE_WAYS 2
+#define GSLOT_CACHE (GSLOT_CACHE_WAYS << GSLOT_CACHE_BITS)
 #define GSLOT_CACHE_MUL 0x9e3779b1u
 
-/* g's entry in cache c (GSLOT_CACHE of them): recfast.S computes the same. */
-static inline struct gslot_cached *gslot_cache_at(struct gslot_cached *c, uint64_t g)
+/* The set of g in cache c (GSLOT_CACHE_WAYS entries, the most recently filled first):
+ * recfast.S computes the same. */
+static inline struct gslot_cached *gslot_cache_set(struct gslot_cached *c, uint64_t g)
 {
-	return &c[(uint32_t)g * GSLOT_CACHE_MUL >> (32 - GSLOT_CACHE_BITS)];
+	return &c[((uint32_t)g * GSLOT_CACHE_MUL >> (32 - GSLOT_CACHE_BITS)) * GSLOT_CACHE_WAYS];
 }
 
 /* Maps the first segment. 0 or -ENOMEM. */

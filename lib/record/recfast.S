@@ -118,10 +118,14 @@ golat_rec_fast:
 	jz	.Lslow
 	imull	$E_MUL, %eax, %edx
 	shrl	$(32 - E_BITS), %edx
-	shll	$E_SHIFT, %edx
-	addq	%rdx, %rbx			/* rbx = g's entry */
+	shll	$(E_SHIFT + 1), %edx
+	addq	%rdx, %rbx			/* rbx = g's set of two entries */
+	cmpq	%rax, E_G(%rbx)
+	je	18f
+	addq	$(1 << E_SHIFT), %rbx		/* the other one */
 	cmpq	%rax, E_G(%rbx)
 	jne	.Lslow
+18:	/* rbx = g's entry */
 	movq	E_KEYP(%rbx), %rdx
 	movq	(%rdx), %rdx
 	cmpq	%rdx, E_KEY(%rbx)
@@ -162,16 +166,19 @@ golat_rec_fast:
 	/* Entry: pushes frame n above a shallower one; in the extension block past the
 	 * inline frames, when the slot has one (C gives it one, and takes the calls past
 	 * the last frame). */
-	cmpl	$S_FRAMES, %edx
-	jae	.Lslow
 	testl	%edx, %edx
-	jz	2f
+	jnz	1f
+	leaq	S_F0(%rbx), %rsi		/* the first frame: the common case */
+	jmp	2f
+1:	cmpl	$S_FRAMES, %edx
+	jae	.Lslow
 	leal	-1(%rdx), %r8d
 	FRAME_AT 1				/* rsi = the frame on top */
 	cmpl	%ecx, F_DEPTH(%rsi)		/* must be shallower */
 	jae	.Lslow				/* the same call again, or one a panic left */
-2:	movl	%edx, %r8d
+	movl	%edx, %r8d
 	FRAME_AT 1				/* rsi = the new frame */
+2:
 	incq	C_ENTRIES(%rdi)
 	movl	%eax, F_ID(%rsi)
 	movl	%ecx, F_DEPTH(%rsi)
@@ -215,15 +222,18 @@ golat_rec_fast:
 
 	/* Exit: pops frame n - 1, which must be this call: same depth, same id. */
 .Lexit:
-	cmpl	$S_FRAMES, %edx
-	ja	.Lslow
 	cmpl	$1, %edx
 	jb	.Lslow
 	ja	5f
 	cmpq	$0, S_EXT(%rbx)			/* the last frame: C gives the extension back */
 	jne	.Lslow
-5:	leal	-1(%rdx), %r8d
+	leaq	S_F0(%rbx), %rsi		/* rsi = the frame on top, the first */
+	jmp	6f
+5:	cmpl	$S_FRAMES, %edx
+	ja	.Lslow
+	leal	-1(%rdx), %r8d
 	FRAME_AT 1				/* rsi = the frame on top */
+6:
 	cmpl	%ecx, F_DEPTH(%rsi)
 	jne	.Lslow
 	cmpl	%eax, F_ID(%rsi)

@@ -20,14 +20,15 @@
 #define T_EXT_SPARE 168 /* gslot.c's */
 #define T_HDR 192   /* the block's size: room for fields to come */
 
-/* struct gslot_cached (gslot.h): a thread's cache entry, GSLOT_CACHE of them. */
+/* struct gslot_cached (gslot.h): a thread's cache entry, GSLOT_CACHE of them in sets of
+ * two (GSLOT_CACHE_WAYS). */
 #define E_G 0
 #define E_KEY 8
 #define E_KEYP 16
 #define E_SLOT 24
 #define E_SHIFT 5        /* log2 of its size */
-#define E_BITS 7         /* GSLOT_CACHE_BITS */
-#define E_MUL 0x9e3779b1 /* its index: (u32)g * E_MUL >> (32 - E_BITS) (gslot_cache_at) */
+#define E_BITS 7         /* GSLOT_CACHE_BITS: log2 of the sets */
+#define E_MUL 0x9e3779b1 /* the set: (u32)g * E_MUL >> (32 - E_BITS) (gslot_cache_set) */
 
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0

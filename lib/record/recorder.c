@@ -31,6 +31,7 @@ _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct 
 _Static_assert(offsetof(struct gslot_cached, g) == E_G && offsetof(struct gslot_cached, key) == E_KEY &&
 	       offsetof(struct gslot_cached, keyp) == E_KEYP && offsetof(struct gslot_cached, s) == E_SLOT &&
 	       sizeof(struct gslot_cached) == 1 << E_SHIFT && GSLOT_CACHE_BITS == E_BITS &&
+	       GSLOT_CACHE_WAYS == 2 &&
 	       GSLOT_CACHE_MUL == E_MUL, "recfast.h: struct gslot_cached");
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
 	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&
@@ -427,7 +428,9 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		m->slow = 0;
 	}
 	struct gslot *s;
-	struct gslot_cached *e = m->gcache ? gslot_cache_at(m->gcache, g) : NULL;
+	struct gslot_cached *e = m->gcache ? gslot_cache_set(m->gcache, g) : NULL;
+	if (e && e->g != g)
+		e++; /* the set's other entry */
 	if (__builtin_expect(e && e->g == g && __atomic_load_n(e->keyp, __ATOMIC_RELAXED) == e->key, 1))
 		s = e->s;
 	else if (!(s = switch_to(m, g, d->kind == TRAMP_ENTRY))) {
