@@ -1,6 +1,6 @@
 /* golat run, for a statically linked Go program (CGO_ENABLED=0: no PT_INTERP, so no
  * loader to honour LD_PRELOAD). golat starts it as its child under ptrace, lets it run
- * to the entry of runtime.main (an int3 there), hooks it from outside while every
+ * into runtime.main (to its start of sysmon), hooks it from outside while every
  * thread is held (static_attach, lib/attach/static.h), lets it go, and waits for it:
  * when it ends, by any path (exit, a signal, kill -9), golat writes the final report
  * from its stats file, as the preloaded library would at exit, and exits with its
@@ -8,17 +8,17 @@
  *
  * Why runtime.main: by then rt0_go and schedinit have run (Go's signal handlers are
  * installed, the heap and m0 exist, g is in FS: runtime/proc.go, schedinit and main)
- * and no user code has; usually one thread runs, sysmon is started by main itself.
+ * and no user code has. golat holds it where main starts sysmon, the program's first
+ * clone, seen as a system call stop: nothing is planted in its text (an int3 there
+ * would kill it if golat died before taking it out).
  *
  * The child stops itself (SIGSTOP) before its exec, and golat seizes it then, rather
  * than PTRACE_TRACEME: only a seized tracee (and the threads it makes, with
  * PTRACE_O_TRACECLONE) can be stopped with PTRACE_INTERRUPT, which holding every
  * thread needs. No PTRACE_O_EXITKILL: a golat killed while it hooks leaves the program
  * running (the kernel lets its threads go), hooked in part, each function whole
- * (doc/attach.md, "If golat is killed meanwhile"), for golat detach. Not yet safe: the
- * int3 at runtime.main, from the exec until the thread reaches it (the runtime's start,
- * a few milliseconds): a golat killed then leaves a trap that Go's SIGTRAP handler
- * takes for a crash.
+ * (doc/attach.md, "If golat is killed meanwhile"), for golat detach. A golat killed
+ * before it seized the child leaves it stopped before its exec: the program never ran.
  *
  * The host program comes first: when the hooking fails, golat says why on a
  * `golat: ` line and lets the program run unhooked, as the library does. */
@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,103 +130,48 @@ static int seize_to_exec(struct child *c)
 	}
 }
 
-/* The load bias of the program: where the kernel put its entry (AT_ENTRY) less where
- * the ELF header says it is (0 unless PIE). */
-static int load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
+/* Runs the program, stopping at each system call of its first thread (PTRACE_SYSCALL:
+ * stops only a live golat sees; nothing that traps without it), until that thread's
+ * first clone has returned: runtime.main starting sysmon (newm(sysmon), its first act:
+ * rt0_go and schedinit have run, Go's signal handlers are in, no package's init has;
+ * runtime/proc.go, main). No thread is made before it. The tid held at the clone's
+ * syscall-exit stop (the new thread waits in its first stop for static_hold_all), 0
+ * when the program ended first (c->status), or -errno. Signals on the way are
+ * delivered, and a group stop (SIGSTOP, Ctrl-Z) stays a stop until SIGCONT. */
+static pid_t to_runtime_main(struct child *c, char *err, size_t n)
 {
-	char path[64];
-	uint64_t v[2];
-	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	bool in_clone = false;
+	if (ptrace(PTRACE_SETOPTIONS, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD) != 0 ||
+	    ptrace(PTRACE_SYSCALL, c->pid, 0, 0) != 0) {
+		snprintf(err, n, "PTRACE_SYSCALL: %s", strerror(errno));
 		return -errno;
-	int rc = -ENOENT;
-	while (rc == -ENOENT && read(fd, v, sizeof(v)) == (ssize_t)sizeof(v) && v[0] != AT_NULL)
-		if (v[0] == AT_ENTRY) {
-			*bias = v[1] - gb->elf.eh.e_entry;
-			rc = 0;
-		}
-	close(fd);
-	return rc;
-}
-
-/* Runs the program until a thread executes the int3 at addr: that thread's tid, 0 when
- * the program ended first (c->status), or -errno. Signals on the way are delivered,
- * threads made meanwhile (traced through PTRACE_O_TRACECLONE) run on, and a group stop
- * (SIGSTOP, Ctrl-Z) stays a stop until SIGCONT (PTRACE_LISTEN). */
-static pid_t run_to(struct child *c, uint64_t addr)
-{
-	if (ptrace(PTRACE_CONT, c->pid, 0, 0) != 0)
-		return -errno;
+	}
 	for (;;) {
 		int st;
-		pid_t tid = waitpid(-1, &st, __WALL);
-		if (tid < 0) {
+		if (waitpid(c->pid, &st, __WALL) < 0) {
 			if (errno == EINTR)
 				continue;
+			snprintf(err, n, "waiting for runtime.main: %s", strerror(errno));
 			return -errno;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			if (tid != c->pid)
-				continue;
 			c->ended = true;
 			c->status = st;
 			return 0;
 		}
 		int event = st >> 16, sig = WSTOPSIG(st);
 		struct user_regs_struct regs;
-		if (event == 0 && sig == SIGTRAP && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 &&
-		    regs.rip == addr + 1)
-			return tid;
+		if (sig == (SIGTRAP | 0x80) && ptrace(PTRACE_GETREGS, c->pid, 0, &regs) == 0 &&
+		    regs.orig_rax == SYS_clone) {
+			if (in_clone && regs.rax != (uint64_t)-ENOSYS)
+				return c->pid; /* its exit: sysmon made */
+			in_clone = true;
+		}
 		if (event == PTRACE_EVENT_STOP && group_stop_sig(sig))
-			ptrace(PTRACE_LISTEN, tid, 0, 0);
+			ptrace(PTRACE_LISTEN, c->pid, 0, 0);
 		else
-			ptrace(PTRACE_CONT, tid, 0, event ? 0 : sig);
+			ptrace(PTRACE_SYSCALL, c->pid, 0, event || sig == (SIGTRAP | 0x80) ? 0 : sig);
 	}
-}
-
-/* Takes the int3 out and moves the thread back onto the instruction it replaced. */
-static int unplant(int memfd, pid_t tid, uint64_t addr, uint8_t orig)
-{
-	struct user_regs_struct regs;
-	if (pwrite(memfd, &orig, 1, (off_t)addr) != 1 || ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0)
-		return -errno;
-	regs.rip = addr;
-	return ptrace(PTRACE_SETREGS, tid, 0, &regs) == 0 ? 0 : -errno;
-}
-
-/* From the exec to the entry of runtime.main, the int3 put back: the tid stopped
- * there, 0 when the program ended first, or -errno with err set. */
-static pid_t to_runtime_main(struct child *c, const struct gobin *gb, char *err, size_t n)
-{
-	const struct gobin_func *f = gobin_func_named(gb, "runtime.main");
-	uint64_t bias = 0;
-	int rc = f ? load_bias(c->pid, gb, &bias) : -ENOEXEC;
-	if (rc) {
-		snprintf(err, n, "%s", f ? "no AT_ENTRY in its auxiliary vector" : "no runtime.main in its pclntab");
-		return rc;
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->pid);
-	int memfd = open(path, O_RDWR | O_CLOEXEC);
-	uint64_t addr = f->entry + bias;
-	uint8_t orig, trap = 0xcc;
-	if (memfd < 0 || pread(memfd, &orig, 1, (off_t)addr) != 1 || pwrite(memfd, &trap, 1, (off_t)addr) != 1) {
-		rc = -errno;
-		snprintf(err, n, "writing its memory (/proc/%d/mem): %s", (int)c->pid, strerror(errno));
-		if (memfd >= 0)
-			close(memfd);
-		return rc;
-	}
-	pid_t tid = run_to(c, addr);
-	if (tid > 0 && (rc = unplant(memfd, tid, addr, orig)) != 0) {
-		snprintf(err, n, "putting runtime.main's first byte back: %s", strerror(-rc));
-		tid = rc;
-	} else if (tid < 0) {
-		snprintf(err, n, "waiting for runtime.main: %s", strerror(-tid));
-	}
-	close(memfd);
-	return tid;
 }
 
 /* What the library says at start, for this program: unmatched specs, every skip at
@@ -254,7 +200,7 @@ static void say_hooked(const struct child *c, const struct gobin *gb, const stru
 		log_info("live stats in %s (golat report %d)", r->stats_path, (int)c->pid);
 }
 
-/* Every thread held at runtime.main's entry, hooked, let go. The program runs on
+/* Every thread held in runtime.main (at sysmon's clone), hooked, let go. The program runs on
  * whatever happens here, unless it ended. */
 static void hook_at_main(struct child *c, pid_t tid, const struct gobin *gb, const char *agent)
 {
@@ -394,8 +340,8 @@ int cli_run_static(const char *exe, char **argv)
 	int rc = gobin_open(&gb, exe, err, sizeof(err));
 	if (rc)
 		return cli_fail("%s", err);
-	/* Until the program is let go, golat must not die of a signal (the int3 at
-	 * runtime.main would take the program with it): they are forwarded to it instead. */
+	/* Until the program is let go, golat does not die of these signals: they are
+	 * forwarded to it instead (golat would leave it hooked in part). */
 	forward_signals();
 	fflush(NULL);
 	c.pid = fork();
@@ -411,7 +357,7 @@ int cli_run_static(const char *exe, char **argv)
 		rc = seize_to_exec(&c);
 		pid_t tid = 0;
 		if (rc == 0)
-			tid = to_runtime_main(&c, &gb, err, sizeof(err));
+			tid = to_runtime_main(&c, err, sizeof(err));
 		else if (rc != -ESRCH) {
 			snprintf(err, sizeof(err), "PTRACE_SEIZE: %s", strerror(-rc));
 			kill(c.pid, SIGCONT); /* not traced: out of the stop it put itself in */
