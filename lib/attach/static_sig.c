@@ -181,21 +181,23 @@ int static_sig_give_back(struct static_ctx *s, const struct gobin *gb, char *why
 	const struct gobin_func *f = window_rt_sigaction(gb);
 	uint64_t entry;
 	*why = 0;
-	if (!f || static_text_is_file(s, gb, f, f->entry, 5))
-		return 0; /* never redirected: golat did not own them */
+	if (!f)
+		return 0; /* golat never owned them */
 	/* The original back in any case: the text is the file's again. */
-	int rc = static_text_put(s, f->entry + gb->bias, gobin_code(gb, f), 5, NULL);
-	if (rc == 0)
+	bool redirected = !static_text_is_file(s, gb, f, f->entry, 5);
+	int rc = redirected ? static_text_put(s, f->entry + gb->bias, gobin_code(gb, f), 5, NULL) : 0;
+	if (rc == 0 && redirected)
 		rc = static_text_flush(s);
-	if (rc)
+	if (rc || !static_agent_find(s, &entry))
 		return rc;
 	/* Go's handlers back only once no thread can be in a trampoline, where a fault of a
 	 * relocated instruction needs golat's translation. Else golat's stay in front (they
-	 * hand every signal on to Go's, as recorded), until a later detach. */
+	 * hand every signal on to Go's, as recorded), until a later detach: the agent
+	 * knows whether they are in (AGENT_SIG_GIVE_BACK puts back only where they are). */
 	pid_t tid = thread_in_golat(s);
-	if (tid || !static_agent_find(s, &entry)) {
-		snprintf(why, wn, tid ? "thread %d was in golat's code: golat's signal handlers stay in front of Go's "
-				       "(harmless; a later golat detach puts Go's back)" : "no golat agent found", (int)tid);
+	if (tid) {
+		snprintf(why, wn, "thread %d was in golat's code: golat's signal handlers stay in front of Go's "
+				  "(harmless; golat detach again puts Go's back)", (int)tid);
 		return 0;
 	}
 	if (!s->call_on)
@@ -203,5 +205,10 @@ int static_sig_give_back(struct static_ctx *s, const struct gobin *gb, char *why
 	struct agent_config cfg = { .abi = AGENT_ABI, .sig_op = AGENT_SIG_GIVE_BACK };
 	if (rc == 0)
 		rc = static_agent_call(s, entry, &cfg);
+	if (rc && rc != -ESRCH) { /* an agent of another build, say: the detach is done all the same */
+		snprintf(why, wn, "cannot put Go's signal handlers back: %s", s->err);
+		s->err[0] = 0;
+		rc = 0;
+	}
 	return rc;
 }
