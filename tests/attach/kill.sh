@@ -12,7 +12,9 @@
 #  C. static (built without cgo): golat attach -d killed at each step (agent mapped,
 #     system calls, trampolines, jumps, window, unhook), N walking the whole range;
 #  D. static: golat attach -d killed after a random delay;
-#  E. static: golat detach of hooks left in by an attach, killed at each step.
+#  E. static: golat detach of hooks left in by an attach, killed at each step;
+#  F. static: golat run killed at each step of its hold of the program in runtime.main
+#     and its hooking: the program, orphaned, starts serving.
 # After every kill: the same pid alive, still serving (its request count grows), its
 # stderr without a Go crash. At the end of each service: `golat detach PID` leaves the
 # text read through /proc/PID/mem byte for byte as before golat, no load request failed,
@@ -26,9 +28,9 @@ kills=${2:-200}
 (cd "$here/svc" && "$go" build -o "$work/exe" . && CGO_ENABLED=0 "$go" build -o "$work/static" . &&
 	cd "$here/load" && "$go" build -o "$work/load" .) || { echo "FAIL: $gover cannot build svc/ and load/"; exit 1; }
 specs='main.(*svc).ServeHTTP,main.work'
-# Shares of the kills: A, B, C, D, E (A costs a fresh service for most of its kills).
-nA=$((kills * 3 / 20)) nB=$((kills / 4)) nC=$((kills / 4)) nD=$((kills / 5))
-nE=$((kills - nA - nB - nC - nD))
+# Shares of the kills: A, B, C, D, E, F (A and F cost a fresh service for most kills).
+nA=$((kills * 3 / 20)) nB=$((kills / 4)) nC=$((kills * 9 / 40)) nD=$((kills * 7 / 40)) nF=$((kills / 20))
+nE=$((kills - nA - nB - nC - nD - nF))
 total=0 lost=0
 
 # begin BIN [fast]: a service under load; its text saved (not when fast).
@@ -195,6 +197,50 @@ aim E "$nE" "$range" detach PID
 before=:
 end
 echo "E ($SECONDS s): $aimed kills over the $range steps of a static detach"
+
+# F: golat run of the static service, aimed: each time a fresh one, golat killed at its
+# N-th step while it holds the program in runtime.main and hooks it; the program (golat's
+# orphan now) must start serving.
+run_one() { # N: golat run killed at step N (0: not killed; the service quits by /quit)
+	rm -f "$work/run.addr"
+	(GOLAT_TEST_DIE_AT=$1 GOLAT_TEST_STEPS=$work/steps "$golat" run -f "$specs" -- "$work/static" \
+		>"$work/run.addr" 2>"$work/run.err"; exit $?) 2>/dev/null &
+	local g=$! i st=0
+	for ((i = 0; i < 400; i++)); do
+		[[ -s $work/run.addr ]] && break
+		sleep 0.05
+	done
+	if [[ ! -s $work/run.addr ]]; then
+		lost=$((lost + 1))
+		bad "F step $1: the service never listened: $(tail -3 "$work/run.err")"
+		return 1
+	fi
+	local url=http://$(head -1 "$work/run.addr")
+	if ((${1} > 0)); then
+		# Serving, the program is past the hold: golat died at step N (a zombie now),
+		# or it did not and waits for the program (then nothing landed).
+		if [[ -e /proc/$g/stat && $(awk '{print $3}' "/proc/$g/stat") != Z ]]; then
+			curl -sf --max-time 10 "$url/quit" >/dev/null
+			wait $g
+			return 2
+		fi
+		wait $g || st=$?
+		killed $st || { curl -sf --max-time 10 "$url/quit" >/dev/null; return 2; }
+		total=$((total + 1))
+	fi
+	curl -sf --max-time 10 "$url/hello" >/dev/null && [[ $(curl -sf --max-time 10 "$url/count") -ge 1 ]] ||
+		bad "F step $1: the service does not serve after golat run died: $(grep -v '^golat: ' "$work/run.err" | tail -3)"
+	curl -sf --max-time 10 "$url/quit" >/dev/null || bad "F step $1: GET /quit failed"
+	((${1} > 0)) || wait $g
+}
+bin=static
+run_one 0
+range=$(cat "$work/steps" 2>/dev/null || echo 0)
+for ((k = 0, landed = 0; landed < nF && k < nF * 3; k++)); do
+	N=$((1 + (k * range / nF) % range)) # past the end (a run of fewer steps): around again
+	run_one "$N" && landed=$((landed + 1))
+done
+echo "F ($SECONDS s): $landed kills over the $range steps of golat run's hold"
 
 echo "$total kills, $lost services lost"
 ((total >= kills * 9 / 10)) || bad "only $total kills of $kills landed"
