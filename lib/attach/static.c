@@ -54,8 +54,18 @@ int static_begin_calls(struct static_ctx *s)
 	int rc = inject_text_scan(&s->t, s->err, s->errn);
 	if (rc)
 		return rc;
-	struct inj_thread th = { .tid = s->w->t[0].tid, .stop = INJ_HELD, .regs = s->w->t[0].regs };
-	if ((rc = inject_call_begin(&s->call, &s->t, &th, s->err, s->errn)))
+	/* The first thread whose stack has room for its way home (inject_frame.c): one on a
+	 * goroutine's or a signal's short stack is refused before anything is written, and
+	 * keeps the options of the others. */
+	rc = -ESRCH;
+	for (size_t i = 0; i < s->w->n && (rc == -ESRCH || rc == -EAGAIN); i++) {
+		if (s->w->t[i].tid <= 0)
+			continue;
+		struct inj_thread th = { .tid = s->w->t[i].tid, .stop = INJ_HELD, .regs = s->w->t[i].regs };
+		if ((rc = inject_call_begin(&s->call, &s->t, &th, s->err, s->errn)) == -EAGAIN)
+			ptrace(PTRACE_SETOPTIONS, th.tid, 0, PTRACE_O_TRACECLONE);
+	}
+	if (rc)
 		return rc;
 	s->call_on = true;
 	if ((rc = static_alloc(s, SCRATCH_SIZE, &s->scratch)) && !s->err[0])
@@ -217,7 +227,8 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 			spec_resolve(&ss, gb);
 	}
 	struct stats_fn *fns = rc == 0 ? (struct stats_fn *)((char *)sf.h + sf.h->fn_off) : NULL;
-	size_t left = 0;
+	size_t left = 0, nout = 0, outcap = 0;
+	uint32_t *out = NULL; /* the functions whose bytes go back */
 	for (uint32_t id = 0; rc == 0 && id < sf.h->nfns; id++) {
 		if (!fns[id].hooked)
 			continue;
@@ -259,7 +270,17 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 			continue;
 		}
 		if (rc == 0) {
-			statsfile_set_fn(&sf, id, "", 0, false);
+			/* Unmarked once its bytes are back in the text (below): a golat killed
+			 * before that leaves it marked, for the next detach to take out. */
+			if (nout == outcap) {
+				uint32_t *grown = realloc(out, (outcap = outcap ? 2 * outcap : 64) * sizeof(*out));
+				if (!grown) {
+					rc = -ENOMEM;
+					break;
+				}
+				out = grown;
+			}
+			out[nout++] = id;
 			r->hooked++;
 		}
 	}
@@ -273,6 +294,9 @@ int static_detach(const struct static_world *w, const char *specs, const struct 
 	uint64_t t0 = static_now_ns();
 	if (rc == 0)
 		rc = static_text_flush(&s);
+	for (size_t i = 0; rc == 0 && i < nout; i++)
+		statsfile_set_fn(&sf, out[i], "", 0, false);
+	free(out);
 	/* And the signals Go's again (static_sig.c). */
 	char sigwhy[256];
 	if (rc == 0 && left == 0 && (rc = static_sig_give_back(&s, gb, sigwhy, sizeof(sigwhy))) == 0 && sigwhy[0])

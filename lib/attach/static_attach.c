@@ -378,8 +378,8 @@ static int check_fn(struct static_ctx *s, const struct gobin *gb, const struct s
 	return 0;
 }
 
-/* The moves, the resume table, the generations, the jumps; then the functions marked
- * hooked. keep[] says which staged functions go in. */
+/* The moves, the resume table, the generations, the functions marked hooked, then their
+ * jumps. keep[] says which staged functions go in. */
 static int write_all(struct static_ctx *s, struct static_stage *g, const bool *keep, const struct thread_move *mv,
 		     size_t nmv, bool resume_in, struct static_result *r)
 {
@@ -407,6 +407,14 @@ static int write_all(struct static_ctx *s, struct static_stage *g, const bool *k
 		if (rc)
 			snprintf(s->err, s->errn, "cannot move thread %d out of a window: %s", (int)t->tid, strerror(-rc));
 	}
+	/* Marked hooked before their jumps go in. A golat killed between the two then leaves
+	 * functions marked whose text may still be the file's, which a later detach puts back
+	 * as they are (it writes the file's bytes where they differ), and never jumps that no
+	 * mark names: a later attach would take them for another tool's, and no detach would
+	 * take them out. */
+	for (size_t i = 0; rc == 0 && i < g->nfns; i++)
+		if (keep[i])
+			statsfile_set_fn(&g->sf, g->fns[i].id, "", 0, true);
 	uint64_t t0 = static_now_ns();
 	if (rc == 0 && !resume_in)
 		rc = static_write(s, g->w, g->nres);
@@ -415,10 +423,8 @@ static int write_all(struct static_ctx *s, struct static_stage *g, const bool *k
 			rc = static_write(s, g->w + g->fns[i].w0, g->fns[i].w1 - g->fns[i].w0);
 	r->stopped_ns = static_now_ns() - t0;
 	for (size_t i = 0; rc == 0 && i < g->nfns; i++)
-		if (keep[i]) {
-			statsfile_set_fn(&g->sf, g->fns[i].id, "", 0, true);
+		if (keep[i])
 			r->hooked++;
-		}
 	if (rc == 0)
 		statsfile_pair(&g->sf); /* as static_detach does */
 	return rc;
