@@ -333,9 +333,10 @@ static int load(struct inj_call *c, const char *lib, struct inject_result *r, ch
 	return rc;
 }
 
-/* Every thread looked at, one kept, the library loaded on it, the thread put back. */
+/* Every thread looked at, one kept, the library loaded on it, the thread put back.
+ * *untouched: it failed before golat changed anything in the target. */
 static int inject_stopped(struct inj_target *t, const char *lib, struct inject_result *r, char *err,
-			  size_t n)
+			  size_t n, bool *untouched)
 {
 	struct inj_world w = { .pid = t->pid, .target = t };
 	struct inj_call *c = calloc(1, sizeof(*c));
@@ -354,6 +355,7 @@ static int inject_stopped(struct inj_target *t, const char *lib, struct inject_r
 	}
 	if (rc == 0)
 		rc = inject_call_begin(c, t, &w.best, err, n);
+	*untouched = rc != 0 && !w.group_stop;
 	inject_world_release(&w, rc == 0 ? w.best.tid : 0);
 	r->nthreads = (unsigned)w.n;
 	r->tid = w.best.tid;
@@ -405,8 +407,17 @@ int inject_golat(pid_t pid, const char *lib, struct inject_result *r, char *err,
 	int rc = inj_open(&t, pid, lib, err, n);
 	if (rc == 0 && t.has_lib)
 		r->already = true; /* another golat loaded it just now */
-	else if (rc == 0)
-		rc = inject_stopped(&t, lib, r, err, n);
+	else if (rc == 0) {
+		/* Refused before anything changed (no thread stopped in Go code, or the one kept
+		 * on a stack without room for its way home: inject_frame.c): threads move on, so
+		 * look at them again, a few times. */
+		bool untouched = false;
+		for (int k = 0; k < 5; k++) {
+			rc = inject_stopped(&t, lib, r, err, n, &untouched);
+			if (rc != -EAGAIN || !untouched || proc_gone((int)pid))
+				break;
+		}
+	}
 	if (t.memfd >= 0)
 		close(t.memfd);
 	if (rc && proc_gone((int)pid)) {
