@@ -94,8 +94,10 @@ svc_quit() {
 		bad "the service exited with status $status: $(tail -3 "$work/$bin.err")"
 	fi
 	# GOLAT_FUNCS was unset: nothing asked for a final report, so the stats stay.
+	# A golat killed while attaching leaves its lock file (golat-PID.attach) too.
 	rm -f "/dev/shm/golat-$svc_pid.stats" "${TMPDIR:-/tmp}/golat-$svc_pid.stats" \
-		"/dev/shm/golat-$svc_pid.sock" "${TMPDIR:-/tmp}/golat-$svc_pid.sock"
+		"/dev/shm/golat-$svc_pid.sock" "${TMPDIR:-/tmp}/golat-$svc_pid.sock" \
+		"/dev/shm/golat-$svc_pid.attach" "${TMPDIR:-/tmp}/golat-$svc_pid.attach"
 }
 
 finish() {

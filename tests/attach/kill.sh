@@ -244,4 +244,15 @@ echo "F ($SECONDS s): $landed kills over the $range steps of golat run's hold"
 
 echo "$total kills, $lost services lost"
 ((total >= kills * 9 / 10)) || bad "only $total kills of $kills landed"
+
+# What the killed golats and their programs leave behind (a killed golat never removes its
+# lock file; golat run's orphans keep their stats files): this test's own go, told by the
+# program the stats file names, once that program has ended.
+for f in /dev/shm/golat-*.stats "${TMPDIR:-/tmp}"/golat-*.stats; do
+	[[ -e $f ]] || continue
+	p=${f##*/golat-}
+	[[ -d /proc/${p%.stats} ]] && continue
+	"$golat" report "$f" 2>/dev/null | head -1 | grep -qF " $work/" || continue
+	rm -f "$f" "${f%.stats}.attach" "${f%.stats}.sock"
+done
 finish
