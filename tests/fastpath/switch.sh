@@ -2,7 +2,7 @@
 # A goroutine switch between two hooked calls costs the fast path nothing: with 8
 # goroutines taking turns on one thread, a Gosched between every two calls of a hooked
 # function, the calls after a warm-up reach the recorder's C (its slow path) fewer than
-# 1 time in 100 (the header's counter, added 64 at a time per thread), every call is
+# 5 times in 100 (the header's counter, added 64 at a time per thread), every call is
 # counted, and none is lost. A cache of one goroutine per thread made every entry slow.
 # Usage: switch.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -euo pipefail
@@ -21,7 +21,11 @@ for bin in "${bins[@]}"; do
 	fi
 	read -r _ calls _ slow <"$run.out"
 	echo "$bin: $calls calls after the warm-up, $slow of them given to the slow path"
-	((slow * 100 < calls)) || bad "$bin: $slow of $calls calls took the slow path (want < 1%)"
+	# Before the cache of goroutines, every call after a switch was slow (~100%). A few
+	# percent are the scheduler's doing, not the cache's: under other load the goroutines
+	# change threads (a P handed to another M), and a thread new to a goroutine misses
+	# once; CI saw 1.3% once (1024 of 80000), 0.3-0.5% otherwise.
+	((slow * 20 < calls)) || bad "$bin: $slow of $calls calls took the slow path (want < 5%)"
 	got=$(python3 "$here/../timing/check.py" calls "$run.json" main.leaf) || true
 	[[ $got == $((calls + 800)) ]] || bad "$bin: main.leaf: calls $got, want $((calls + 800))"
 	lost=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lost"])' "$run.json")
