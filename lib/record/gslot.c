@@ -208,41 +208,6 @@ void gslot_release(const struct gref *r, uint32_t holder)
 	pool_put(r->s->self);
 }
 
-struct gslot_cached *gslot_cache_new(void)
-{
-	return map(GSLOT_CACHE * sizeof(struct gslot_cached));
-}
-
-struct gslot *gslot_cache_fill(struct gslot_cached *c, uint64_t g, uint32_t holder, int create)
-{
-	/* g's entry when it has one (its slot taken by another thread meanwhile);
-	 * otherwise the first, the other one moving to the second place and the
-	 * goroutine there giving its slot back. */
-	struct gslot_cached *set = gslot_cache_set(c, g), *e = set;
-	if (set[1].g == g) {
-		e = &set[1];
-	} else if (set[0].g != g) {
-		if (set[1].g)
-			gslot_release(&(struct gref){ set[1].keyp, set[1].s }, holder);
-		set[1] = set[0];
-	}
-	_Static_assert(GSLOT_CACHE_WAYS == 2, "two ways");
-	e->g = 0;
-	struct gref r;
-	if (gslot_get(g, holder, create, &r) != 0)
-		return 0;
-	*e = (struct gslot_cached){ g, (uint64_t)holder << 48 | (g & GSLOT_G_MASK), r.key, r.s };
-	return r.s;
-}
-
-void gslot_cache_free(struct gslot_cached *c, uint32_t holder)
-{
-	for (uint32_t i = 0; i < GSLOT_CACHE; i++)
-		if (c[i].g)
-			gslot_release(&(struct gref){ c[i].keyp, c[i].s }, holder);
-	sys_munmap(c, GSLOT_CACHE * sizeof(struct gslot_cached));
-}
-
 int gslot_extend(struct gslot *s, struct gframe **spare)
 {
 	struct gframe *b = *spare;

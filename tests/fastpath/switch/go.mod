@@ -1,3 +1,0 @@
-module switchtest
-
-go 1.19
