@@ -23,3 +23,15 @@ go_toolchain() {
 	[[ -f $GOLAT_LIB ]] || { echo "FAIL: GOLAT_LIB=$GOLAT_LIB does not exist"; exit 1; }
 	export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
 }
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds (0) or SECONDS have
+# passed (1): for a state the test can check, instead of a sleep that guesses.
+wait_until() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}

@@ -57,18 +57,6 @@ served() {
 	curl -sf --max-time 10 "$svc_url/count"
 }
 
-# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds (0) or SECONDS have
-# passed (1): for a state the test can check, instead of a sleep that guesses.
-wait_until() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 20; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # served_beyond N: the service has served more than N requests.
 served_beyond() {
 	local n
