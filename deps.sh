@@ -12,8 +12,10 @@ sudo=""
 # curl: the container tests and dist/image.sh (tests/container: images made without a
 # registry, run with runc; a Debian 11 root for an old glibc; the services asked over HTTP).
 # musl-tools: a cgo program linked with musl, which golat attach must refuse by name.
+# chromium, fonts-dejavu-core: golat serve's page, loaded headless (tests/page).
 pkgs=(cmake make gcc clang pkg-config libcapstone-dev libunwind-dev zlib1g-dev binutils python3 wrk
-	dpkg-dev debhelper lintian man-db podman runc uidmap debootstrap curl musl-tools)
+	dpkg-dev debhelper lintian man-db podman runc uidmap debootstrap curl musl-tools
+	chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "serve_page.h"
 #include "statsread.h"
 #include "target.h"
 
@@ -178,14 +179,26 @@ int cli_report_to(const char *output, FILE *dflt, const struct stats_view *v, co
 }
 
 static const char REPORT_USAGE[] =
-	"usage: golat report [STATS_FILE or PID | --dir DIR...] [--json|--text|--prom]\n";
+	"usage: golat report [STATS_FILE or PID | --dir DIR...] [--json|--text|--prom|--html FILE [--args]]\n";
+
+/* --html FILE: the page of golat serve with v's data inlined (serve_page_json.c). */
+static int write_html(const char *path, const struct stats_view *v, bool args)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+	if (!f)
+		return cli_fail("%s: %s", path, strerror(errno));
+	int rc = page_write_html(f, v, args);
+	if ((f == stdout ? fflush(f) : fclose(f)) != 0 && rc == 0)
+		rc = -errno;
+	return rc ? cli_fail("cannot write %s: %s", path, strerror(-rc)) : 0;
+}
 
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = { .format = REPORT_TEXT };
 	struct cli_dirs dirs = { .n = 0 };
-	const char *arg = NULL;
-	bool usage = false;
+	const char *arg = NULL, *html = NULL;
+	bool usage = false, args = false;
 	for (int i = 1; i < argc && !usage; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			o.format = REPORT_JSON;
@@ -193,6 +206,12 @@ int cmd_report(int argc, char **argv)
 			o.format = REPORT_TEXT;
 		else if (strcmp(argv[i], "--prom") == 0)
 			o.format = REPORT_PROM;
+		else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc)
+			html = argv[++i];
+		else if (strncmp(argv[i], "--html=", 7) == 0)
+			html = argv[i] + 7;
+		else if (strcmp(argv[i], "--args") == 0)
+			args = true;
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			usage = !cli_dirs_add(&dirs, argv[++i]);
 		else if (strncmp(argv[i], "--dir=", 6) == 0)
@@ -206,7 +225,7 @@ int cmd_report(int argc, char **argv)
 			arg = argv[i];
 	}
 	/* A named file or pid is opened as named: a --dir beside it would mean nothing. */
-	if (usage || (arg && dirs.n)) {
+	if (usage || (arg && dirs.n) || (args && !html) || (html && !*html)) {
 		fputs(REPORT_USAGE, stderr);
 		return 2;
 	}
@@ -215,6 +234,11 @@ int cmd_report(int argc, char **argv)
 	struct stats_view v;
 	if (cli_open_stats(arg, &dirs, &v))
 		return 1;
+	if (html) {
+		int h = write_html(html, &v, args);
+		stats_close(&v);
+		return h;
+	}
 	int rc = report_write(stdout, &v, &o);
 	stats_close(&v);
 	if (rc)

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# golat serve's page in headless Chromium, against a live program (prog/main.go): the
+# heat map's cells, read from the page's DOM (#heat-data, what it drew), hold exactly the
+# calls the program made after the page's function was chosen, the fast ones in the rows
+# below 3 ms and the slow ones above, the fast burst's seconds before the slow burst's;
+# argument values appear only under --args; `golat report --html` writes the same page
+# with the whole run's histogram inlined, and it opens offline. A screenshot of the live
+# page is kept in the work directory (page.png; doc/page.png is a copy).
+# Usage: page.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK; GOLAT_CHROMIUM)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../gotool.sh
+source "$here/../gotool.sh"
+go_toolchain "$1"
+golat=${GOLAT_CLI:?GOLAT_CLI is the golat binary}
+chromium=${GOLAT_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [[ -z $chromium ]]; then
+	echo "SKIP: chromium is not installed (deps.sh installs it)"
+	exit 77
+fi
+if [[ $(ldd "$golat" 2>/dev/null) == *libasan* ]]; then
+	echo "SKIP: golat is built with ASan, whose runtime cannot be preloaded into Go"
+	exit 77
+fi
+work=${GOLAT_TEST_WORK:-/tmp}/page-$ver
+rm -rf "$work" && mkdir -p "$work/stats" "$work/run"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -f "$work"/stats/golat-*.stats
+}
+trap cleanup EXIT
+export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/page-gocache-$ver
+(cd "$here/prog" && "$go" build -o "$work/prog" .) || { echo "FAIL: go build"; exit 1; }
+
+LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.call GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
+	GOLAT_STATS="$work/stats/golat-%p.stats" "$work/prog" "$work/run" &
+prog=$!
+pids+=("$prog")
+wait_until 30 test -e "$work/run/ready" || { echo "FAIL: the program never got ready"; exit 1; }
+
+# serve_start NAME ARGS...: golat serve on a free port, its port in port_NAME.
+serve_start() {
+	local name=$1 p
+	shift
+	"$golat" serve --listen 127.0.0.1:0 --dir "$work/stats" "$@" 2>"$work/$name.err" &
+	pids+=("$!")
+	wait_until 20 grep -q 'serving http' "$work/$name.err" || { echo "FAIL: serve $name did not start"; exit 1; }
+	p=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/$name.err" | head -1)
+	printf -v "port_$name" %s "$p"
+}
+serve_start plain
+serve_start args --args
+url=http://127.0.0.1:$port_plain
+
+get() { curl -sf --max-time 10 "$@"; }
+# The function's id, from the paged and searched list.
+id=$(get "$url/api/funcs?pid=$prog&q=MAIN.CALL&page=0" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(next(f["id"] for f in d["funcs"] if f["name"] == "main.call"))') ||
+	{ echo "FAIL: /api/funcs does not list main.call"; exit 1; }
+get "$url/api/procs" | grep -q "\"pid\":$prog" || bad "/api/procs does not list the program"
+# Choosing the function starts its heat map (on both servers): what came before is not in it.
+get "$url/api/func?pid=$prog&id=$id" >/dev/null || { echo "FAIL: /api/func"; exit 1; }
+get "http://127.0.0.1:$port_args/api/func?pid=$prog&id=$id" >/dev/null
+
+heat_calls() { get "$url/api/heat?pid=$prog&id=$id" | python3 -c '
+import json, sys
+print(sum(c[1] for col in json.load(sys.stdin)["cols"] for c in col["cells"]))'; }
+heat_is() { [[ $(heat_calls) == "$1" ]]; }
+
+touch "$work/run/go1"
+wait_until 60 test -e "$work/run/tally1" || { echo "FAIL: the fast burst never ended"; exit 1; }
+read -r f1 s1 <"$work/run/tally1"
+wait_until 20 heat_is $((f1 + s1)) || bad "the heat map holds $(heat_calls) calls after the fast burst, not $((f1 + s1))"
+touch "$work/run/go2"
+wait_until 60 test -e "$work/run/tally2" || { echo "FAIL: the slow burst never ended"; exit 1; }
+read -r f2 s2 <"$work/run/tally2"
+fast=$((f1 + f2)) slow=$((s1 + s2))
+wait_until 20 heat_is $((fast + slow)) || bad "the heat map holds $(heat_calls) calls, not $((fast + slow))"
+echo "program: $fast calls below 3ms, $slow above"
+
+chrome() {
+	"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d "$work/chrome.XXXXXX")" "$@" 2>>"$work/chromium.err"
+}
+# dom URL OUT: the page's DOM once it has drawn (polled: the page fetches, then draws).
+dom() {
+	local t
+	for t in 3000 6000 12000; do
+		chrome --virtual-time-budget=$t --dump-dom "$1" >"$2"
+		grep -q 'data-state="drawn"' "$2" && return 0
+	done
+	return 1
+}
+# check DOM FAST SLOW ORDER: #heat-data's cells hold FAST calls below 3 ms and SLOW
+# above; ORDER: the fast calls' seconds all come before the slow ones'.
+check() {
+	python3 - "$@" <<'EOF'
+import html, json, re, sys
+dom, fast, slow, order = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+m = re.search(r'<div id="heat-data" hidden="">(.*?)</div>', dom, re.S)
+if not m:
+    sys.exit("no #heat-data in the page")
+d = json.loads(html.unescape(m.group(1)))
+rows = d["rows_ns"]
+lo = hi = 0
+last_fast, first_slow = -1, 1 << 62
+for col in d["cols"]:
+    for r, n in col["cells"]:
+        if rows[r + 1] <= 3e6:
+            lo += n
+            last_fast = max(last_fast, col["t"])
+        elif rows[r] >= 3e6:
+            hi += n
+            first_slow = min(first_slow, col["t"])
+        else:
+            sys.exit(f"{n} calls in row {r} [{rows[r]}, {rows[r+1]}) ns, across 3 ms")
+print(f"page: {lo} calls below 3ms, {hi} above, in {len(d['cols'])} columns")
+if (lo, hi) != (fast, slow):
+    sys.exit(f"the page shows {lo} and {hi} calls, the program made {fast} and {slow}")
+if order and not last_fast < first_slow:
+    sys.exit(f"a fast call in second {last_fast}, after the first slow one's {first_slow}")
+EOF
+}
+
+dom "$url/#pid=$prog&id=$id" "$work/live.html" || bad "the live page never drew its heat map"
+check "$work/live.html" "$fast" "$slow" 1 && ok "the live heat map: exactly the program's calls, by latency band and second"
+grep -q 'secret-token-42' "$work/live.html" && bad "the page shows an argument value without --args"
+grep -q '>token ' "$work/live.html" || grep -q 'token string' "$work/live.html" ||
+	bad "the page does not name the argument (token string) without --args"
+get "$url/api/func?pid=$prog&id=$id" | grep -q 'secret-token' && bad "/api/func carries an argument value without --args"
+dom "http://127.0.0.1:$port_args/#pid=$prog&id=$id" "$work/args.html" || bad "the --args page never drew"
+grep -q 'token=secret-token-42' "$work/args.html" && ok "argument values only under --args" ||
+	bad "golat serve --args does not show the argument value"
+
+# Search and paging: a query that matches nothing, a page past the end.
+get "$url/api/funcs?pid=$prog&q=%3Cnone%3E&page=0" | grep -q '"total":0,' || bad "a search that matches nothing"
+get "$url/api/funcs?pid=$prog&page=99" | grep -q '"funcs":\[\]' || bad "a page past the end"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/api/func?pid=$prog") 
+[[ $code == 400 ]] || bad "/api/func without id answered $code"
+
+chrome --virtual-time-budget=6000 --hide-scrollbars --window-size=1280,900 \
+	--screenshot="$work/page.png" "$url/#pid=$prog&id=$id" >/dev/null
+[[ -s $work/page.png ]] && ok "screenshot $work/page.png" || bad "no screenshot"
+
+# The HTML report of the live program: the whole run's histogram (the warm-up call too).
+"$golat" report "$prog" --html "$work/report.html" || bad "golat report --html failed"
+grep -q 'id="golat-data"' "$work/report.html" || bad "the report has no inlined data"
+grep -Eq '(src|href)="?https?:' "$work/report.html" && bad "the report fetches from the network"
+dom "file://$work/report.html#pid=$prog&id=$id" "$work/report.dom.html" || bad "the HTML report never drew"
+check "$work/report.dom.html" $((fast + 1)) "$slow" 0 && ok "golat report --html: the final histogram, offline"
+grep -q 'secret-token-42' "$work/report.html" && bad "the HTML report holds an argument value without --args"
+
+kill "$prog" && wait "$prog" 2>/dev/null
+# The program is gone: the page's list drops it, without an error.
+wait_until 10 bash -c "! curl -sf '$url/api/procs' | grep -q '\"pid\":$prog'" || bad "an exited program stays listed"
+get "$url/api/funcs?pid=$prog" >/dev/null && bad "/api/funcs answers for an exited program"
+exit $fail

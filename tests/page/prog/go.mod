@@ -1,0 +1,3 @@
+module golat.test/page
+
+go 1.19
