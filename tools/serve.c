@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "report.h"
 #include "serve.h"
+#include "serve_page.h"
 
 #define SERVE_CONNS 64
 #define SERVE_REQ_MAX 8192
@@ -36,7 +37,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char SERVE_USAGE[] =
-	"usage: golat serve [--listen ADDR] [--dir DIR]...   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; "
+	"usage: golat serve [--listen ADDR] [--dir DIR]... [--args]   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; "
 	"default " DEFAULT_LISTEN ")\n";
 
 struct conn {
@@ -57,6 +58,7 @@ struct server {
 	/* The histogram bounds exposed so far: they only widen, so that Prometheus sees
 	 * a function's bucket series go on rather than end when a slow process exits. */
 	struct report_prom_bounds bounds;
+	struct page_server *page; /* the page at / and its /api (serve_page.c) */
 	int64_t accept_pause; /* monotonic ms until which accept waits (out of descriptors) */
 	uint64_t seq;
 	struct conn conns[SERVE_CONNS];
@@ -248,6 +250,17 @@ static void conn_request(struct conn *c, struct server *sv)
 		return;
 	}
 	bool head = strcmp(method, "HEAD") == 0;
+	char *pbody;
+	size_t plen;
+	const char *pstatus, *ptype;
+	if ((head || strcmp(method, "GET") == 0) && page_server_route(sv->page, target, &pstatus, &ptype, &pbody, &plen)) {
+		if (pbody)
+			conn_answer(c, pstatus, "Cache-Control: no-store\r\n", ptype, pbody, plen, head);
+		else
+			conn_text(c, "500 Internal Server Error", "", "golat: out of memory\n", head);
+		free(pbody);
+		return;
+	}
 	target[strcspn(target, "?#")] = 0;
 	if (strcmp(target, "/metrics") != 0)
 		conn_text(c, "404 Not Found", "", "golat: not found; the metrics are at /metrics\n", head);
@@ -365,7 +378,7 @@ static int serve_round(struct server *sv)
 	struct pollfd p[SERVE_CONNS + 1];
 	struct conn *who[SERVE_CONNS + 1];
 	int n = 0;
-	int64_t now = now_ms(), next = now + 60000;
+	int64_t now = now_ms(), next = page_server_tick(sv->page, now);
 	if (now >= sv->accept_pause)
 		p[n++] = (struct pollfd){ sv->lfd, POLLIN, 0 };
 	else
@@ -400,10 +413,12 @@ static int serve_round(struct server *sv)
 	return 0;
 }
 
-static int parse(int argc, char **argv, const char **listen, struct cli_dirs *dirs)
+static int parse(int argc, char **argv, const char **listen, struct cli_dirs *dirs, bool *args)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--args") == 0)
+			*args = true; /* the page shows argument values */
+		else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			*listen = argv[++i];
 		else if (strncmp(argv[i], "--listen=", 9) == 0)
 			*listen = argv[i] + 9;
@@ -423,11 +438,12 @@ int cmd_serve(int argc, char **argv)
 {
 	const char *listen_addr = DEFAULT_LISTEN;
 	struct cli_dirs dirs = { .n = 0 };
+	bool args = false;
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(SERVE_USAGE, stdout);
 		return 0;
 	}
-	if (parse(argc, argv, &listen_addr, &dirs) != 0) {
+	if (parse(argc, argv, &listen_addr, &dirs, &args) != 0) {
 		fputs(SERVE_USAGE, stderr);
 		return 2;
 	}
@@ -439,10 +455,15 @@ int cmd_serve(int argc, char **argv)
 	if (!sv)
 		return cli_fail("out of memory");
 	sv->dirs = dirs;
+	if (!(sv->page = page_server_new(&sv->dirs, args))) {
+		free(sv);
+		return cli_fail("out of memory");
+	}
 	for (int i = 0; i < SERVE_CONNS; i++)
 		sv->conns[i].fd = -1;
 	sv->bounds = (struct report_prom_bounds){ REPORT_POW2, 0 };
 	if ((sv->lfd = listen_on(listen_addr)) < 0) {
+		page_server_free(sv->page);
 		free(sv);
 		return 1;
 	}
@@ -455,6 +476,7 @@ int cmd_serve(int argc, char **argv)
 	for (int i = 0; i < SERVE_CONNS; i++)
 		conn_close(&sv->conns[i]);
 	close(sv->lfd);
+	page_server_free(sv->page);
 	free(sv);
 	return rc ? cli_fail("poll: %s", strerror(-rc)) : 0;
 }
