@@ -272,7 +272,8 @@ int64_t page_server_tick(struct page_server *ps, int64_t now_ms)
 		if (w && (now_ms - w->asked_ms > WATCH_IDLE_MS || !watch_tick(w, t)))
 			watch_drop(ps, i);
 	}
-	ps->next_tick = now_ms + TICK_MS;
+	/* Keep the cadence (a late tick does not push the next ones back) unless far behind. */
+	ps->next_tick = now_ms - ps->next_tick < TICK_MS ? ps->next_tick + TICK_MS : now_ms + TICK_MS;
 	return ps->next_tick;
 }
 
