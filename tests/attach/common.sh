@@ -2,7 +2,8 @@
 #   attach_setup AREA GO   the toolchain (ver, gover), the work directory (work), this folder
 #                          (here), golat (the CLI); or exit 77 "SKIP: go1.N not installed"
 #   attach_build           $work/exe (go build) and $work/pie (-buildmode=pie, stripped) of
-#                          svc/, and $work/load of load/
+#                          svc/, and $work/load of load/: copies of what build.sh built in
+#                          GOLAT_ATTACH_BINS (CTest's fixture), else built here
 #   bins                   exe pie
 #   svc_start BIN [VAR=VALUE...]   starts $work/BIN with those variables (none: no golat);
 #                          sets svc_pid and svc_url (http://127.0.0.1:PORT), stderr in
@@ -31,6 +32,10 @@ attach_setup() {
 }
 
 attach_build() {
+	local b=${GOLAT_ATTACH_BINS:-}
+	if [[ -n $b && -x $b/exe && -x $b/pie && -x $b/load ]]; then
+		cp "$b/exe" "$b/pie" "$b/load" "$work/" && return
+	fi
 	(cd "$here/svc" && "$go" build -o "$work/exe" . && "$go" build -buildmode=pie -o "$work/pie" . &&
 		strip "$work/pie" && cd "$here/load" && "$go" build -o "$work/load" .) ||
 		{ echo "FAIL: $gover cannot build svc/ and load/"; exit 1; }

@@ -25,8 +25,13 @@ set -uo pipefail
 source "$(dirname "$0")/common.sh"
 attach_setup kill "$1"
 kills=${2:-200}
-(cd "$here/svc" && "$go" build -o "$work/exe" . && CGO_ENABLED=0 "$go" build -o "$work/static" . &&
-	cd "$here/load" && "$go" build -o "$work/load" .) || { echo "FAIL: $gover cannot build svc/ and load/"; exit 1; }
+b=${GOLAT_ATTACH_BINS:-}
+if [[ -n $b && -x $b/exe && -x $b/static && -x $b/load ]]; then
+	cp "$b/exe" "$b/static" "$b/load" "$work/" || exit 1
+else
+	(cd "$here/svc" && "$go" build -o "$work/exe" . && CGO_ENABLED=0 "$go" build -o "$work/static" . &&
+		cd "$here/load" && "$go" build -o "$work/load" .) || { echo "FAIL: $gover cannot build svc/ and load/"; exit 1; }
+fi
 specs='main.(*svc).ServeHTTP,main.work'
 # Shares of the kills: A, B, C, D, E, F (A and F cost a fresh service for most kills).
 nA=$((kills * 3 / 20)) nB=$((kills / 4)) nC=$((kills * 9 / 40)) nD=$((kills * 7 / 40)) nF=$((kills / 20))
