@@ -111,8 +111,9 @@ static int find_procs(const struct page_server *ps, uint32_t pid, struct stats_v
 			    : stats_open_found(&v, &o[i - nf], STATS_OPEN_OWNED, err, sizeof(err))) != 0)
 			continue;
 		uint32_t here = v.pid_here ? v.pid_here : v.hdr->pid;
-		bool keep = false;
-		if ((pid == 0 || here == pid) && stats_snapshot(&v, &s) == 0) {
+		bool keep = false, gone = here == STATS_PID_GONE || (kill((pid_t)here, 0) != 0 && errno == ESRCH);
+		/* A dead writer's file is not summed (a directory may hold many of them). */
+		if (!gone && (pid == 0 || here == pid) && stats_snapshot(&v, &s) == 0) {
 			if (s.alive && pid == 0) {
 				each(arg, &v, &s);
 				shown++;
@@ -299,12 +300,18 @@ static void heat_json(FILE *out, const struct watch *w)
 struct proc_list {
 	FILE *out;
 	unsigned n;
+	uint32_t pid[PROCS_MAX]; /* listed: a second file of a pid (a stale one) is not */
 };
 
 static void proc_each(void *arg, const struct stats_view *v, const struct stats_snapshot *s)
 {
 	struct proc_list *l = arg;
 	(void)v;
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->pid[i] == s->pid)
+			return;
+	if (l->n < PROCS_MAX)
+		l->pid[l->n] = s->pid;
 	if (l->n++)
 		fputc(',', l->out);
 	page_json_proc(l->out, s);
@@ -368,7 +375,8 @@ static void api(struct page_server *ps, FILE *out, const char *path, const char 
 	*status = "200 OK";
 	if (strcmp(path, "/api/procs") == 0) {
 		fprintf(out, "{\"args\":%s,\"procs\":[", ps->args ? "true" : "false");
-		struct proc_list l = { out, 0 };
+		static struct proc_list l; /* one at a time: serve has one thread */
+		l = (struct proc_list){ .out = out };
 		find_procs(ps, 0, NULL, proc_each, &l);
 		fputs("]}", out);
 		return;

@@ -159,4 +159,8 @@ kill "$prog" && wait "$prog" 2>/dev/null
 # The program is gone: the page's list drops it, without an error.
 wait_until 10 bash -c "! curl -sf '$url/api/procs' | grep -q '\"pid\":$prog'" || bad "an exited program stays listed"
 get "$url/api/funcs?pid=$prog" >/dev/null && bad "/api/funcs answers for an exited program"
+# A finished run's file renders too.
+"$golat" report "$work/stats/golat-$prog.stats" --html "$work/final.html" &&
+	grep -q '"alive":false' "$work/final.html" && ok "golat report --html of a finished run" ||
+	bad "golat report --html of the finished run's file"
 exit $fail

@@ -8,6 +8,8 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,8 +61,29 @@ func burst(n int, d time.Duration, tally string) {
 	}
 }
 
+// demo: what doc/page.png shows (tests/page/screenshot.sh): four goroutines calling
+// main.call with log-normal latencies around 1ms, slower for 15 s of every 40.
+func demo() {
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			r := rand.New(rand.NewSource(int64(g)))
+			for {
+				median := 800 * time.Microsecond
+				if time.Now().Unix()%40 >= 25 {
+					median *= 5
+				}
+				d := time.Duration(float64(median) * math.Exp(0.7*r.NormFloat64()))
+				sink += call(fmt.Sprintf("user-%d", r.Intn(1000)), d)
+			}
+		}(g)
+	}
+}
+
 func main() {
 	dir := os.Args[1]
+	if len(os.Args) > 2 && os.Args[2] == "demo" {
+		demo()
+	}
 	sink += call("warm-up", time.Microsecond)
 	if err := os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
