@@ -2,8 +2,9 @@
 // the test starts by creating DIR/go1 and DIR/go2: FAST calls of ~20us, then SLOW calls
 // of ~30ms, each with a token string argument (which the page must not show without
 // golat serve --args). It times each call itself and writes DIR/tally1 and DIR/tally2:
-// "fast slow", the calls below and above 3ms by its own clock, which brackets golat's.
-// DIR/ready once main.call is hooked and called once (before any watch: not counted).
+// "fast slow", the calls below and above 3ms by its own clock, and each call's duration
+// in ns, one a line (a call it times includes golat's time of it).
+// DIR/ready once main.call is hooked and called once (before any heat map).
 package main
 
 import (
@@ -46,16 +47,24 @@ func wait(path string) {
 
 func burst(n int, d time.Duration, tally string) {
 	var below, above int
+	durs := ""
 	for i := 0; i < n; i++ {
 		t := time.Now()
 		sink += call("secret-token-42", d)
-		if time.Since(t) < 3*time.Millisecond {
+		took := time.Since(t)
+		durs += fmt.Sprintf("%d\n", took.Nanoseconds())
+		if took < 3*time.Millisecond {
 			below++
 		} else {
 			above++
 		}
 	}
-	if err := os.WriteFile(tally, []byte(fmt.Sprintf("%d %d\n", below, above)), 0o644); err != nil {
+	// Whole or not there: the test reads it as soon as it exists.
+	err := os.WriteFile(tally+".tmp", []byte(fmt.Sprintf("%d %d\n%s", below, above, durs)), 0o644)
+	if err == nil {
+		err = os.Rename(tally+".tmp", tally)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -84,7 +93,7 @@ func main() {
 	if len(os.Args) > 2 && os.Args[2] == "demo" {
 		demo()
 	}
-	sink += call("warm-up", time.Microsecond)
+	sink += call("warm-up", time.Microsecond) // before any heat map: in the report's histogram alone
 	if err := os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
