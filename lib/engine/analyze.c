@@ -330,6 +330,26 @@ static void tail_hops(struct planner *pl, const struct extent *sites, size_t n)
 	}
 }
 
+/* The sites still left with an int3 steer their branches through hops in another
+ * window's tail (analyze_tail.c, tail_steer). */
+static int tail_steers(struct planner *pl, const struct extent *sites, size_t n)
+{
+	const struct fn *f = pl->f;
+	struct analyze_plan *plan = pl->plan;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		struct analyze_window *w = &plan->sites[i];
+		for (size_t k = 0; w->int3 && k < n; k++) {
+			if (f->in->entry + f->ins[sites[k].end - 1].off != w->addr)
+				continue;
+			int rc = tail_steer(f, plan, sites[k].end - 1, k ? sites[k - 1].end : pl->entry.end,
+					    &pl->redirs_cap, w);
+			if (rc == -ENOMEM)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int plan_windows(struct planner *pl, struct extent *sites)
 {
 	struct fn *f = pl->f;
@@ -368,8 +388,10 @@ static int plan_windows(struct planner *pl, struct extent *sites)
 			memmove(plan->sites, plan->sites + 1, --plan->nsites * sizeof(*plan->sites));
 		rc = rc == -ENOMEM ? rc : 0;
 	}
-	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED))
+	if (rc == 0 && (f->in->opts & ANALYZE_SIGNALS_OWNED)) {
 		tail_hops(pl, sites, n);
+		rc = tail_steers(pl, sites, n);
+	}
 	return rc;
 }
 

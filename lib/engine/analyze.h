@@ -19,8 +19,8 @@
  *    (struct analyze_redirect, analyze_redirect.c); a return window of 2 to 4 bytes
  *    with no padding in reach may jump to a twin (a window of the same instructions)
  *    or hop into the 5 bytes past the jump of another window of the plan, grown to
- *    10 bytes for it (analyze_tail.c); only a return left without any window gets an
- *    int3;
+ *    10 bytes for it, where the hops of its steered branches may go too
+ *    (analyze_tail.c); only a return left without any window gets an int3;
  *  - when a ret falls inside the first 5 bytes (`xor eax,eax; ret`), or right
  *    after them with no room for a window of its own (`test rax,rax; jne L; ret`),
  *    the entry window ends with that ret: a "whole" window whose trampoline records

@@ -30,7 +30,17 @@
  * trampoline does the same work (go1.27's unicode.is32 ends in three `xor eax,eax;
  * pop rbp; ret`). A thread that took the jmp stands at the twin's first byte, a state
  * the same code gives at the same RSP; the site keeps its own trampoline for
- * goroutines that resume inside its bytes (window.c, map_resume). */
+ * goroutines that resume inside its bytes (window.c, map_resume).
+ *
+ * The same tail also holds the hops of steered branches (tail_steer): a ret that only
+ * rel8 branches reach, with no padding in their reach, gets the window that
+ * analyze_redirect.c would give it (redirect_site), its hop and its branches' hop cut
+ * from the bytes past another window's jump, grown to 10 bytes or more (go1.27's
+ * math.ldexp: `jnp L; ret` reached by a ja and a jne, its two hops in its entry window
+ * grown to 15 bytes). Written as tail_hop's: the window's jump, and each hop a write of
+ * its own, in one batch. The host keeps its shape: a plan that would shrink it (a branch
+ * in it steered) is dropped. A window that steers rel32 branches may be a host: they are
+ * rewritten in place, to copies of targets that stay in it. */
 #include "analyze_tail.h"
 
 #include <errno.h>
@@ -68,10 +78,15 @@ static bool taken(const struct analyze_plan *plan, const struct analyze_window *
 	return false;
 }
 
-/* Whether window w may grow at all: a plain jmp rel32 over its own instructions. */
-static bool plain(const struct analyze_window *w)
+/* Whether window w may grow at all: a plain jmp rel32 over its own instructions. The
+ * branches it steers may be rel32 ones (rewritten in place to their targets' copies,
+ * which stay in it), not rel8 ones, whose hops may lie in its own bytes. */
+static bool plain(const struct analyze_plan *plan, const struct analyze_window *w)
 {
-	return !w->hop && !w->int3 && !w->nredir && w->len == w->code_len && w->len >= RELOC_JMP32_LEN;
+	for (uint32_t k = w->redir; k < w->redir + w->nredir; k++)
+		if (plan->redirs[k].hop_addr)
+			return false;
+	return !w->hop && !w->int3 && w->len == w->code_len && w->len >= RELOC_JMP32_LEN;
 }
 
 /* Whether any of ins[from, to) writes RSP. */
@@ -174,6 +189,52 @@ static const struct analyze_window *twin(const struct fn *f, const struct analyz
 	return NULL;
 }
 
+/* Whether a twin hop (a site's, or a steered branch's) leads to d's first byte: d may
+ * then not start elsewhere. */
+static bool twin_target(const struct analyze_plan *plan, const struct analyze_window *d)
+{
+	for (size_t i = 0; i < plan->nsites; i++)
+		if (plan->sites[i].twin && plan->sites[i].hop_addr == d->addr)
+			return true;
+	for (size_t i = 0; i < plan->nredirs; i++)
+		if (plan->redirs[i].shared && plan->redirs[i].hop_addr == d->addr)
+			return true;
+	return false;
+}
+
+/* Window d of plan (entry: the entry's) grown to at least TAIL_WINDOW bytes: its new
+ * first byte in *addr and its length, or 0. */
+static uint32_t grown(const struct fn *f, const struct analyze_plan *plan, const struct analyze_window *d,
+		      bool entry, uint64_t *addr)
+{
+	*addr = d->addr;
+	if (d->code_len >= TAIL_WINDOW)
+		return d->code_len;
+	if (entry)
+		return grow_forward(f, plan, d);
+	if (twin_target(plan, d))
+		return 0;
+	int64_t k = grow_backward(f, plan, d);
+	if (k < 0)
+		return 0;
+	*addr = f->in->entry + f->ins[k].off;
+	return (uint32_t)(d->addr + d->code_len - *addr);
+}
+
+/* Window i of plan (0: the entry's) as the host of hops past its jump: *d, and once
+ * grown its first byte in *addr and its length, at least TAIL_WINDOW; 0 when it is w,
+ * or may not grow. */
+static uint32_t host(const struct fn *f, struct analyze_plan *plan, const struct analyze_window *w, size_t i,
+		     struct analyze_window **d, uint64_t *addr)
+{
+	*d = i ? &plan->sites[i - 1] : &plan->entry;
+	*addr = 0;
+	if (*d == w || !plain(plan, *d) || (*d)->ret != (i > 0))
+		return 0;
+	uint32_t len = grown(f, plan, *d, i == 0, addr);
+	return len < TAIL_WINDOW ? 0 : len;
+}
+
 int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint32_t end,
 	     struct analyze_window *w)
 {
@@ -188,21 +249,12 @@ int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint
 		return 0;
 	}
 	for (size_t i = 0; i <= plan->nsites; i++) {
-		struct analyze_window *d = i ? &plan->sites[i - 1] : &plan->entry;
-		if (d == w || !plain(d) || d->ret != (i > 0))
-			continue;
-		uint64_t addr = d->addr;
-		uint32_t len = d->code_len;
-		if (d->code_len < TAIL_WINDOW && i == 0) {
-			len = grow_forward(f, plan, d);
-		} else if (d->code_len < TAIL_WINDOW) {
-			int64_t k = grow_backward(f, plan, d);
-			addr = k < 0 ? 0 : entry + f->ins[k].off;
-			len = k < 0 ? 0 : (uint32_t)(d->addr + d->code_len - addr);
-		}
+		struct analyze_window *d;
+		uint64_t addr;
+		uint32_t len = host(f, plan, w, i, &d, &addr);
 		uint64_t hop = addr + RELOC_JMP32_LEN;
 		int64_t dist = (int64_t)(hop - (at + RELOC_JMP8_LEN));
-		if (len < TAIL_WINDOW || dist > INT8_MAX || dist < INT8_MIN || overlap(at, bytes, addr, len) ||
+		if (!len || dist > INT8_MAX || dist < INT8_MIN || overlap(at, bytes, addr, len) ||
 		    taken(plan, d, hop, RELOC_JMP32_LEN))
 			continue;
 		d->addr = addr;
@@ -210,6 +262,71 @@ int tail_hop(const struct fn *f, struct analyze_plan *plan, uint32_t first, uint
 		*w = (struct analyze_window){ .addr = at, .len = bytes, .code_len = bytes, .ret = true,
 					      .hop = true, .hop_addr = hop };
 		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Whether window w (its bytes, the code it runs, its hop) shares a byte with [at, at + len). */
+static bool window_meets(const struct analyze_window *w, uint64_t at, uint64_t len)
+{
+	uint32_t span = w->len > w->code_len ? w->len : w->code_len;
+	return overlap(at, len, w->addr, span) || (w->hop && overlap(at, len, w->hop_addr, RELOC_JMP32_LEN));
+}
+
+/* Whether w's bytes, code or hop share a byte with another window of plan (the floor
+ * kept it clear of the windows planned before it, not of those grown since), but its
+ * hop with d, whose tail holds it. */
+static bool crosses(const struct analyze_plan *plan, const struct analyze_window *w,
+		    const struct analyze_window *d)
+{
+	uint32_t span = w->len > w->code_len ? w->len : w->code_len;
+	for (size_t i = 0; i <= plan->nsites; i++) {
+		const struct analyze_window *x = i ? &plan->sites[i - 1] : &plan->entry;
+		if (x != w && (window_meets(x, w->addr, span) ||
+			       (w->hop && x != d && window_meets(x, w->hop_addr, RELOC_JMP32_LEN))))
+			return true;
+	}
+	return false;
+}
+
+int tail_steer(const struct fn *f, struct analyze_plan *plan, uint32_t r, uint32_t floor, size_t *cap,
+	       struct analyze_window *w)
+{
+	uint64_t entry = f->in->entry;
+	for (size_t i = 0; i <= plan->nsites; i++) {
+		struct analyze_window *d;
+		uint64_t addr;
+		uint32_t len = host(f, plan, w, i, &d, &addr);
+		if (!len)
+			continue;
+		/* The only pool: the bytes past d's jump that no hop holds yet (tail_hop's), the
+		 * first for the site's own hop. */
+		uint32_t lo = RELOC_JMP32_LEN;
+		while (lo + RELOC_JMP32_LEN <= len && taken(plan, d, addr + lo, len - lo))
+			lo++;
+		if (lo + RELOC_JMP32_LEN > len)
+			continue;
+		struct pools p = { .n = 1,
+				   .v = { { (int64_t)(addr - entry + lo), (int64_t)(addr - entry + len), false } } };
+		struct analyze_window dwas = *d, wwas = *w;
+		size_t n0 = plan->nredirs;
+		d->addr = addr;
+		d->len = d->code_len = len;
+		int rc = redirect_site(f, r, floor, &p, plan, cap, w);
+		if (rc == -ENOMEM) {
+			*d = dwas, *w = wwas;
+			return rc;
+		}
+		/* Kept only if d still has the shape its pool was cut from: a branch steered
+		 * out of it would have shrunk it (analyze_redirect.c, shrink), its jump then
+		 * where the pool was. */
+		if (rc == 0 && !p.nundo && d->addr == addr && d->len == len && !crosses(plan, w, d) &&
+		    redirect_conflict(plan) < 0)
+			return 0;
+		while (rc == 0 && p.nundo) /* windows shrunk for a branch that was steered */
+			*p.undo[p.nundo - 1].w = p.undo[p.nundo - 1].was, p.nundo--;
+		*d = dwas, *w = wwas;
+		plan->nredirs = n0;
 	}
 	return -ENOSPC;
 }

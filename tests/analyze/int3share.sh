@@ -4,8 +4,7 @@
 # planned in (`golat list --totals --json`: "planned"). The binaries: each installed
 # toolchain's own compile, link, vet, go and gofmt (static, but for go1.19's go), and
 # the Debian services that tests/services has downloaded into the build folder's
-# services-cache (cgo). Three binaries are still above the target (OPEN, below): they
-# may not get worse.
+# services-cache (cgo).
 # Usage: int3share.sh GOLAT_CLI SERVICES_CACHE GOROOT...   (env: INT3_MAX_PCT, 0.1)
 set -uo pipefail
 cli=$1 cache=$2
@@ -34,9 +33,6 @@ for b in "${bins[@]}"; do
 done
 python3 - "$out" "$max" "$cache" <<'EOF'
 import json, sys
-# Binaries still above the target (issue 19 is open on them): each may not rise above the
-# share it has today, and is printed as OPEN. Any other binary above the target fails.
-open_ = {("go1.26", "link"): 0.108, ("go1.27", "link"): 0.127, ("go1.27", "gofmt"): 0.124}
 rows, fails = [], []
 for line in open(sys.argv[1]):
     b, r = line.rstrip("\n").split("\t", 1)
@@ -51,11 +47,6 @@ for b, t in rows:
           f"{t['planned']:7} | {t['functions']:6} {t['patchable']:6} {t['with_int3']:7} "
           f"{t['int3_pct']:6.3f} | {r['jmp5']} {r['hop']} {r['steered']} {r['int3']} {r['whole']}")
     if t["int3_pct"] <= most:
-        continue
-    key = (".".join(t["go_version"].split(".")[:2]), b.rsplit("/", 1)[-1])
-    if key in open_ and t["int3_pct"] <= open_[key] + 0.0005:
-        print(f"  OPEN: {name}: {t['int3_pct']:.3f}% above the {most}% target (issue 19), "
-              f"not above its {open_[key]:.3f}%")
         continue
     fails.append(f"{name}: {t['int3_pct']:.3f}% of patchable functions return through an int3 "
                  f"(signals {t['planned']}), above {most}%")

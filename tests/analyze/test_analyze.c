@@ -276,6 +276,44 @@ static const struct acase cases[] = {
 	  "4d 85 c0 7e 81 48 8b 10 84 02 4a 8b 14 c3 4e 8b 5c c3 f8 49 39 d3 7f d7 e9 69 ff ff ff 0f 1f 00 "
 	  "e8 9b 88 f9 ff e8 96 88 f9 ff e8 91 88 f9 ff e8 8c 88 f9 ff 90",
 	  0x160, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+9; ret bc+5; ret c1+4 twin@bc; ret c5+7" },
+	/* A ret that only short rel8 branches reach, with no padding in their reach: the
+	 * branches are steered through hops in the bytes past another window's jump, grown
+	 * for them (analyze_tail.c, tail_steer). */
+	{ "go1.27 math.ldexp (gofmt): the lone ret at +0x35 that ja and jne reach (rel8): its "
+	  "window jnp;ret hops into the entry window grown to 15 bytes, and the branches to "
+	  "the ret go through the second slot there", "math.ldexp",
+	  "0f 57 c9 66 0f 2e c1 75 06 0f 8b fb 00 00 00 66 48 0f 7e c1 48 0f ba f1 3f 66 48 0f 6e d1 90 f2 "
+	  "0f 10 1d 91 32 0b 00 66 0f 2e d3 77 08 66 0f 2e c0 75 02 7b 01 c3 f2 0f 10 1d 9a 32 0b 00 66 0f "
+	  "2e da 76 15 f2 0f 10 15 9c 32 0b 00 f2 0f 59 c2 48 c7 c1 cc ff ff ff eb 02 31 c9 48 01 c8 66 48 "
+	  "0f 7e c1 48 89 ca 48 c1 e9 34 81 e1 ff 07 00 00 48 8d 1c 01 48 8d 9b 01 fc ff ff 90 0f 1f 40 00 "
+	  "48 81 fb cd fb ff ff 7c 6e 48 81 fb ff 03 00 00 7e 1a 66 0f 2e c8 76 0a 90 f2 0f 10 05 ff 31 0b "
+	  "00 c3 90 f2 0f 10 05 dd 31 0b 00 c3 48 81 fb 02 fc ff ff 7d 15 48 8d 1c 01 48 8d 9b 36 fc ff ff "
+	  "f2 0f 10 05 18 32 0b 00 eb 08 f2 0f 10 05 fe 30 0b 00 48 b8 ff ff ff ff ff ff 0f 80 48 21 d0 48 "
+	  "8d 8b ff 03 00 00 48 c1 e1 34 48 09 c8 66 48 0f 6e c8 f2 0f 59 c1 c3 48 b8 00 00 00 00 00 00 00 "
+	  "80 48 21 d0 66 48 0f 6e c0 c3 c3",
+	  0x120, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+f; ret 33+3 hop@5 steer 2b>35@a steer 31>35@a; ret 99+9; ret a3+9; ret f2+5; ret 104+6; ret 10a+5(1)" },
+	{ "go1.27 base32 (*Encoding).Encode (cmd/link): `pop rbp; ret` that rel8 branches reach "
+	  "hops into the window before it, which steers a rel32 branch, grown back to 11 bytes",
+	  "encoding/base32.(*Encoding).Encode",
+	  "55 48 89 e5 48 89 5c 24 18 48 89 74 24 30 4d 85 c0 74 07 84 00 e9 b5 00 00 00 5d c3 44 89 d2 41 "
+	  "c1 ea 1b 46 0f b6 14 10 44 88 13 41 89 d2 c1 ea 16 83 e2 1f 0f b6 14 10 88 53 01 44 89 d2 41 c1 "
+	  "ea 11 41 83 e2 1f 46 0f b6 14 10 44 88 53 02 41 89 d2 c1 ea 0c 83 e2 1f 0f b6 14 10 88 53 03 44 "
+	  "89 d2 41 c1 ea 07 41 83 e2 1f 46 0f b6 14 10 44 88 53 04 c1 ea 02 83 e2 1f 0f b6 14 10 88 53 05 "
+	  "44 89 da 41 c1 eb 05 41 83 e3 1f 46 0f b6 14 18 44 88 53 06 83 e2 1f 0f b6 14 10 88 53 07 49 83 "
+	  "c1 fb 4c 89 ca 48 f7 da 48 c1 fa 3f 83 e2 05 48 83 c7 f8 49 89 fa 49 f7 da 49 c1 fa 3f 41 83 e2 "
+	  "08 48 01 d6 4c 01 d3 49 83 c0 fb 48 83 c1 f8 49 83 f8 05 7c 21 8b 16 0f ca 41 89 d2 c1 e2 08 44 "
+	  "0f b6 5e 04 41 09 d3 48 83 f9 07 0f 87 2b ff ff ff e9 43 01 00 00 4d 85 c0 0f 84 fe 00 00 00 90 "
+	  "49 83 f8 02 7f 11 49 83 f8 01 75 07 31 ff e9 9b 00 00 00 31 d2 eb 5b 49 83 f8 03 75 05 31 d2 90 "
+	  "eb 2d 0f b6 56 03 89 d7 c1 e2 03 83 e2 1f 0f b6 14 10 48 83 f9 06 0f 86 f8 00 00 00 88 53 06 89 "
+	  "fa c1 ef 02 83 e7 1f 0f b6 3c 38 40 88 7b 05 0f b6 7e 02 c1 e7 08 09 d7 89 fa c1 ef 07 83 e7 1f "
+	  "0f b6 3c 38 48 83 f9 04 0f 86 c1 00 00 00 40 88 7b 04 49 83 f8 01 0f 86 ae 00 00 00 0f b6 7e 01 "
+	  "c1 e7 10 09 d7 89 fa c1 ef 0c 83 e7 1f 0f b6 3c 38 48 83 f9 03 0f 86 8a 00 00 00 40 88 7b 03 89 "
+	  "d7 c1 ea 11 83 e2 1f 0f b6 14 10 88 53 02 0f b6 16 c1 e2 18 09 fa 89 d6 c1 ea 16 83 e2 1f 0f b6 "
+	  "14 10 48 83 f9 01 76 55 88 53 01 c1 ee 1b 0f b6 14 30 88 13 83 b8 20 01 00 00 ff 74 22 49 c1 e0 "
+	  "03 48 89 c2 48 b8 cd cc cc cc cc cc cc cc 48 89 d6 49 f7 e0 48 c1 ea 02 48 ff c2 eb 10 5d c3 5d "
+	  "c3 8b 86 20 01 00 00 88 04 13 48 ff c2 48 83 fa 08 7d ec 48 39 ca 72 e9 e8 c3 b4 ef ff 0f 1f 00 "
+	  "e8 bb b4 ef ff e8 b6 b4 ef ff e8 b1 b4 ef ff e8 ac b4 ef ff e8 a7 b4 ef ff e8 a2 b4 ef ff 90",
+	  0x240, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0, "entry 0+e; ret 1a+2 hop@5; ret 1f4+b steer f9>1fd; ret 1ff+2 hop@1f9" },
 	{ "a branch to the ret inside the entry window cannot be steered: int3", NULL,
 	  /* test rax,rax; jle L (rel32); lea rax,[rax+rax*2]; L: ret */
 	  "48 85 c0 0f 8e 04 00 00 00 48 8d 04 40 c3", 0, 0, ANALYZE_SIGNALS_OWNED, NULL, 0, 0,
@@ -429,7 +467,7 @@ static const char *check_windows(const struct analyze_plan *p, const uint8_t *co
 
 static void run_case(const struct acase *c)
 {
-	uint8_t code[512];
+	uint8_t code[1024];
 	memset(code, 0xCC, sizeof code);
 	uint32_t n = (uint32_t)unhex(c->code, code, sizeof code);
 	uint32_t len = c->len ? c->len : n;
