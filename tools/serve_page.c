@@ -349,8 +349,13 @@ static void answer_funcs(FILE *out, const struct stats_view *v, const char *q)
 static void answer_func(FILE *out, const struct stats_view *v, uint32_t id, const struct watch *w, bool args)
 {
 	struct stats_snapshot s;
-	if (stats_snapshot(v, &s) != 0 || id >= s.nfns) {
+	if (stats_snapshot(v, &s) != 0) {
 		fputs("null", out);
+		return;
+	}
+	if (id >= s.nfns) {
+		fputs("null", out);
+		stats_snapshot_free(&s);
 		return;
 	}
 	struct callsite cs;
