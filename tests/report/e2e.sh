@@ -19,7 +19,11 @@ fi
 ver=$(basename "$(dirname "$(dirname "$go")")")
 work=${GOLAT_TEST_WORK:-/tmp}/report-e2e-$ver
 rm -rf "$work" && mkdir -p "$work"
-export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE=${GOLAT_TEST_WORK:-/tmp}/report-gocache
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
+# The user's build cache, warm and shared with the other tests (a cache of our own in
+# the build folder starts cold: the runtime and cgo compiled again on a clean clone,
+# per toolchain); one of our own only where there is no home to keep one in.
+[[ -n ${GOCACHE:-}${XDG_CACHE_HOME:-}${HOME:-} ]] || export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/report-gocache
 (cd "$here/prog" && CGO_ENABLED=1 "$go" build -o "$work/prog" .) || { echo "FAIL: go build"; exit 1; }
 fails=0
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT # a failed check must not leave a program running
