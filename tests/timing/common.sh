@@ -2,15 +2,16 @@
 #   timing_setup AREA GO     the toolchain (ver, e.g. go-1.22; gover, e.g. go1.22), the work
 #                            directory (work), the test's own folder (here); or exit 77 with
 #                            "SKIP: go1.N not installed"
-#   timing_build PROGDIR     builds PROGDIR twice: $work/exe (go build) and $work/pie
-#                            (-buildmode=pie, then strip, as distributions ship them)
-#   bins                     the two binaries' names: exe pie
+#   timing_build PROGDIR     builds PROGDIR as each of bins: $work/exe (go build) and
+#                            $work/pie (-buildmode=pie, then strip, as distributions ship them)
+#   bins                     the binaries' names: GOLAT_TIMING_BINS, default "exe pie"
 #   check ARGS...            python3 check.py ARGS... (JSON checks; prints what it saw)
 #   bad MSG / ok MSG         a failed check (fail=1) and why / a passed one
 #   finish                   prints the verdict and exits with it
 #   stats_default PID        the default stats file of a process (/dev/shm, else $TMPDIR)
 #   wait_for FILE SECONDS    polls until FILE exists (0) or the time is up (1)
-# Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK (default: /tmp/golat-testwork).
+# Env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK (default: /tmp/golat-testwork),
+# GOLAT_TIMING_BINS (CTest gives the older toolchains "pie" alone: tests/timing/CMakeLists.txt).
 # shellcheck shell=bash
 
 source "$(dirname "${BASH_SOURCE[0]}")/../gotool.sh"
@@ -25,15 +26,20 @@ timing_setup() {
 	rm -rf "$work"
 	mkdir -p "$work"
 	# shellcheck disable=SC2034 # for the scripts that source this
-	bins=(exe pie)
+	read -ra bins <<<"${GOLAT_TIMING_BINS:-exe pie}"
 	# A check that fails while a program runs in the background must not leave it running.
 	trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 }
 
 timing_build() {
-	local dir=$1
-	(cd "$dir" && "$go" build -o "$work/exe" . && "$go" build -buildmode=pie -o "$work/pie" . &&
-		strip "$work/pie") || { echo "FAIL: $gover cannot build $dir"; exit 1; }
+	local dir=$1 bin
+	for bin in "${bins[@]}"; do
+		case $bin in
+		exe) (cd "$dir" && "$go" build -o "$work/exe" .) ;;
+		pie) (cd "$dir" && "$go" build -buildmode=pie -o "$work/pie" . && strip "$work/pie") ;;
+		*) false ;;
+		esac || { echo "FAIL: $gover cannot build $dir as $bin"; exit 1; }
+	done
 }
 
 check() {
