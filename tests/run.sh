@@ -12,10 +12,10 @@ cd "$top"
 jobs=${JOBS:-$(nproc)}
 fuzz=${GOLAT_FUZZ_SECONDS:-60}
 export GOTOOLCHAIN=local GOPROXY=off
-# The tests call python3 for most checks, tens of times each. When python3 on PATH is a
-# version manager's shim (pyenv's: a bash script that runs `pyenv exec`), each call costs
-# ~0.7 s of CPU instead of ~0.1 s: a link to the interpreter the shim resolves to goes
-# first on PATH, the same Python without the shim (and nothing else of its directory).
+# The tests call python3 for most checks (up to tens of times each). When python3 on
+# PATH is a version manager's shim (pyenv's: a bash script that runs `pyenv exec`), each
+# call costs ~0.7 s of CPU instead of ~0.1 s: a link to the interpreter the shim resolves
+# to goes first on PATH, the same Python without the shim (nothing else of its directory).
 if py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [[ -x $py ]] &&
 	[[ $(command -v python3) != "$py" ]]; then
 	mkdir -p build/python3-bin
