@@ -134,7 +134,7 @@ check_checker() {
 
 # Other paths and methods, and bad requests.
 check_requests() {
-	expect_status "404" get "$port" / "$work/body"
+	expect_status "200" get "$port" / "$work/body" # the page (serve_page.c, tests/page)
 	expect_status "404" get "$port" /metricsx "$work/body"
 	expect_status "404" get "$port" /metrics/ "$work/body"
 	expect_status "200" get "$port" "/metrics?name[]=x" "$work/body"
