@@ -1,6 +1,8 @@
-/* golat serve: an HTTP/1.1 endpoint whose GET /metrics is the Prometheus text exposition
- * of every live golat stats file of this user, containers' included, read afresh at each
- * request (serve_scrape.c). One thread, plain sockets and poll(2): a scrape takes milliseconds,
+/* golat serve: an HTTP/1.1 endpoint whose GET /metrics is the Prometheus exposition of
+ * every live golat stats file of this user, containers' included, read afresh at each
+ * request (serve_scrape.c): the protobuf with native histograms to a scraper whose Accept
+ * header asks for it, else the text; /metrics?pid=N is process N's alone, and /targets
+ * lists the processes for Prometheus's HTTP service discovery (doc/serve.md). One thread, plain sockets and poll(2): a scrape takes milliseconds,
  * and Prometheus asks every few seconds.
  *
  * A slow or hostile client costs bounded resources and never blocks the others: at
@@ -25,6 +27,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "report_pb.h"
 #include "serve.h"
 #include "serve_page.h"
 
@@ -37,7 +40,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static const char SERVE_USAGE[] =
-	"usage: golat serve [--listen ADDR] [--dir DIR]... [--args]   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; "
+	"usage: golat serve [--listen ADDR] [--dir DIR]... [--label NAME=VALUE]... [--args]   (ADDR: :PORT, HOST:PORT or [IPV6]:PORT; "
 	"default " DEFAULT_LISTEN ")\n";
 
 struct conn {
@@ -55,9 +58,7 @@ struct conn {
 struct server {
 	int lfd;
 	struct cli_dirs dirs; /* --dir: where the stats files are (none: /dev/shm and $TMPDIR) */
-	/* The histogram bounds exposed so far: they only widen, so that Prometheus sees
-	 * a function's bucket series go on rather than end when a slow process exits. */
-	struct report_prom_bounds bounds;
+	struct serve_conf conf; /* what lasts between scrapes: serve.h */
 	struct page_server *page; /* the page at / and its /api (serve_page.c) */
 	int64_t accept_pause; /* monotonic ms until which accept waits (out of descriptors) */
 	uint64_t seq;
@@ -164,19 +165,26 @@ static void say_bound(int fd)
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
-	bool v6 = false;
+	bool v6 = false, loopback = false;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const void *)&ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		port = ntohs(a->sin6_port);
 		v6 = true;
+		loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
+			   (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127);
 	} else if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)&ss;
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		port = ntohs(a->sin_port);
+		loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
 	}
 	fprintf(stderr, "golat: serving http://%s%s%s:%u/metrics\n", v6 ? "[" : "", host, v6 ? "]" : "",
 		port);
+	if (!loopback)
+		fprintf(stderr, "golat: serving to the network, not this host alone: whoever reaches port %u "
+			"reads the function names, counts and slowest calls' goroutines and callers "
+			"(argument values stay out of the metrics)\n", port);
 }
 
 /* ---- connections ---- */
@@ -222,20 +230,58 @@ static void conn_text(struct conn *c, const char *status, const char *headers, c
 	conn_answer(c, status, headers, "text/plain; charset=utf-8", text, strlen(text), head_only);
 }
 
-static void answer_metrics(struct conn *c, struct server *sv, bool head_only)
+/* host:port as the client reached this server: the targets /targets gives. */
+static void self_addr(int fd, char *buf, size_t n)
 {
-	char *body;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "localhost";
+	unsigned port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&ss;
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+			inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], host, sizeof(host));
+		else
+			inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(buf, n, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	}
+	snprintf(buf, n, "%s:%u", host, port);
+}
+
+static void answer_metrics(struct conn *c, struct server *sv, bool head_only, enum serve_format fmt,
+			   uint32_t pid)
+{
+	static const char *const type[] = { [SERVE_TEXT] = "text/plain; version=0.0.4; charset=utf-8",
+					     [SERVE_PROTOBUF] = REPORT_PB_TYPE,
+					     [SERVE_TARGETS] = "application/json" };
+	char *body, self[INET6_ADDRSTRLEN + 16];
 	size_t len;
 	struct serve_counts st;
-	if (serve_scrape(&body, &len, &st, &sv->bounds, &sv->dirs) != 0) {
+	self_addr(c->fd, self, sizeof(self));
+	int rc = serve_scrape(&body, &len, &st, &sv->conf, fmt, pid, self);
+	if (rc == -ESRCH) {
+		char t[96];
+		snprintf(t, sizeof(t), "golat: no live golat process %u here\n", pid);
+		conn_text(c, "404 Not Found", "", t, head_only);
+		return;
+	}
+	if (rc != 0) {
 		conn_text(c, "500 Internal Server Error", "", "golat: out of memory\n", head_only);
 		return;
 	}
-	conn_answer(c, "200 OK", "", "text/plain; version=0.0.4; charset=utf-8", body, len, head_only);
+	conn_answer(c, "200 OK", "", type[fmt], body, len, head_only);
 	free(body);
 }
 
-/* Answers the request head in c->req: "METHOD TARGET HTTP/1.x", headers ignored. */
+/* Answers the request head in c->req: "METHOD TARGET HTTP/1.x", of the headers Accept
+ * alone read (serve_http.c). */
 static void conn_request(struct conn *c, struct server *sv)
 {
 	char method[16], target[SERVE_REQ_MAX + 1], version[16];
@@ -261,13 +307,21 @@ static void conn_request(struct conn *c, struct server *sv)
 		free(pbody);
 		return;
 	}
+	uint32_t pid;
+	int query = serve_query_pid(target, &pid);
 	target[strcspn(target, "?#")] = 0;
-	if (strcmp(target, "/metrics") != 0)
-		conn_text(c, "404 Not Found", "", "golat: not found; the metrics are at /metrics\n", head);
+	bool metrics = strcmp(target, "/metrics") == 0, targets = strcmp(target, "/targets") == 0;
+	if (!metrics && !targets)
+		conn_text(c, "404 Not Found", "",
+			  "golat: not found; the metrics are at /metrics, the targets at /targets\n", head);
 	else if (!head && strcmp(method, "GET") != 0)
 		conn_text(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "golat: GET or HEAD\n", false);
+	else if (query < 0)
+		conn_text(c, "400 Bad Request", "", "golat: pid=N wants a process id\n", head);
 	else
-		answer_metrics(c, sv, head);
+		answer_metrics(c, sv, head,
+			       targets ? SERVE_TARGETS : serve_wants_protobuf(c->req) ? SERVE_PROTOBUF : SERVE_TEXT,
+			       pid);
 }
 
 static void conn_write(struct conn *c);
@@ -413,9 +467,46 @@ static int serve_round(struct server *sv)
 	return 0;
 }
 
-static int parse(int argc, char **argv, const char **listen, struct cli_dirs *dirs, bool *args)
+/* --label NAME=VALUE into c: 0, or -1 after saying why. */
+static int add_label(struct serve_conf *c, char *arg)
+{
+	char err[160], *eq = strchr(arg, '=');
+	if (!eq) {
+		cli_fail("--label %s: expected NAME=VALUE", arg);
+		return -1;
+	}
+	*eq = 0;
+	if (!serve_label_ok(arg, err, sizeof(err))) {
+		cli_fail("--label: %s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < c->nextra; i++)
+		if (strcmp(c->extra[i].name, arg) == 0) {
+			cli_fail("--label %s given twice", arg);
+			return -1;
+		}
+	if (c->nextra == SERVE_LABELS_MAX) {
+		cli_fail("--label: at most %d", SERVE_LABELS_MAX);
+		return -1;
+	}
+	c->extra[c->nextra++] = (struct report_label){ arg, eq + 1 };
+	return 0;
+}
+
+static int parse(int argc, char **argv, const char **listen, struct cli_dirs *dirs, bool *args,
+		 struct serve_conf *conf)
 {
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) {
+			if (add_label(conf, argv[++i]))
+				return 1;
+			continue;
+		}
+		if (strncmp(argv[i], "--label=", 8) == 0) {
+			if (add_label(conf, argv[i] + 8))
+				return 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--args") == 0)
 			*args = true; /* the page shows argument values */
 		else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
@@ -439,11 +530,15 @@ int cmd_serve(int argc, char **argv)
 	const char *listen_addr = DEFAULT_LISTEN;
 	struct cli_dirs dirs = { .n = 0 };
 	bool args = false;
+	struct serve_conf conf = { .nextra = 0 };
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(SERVE_USAGE, stdout);
 		return 0;
 	}
-	if (parse(argc, argv, &listen_addr, &dirs, &args) != 0) {
+	int bad = parse(argc, argv, &listen_addr, &dirs, &args, &conf);
+	if (bad > 0)
+		return 1; /* a bad --label, said */
+	if (bad) {
 		fputs(SERVE_USAGE, stderr);
 		return 2;
 	}
@@ -461,7 +556,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	for (int i = 0; i < SERVE_CONNS; i++)
 		sv->conns[i].fd = -1;
-	sv->bounds = (struct report_prom_bounds){ REPORT_POW2, 0 };
+	sv->conf = conf;
+	sv->conf.dirs = &sv->dirs;
+	sv->conf.bounds = (struct report_prom_bounds){ REPORT_POW2, 0 };
 	if ((sv->lfd = listen_on(listen_addr)) < 0) {
 		page_server_free(sv->page);
 		free(sv);
@@ -476,6 +573,7 @@ int cmd_serve(int argc, char **argv)
 	for (int i = 0; i < SERVE_CONNS; i++)
 		conn_close(&sv->conns[i]);
 	close(sv->lfd);
+	free(sv->conf.rates);
 	page_server_free(sv->page);
 	free(sv);
 	return rc ? cli_fail("poll: %s", strerror(-rc)) : 0;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """HTTP clients for the serve tests, good and bad, on plain sockets (no curl needed).
 
-  client.py get PORT PATH OUT [METHOD]  prints the status code, the body into OUT
+  client.py get PORT PATH OUT [METHOD [ACCEPT]]  prints the status code and the
+                                        Content-Type, the body into OUT; ACCEPT: the
+                                        Accept header's value
   client.py raw PORT BYTES              sends BYTES (Python escapes: \\r\\n) and prints
                                         the status line of the answer
   client.py flood PORT N                holds N connections that send nothing, then a
@@ -31,9 +33,10 @@ def read_all(s):
         data += k
 
 
-def request(port, method, path):
+def request(port, method, path, accept=None):
     s = connect(port)
-    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: golat-test\r\n\r\n".encode())
+    extra = f"Accept: {accept}\r\n" if accept else ""
+    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: golat-test\r\n{extra}\r\n".encode())
     data = read_all(s)
     s.close()
     head, _, body = data.partition(b"\r\n\r\n")
@@ -51,7 +54,8 @@ def main():
     cmd, port = sys.argv[1], sys.argv[2]
     if cmd == "get":
         method = sys.argv[5] if len(sys.argv) > 5 else "GET"
-        status, headers, body = request(port, method, sys.argv[3])
+        accept = sys.argv[6] if len(sys.argv) > 6 else None
+        status, headers, body = request(port, method, sys.argv[3], accept)
         with open(sys.argv[4], "wb") as f:
             f.write(body)
         print(status.split(" ")[1], headers.get("content-type", ""))

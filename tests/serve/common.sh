@@ -265,9 +265,12 @@ check_gone() {
 	local out=$1 pid got
 	shift
 	scrape "$out"
+	scrape_pb "$out.pb" # the protobuf's too
 	for pid in "$@"; do
 		got=$(prom count "$out" golat_calls_total pid="$pid")
 		[[ $got == 0 ]] || bad "pid $pid: $got series after its end or its file's removal"
+		got=$(prom count "$out.pb.txt" golat_calls_total pid="$pid")
+		[[ $got == 0 ]] || bad "pid $pid: $got series in the protobuf after its end or its file's removal"
 	done
 }
 
@@ -301,6 +304,11 @@ check_refusals_and_end() {
 	[[ $? == 2 ]] && grep -q '^usage:' "$work/err" || bad "golat serve --dir: $(cat "$work/err")"
 	expect_fail "--dir $work/missing: No such file or directory" --listen 127.0.0.1:0 --dir "$sdir" --dir "$work/missing"
 	expect_fail "--dir $work/serve.err: not a directory" --listen 127.0.0.1:0 --dir "$work/serve.err"
+	expect_fail "--label: '1x' is not a label name" --listen 127.0.0.1:0 --label 1x=y
+	expect_fail "--label: '__name__': names beginning with __" --listen 127.0.0.1:0 --label __name__=y
+	expect_fail "--label: 'pid' is a label of golat's own series" --listen 127.0.0.1:0 --label pid=1
+	expect_fail "--label noeq: expected NAME=VALUE" --listen 127.0.0.1:0 --label noeq
+	expect_fail "--label a given twice" --listen 127.0.0.1:0 --label a=1 --label a=2
 	ok "refusals"
 	for a in :0 '[::1]:0'; do
 		[[ $a == '[::1]:0' && ! -s /proc/net/if_inet6 ]] && { echo "note: no IPv6: $a not tried"; continue; }
@@ -312,6 +320,12 @@ check_refusals_and_end() {
 		done
 		grep -qE '^golat: serving http://(\[::\]|0\.0\.0\.0|\[::1\]):[0-9]+/metrics$' "$work/err2" ||
 			bad "--listen $a: $(cat "$work/err2")"
+		# Every address is said to be the network; loopback is not.
+		if grep -q '^golat: serving to the network' "$work/err2"; then
+			[[ $a == :0 ]] || bad "--listen $a said to serve the network"
+		else
+			[[ $a != :0 ]] || bad "--listen $a: no line saying it serves the network"
+		fi
 		kill $p
 		wait $p || bad "--listen $a: exit $? after SIGTERM"
 	done
@@ -335,4 +349,78 @@ check_serve() {
 	rm -f "$1"
 	check_gone "$work/gone.prom" "$3" "$4" && ok "a killed writer's and a removed file's series are gone"
 	check_refusals_and_end
+}
+
+# find_prometheus [sid]: $prometheus: $GOLAT_PROMETHEUS, else `prometheus` on PATH, else
+# the Debian package unpacked into $GOLAT_PROMETHEUS_DIR (fetched there with apt-get
+# download the first time); without any, the test is skipped (exit 77) saying why.
+# sid: Debian sid's (3.5, which stores native histograms and exemplars): then
+# $GOLAT_PROMETHEUS_SID, else the package from sid unpacked into $GOLAT_PROMETHEUS_DIR/sid.
+find_prometheus() {
+	local dir=${GOLAT_PROMETHEUS_DIR:-${GOLAT_TEST_WORK:-/tmp}/prometheus} release=()
+	local given=${GOLAT_PROMETHEUS:-}
+	if [[ ${1:-} == sid ]]; then
+		dir=$dir/sid release=(-t sid) given=${GOLAT_PROMETHEUS_SID:-}
+	fi
+	if [[ -n $given ]]; then
+		prometheus=$given
+	elif [[ -z ${release[*]} ]] && command -v prometheus >/dev/null; then
+		prometheus=$(command -v prometheus)
+	elif [[ -x $dir/usr/bin/prometheus ]]; then
+		prometheus=$dir/usr/bin/prometheus
+	elif command -v apt-get >/dev/null && command -v dpkg >/dev/null; then
+		echo "fetching the Debian package prometheus ${release[*]} into $dir"
+		mkdir -p "$dir" && rm -f "$dir"/prometheus_*.deb
+		(cd "$dir" && timeout 300 apt-get download "${release[@]}" prometheus >"$dir/fetch.log" 2>&1 &&
+			dpkg -x prometheus_*.deb .) && prometheus=$dir/usr/bin/prometheus
+		[[ -x ${prometheus:-} ]] || { echo "SKIP: no Prometheus: apt-get download ${release[*]} prometheus failed: $(tail -3 "$dir/fetch.log")"; exit 77; }
+	else
+		echo "SKIP: no Prometheus (set GOLAT_PROMETHEUS, or install the package prometheus)"
+		exit 77
+	fi
+	[[ -x $prometheus ]] || { echo "SKIP: no Prometheus: $prometheus is not executable"; exit 77; }
+	echo "using $("$prometheus" --version 2>&1 | head -1) ($prometheus)"
+}
+
+# start_prometheus CONFIG ARGS...: Prometheus with CONFIG (its text) on a free port,
+# $pport, storing in $work/data; $prom_pid.
+start_prometheus() {
+	# A free port for its own web API (it cannot say which one :0 took).
+	pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '%s\n' "$1" >"$work/prometheus.yml"
+	shift
+	"$prometheus" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
+		--web.listen-address="127.0.0.1:$pport" --log.level=warn "$@" >"$work/prometheus.log" 2>&1 &
+	prom_pid=$!
+}
+
+# What Prometheus 3.5 asks for when native histograms are on.
+PROM35_ACCEPT='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1'
+PB_TYPE='application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'
+
+# scrape_pb OUT [PATH]: GET PATH (/metrics) as Prometheus 3.5 asks, into OUT: 200, the
+# protobuf, well-formed (pbcheck.py).
+scrape_pb() {
+	local got
+	got=$(client get "$port" "${2:-/metrics}" "$1" GET "$PROM35_ACCEPT")
+	[[ $got == "200 $PB_TYPE" ]] || { bad "GET ${2:-/metrics} for protobuf: $got"; return 1; }
+	python3 "$here/pbcheck.py" text "$1" >"$1.txt" || { bad "$1: malformed protobuf"; return 1; }
+}
+
+# check_protobuf TEXT: the protobuf answer holds the samples of the text TEXT scraped
+# just before (nothing changed since), and a client asking for a format golat does not
+# speak, or preferring the text, gets the text.
+check_protobuf() {
+	local got a
+	scrape_pb "$work/pb.bin" || return 1
+	python3 "$here/pbcheck.py" same "$1" "$work/pb.bin" >"$work/pb.diff" ||
+		{ bad "protobuf and text differ: $(head -3 "$work/pb.diff")"; return 1; }
+	for a in 'application/openmetrics-text;version=1.0.0' \
+		'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text' \
+		'text/plain;q=1,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5' \
+		'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0' \
+		';;;,,,=q;q=x' 'application/vnd.google.protobuf;proto=other;encoding=delimited'; do
+		got=$(client get "$port" /metrics "$work/body" GET "$a")
+		[[ $got == "200 text/plain; version=0.0.4; charset=utf-8" ]] || bad "Accept: $a: $got"
+	done
 }

@@ -40,6 +40,16 @@ done
 grep -qF 'golat_calls_total{function="main.\"odd\"\\name\n",pid="'"$qa"'",exe="./service"} 10' "$work/two.prom" ||
 	bad "the function label is not escaped as the format says: $(grep -m1 odd "$work/two.prom")"
 ok "two files in one scrape: exact numbers, escaped labels"
+if check_protobuf "$work/two.prom"; then
+	for q in "$qa" "$qb"; do
+		read -r count sum first last < <(python3 "$here/pbcheck.py" native "$work/pb.bin" \
+			golat_duration_seconds function=main.handle pid="$q")
+		# 1 ms: native bucket -318 is (2^(-319/32), 2^(-318/32)] s = (0.99 ms, 1.012 ms].
+		python3 -c 'import sys; c, s, a, b = map(float, sys.argv[1:]); sys.exit(0 if c == 1000 and abs(s - c) < 1e-9 * c and -320 <= a <= b <= -316 else 1)' \
+			"$count" "$sum" "$first" "$last" || bad "main.handle's native histogram: $count $sum $first..$last"
+	done
+	ok "the protobuf to Prometheus 3.5's Accept: the same samples, native histograms at 1 ms; the text to others"
+fi
 
 # Histogram bounds only widen: a third process with faster calls adds lower buckets to
 # every function's series, and they stay after it is gone (a bucket series that ended
@@ -66,6 +76,47 @@ else
 	bad "bounds: '$l1', with a wider process '$l2', after it '$l3'"
 fi
 rm -f "$sdir/golat-$qc.stats"
+
+# /targets: one target per process, scraped at /metrics?pid=N; that answers it alone.
+got=$(client get "$port" /targets "$work/targets.json")
+if [[ $got == "200 application/json" ]] && python3 - "$work/targets.json" "$port" "$qa" "$qb" <<'PY'; then
+import json, sys
+t, port, pids = json.load(open(sys.argv[1])), sys.argv[2], sorted(sys.argv[3:])
+assert sorted(x["labels"]["__param_pid"] for x in t) == pids, t
+for x in t:
+    assert x["targets"] == [f"127.0.0.1:{port}"], x
+    l = x["labels"]
+    assert l["__metrics_path__"] == "/metrics" and l["pid"] == l["__param_pid"] and l["exe"] == "./service", x
+PY
+	ok "/targets: the two processes, each at /metrics?pid=N"
+else
+	bad "/targets: $got $(head -c 300 "$work/targets.json")"
+fi
+scrape "$work/one.prom" && [[ $(prom count "$work/one.prom" golat_calls_total) -gt 0 ]] || bad "scrape"
+expect_status "200" get "$port" "/metrics?pid=$qa" "$work/one.prom"
+[[ $(prom count "$work/one.prom" golat_calls_total pid="$qb") == 0 && $(prom count "$work/one.prom" golat_calls_total pid="$qa") -gt 0 ]] &&
+	expect_value "$work/one.prom" 1 golat_serve_stats_files state=live ||
+	bad "/metrics?pid=$qa is not that process alone"
+expect_status "404" get "$port" "/metrics?pid=999999999" "$work/body"
+grep -q "no live golat process 999999999" "$work/body" || bad "404 without its reason: $(cat "$work/body")"
+expect_status "400" get "$port" "/metrics?pid=x" "$work/body"
+scrape_pb "$work/one.pb" "/metrics?pid=$qb" && [[ $(prom count "$work/one.pb.txt" golat_calls_total pid="$qa") == 0 ]] ||
+	bad "the protobuf of /metrics?pid=$qb is not that process alone"
+ok "/metrics?pid=N: that process alone, text and protobuf; 404 for another, 400 for no pid"
+
+# --label: on every series, of both formats.
+main_port=$port main_pid=$serve_pid
+start_serve --dir "$sdir" --label cluster=eu1 --label 'zone=a"b'
+before=$fail fail=0
+scrape "$work/labels.prom" && scrape_pb "$work/labels.pb"
+expect_value "$work/labels.prom" 1000 golat_calls_total function=main.handle pid="$qa" cluster=eu1 'zone=a"b'
+expect_value "$work/labels.pb.txt" 1000 golat_calls_total function=main.handle pid="$qa" cluster=eu1 'zone=a"b'
+expect_value "$work/labels.prom" 1 golat_process_info pid="$qa" cluster=eu1
+((fail)) || ok "--label: on every series, text and protobuf"
+((fail |= before))
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null
+port=$main_port serve_pid=$main_pid
 
 check_serve "$sa" "$sb" "$qa" "$qb"
 ((fail)) && exit 1

@@ -12,28 +12,6 @@
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 
-find_prometheus() {
-	local dir=${GOLAT_PROMETHEUS_DIR:-${GOLAT_TEST_WORK:-/tmp}/prometheus}
-	if [[ -n ${GOLAT_PROMETHEUS:-} ]]; then
-		prometheus=$GOLAT_PROMETHEUS
-	elif command -v prometheus >/dev/null; then
-		prometheus=$(command -v prometheus)
-	elif [[ -x $dir/usr/bin/prometheus ]]; then
-		prometheus=$dir/usr/bin/prometheus
-	elif command -v apt-get >/dev/null && command -v dpkg >/dev/null; then
-		echo "fetching the Debian package prometheus into $dir"
-		mkdir -p "$dir" && rm -f "$dir"/prometheus_*.deb
-		(cd "$dir" && timeout 300 apt-get download prometheus >"$dir/fetch.log" 2>&1 &&
-			dpkg -x prometheus_*.deb .) && prometheus=$dir/usr/bin/prometheus
-		[[ -x ${prometheus:-} ]] || { echo "SKIP: no Prometheus: apt-get download prometheus failed: $(tail -3 "$dir/fetch.log")"; exit 77; }
-	else
-		echo "SKIP: no Prometheus (set GOLAT_PROMETHEUS, or install the package prometheus)"
-		exit 77
-	fi
-	[[ -x $prometheus ]] || { echo "SKIP: no Prometheus: $prometheus is not executable"; exit 77; }
-	echo "using $("$prometheus" --version 2>&1 | head -1) ($prometheus)"
-}
-
 find_prometheus
 common_setup "$1" serve-prometheus
 
