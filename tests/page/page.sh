@@ -32,7 +32,8 @@ cleanup() {
 	rm -f "$work"/stats/golat-*.stats
 }
 trap cleanup EXIT
-export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/page-gocache-$ver
+# The user's warm build cache (a cold one compiles runtime and cgo again); ours where there is no home.
+[[ -n ${GOCACHE:-}${XDG_CACHE_HOME:-}${HOME:-} ]] || export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/page-gocache-$ver
 (cd "$here/prog" && "$go" build -o "$work/prog" .) || { echo "FAIL: go build"; exit 1; }
 
 LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.call GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
