@@ -30,8 +30,9 @@ static const struct verb {
 	{ "info", cmd_info, "info [--json] EXE", "Go version, pclntab, g's TLS slot and fields" },
 	{ "run", cmd_run, "run [-f SPECS] [-o OUTPUT] [-s N] [-i SECONDS] [--] CMD [ARGS]",
 	  "run CMD with the library injected (a static Go program: hooked from outside)" },
-	{ "report", cmd_report, "report [STATS_FILE|PID|--dir DIR...] [--json|--text|--prom]",
-	  "render a live or dead program's stats; --dir: the only golat-*.stats in DIR" },
+	{ "report", cmd_report, "report [STATS_FILE|PID|--dir DIR...] [--json|--text|--prom|--html FILE [--args]]",
+	  "render a live or dead program's stats; --dir: the only golat-*.stats in DIR;\n"
+	  "           --html: serve's page in one file (argument values only with --args)" },
 	{ "top", cmd_top,
 	  "top [STATS_FILE|PID] [-n N] [-d SECONDS] [--sort total|self|p99|calls] [--filter PATTERN]",
 	  "a live table, refreshed every second; keys t s p c sort, / filter, Esc clear, q quit" },
@@ -39,8 +40,9 @@ static const struct verb {
 	  "hook a running Go program started with libgolat.so; with -d, report a window and detach" },
 	{ "detach", cmd_detach, "detach PID [-f SPECS]",
 	  "unhook functions of a running program (default: all); its code is as before" },
-	{ "serve", cmd_serve, "serve [--listen ADDR] [--dir DIR]...",
+	{ "serve", cmd_serve, "serve [--listen ADDR] [--dir DIR]... [--args]",
 	  "HTTP GET /metrics: Prometheus text of every live golat process of this user;\n"
+	  "           GET /: a page of them, heat maps (argument values only with --args);\n"
 	  "           ADDR :PORT, HOST:PORT or [IPV6]:PORT (default 127.0.0.1:9464);\n"
 	  "           --dir: golat-*.stats files in DIR only, not /dev/shm and $TMPDIR" },
 	{ "version", cmd_version, "version", "golat's version (also -V, --version)" },
