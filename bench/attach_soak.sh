@@ -20,7 +20,7 @@ for go in /usr/lib/go-1.*/bin/go; do
 		# shellcheck disable=SC2086 # args: GO and the count, words on purpose
 		out=$(TORTURE_SECONDS=$secs "$here/tests/$script" $args 2>&1)
 		rc=$?
-		echo "$out" | grep -E 'FAIL|passed|SKIP|churn:' | sed "s|^|$script: |"
+		echo "$out" | grep -E '^FAIL|all checks passed|^SKIP|^  churn:' | sed "s|^|$script: |"
 		((rc == 0 || rc == 77)) || status=1
 	done
 done
