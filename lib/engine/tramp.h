@@ -26,6 +26,7 @@
 
 struct stats_caller;
 struct gframe;
+struct gslot_cached;
 
 enum tramp_kind {
 	TRAMP_ENTRY = 1,
@@ -68,10 +69,11 @@ struct tramp_thread {
 	uint64_t busy;           /* 1 while in the recorder: a nested call is let through */
 	uint64_t save[7];        /* the fast path's saved registers */
 	uint64_t now;            /* the exit's TSC */
-	uint64_t g;              /* the goroutine whose slot is cached, 0 = none */
-	uint64_t key;            /* what *keyp holds while the slot is still this thread's */
-	uint64_t *keyp;
-	struct gslot *slot;
+	/* The goroutines this thread ran lately and their slots, direct-mapped by g
+	 * (gslot.h, struct gslot_cached): NULL until its first recorded call. */
+	struct gslot_cached *gcache;
+	uint64_t slow;           /* calls the fast path gave to C, not yet added to the header */
+	uint64_t _free[2];       /* room for hot fields to come */
 	struct stats_cell **dir; /* cell page of function group k = fn / 16, or NULL */
 	uint32_t ndir;
 	uint32_t holder;         /* this thread's index in slot keys, 0 until its first call */

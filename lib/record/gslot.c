@@ -195,10 +195,17 @@ int gslot_get(uint64_t g, uint32_t holder, int create, struct gref *out)
 	}
 }
 
-void gslot_release(const struct gref *r, uint32_t holder)
+void gslot_release(const struct gref *r, uint64_t key)
 {
+	/* The whole key, not only its holder: a cache entry outlives its key when another
+	 * thread takes the slot over and gives it back, and this thread may have claimed
+	 * the same place since, for another goroutine hashing there. That key is not
+	 * r's: taking it would give r->s back a second time (or while another goroutine
+	 * uses it) and leave the newer goroutine without its key. Only this thread writes
+	 * its own holder's keys, and it caches the slot of each it wrote: while the key is
+	 * still `key`, r->s is its slot. */
 	uint64_t k = __atomic_load_n(r->key, __ATOMIC_RELAXED);
-	if (k >> 48 != holder || r->s->n != 0 || r->s->ext)
+	if (k != key || r->s->n != 0 || r->s->ext)
 		return;
 	if (!__atomic_compare_exchange_n(r->key, &k, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		return;
@@ -206,6 +213,41 @@ void gslot_release(const struct gref *r, uint32_t holder)
 	 * not hold. */
 	__atomic_fetch_sub(&in_use, 1, __ATOMIC_RELAXED);
 	pool_put(r->s->self);
+}
+
+struct gslot_cached *gslot_cache_new(void)
+{
+	return map(GSLOT_CACHE * sizeof(struct gslot_cached));
+}
+
+struct gslot *gslot_cache_fill(struct gslot_cached *c, uint64_t g, uint32_t holder, int create)
+{
+	/* g's entry when it has one (its slot taken by another thread meanwhile);
+	 * otherwise the first, the other one moving to the second place and the
+	 * goroutine there giving its slot back. */
+	struct gslot_cached *set = gslot_cache_set(c, g), *e = set;
+	if (set[1].g == g) {
+		e = &set[1];
+	} else if (set[0].g != g) {
+		if (set[1].g)
+			gslot_release(&(struct gref){ set[1].keyp, set[1].s }, set[1].key);
+		set[1] = set[0];
+	}
+	_Static_assert(GSLOT_CACHE_WAYS == 2, "two ways");
+	e->g = 0;
+	struct gref r;
+	if (gslot_get(g, holder, create, &r) != 0)
+		return 0;
+	*e = (struct gslot_cached){ g, (uint64_t)holder << 48 | (g & GSLOT_G_MASK), r.key, r.s };
+	return r.s;
+}
+
+void gslot_cache_free(struct gslot_cached *c)
+{
+	for (uint32_t i = 0; i < GSLOT_CACHE; i++)
+		if (c[i].g)
+			gslot_release(&(struct gref){ c[i].keyp, c[i].s }, c[i].key);
+	sys_munmap(c, GSLOT_CACHE * sizeof(struct gslot_cached));
 }
 
 int gslot_extend(struct gslot *s, struct gframe **spare)

@@ -2,10 +2,11 @@
  *
  * On entry R12 = struct tramp_desc * and RSP = the goroutine's SP, untouched, as for
  * golat_tramp_common (tramp.S). It handles the common case whole: the goroutine is
- * the one this thread recorded last and its slot is still this thread's, its calls
- * in flight fit the slot's inline frames, and (at an exit) the frame on top is this
- * call and the duration falls inside the cell's window. Anything else — a first call,
- * another goroutine, a panic's leftovers, morestack coming back to an entry, a cell
+ * one this thread recorded lately (its entry in the thread's cache of goroutines,
+ * gslot.h) and its slot is still this thread's, its calls in flight fit the slot's
+ * frames (inline, or in an extension block it has), and (at an exit) the frame on top is this call and the duration
+ * falls inside the cell's window. Anything else — a first call, a goroutine new to
+ * this thread or one whose entry another took, a panic's leftovers, morestack coming back to an entry, a cell
  * page not claimed yet, a duration outside the window, CLOCK_MONOTONIC — it leaves
  * to golat_tramp_common and recorder.c, having changed nothing: every check comes
  * before the first store to the recorder's state, and the registers are restored
@@ -25,6 +26,27 @@
 
 #define TRAMP_ENTRY 1
 #define TRAMP_EXIT 2
+
+/* FRAME_AT check: rsi = frame r8d of the slot at rbx (gslot.h, gslot_frame): inline,
+ * or in the extension block; with check 1, a jump to .Lslow when it is an extension
+ * frame and the slot has no block (0 where the frame is known to exist: after the
+ * first store). r8 clobbered. */
+.macro FRAME_AT check
+	cmpl	$S_INLINE, %r8d
+	jae	81f
+	imull	$F_SIZE, %r8d, %r8d
+	leaq	S_F0(%rbx,%r8), %rsi
+	jmp	82f
+81:	subl	$S_INLINE, %r8d
+	imull	$F_SIZE, %r8d, %r8d
+	movq	S_EXT(%rbx), %rsi
+.if \check
+	testq	%rsi, %rsi
+	jz	.Lslow
+.endif
+	addq	%r8, %rsi
+82:
+.endm
 
 /* The registers as the trampoline left them, and the thread no longer busy: the two
  * ways out (done, or on to golat_tramp_common) differ only in where they jump. */
@@ -85,18 +107,30 @@ golat_rec_fast:
 	movq	%rax, T_NOW(%r13)
 1:	cmpl	$0, golat_rec_on(%rip)
 	je	.Lslow
-	/* The goroutine, its slot, and that it is still this goroutine's there. */
+	/* The goroutine, its slot (its entry in this thread's cache, gslot.h), and that
+	 * the slot is still this goroutine's there. */
 	movq	golat_rec_g_tls(%rip), %rax
 	movq	%fs:(%rax), %rax		/* rax = g */
 	testq	%rax, %rax
 	jz	.Lslow
-	cmpq	%rax, T_G(%r13)
+	movq	T_GCACHE(%r13), %rbx
+	testq	%rbx, %rbx
+	jz	.Lslow
+	imull	$E_MUL, %eax, %edx
+	shrl	$(32 - E_BITS), %edx
+	shll	$(E_SHIFT + 1), %edx
+	addq	%rdx, %rbx			/* rbx = g's set of two entries */
+	cmpq	%rax, E_G(%rbx)
+	je	18f
+	addq	$(1 << E_SHIFT), %rbx		/* the other one */
+	cmpq	%rax, E_G(%rbx)
 	jne	.Lslow
-	movq	T_KEYP(%r13), %rdx
+18:	/* rbx = g's entry */
+	movq	E_KEYP(%rbx), %rdx
 	movq	(%rdx), %rdx
-	cmpq	%rdx, T_KEY(%r13)
+	cmpq	%rdx, E_KEY(%rbx)
 	jne	.Lslow
-	movq	T_SLOT(%r13), %rbx		/* rbx = slot */
+	movq	E_SLOT(%rbx), %rbx		/* rbx = slot */
 	movl	golat_rec_goid(%rip), %edx
 	movq	(%rax,%rdx), %rdx
 	cmpq	%rdx, S_GOID(%rbx)
@@ -129,14 +163,22 @@ golat_rec_fast:
 	cmpl	$TRAMP_ENTRY, 12(%r12)
 	jne	.Lexit
 
-	/* Entry: pushes frame n (inline only) above a shallower one. */
-	cmpl	$1, %edx
-	ja	.Lslow
-	jb	2f
-	cmpl	%ecx, S_F0+F_DEPTH(%rbx)	/* the frame on top must be shallower */
+	/* Entry: pushes frame n above a shallower one; in the extension block past the
+	 * inline frames, when the slot has one (C gives it one, and takes the calls past
+	 * the last frame). */
+	testl	%edx, %edx
+	jnz	1f
+	leaq	S_F0(%rbx), %rsi		/* the first frame: the common case */
+	jmp	2f
+1:	cmpl	$S_FRAMES, %edx
+	jae	.Lslow
+	leal	-1(%rdx), %r8d
+	FRAME_AT 1				/* rsi = the frame on top */
+	cmpl	%ecx, F_DEPTH(%rsi)		/* must be shallower */
 	jae	.Lslow				/* the same call again, or one a panic left */
-2:	imull	$F_SIZE, %edx, %edx
-	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the new frame */
+	movl	%edx, %r8d
+	FRAME_AT 1				/* rsi = the new frame */
+2:
 	incq	C_ENTRIES(%rdi)
 	movl	%eax, F_ID(%rsi)
 	movl	%ecx, F_DEPTH(%rsi)
@@ -180,16 +222,18 @@ golat_rec_fast:
 
 	/* Exit: pops frame n - 1, which must be this call: same depth, same id. */
 .Lexit:
-	cmpl	$2, %edx
-	ja	.Lslow
 	cmpl	$1, %edx
 	jb	.Lslow
 	ja	5f
 	cmpq	$0, S_EXT(%rbx)			/* the last frame: C gives the extension back */
 	jne	.Lslow
-5:	decl	%edx
-	imull	$F_SIZE, %edx, %edx
-	leaq	S_F0(%rbx,%rdx), %rsi		/* rsi = the frame on top */
+	leaq	S_F0(%rbx), %rsi		/* rsi = the frame on top, the first */
+	jmp	6f
+5:	cmpl	$S_FRAMES, %edx
+	ja	.Lslow
+	leal	-1(%rdx), %r8d
+	FRAME_AT 1				/* rsi = the frame on top */
+6:
 	cmpl	%ecx, F_DEPTH(%rsi)
 	jne	.Lslow
 	cmpl	%eax, F_ID(%rsi)
@@ -283,9 +327,12 @@ golat_rec_fast:
 	jae	16f
 	xorl	%ecx, %ecx
 16:	addq	%rcx, K_SELF(%rdx)
-	cmpl	$0, S_N(%rbx)
+	movl	S_N(%rbx), %r8d
+	testl	%r8d, %r8d
 	je	17f
-	addq	%rax, S_F0+F_CHILD(%rbx)	/* frame 0 called this one */
+	decl	%r8d
+	FRAME_AT 0				/* rsi = the frame that called this one */
+	addq	%rax, F_CHILD(%rsi)
 17:	cmpq	C_MAX(%rdi), %rax
 	jbe	11f
 	movq	%rax, C_MAX(%rdi)

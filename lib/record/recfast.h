@@ -9,10 +9,7 @@
 #define T_BUSY 0    /* 1 while the thread is in the recorder */
 #define T_SAVE 8    /* 7 registers: rax rbx rcx rdx rsi rdi r8 */
 #define T_NOW 64    /* the exit's TSC, when every call is timed */
-#define T_G 72      /* the goroutine whose slot is cached */
-#define T_KEY 80    /* what *T_KEYP holds while that slot is this thread's */
-#define T_KEYP 88
-#define T_SLOT 96
+#define T_GCACHE 72 /* struct gslot_cached[GSLOT_CACHE]: g -> slot, or 0 */
 #define T_DIR 104   /* struct stats_cell *dir[ndir]: cell pages by group */
 #define T_NDIR 112  /* u32 */
 #define T_DESC 128  /* the trampoline's descriptor the thread is recording for */
@@ -23,12 +20,24 @@
 #define T_EXT_SPARE 168 /* gslot.c's */
 #define T_HDR 192   /* the block's size: room for fields to come */
 
+/* struct gslot_cached (gslot.h): a thread's cache entry, GSLOT_CACHE of them in sets of
+ * two (GSLOT_CACHE_WAYS). */
+#define E_G 0
+#define E_KEY 8
+#define E_KEYP 16
+#define E_SLOT 24
+#define E_SHIFT 5        /* log2 of its size */
+#define E_BITS 7         /* GSLOT_CACHE_BITS: log2 of the sets */
+#define E_MUL 0x9e3779b1 /* the set: (u32)g * E_MUL >> (32 - E_BITS) (gslot_cache_set) */
+
 /* struct gslot (gslot.h) and struct gframe. */
 #define S_GOID 0
 #define S_N 8
 #define S_UNTRACKED 12
 #define S_EXT 16
 #define S_F0 32
+#define S_INLINE 2   /* GSLOT_INLINE: frames in the slot; the next ones in its ext block */
+#define S_FRAMES 256 /* GSLOT_FRAMES */
 #define F_SIZE 104
 #define F_ID 0
 #define F_DEPTH 4

@@ -21,17 +21,22 @@
  * last and that one's slot, and where its cells are. recfast.S reads the same fields. */
 
 _Static_assert(offsetof(struct tramp_thread, busy) == T_BUSY && offsetof(struct tramp_thread, save) == T_SAVE &&
-	       offsetof(struct tramp_thread, now) == T_NOW && offsetof(struct tramp_thread, g) == T_G &&
-	       offsetof(struct tramp_thread, key) == T_KEY && offsetof(struct tramp_thread, keyp) == T_KEYP &&
-	       offsetof(struct tramp_thread, slot) == T_SLOT && offsetof(struct tramp_thread, dir) == T_DIR &&
+	       offsetof(struct tramp_thread, now) == T_NOW && offsetof(struct tramp_thread, gcache) == T_GCACHE &&
+	       offsetof(struct tramp_thread, dir) == T_DIR &&
 	       offsetof(struct tramp_thread, ndir) == T_NDIR && offsetof(struct tramp_thread, desc) == T_DESC &&
 	       offsetof(struct tramp_thread, stack_top) == T_STACK_TOP &&
 	       offsetof(struct tramp_thread, ext_spare) == T_EXT_SPARE &&
 	       sizeof(struct tramp_thread) <= T_HDR,
 	       "recfast.h: struct tramp_thread");
+_Static_assert(offsetof(struct gslot_cached, g) == E_G && offsetof(struct gslot_cached, key) == E_KEY &&
+	       offsetof(struct gslot_cached, keyp) == E_KEYP && offsetof(struct gslot_cached, s) == E_SLOT &&
+	       sizeof(struct gslot_cached) == 1 << E_SHIFT && GSLOT_CACHE_BITS == E_BITS &&
+	       GSLOT_CACHE_WAYS == 2 &&
+	       GSLOT_CACHE_MUL == E_MUL, "recfast.h: struct gslot_cached");
 _Static_assert(offsetof(struct gslot, goid) == S_GOID && offsetof(struct gslot, n) == S_N &&
 	       offsetof(struct gslot, untracked) == S_UNTRACKED && offsetof(struct gslot, ext) == S_EXT &&
 	       offsetof(struct gslot, f) == S_F0 && sizeof(struct gframe) == F_SIZE &&
+	       GSLOT_INLINE == S_INLINE && GSLOT_FRAMES == S_FRAMES &&
 	       offsetof(struct gframe, id) == F_ID && offsetof(struct gframe, depth) == F_DEPTH &&
 	       offsetof(struct gframe, tsc) == F_TSC && offsetof(struct gframe, pc) == F_PC &&
 	       offsetof(struct gframe, child) == F_CHILD && offsetof(struct gframe, args) == F_ARGS,
@@ -235,9 +240,11 @@ static void thread_start(struct tramp_thread *m)
 
 void rec_thread_gone(struct tramp_thread *m)
 {
-	if (m->g)
-		gslot_release(&(struct gref){ m->keyp, m->slot }, m->holder);
-	m->g = 0;
+	if (m->gcache)
+		gslot_cache_free(m->gcache);
+	m->gcache = NULL;
+	__atomic_fetch_add(&cfg.sf->h->slowpath, m->slow, __ATOMIC_RELAXED);
+	m->slow = 0;
 	for (uint32_t k = 0; k < m->ndir; k++)
 		if (m->dir[k])
 			statsfile_page_free(cfg.sf, m->dir[k], k);
@@ -249,23 +256,15 @@ void rec_thread_gone(struct tramp_thread *m)
 	gslot_thread_exit(&m->ext_spare);
 }
 
-/* This thread moves on to goroutine g: gives back the slot of the last one if it has
- * nothing in flight, and finds (or, at an entry, makes) g's. */
+/* g's slot when its entry in this thread's cache missed: found or, at an entry, made
+ * (gslot_cache_fill), the goroutine that had the entry giving its slot back. */
 static struct gslot *switch_to(struct tramp_thread *m, uint64_t g, int create)
 {
 	if (__builtin_expect(m->holder == 0, 0))
 		thread_start(m);
-	if (m->g)
-		gslot_release(&(struct gref){ m->keyp, m->slot }, m->holder);
-	m->g = 0;
-	struct gref r;
-	if (gslot_get(g, m->holder, create, &r) != 0)
+	if (!m->gcache && !(m->gcache = gslot_cache_new()))
 		return NULL;
-	m->g = g;
-	m->keyp = r.key;
-	m->slot = r.s;
-	m->key = (uint64_t)m->holder << 48 | (g & GSLOT_G_MASK);
-	return r.s;
+	return gslot_cache_fill(m->gcache, g, m->holder, create);
 }
 
 /* The registers golat_tramp_common saved, in ABIInternal's order of integer arguments
@@ -422,9 +421,18 @@ __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc 
 		count_lost();
 		return;
 	}
+	/* Calls the fast path gave to C, added to the header 64 at a time (the rest when
+	 * the thread ends): a goroutine switch must not be one (tests/fastpath). */
+	if (__builtin_expect(++m->slow == 64, 0)) {
+		__atomic_fetch_add(&cfg.sf->h->slowpath, 64, __ATOMIC_RELAXED);
+		m->slow = 0;
+	}
 	struct gslot *s;
-	if (__builtin_expect(m->g == g && __atomic_load_n(m->keyp, __ATOMIC_RELAXED) == m->key, 1))
-		s = m->slot;
+	struct gslot_cached *e = m->gcache ? gslot_cache_set(m->gcache, g) : NULL;
+	if (e && e->g != g)
+		e++; /* the set's other entry */
+	if (__builtin_expect(e && e->g == g && __atomic_load_n(e->keyp, __ATOMIC_RELAXED) == e->key, 1))
+		s = e->s;
 	else if (!(s = switch_to(m, g, d->kind == TRAMP_ENTRY))) {
 		if (d->kind == TRAMP_ENTRY)
 			count_lost();

@@ -108,7 +108,14 @@ struct stats_header {
 	uint32_t slowest;      /* GOLAT_SLOWEST: records of the slowest calls per function */
 	uint32_t _pad2;
 	uint64_t traps;        /* returns golat reached through an int3: a signal each */
+	/* Calls the recorder's fast path (recfast.S) gave to its C: a thread's first,
+	 * a goroutine's first on a thread, frames past the inline ones, a panic's
+	 * leftovers, a new caller site, a slowest call, a duration outside the cell's
+	 * window. Added 64 at a time per thread (recorder.c). */
+	uint64_t slowpath;
 };
+/* tests/fastpath reads slowpath at its offset, from Go. */
+_Static_assert(__builtin_offsetof(struct stats_header, slowpath) == 496, "stats_header.slowpath");
 
 struct stats_fn {
 	uint64_t entry;    /* link-time address (what `golat list` shows) */

@@ -1,0 +1,3 @@
+module churntest
+
+go 1.19

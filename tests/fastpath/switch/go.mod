@@ -1,0 +1,3 @@
+module switchtest
+
+go 1.19
