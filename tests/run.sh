@@ -32,7 +32,10 @@ status=0
 echo "== tests (build/)"
 ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz || status=1
 echo "== tests under ASan+UBSan (build-asan/, label asan)"
-ctest --test-dir build-asan --output-on-failure -j "$jobs" -L asan || status=1
+# reader_go1.N takes the Go programs build/'s run linked (11 per toolchain) instead of
+# linking them again (tests/reader/compare.sh).
+GOLAT_READER_BINS=$top/build/testwork/reader \
+	ctest --test-dir build-asan --output-on-failure -j "$jobs" -L asan || status=1
 echo "== fuzzing the reader (${fuzz}s)"
 # The fuzzers run for a fixed time each, not to a count: all at once (-j3) they take
 # the time of the longest instead of the sum, with fewer executions each on 2 cores.

@@ -31,12 +31,25 @@ find_cli() {
 	fi
 }
 
+# fresh FILE SOURCE...: FILE is an executable and nothing in SOURCE... (files, folders)
+# is newer.
+fresh() {
+	local f=$1
+	shift
+	[ -x "$f" ] && [ -z "$(find "$@" -newer "$f" -print -quit)" ]
+}
+
 # build_ref: builds ref/ with the newest toolchain into $top/ref (atomically: the
-# tests of several toolchains run in parallel and all use it).
+# tests of several toolchains run in parallel and all use it), unless it is there and
+# newer than ref/'s sources and the toolchain.
 build_ref() {
 	if [ -z "$newest_go" ]; then
 		echo "SKIP: no Go toolchain installed under /usr/lib/go-1.*"
 		exit 77
+	fi
+	# Built once per work dir: the tests of all toolchains use the same one.
+	if fresh "$top/ref" "$here/ref" "$(readlink -f "$newest_go")"; then
+		return 0
 	fi
 	local tmp="$top/ref.tmp.$$"
 	if ! (cd "$here/ref" && "$newest_go" build -o "$tmp" .) >"$tmp.log" 2>&1; then

@@ -25,13 +25,29 @@ work=$top/$ver
 mkdir -p "$work"
 build_ref
 
+# GOLAT_READER_BINS: another build tree's reader work dir (tests/run.sh passes build/'s
+# to the ASan stage): the same prog/ linked by the same toolchain moments before, so its
+# binaries are taken instead of linking the 11 variants again. Taken only when newer than
+# prog/'s sources and the toolchain; anything else (run alone, a stale or missing file)
+# is built here as before.
+reuse=""
+if [ -n "${GOLAT_READER_BINS:-}" ] && [ -d "$GOLAT_READER_BINS/$ver" ] &&
+	[ "$(cd "$GOLAT_READER_BINS/$ver" && pwd -P)" != "$(cd "$work" && pwd -P)" ]; then
+	reuse=$GOLAT_READER_BINS/$ver
+fi
+take() { # take VARIANT: copies the variant from $reuse when it is fresh there
+	[ -n "$reuse" ] && fresh "$reuse/prog.$1" "$here/prog" "$(readlink -f "$go")" &&
+		cp -f "$reuse/prog.$1" "$work/prog.$1.tmp" && mv -f "$work/prog.$1.tmp" "$work/prog.$1" &&
+		reused=$((reused + 1))
+}
 t0=$(date +%s)
 variants=()
 fails=0
+reused=0
 b() { # b VARIANT CGO [flags...]
 	local v=$1 cgo=$2
 	shift 2
-	if CGO_ENABLED=$cgo gobuild "$go" "$work/prog.$v" "$@"; then
+	if take "$v" || CGO_ENABLED=$cgo gobuild "$go" "$work/prog.$v" "$@"; then
 		variants+=("$v")
 		case $v in *.*) ;; *)
 			if strip -o "$work/prog.$v.strip" "$work/prog.$v"; then variants+=("$v.strip"); fi ;;
@@ -59,6 +75,7 @@ for v in exe pie static xstatic; do
 		fails=$((fails + 1))
 	fi
 done
+[ -z "$reuse" ] || echo "$ver: $reused of the builds taken from $reuse"
 echo "$ver: built ${#variants[@]} variants in $(($(date +%s) - t0)) s: ${variants[*]}"
 
 python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" \
