@@ -499,9 +499,10 @@ static void pb_hist(struct pbw *m, const struct prom_fn *p, unsigned lo, unsigne
 	if (p->nn || p->zero > 0) {
 		pb_native(&h, p);
 		struct prom_ex sorted[REPORT_PB_EXEMPLARS];
-		memcpy(sorted, p->ex, p->nex * sizeof(*sorted));
-		/* In time order: Prometheus drops an exemplar older than the last it took. */
-		qsort(sorted, p->nex, sizeof(*sorted), by_time);
+		if (p->nex) { /* In time order: Prometheus drops an exemplar older than the last it took. */
+			memcpy(sorted, p->ex, p->nex * sizeof(*sorted));
+			qsort(sorted, p->nex, sizeof(*sorted), by_time);
+		}
 		for (unsigned e = 0; e < p->nex; e++)
 			pb_exemplar(&h, 16, &sorted[e]);
 	}
