@@ -13,12 +13,13 @@
  * after the page last asked, the least recently asked evicted first. A watch keeps
  * WATCH_SECS columns of PAGE_ROWS 32-bit counts (~190 KB) and the histogram it saw at
  * the last tick (10 KB): the whole sampling holds at most ~3.3 MB. Each second, each
- * watch takes one snapshot of its file and sums one function's histogram; the file is
- * mapped (opened once, when the watch starts), never copied: a process with 10,000
- * functions has a stats file of ~100 MB. A mapping can only fault (SIGBUS) if the file
- * shrinks under it, which golat's writer never does (a pid's new file is a new inode);
- * the size is checked at each tick and a file that shrank drops its watch. The other
- * endpoints open the file, answer and close it: nothing of theirs stays. */
+ * watch reads its one function's histogram with pread(2) (lib/report/statspread.c: the
+ * header, new directory entries, the function's cells and blocks: a few KB, whatever
+ * the file's size; a process with 10,000 functions has a stats file of ~100 MB). No
+ * tick reads through a mapping: a file truncated under serve (golat's writer never
+ * shrinks one, but any process of the user may) cannot SIGBUS it; the read comes up
+ * short and the watch is dropped. The other endpoints open the file, answer and close
+ * it: nothing of theirs stays. */
 #define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include "cli.h"
 #include "report.h"
 #include "serve_page.h"
+#include "statspread.h"
 
 #define PAGE_PER 50
 #define WATCH_MAX 16
@@ -42,7 +44,8 @@
 struct watch {
 	uint32_t pid, id;
 	int64_t asked_ms;
-	struct stats_view v;
+	struct stats_hist_reader r;   /* its function, read with pread */
+	double tsc_hz;                /* the rate when the watch started */
 	uint64_t prev[STATS_BUCKETS]; /* the histogram at the last tick */
 	uint32_t ncols, head;         /* ring: the newest column is head - 1 */
 	int64_t t[WATCH_SECS];        /* the Unix second each column counts */
@@ -71,7 +74,7 @@ static void watch_drop(struct page_server *ps, int i)
 {
 	if (!ps->w[i])
 		return;
-	stats_close(&ps->w[i]->v);
+	stats_hist_reader_close(&ps->w[i]->r);
 	free(ps->w[i]);
 	ps->w[i] = NULL;
 }
@@ -205,14 +208,22 @@ static struct watch *watch_get(struct page_server *ps, uint32_t pid, uint32_t id
 	}
 	struct watch *w = calloc(1, sizeof(*w));
 	struct stats_snapshot s;
-	if (!w || find_procs(ps, pid, &w->v, NULL, NULL) != 0) {
+	struct stats_view v;
+	uint64_t total;
+	if (!w || find_procs(ps, pid, &v, NULL, NULL) != 0) {
 		free(w);
 		return NULL;
 	}
-	if (stats_snapshot(&w->v, &s) == 0) {
-		if (id < s.nfns)
-			stats_func_hist(&w->v, &s, id, w->prev);
+	int rc = stats_hist_reader_open(&w->r, &v, id);
+	if (rc == 0 && stats_snapshot(&v, &s) == 0) {
+		w->tsc_hz = s.tsc_hz;
 		stats_snapshot_free(&s);
+	}
+	stats_close(&v);
+	if (rc != 0 || stats_hist_read(&w->r, w->prev, &total) == -ESTALE) {
+		stats_hist_reader_close(&w->r);
+		free(w);
+		return NULL;
 	}
 	w->pid = pid;
 	w->id = id;
@@ -222,30 +233,26 @@ static struct watch *watch_get(struct page_server *ps, uint32_t pid, uint32_t id
 }
 
 /* The q-th quantile of a histogram of total calls, in ns at its bucket's middle. */
-static double hist_quantile(const struct stats_snapshot *s, const uint64_t *h, uint64_t total, double q)
+static double hist_quantile(double tsc_hz, const uint64_t *h, uint64_t total, double q)
 {
 	uint64_t want = (uint64_t)(q * (double)total + 0.999999), seen = 0;
-	for (uint32_t b = 0; b < STATS_BUCKETS && total; b++)
+	for (uint32_t b = 0; b < STATS_BUCKETS && total && tsc_hz > 0; b++)
 		if ((seen += h[b]) >= want && h[b])
-			return stats_cycles_to_ns(s, stats_bucket_mid(b));
+			return stats_bucket_mid(b) * 1e9 / tsc_hz;
 	return 0;
 }
 
 /* One second of w: what its function's histogram gained since the last tick. false:
- * the watch is to be dropped (its file shrank, or is not its writer's any more). */
+ * the watch is to be dropped (its file shrank under it). */
 static bool watch_tick(struct watch *w, int64_t t)
 {
-	struct stat st;
-	if (w->v.fd < 0 || fstat(w->v.fd, &st) != 0 || (uint64_t)st.st_size < w->v.data)
-		return false;
-	w->v.data = (uint64_t)st.st_size < w->v.len ? (uint64_t)st.st_size : w->v.len;
-	struct stats_snapshot s;
 	uint64_t cur[STATS_BUCKETS], d[STATS_BUCKETS], total = 0;
-	if (stats_snapshot(&w->v, &s) != 0)
-		return true; /* out of memory: try again next second */
-	memset(cur, 0, sizeof(cur));
-	if (w->id < s.nfns)
-		stats_func_hist(&w->v, &s, w->id, cur);
+	int rc = stats_hist_read(&w->r, cur, &total);
+	if (rc == -ESTALE || rc == -EBADF)
+		return false;
+	if (rc == -ENOMEM)
+		return true; /* try again next second */
+	total = 0;
 	uint32_t *col = w->cells[w->head];
 	memset(col, 0, sizeof(w->cells[0]));
 	for (uint32_t b = 0; b < STATS_BUCKETS; b++) {
@@ -254,12 +261,11 @@ static bool watch_tick(struct watch *w, int64_t t)
 		col[b / PAGE_ROW_BUCKETS] += (uint32_t)d[b];
 	}
 	w->t[w->head] = t;
-	w->p50[w->head] = hist_quantile(&s, d, total, 0.5);
-	w->p99[w->head] = hist_quantile(&s, d, total, 0.99);
+	w->p50[w->head] = hist_quantile(w->tsc_hz, d, total, 0.5);
+	w->p99[w->head] = hist_quantile(w->tsc_hz, d, total, 0.99);
 	memcpy(w->prev, cur, sizeof(cur));
 	w->head = (w->head + 1) % WATCH_SECS;
 	w->ncols += w->ncols < WATCH_SECS;
-	stats_snapshot_free(&s);
 	return true;
 }
 
