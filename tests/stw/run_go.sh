@@ -2,7 +2,8 @@
 # Stops the world 1000 times, then patches and unpatches a Go function 1000 times, in a
 # running Go program built by one toolchain (goprog/), with stw_preload.so preloaded:
 # once with the stop handler installed by the constructor before the Go runtime starts,
-# once installed while the runtime runs (STWTEST_LATE=1). GOMAXPROCS=4.
+# once installed while the runtime runs (STWTEST_LATE=1). GOMAXPROCS=4. STWTEST_CYCLES
+# (300 from CTest on all but the newest toolchain) changes the 1000s.
 # Usage: run_go.sh /usr/lib/go-1.N/bin/go PRELOAD.so      (env: GOLAT_TEST_WORK)
 set -euo pipefail
 go=$1

@@ -2,7 +2,8 @@
 // goes unnoticed by a running Go program: GOMAXPROCS=4, goroutines busy, sleeping,
 // allocating, talking over channels and pipes, and threads inside cgo calls (sleeping
 // in nanosleep, blocked in read), while the world is stopped and resumed 1000 times
-// and then a Go function of this program is patched and unpatched 1000 times.
+// and then a Go function of this program is patched and unpatched 1000 times
+// (STWTEST_CYCLES changes the 1000s).
 //
 // It checks: the stop handler installed by the preload constructor is still there
 // after the runtime started (Go leaves signal 34 alone: runtime/sigtab_linux_generic.go,
@@ -69,6 +70,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -309,8 +311,12 @@ func main() {
 	gc0 := ms.NumGC
 	stopFeed := startWorkloads()
 	time.Sleep(50 * time.Millisecond)
-	runStops(1000)
-	runPatches(1000)
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("STWTEST_CYCLES")); err == nil && v > 0 {
+		n = v
+	}
+	runStops(n)
+	runPatches(n)
 	quit.Store(true)
 	stopFeed()
 	wg.Wait()
