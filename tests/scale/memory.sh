@@ -10,12 +10,15 @@
 #   - record everything: for every function calls == the program's count, in_flight 0,
 #     timed == calls; "lost" 0; no "golat: ... cannot reserve" line;
 #   - leave the program's stdout, stderr and exit status (3) as they are without golat.
+# GOLAT_SCALE_RUNS changes the 3 runs each: CTest gives all but the newest toolchain 1, the
+# same bounds on one pair of runs (the median of 3 steadies the RSS against noise; the
+# toolchain's runtime and golat's stats file are the same in each run).
 # Usage: memory.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_LIB, GOLAT_CLI, GOLAT_TEST_WORK)
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 scale_setup memory "$1"
-funcs=1000 threads=64 rounds=10 runs=3
+funcs=1000 threads=64 rounds=10 runs=${GOLAT_SCALE_RUNS:-3}
 max_stats=$((32 << 20)) max_rss=$((48 << 20))
 build_many $funcs
 echo "built: $funcs functions in $((SECONDS - started))s"
