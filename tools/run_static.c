@@ -12,13 +12,15 @@
  * clone, seen as a system call stop: nothing is planted in its text (an int3 there
  * would kill it if golat died before taking it out).
  *
- * The child stops itself (SIGSTOP) before its exec, and golat seizes it then, rather
- * than PTRACE_TRACEME: only a seized tracee (and the threads it makes, with
- * PTRACE_O_TRACECLONE) can be stopped with PTRACE_INTERRUPT, which holding every
- * thread needs. No PTRACE_O_EXITKILL: a golat killed while it hooks leaves the program
- * running (the kernel lets its threads go), hooked in part, each function whole
- * (doc/attach.md, "If golat is killed meanwhile"), for golat detach. A golat killed
- * before it seized the child leaves it stopped before its exec: the program never ran.
+ * The child waits before its exec, in a read of a pipe whose only writer is golat, and
+ * golat seizes it there, then closes the pipe, rather than PTRACE_TRACEME: only a seized
+ * tracee (and the threads it makes, with PTRACE_O_TRACECLONE) can be stopped with
+ * PTRACE_INTERRUPT, which holding every thread needs. No PTRACE_O_EXITKILL: a golat
+ * killed while it hooks leaves the program running (the kernel lets its threads go),
+ * hooked in part, each function whole (doc/attach.md, "If golat is killed meanwhile"),
+ * for golat detach. A golat killed before it seized the child closes the pipe by dying:
+ * the child's read ends and the program runs, unhooked. (A child that stopped itself
+ * with SIGSTOP instead stayed stopped for good when golat died at that instant.)
  *
  * The host program comes first: when the hooking fails, golat says why on a
  * `golat: ` line and lets the program run unhooked, as the library does. */
@@ -42,6 +44,7 @@
 #include "config.h"
 #include "gobin.h"
 #include "hookskip.h"
+#include "inject.h"
 #include "log.h"
 #include "paths.h"
 #include "report.h"
@@ -85,33 +88,34 @@ static bool group_stop_sig(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* The child: stops for golat to seize it (trace), then becomes the program. exec
- * puts the signal dispositions golat changed back to their defaults. */
-static void become(const char *exe, char **argv, bool trace)
+/* The child: waits for golat to seize it (gate: the pipe's read end, -1 when not
+ * traced) until golat closes the pipe or dies, then becomes the program. The pipe is
+ * close-on-exec; exec puts the signal dispositions golat changed back to their
+ * defaults. */
+static void become(const char *exe, char **argv, const int gate[2])
 {
-	if (trace)
-		raise(SIGSTOP);
+	if (gate[0] >= 0) {
+		char b;
+		close(gate[1]);
+		while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+			;
+	}
 	execv(exe, argv);
 	dprintf(2, "golat: cannot run %s: %s\n", exe, strerror(errno));
 	_exit(127);
 }
 
-/* Seizes the child stopped before its exec and follows it to the exec's stop.
- * 0, or -ESRCH when it ended first (c->status), or -errno. */
-static int seize_to_exec(struct child *c)
+/* Seizes the child waiting before its exec, lets it go on (closes *gate, the pipe's
+ * write end, whatever happens) and follows it to the exec's stop. 0, or -ESRCH when
+ * it ended first (c->status), or -errno (the child then runs on, untraced). */
+static int seize_to_exec(struct child *c, int *gate)
 {
 	int st;
-	while (waitpid(c->pid, &st, WUNTRACED) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFSTOPPED(st)) {
-		c->ended = true;
-		c->status = st;
-		return -ESRCH;
-	}
-	if (ptrace(PTRACE_SEIZE, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) != 0)
-		return -errno;
-	kill(c->pid, SIGCONT); /* out of the stop it put itself in */
+	int rc = ptrace(PTRACE_SEIZE, c->pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) != 0 ? -errno : 0;
+	close(*gate);
+	*gate = -1;
+	if (rc)
+		return rc;
 	for (;;) {
 		if (waitpid(c->pid, &st, __WALL) < 0) {
 			if (errno == EINTR)
@@ -343,25 +347,36 @@ int cli_run_static(const char *exe, char **argv)
 	/* Until the program is let go, golat does not die of these signals: they are
 	 * forwarded to it instead (golat would leave it hooked in part). */
 	forward_signals();
+	int gate[2] = { -1, -1 };
+	if (trace && pipe2(gate, O_CLOEXEC) != 0) {
+		gobin_close(&gb);
+		return cli_fail("cannot run %s: pipe: %s", exe, strerror(errno));
+	}
 	fflush(NULL);
 	c.pid = fork();
 	if (c.pid < 0) {
 		gobin_close(&gb);
+		if (trace) {
+			close(gate[0]);
+			close(gate[1]);
+		}
 		return cli_fail("cannot run %s: fork: %s", exe, strerror(errno));
 	}
 	if (c.pid == 0)
-		become(exe, argv, trace);
+		become(exe, argv, gate);
 	forward_to = c.pid;
+	if (trace) {
+		close(gate[0]);
+		inject_die_point(); /* a golat killed now: the program runs, unhooked */
+	}
 	read_config(&c);
 	if (trace) {
-		rc = seize_to_exec(&c);
+		rc = seize_to_exec(&c, &gate[1]);
 		pid_t tid = 0;
 		if (rc == 0)
 			tid = to_runtime_main(&c, err, sizeof(err));
-		else if (rc != -ESRCH) {
+		else if (rc != -ESRCH)
 			snprintf(err, sizeof(err), "PTRACE_SEIZE: %s", strerror(-rc));
-			kill(c.pid, SIGCONT); /* not traced: out of the stop it put itself in */
-		}
 		if (tid > 0)
 			hook_at_main(&c, tid, &gb, agent);
 		else if (!c.ended && (rc || tid < 0)) {

@@ -87,4 +87,10 @@ int inject_refused_static(pid_t pid, char *err, size_t n);
 int inject_lock(pid_t pid, char *err, size_t n);
 void inject_unlock(pid_t pid, int fd);
 
+/* GOLAT_TEST_DIE_AT=N: golat kills itself (SIGKILL) at the N-th step of an injection
+ * that changes the target (and of golat run's start: between its fork and its seizing
+ * the child), to prove each step safe against golat's death. GOLAT_TEST_STEPS=FILE:
+ * the number of steps taken, written there at exit. */
+void inject_die_point(void);
+
 #endif

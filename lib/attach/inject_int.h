@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "inject.h" /* inject_die_point */
+
 /* The target process as /proc shows it. */
 struct inj_target {
 	pid_t pid;
@@ -111,9 +113,6 @@ size_t inject_frame_size(const struct inj_call *c);
 int inject_frame_write(const struct inj_call *c, const struct user_regs_struct *home, uint64_t uc);
 /* The frame home below the thread's SP (c->park_sp). 0, or -EAGAIN when its stack has no room. */
 int inject_frame_home(struct inj_call *c, char *err, size_t n);
-/* GOLAT_TEST_DIE_AT=N: golat kills itself (SIGKILL) at the N-th step of an injection
- * that changes the target, to prove each step safe against golat's death. */
-void inject_die_point(void);
 
 /* After a change of c->regs (a thread moved out of a window): the frame home says so
  * too, before golat writes the text that makes the old place wrong. 0 or -errno. */
