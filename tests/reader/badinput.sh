@@ -14,11 +14,20 @@ work=$top/badinput
 mkdir -p "$work"
 oldest_go=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -t. -k2,2n | head -1)
 bins=()
+# b GO VER VARIANT [flags...]: prog/ as compare.sh builds VARIANT, taken from reader_go1.N
+# of GOLAT_READER_BINS or of this tree when fresh there (the same link), else built.
+b() {
+	local go=$1 v=$2 var=$3
+	shift 3
+	take "${GOLAT_READER_BINS:-/nonexistent}/$v/prog.$var" "$work/$v.$var" "$go" ||
+		take "$top/$v/prog.$var" "$work/$v.$var" "$go" ||
+		CGO_ENABLED=1 gobuild "$go" "$work/$v.$var" "$@"
+}
 for go in $oldest_go $newest_go; do
 	v=$(echo "$go" | sed -n 's|.*/go-\(1\.[0-9]*\)/.*|go\1|p')
-	CGO_ENABLED=1 gobuild "$go" "$work/$v.exe" || exit 1
-	CGO_ENABLED=1 gobuild "$go" "$work/$v.pie" -buildmode=pie || exit 1
-	CGO_ENABLED=1 gobuild "$go" "$work/$v.pie.sw" -buildmode=pie -ldflags=-s\ -w || exit 1
+	b "$go" "$v" exe || exit 1
+	b "$go" "$v" pie -buildmode=pie || exit 1
+	b "$go" "$v" pie.sw -buildmode=pie -ldflags=-s\ -w || exit 1
 	strip -o "$work/$v.pie.strip" "$work/$v.pie" || exit 1
 	bins+=("$work/$v.exe" "$work/$v.pie.strip" "$work/$v.pie.sw")
 	[ "$oldest_go" = "$newest_go" ] && break

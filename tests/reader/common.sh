@@ -39,6 +39,12 @@ fresh() {
 	[ -x "$f" ] && [ -z "$(find "$@" -newer "$f" -print -quit)" ]
 }
 
+# take FILE OUT GO: copies FILE, prog/ as GO linked it in another test (this tree's
+# reader_go1.N or GOLAT_READER_BINS), to OUT when it is newer than prog/ and GO.
+take() {
+	fresh "$1" "$here/prog" "$(readlink -f "$3")" && cp -f "$1" "$2.tmp" && mv -f "$2.tmp" "$2"
+}
+
 # build_ref: builds ref/ with the newest toolchain into $top/ref (atomically: the
 # tests of several toolchains run in parallel and all use it), unless it is there and
 # newer than ref/'s sources and the toolchain.

@@ -35,11 +35,6 @@ if [ -n "${GOLAT_READER_BINS:-}" ] && [ -d "$GOLAT_READER_BINS/$ver" ] &&
 	[ "$(cd "$GOLAT_READER_BINS/$ver" && pwd -P)" != "$(cd "$work" && pwd -P)" ]; then
 	reuse=$GOLAT_READER_BINS/$ver
 fi
-take() { # take VARIANT: copies the variant from $reuse when it is fresh there
-	[ -n "$reuse" ] && fresh "$reuse/prog.$1" "$here/prog" "$(readlink -f "$go")" &&
-		cp -f "$reuse/prog.$1" "$work/prog.$1.tmp" && mv -f "$work/prog.$1.tmp" "$work/prog.$1" &&
-		reused=$((reused + 1))
-}
 t0=$(date +%s)
 variants=()
 fails=0
@@ -47,14 +42,16 @@ reused=0
 b() { # b VARIANT CGO [flags...]
 	local v=$1 cgo=$2
 	shift 2
-	if take "$v" || CGO_ENABLED=$cgo gobuild "$go" "$work/prog.$v" "$@"; then
-		variants+=("$v")
-		case $v in *.*) ;; *)
-			if strip -o "$work/prog.$v.strip" "$work/prog.$v"; then variants+=("$v.strip"); fi ;;
-		esac
-	else
+	if [ -n "$reuse" ] && take "$reuse/prog.$v" "$work/prog.$v" "$go"; then
+		reused=$((reused + 1))
+	elif ! CGO_ENABLED=$cgo gobuild "$go" "$work/prog.$v" "$@"; then
 		fails=$((fails + 1))
+		return
 	fi
+	variants+=("$v")
+	case $v in *.*) ;; *)
+		if strip -o "$work/prog.$v.strip" "$work/prog.$v"; then variants+=("$v.strip"); fi ;;
+	esac
 }
 b exe 1
 b exe.sw 1 -ldflags=-s\ -w
