@@ -32,8 +32,8 @@ status=0
 echo "== tests (build/)"
 ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz || status=1
 echo "== tests under ASan+UBSan (build-asan/, label asan)"
-# reader_go1.N takes the Go programs build/'s run linked (11 per toolchain) instead of
-# linking them again (tests/reader/compare.sh).
+# reader_go1.N and reader_badinput take the Go programs build/'s run linked (11 per
+# toolchain) instead of linking them again (tests/reader/compare.sh, badinput.sh).
 GOLAT_READER_BINS=$top/build/testwork/reader \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs" -L asan || status=1
 echo "== fuzzing the reader (${fuzz}s)"
