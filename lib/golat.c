@@ -23,6 +23,7 @@
 #include "golat.h"
 #include "goprobe.h"
 #include "hook.h"
+#include "heatring.h"
 #include "hookskip.h"
 #include "log.h"
 #include "proc.h"
@@ -172,12 +173,15 @@ static void final_report(void)
 	struct statsfile *sf = hook_stats();
 	char err[512];
 	warn_if_full();
+	if (G.cfg.interval > 0) /* the last interval's counts (heatring.h) */
+		heatring_tick(sf, (uint32_t)(G.cfg.interval * 1000));
 	pthread_mutex_lock(&G.report_mu);
 	int rc = write_report(err, sizeof(err));
 	pthread_mutex_unlock(&G.report_mu);
 	if (rc == 0) {
 		__atomic_fetch_or(&sf->h->flags, STATS_F_REPORTED, __ATOMIC_RELEASE);
 		statsfile_remove(sf);
+		heatring_remove(sf);
 	} else if (sf->path[0]) {
 		log_info("final report not written: %s; the stats stay in %s (golat report %s)", err,
 			 sf->path, sf->path);
@@ -254,6 +258,7 @@ static void *ticker(void *arg)
 		pthread_mutex_unlock(&G.report_mu);
 		if (rc)
 			log_info("periodic report not written: %s", err);
+		heatring_tick(hook_stats(), (uint32_t)(G.cfg.interval * 1000));
 	}
 	return NULL;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "callsite.h"
+#include "heatread.h"
 #include "json.h"
 #include "report.h"
 #include "serve_page.h"
@@ -134,7 +135,50 @@ void page_json_proc(FILE *out, const struct stats_snapshot *s)
  * listed with their numbers (a file of 10,000 functions stays a few MB). */
 #define HTML_DETAILS 500
 
-/* The data of a report: {"procs":[...],"funcs":[rows],"details":{"id":{...}}}. */
+/* The ns a row's q-th quantile stands for: the middle of the row that holds it. */
+static double row_quantile(const uint32_t *rows, uint64_t total, double q, double hz)
+{
+	uint64_t want = (uint64_t)(q * (double)total + 0.999999), seen = 0;
+	for (uint32_t r = 0; r < PAGE_ROWS && total && hz > 0; r++)
+		if ((seen += rows[r]) >= want && rows[r])
+			return ((double)stats_bucket_lo(r * PAGE_ROW_BUCKETS) +
+				(double)stats_bucket_hi(r * PAGE_ROW_BUCKETS + PAGE_ROW_BUCKETS - 1)) / 2 * 1e9 / hz;
+	return 0;
+}
+
+/* Function fn's heat map from the ring: {"cols":[...]} as /api/heat's, one column per
+ * interval that holds it ("t": the Unix second it ended), oldest first. */
+static void ring_json(FILE *out, const struct heat_ring *r, uint32_t fn, double hz)
+{
+	fputs("{\"cols\":[", out);
+	for (uint32_t i = 0, k = 0; i < r->n; i++) {
+		const uint8_t *p;
+		uint32_t nc = heat_ring_cells(r, i, fn, &p), rows[PAGE_ROWS] = { 0 };
+		uint64_t total = 0;
+		if (!nc)
+			continue;
+		for (uint32_t c = 0; c < nc; c++) {
+			struct heat_cell cell;
+			memcpy(&cell, p + c * sizeof(cell), sizeof(cell));
+			rows[cell.row] = cell.count; /* row < PAGE_ROWS: heat_ring_parse checked */
+			total += cell.count;
+		}
+		double h = r->iv[i].tsc_hz > 0 ? r->iv[i].tsc_hz : hz;
+		fprintf(out, "%s{\"t\":%llu,\"p50_ns\":%.6g,\"p99_ns\":%.6g,\"cells\":[", k++ ? "," : "",
+			(unsigned long long)(r->iv[i].t1_ns / 1000000000u), row_quantile(rows, total, 0.5, h),
+			row_quantile(rows, total, 0.99, h));
+		for (uint32_t c = 0, first = 1; c < PAGE_ROWS; c++)
+			if (rows[c]) {
+				fprintf(out, "%s[%u,%u]", first ? "" : ",", c, rows[c]);
+				first = 0;
+			}
+		fputs("]}", out);
+	}
+	fputs("]}", out);
+}
+
+/* The data of a report: {"procs":[...],"funcs":[rows],"details":{"id":{...}}}, and
+ * "heat":{"id":{"cols":[...]}} where the run kept per-interval counts (GOLAT_INTERVAL). */
 static int html_data(FILE *out, const struct stats_view *v, const struct stats_snapshot *s, bool args)
 {
 	uint32_t *ids = malloc((s->nfns ? s->nfns : 1) * sizeof(*ids));
@@ -163,7 +207,19 @@ static int html_data(FILE *out, const struct stats_view *v, const struct stats_s
 		page_json_func(out, v, s, &cs, &s->fns[ids[i]], NULL, args);
 	}
 	callsite_close(&cs);
-	fputs("}}", out);
+	fputc('}', out);
+	struct heat_ring ring;
+	if (v->path[0] && heat_ring_read(&ring, v->path) == 0) {
+		_Static_assert(PAGE_ROW_BUCKETS == HEAT_ROW_BUCKETS, "the ring's rows are the page's");
+		fputs(",\"heat\":{", out);
+		for (size_t i = 0; i < n && i < HTML_DETAILS; i++) {
+			fprintf(out, "%s\"%u\":", i ? "," : "", ids[i]);
+			ring_json(out, &ring, ids[i], s->tsc_hz);
+		}
+		fputc('}', out);
+		heat_ring_free(&ring);
+	}
+	fputc('}', out);
 	free(ids);
 	free(hist);
 	return 0;

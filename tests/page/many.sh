@@ -26,7 +26,7 @@ pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -f "$work"/stats/golat-*.stats "$work"/copy/*.stats
+	rm -f "$work"/stats/golat-*.stats "$work"/stats/golat-*.heat "$work"/copy/*.stats
 }
 trap cleanup EXIT
 hostile='main.<img src=x onerror=alert(1)>&"'"'"'</script>'
@@ -131,4 +131,10 @@ p.feed(open(sys.argv[1]).read())
 print("tags", sorted(set(p.tags)), "fname", p.text)
 sys.exit(0 if "img" not in p.tags and p.text == [hostile] else 1)
 EOF
+# Without GOLAT_INTERVAL no per-interval counts are kept: no ring beside the stats file,
+# while the program runs nor after it ended.
+[[ -e $work/stats/golat-$prog.heat ]] && bad "a ring of per-interval counts without GOLAT_INTERVAL"
+kill "$prog" && wait "$prog" 2>/dev/null
+[[ -e $work/stats/golat-$prog.stats && ! -e $work/stats/golat-$prog.heat ]] &&
+	ok "no ring without GOLAT_INTERVAL" || bad "a ring without GOLAT_INTERVAL (or no stats file)"
 exit $fail

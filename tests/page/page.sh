@@ -5,8 +5,12 @@
 # above a row edge near 3 ms, as the program timed each call) and by second (the first
 # burst's columns hold it alone);
 # argument values appear only under --args; `golat report --html` writes the same page
-# with the whole run's histogram inlined, and it opens offline. A screenshot of the live
-# page is kept in the work directory (page.png; doc/page.png is a copy).
+# with the whole run's histogram inlined, and it opens offline. The program runs with
+# GOLAT_INTERVAL=1: its per-interval counts (golat-<pid>.heat) make the report's heat map
+# over the run, of the live program and of the finished one: the same exact counts by band,
+# the warm-up and the first burst alone in the intervals before the second's (the test
+# lets the ring take the first burst before it starts the second). A screenshot of the
+# live page is kept in the work directory (page.png; doc/page.png is a copy).
 # Usage: page.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK; GOLAT_CHROMIUM)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,14 +33,14 @@ pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -f "$work"/stats/golat-*.stats
+	rm -f "$work"/stats/golat-*.stats "$work"/stats/golat-*.heat
 }
 trap cleanup EXIT
 # The user's warm build cache (a cold one compiles runtime and cgo again); ours where there is no home.
 [[ -n ${GOCACHE:-}${XDG_CACHE_HOME:-}${HOME:-} ]] || export GOCACHE=${GOLAT_TEST_WORK:-/tmp}/page-gocache-$ver
 (cd "$here/prog" && "$go" build -o "$work/prog" .) || { echo "FAIL: go build"; exit 1; }
 
-LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.call GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null \
+LD_PRELOAD=$GOLAT_LIB GOLAT_FUNCS=main.call GOLAT_LOG=quiet GOLAT_OUTPUT=/dev/null GOLAT_INTERVAL=1 \
 	GOLAT_STATS="$work/stats/golat-%p.stats" "$work/prog" "$work/run" &
 prog=$!
 pids+=("$prog")
@@ -72,11 +76,32 @@ heat_calls() { get "$url/api/heat?pid=$prog&id=$id" | python3 -c '
 import json, sys
 print(sum(c[1] for col in json.load(sys.stdin)["cols"] for c in col["cells"]))'; }
 heat_is() { [[ $(heat_calls) == "$1" ]]; }
+# The calls in the per-interval counts `golat report --html` inlines for main.call.
+ring_calls() {
+	"$golat" report "$prog" --html "$work/ring.html" 2>/dev/null && python3 - "$work/ring.html" "$id" <<'EOF'
+import json, re, sys
+m = re.search(r'<script id="golat-data" type="application/json">(.*?)</script>', open(sys.argv[1]).read(), re.S)
+d = json.loads(m.group(1)) if m else {}
+print(sum(c[1] for col in d.get("heat", {}).get(sys.argv[2], {}).get("cols", []) for c in col["cells"]))
+EOF
+}
+ring_is() { [[ $(ring_calls) == "$1" ]]; }
+# ring_wait SECONDS N: until ring_is N (each try runs golat report: a deadline, not a count).
+ring_wait() {
+	local end=$((SECONDS + $1))
+	while ((SECONDS < end)); do
+		ring_is "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 
 touch "$work/run/go1"
 wait_until 60 test -e "$work/run/tally1" || { echo "FAIL: the fast burst never ended"; exit 1; }
 read -r f1 s1 < <(head -1 "$work/run/tally1")
 wait_until 20 heat_is $((f1 + s1)) || bad "the heat map holds $(heat_calls) calls after the fast burst, not $((f1 + s1))"
+# The warm-up and the first burst in the ring's intervals before the second burst starts.
+ring_wait 20 $((f1 + s1 + 1)) || bad "the per-interval counts hold $(ring_calls) calls after the fast burst, not $((f1 + s1 + 1))"
 touch "$work/run/go2"
 wait_until 60 test -e "$work/run/tally2" || { echo "FAIL: the slow burst never ended"; exit 1; }
 read -r f2 s2 < <(head -1 "$work/run/tally2")
@@ -98,17 +123,18 @@ dom() {
 	done
 	return 1
 }
-# check DOM live|report TALLY...: #heat-data's cells, split at a row edge E between 1 and
+# check DOM live|report|ring TALLY...: #heat-data's cells, split at a row edge E between 1 and
 # 10 ms that no call's own duration comes within 100 us above (a call golat times is
 # shorter than by the program's clock, by less than that): the calls below and above E
 # equal the program's. live: the columns before the first one holding a call of the
 # second burst hold the first burst exactly. report: one call more, in either band (the
 # warm-up, the program's first call: its own clock counts first-call costs that are not
-# the function's).
+# the function's). ring: as report, and the warm-up and the first burst alone in the
+# intervals before the second's.
 check() {
 	python3 - "$@" <<'EOF'
 import html, json, re, sys
-dom, live, tallies = open(sys.argv[1]).read(), sys.argv[2] == "live", sys.argv[3:]
+dom, live, ring, tallies = open(sys.argv[1]).read(), sys.argv[2] == "live", sys.argv[2] == "ring", sys.argv[3:]
 m = re.search(r'<div id="heat-data" hidden="">(.*?)</div>', dom, re.S)
 if not m:
     sys.exit("no #heat-data in the page")
@@ -130,13 +156,19 @@ print(f"page: {got[0]} calls below {edge / 1e6:.2f} ms, {got[1]} above, in {len(
 w = want(every)
 if live and got != w or not live and (sum(got) != sum(w) + 1 or not {got[0] - w[0], got[1] - w[1]} <= {0, 1}):
     sys.exit(f"the program made {w}" + ("" if live else " and the warm-up call"))
-if live:
-    n1 = len(bursts[0])
+if live or ring:
+    n1 = len(bursts[0]) + ring
     sums, k = 0, 0
     while k < len(cols) and sums < n1:
         sums += sum(n for r, n in cols[k]["cells"])
         k += 1
-    if sums != n1 or split(cols[:k]) != want(bursts[0]) or split(cols[k:]) != want(bursts[1]):
+    first = split(cols[:k])
+    if ring and len(cols) < 2:
+        sys.exit(f"{len(cols)} intervals: the ring did not keep the bursts apart")
+    if ring: # the warm-up: one call more, in either band
+        w1 = want(bursts[0])
+        first = (first[0] - 1, first[1]) if first[0] - w1[0] == 1 else (first[0], first[1] - 1)
+    if sums != n1 or first != want(bursts[0]) or split(cols[k:]) != want(bursts[1]):
         sys.exit(f"the first burst is not alone in the first {k} columns: {split(cols[:k])}, then {split(cols[k:])}")
 EOF
 }
@@ -165,15 +197,17 @@ chrome --virtual-time-budget=6000 --hide-scrollbars --window-size=1280,900 \
 	--screenshot="$work/page.png" "$url/#pid=$prog&id=$id" >/dev/null
 [[ -s $work/page.png ]] && ok "screenshot $work/page.png" || bad "no screenshot"
 
-# The HTML report of the live program: the whole run's histogram (the warm-up call too).
+# The HTML report of the live program: the heat map over the run from its per-interval
+# counts, once they hold every call (the warm-up too).
+ring_wait 20 $((fast + slow + 1)) || bad "the per-interval counts hold $(ring_calls) calls, not $((fast + slow + 1))"
 "$golat" report "$prog" --html "$work/report.html" || bad "golat report --html failed"
 grep -q 'id="golat-data"' "$work/report.html" || bad "the report has no inlined data"
 grep -Eq '(src|href)="?https?:' "$work/report.html" && bad "the report fetches from the network"
 dom "file://$work/report.html#pid=$prog&id=$id" "$work/report.dom.html" || bad "the HTML report never drew"
-if check "$work/report.dom.html" report "$work/run/tally1" "$work/run/tally2"; then
-	ok "golat report --html: the whole run's histogram, offline"
+if check "$work/report.dom.html" ring "$work/run/tally1" "$work/run/tally2"; then
+	ok "golat report --html: the heat map over the run from its per-interval counts, offline"
 else
-	bad "golat report --html's histogram"
+	bad "golat report --html's heat map over the run"
 fi
 grep -q 'secret-token-42' "$work/report.html" && bad "the HTML report holds an argument value without --args"
 
@@ -185,4 +219,11 @@ get "$url/api/funcs?pid=$prog" >/dev/null && bad "/api/funcs answers for an exit
 "$golat" report "$work/stats/golat-$prog.stats" --html "$work/final.html" &&
 	grep -q '"alive":false' "$work/final.html" && ok "golat report --html of a finished run" ||
 	bad "golat report --html of the finished run's file"
+[[ $(stat -c %a "$work/stats/golat-$prog.heat") == 600 ]] || bad "golat-$prog.heat is not mode 0600"
+dom "file://$work/final.html#pid=$prog&id=$id" "$work/final.dom.html" || bad "the finished run's HTML report never drew"
+if check "$work/final.dom.html" ring "$work/run/tally1" "$work/run/tally2"; then
+	ok "golat report --html of the finished run: its heat map, in the order of its intervals"
+else
+	bad "the finished run's heat map"
+fi
 exit $fail

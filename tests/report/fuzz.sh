@@ -14,7 +14,7 @@ mkdir -p "$work/corpus"
 source "$top/tests/fuzz/lib.sh"
 srcs=()
 for f in report/statsread report/statsagg report/statssite report/report report/report_export \
-	report/report_prom report/report_calls report/callsite report/json paths proc target glibc_compat; do
+	report/report_prom report/report_calls report/callsite report/json report/pbwire report/report_native report/heatread paths proc target glibc_compat; do
 	srcs+=("$top/lib/$f.c")
 done
 srcs+=("$top"/lib/reader/*.c) # callsite.c names call sites through the binary the file names
@@ -25,4 +25,14 @@ fuzz_build "$work/fuzz_stats" "$here/fuzz_stats.c" "${srcs[@]}"
 "$mkstats" --small "$work/corpus/small"
 head -c 4096 "$work/corpus/demo" >"$work/corpus/header"
 head -c 12288 "$work/corpus/small" >"$work/corpus/short"
+# A ring of per-interval counts as the target forces its header (bytes 8 and 12: two
+# slots of 64 bytes), each slot holding one function's cell.
+python3 - "$work/corpus/ring" <<'EOF'
+import struct, sys
+out = bytearray(4096)
+out[8] = 1
+for i in range(2):
+    out += struct.pack("<IIIIQQQQ", 2, 1, 0, 16, i, 0, 10**9, 3 * 10**12) + struct.pack("<IIII", i, 1, 45, 7)
+open(sys.argv[1], "wb").write(out)
+EOF
 fuzz_run fuzz_stats "$work/fuzz_stats" "$work/corpus" "$work" "$secs" 65536
