@@ -18,8 +18,9 @@
  * the file's size; a process with 10,000 functions has a stats file of ~100 MB). No
  * tick reads through a mapping: a file truncated under serve (golat's writer never
  * shrinks one, but any process of the user may) cannot SIGBUS it; the read comes up
- * short and the watch is dropped. The other endpoints open the file, answer and close
- * it: nothing of theirs stays. */
+ * short and the watch is dropped. The other endpoints read the file into private
+ * memory (STATS_OPEN_COPY, as /metrics does), answer and close it: nothing of theirs
+ * stays, and no truncation reaches them either. */
 #define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <signal.h>
@@ -91,9 +92,9 @@ void page_server_free(struct page_server *ps)
 /* ---- finding a process's file ---- */
 
 /* Opens the stats file of live process pid among those serve looks at (as /metrics:
- * --dir, else golat's directories and the containers'), mapped, checked as a scan of a
- * shared directory must (STATS_OPEN_OWNED). pid 0: calls each (up to PROCS_MAX) with
- * its snapshot instead. 0, or -ENOENT. */
+ * --dir, else golat's directories and the containers'), copied, checked as a scan of
+ * a shared directory must (STATS_OPEN_OWNED). pid 0: calls each (up to PROCS_MAX)
+ * with its snapshot instead. 0, or -ENOENT. */
 typedef void (*each_fn)(void *arg, const struct stats_view *v, const struct stats_snapshot *s);
 static int find_procs(const struct page_server *ps, uint32_t pid, struct stats_view *out, each_fn each,
 		      void *arg)
@@ -104,14 +105,17 @@ static int find_procs(const struct page_server *ps, uint32_t pid, struct stats_v
 	if (!(ps->dirs && ps->dirs->n) && stats_find_other(&o, &no) != 0)
 		no = 0;
 	int rc = -ENOENT;
+	/* Read into private memory, as /metrics reads: a file truncated under serve while
+	 * it answers cannot SIGBUS it. The descriptor stays for a watch's pread reader. */
+	const unsigned flags = STATS_OPEN_OWNED | STATS_OPEN_COPY | STATS_OPEN_KEEP_FD;
 	for (size_t i = 0; i < nf + no && rc != 0 && shown < PROCS_MAX; i++) {
 		struct stats_view v;
 		struct stats_snapshot s;
 		char err[512];
 		if (i >= nf && o[i - nf].pid == 0)
 			continue; /* its writer exited */
-		if ((i < nf ? stats_open_opts(&v, g.gl_pathv[i], STATS_OPEN_OWNED, err, sizeof(err))
-			    : stats_open_found(&v, &o[i - nf], STATS_OPEN_OWNED, err, sizeof(err))) != 0)
+		if ((i < nf ? stats_open_opts(&v, g.gl_pathv[i], flags, err, sizeof(err))
+			    : stats_open_found(&v, &o[i - nf], flags, err, sizeof(err))) != 0)
 			continue;
 		uint32_t here = v.pid_here ? v.pid_here : v.hdr->pid;
 		bool keep = false, gone = here == STATS_PID_GONE || (kill((pid_t)here, 0) != 0 && errno == ESRCH);

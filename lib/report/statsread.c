@@ -240,7 +240,7 @@ int stats_open_owner(struct stats_view *v, const char *path, unsigned flags, uid
 		return fail(err, errlen, rc, "%s: %s", path, why);
 	}
 	v->data = data;
-	if (flags & STATS_OPEN_COPY) {
+	if ((flags & STATS_OPEN_COPY) && !(flags & STATS_OPEN_KEEP_FD)) {
 		close(fd); /* the copy is all there is to read */
 		fd = -1;
 	}

@@ -116,6 +116,9 @@ enum {
 	 * does not own the life of, for as long as it runs). The copy is the file as it
 	 * was read; a page the writer was filling may be torn. */
 	STATS_OPEN_COPY = 2,
+	/* With STATS_OPEN_COPY: keep the descriptor open in v->fd all the same (for a
+	 * reader that goes on with pread(2), statspread.h). */
+	STATS_OPEN_KEEP_FD = 4,
 };
 /* stats_open with flags. */
 int stats_open_opts(struct stats_view *v, const char *path, unsigned flags, char *err, size_t errlen);
