@@ -7,21 +7,10 @@
 # Usage: many.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK; GOLAT_CHROMIUM)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../gotool.sh
-source "$here/../gotool.sh"
-go_toolchain "$1"
-golat=${GOLAT_CLI:?GOLAT_CLI is the golat binary}
-chromium=${GOLAT_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-if [[ -z $chromium ]]; then
-	echo "SKIP: chromium is not installed (deps.sh installs it)"
-	exit 77
-fi
-if [[ $(ldd "$golat" 2>/dev/null) == *libasan* ]]; then
-	echo "SKIP: golat is built with ASan, whose runtime cannot be preloaded into Go"
-	exit 77
-fi
-work=${GOLAT_TEST_WORK:-/tmp}/page-many-$ver
-rm -rf "$work" && mkdir -p "$work/src" "$work/stats" "$work/copy"
+# shellcheck source=common.sh
+source "$here/common.sh"
+page_setup "$1" page-many
+mkdir -p "$work/src" "$work/stats" "$work/copy"
 pids=()
 cleanup() {
 	local p
@@ -74,19 +63,6 @@ get "$url/api/funcs?pid=$prog&page=200" | grep -q '"funcs":\[{"id":[0-9]*,"name"
 get "$url/api/funcs?pid=$prog&q=F9999&page=0" | grep -q '"total":1,.*"name":"main.f9999"' &&
 	ok "search: one of 10,001" || bad "a search for f9999"
 
-chrome() {
-	"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$(mktemp -d "$work/chrome.XXXXXX")" "$@" 2>>"$work/chromium.err"
-}
-dom() {
-	local t
-	for t in 4000 8000 16000; do
-		chrome --virtual-time-budget=$t --dump-dom "$1" >"$2"
-		grep -q 'data-state="drawn"' "$2" && return 0
-	done
-	return 1
-}
 dom "$url/" "$work/live.html" || bad "the page never drew with 10,001 functions"
 python3 - "$work/live.html" <<'EOF' && ok "the page: 50 rows of 10,001, page 1 / 201" || bad "the page's function list"
 import re, sys

@@ -14,21 +14,10 @@
 # Usage: page.sh GO   (env GOLAT_CLI, GOLAT_LIB, GOLAT_TEST_WORK; GOLAT_CHROMIUM)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../gotool.sh
-source "$here/../gotool.sh"
-go_toolchain "$1"
-golat=${GOLAT_CLI:?GOLAT_CLI is the golat binary}
-chromium=${GOLAT_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-if [[ -z $chromium ]]; then
-	echo "SKIP: chromium is not installed (deps.sh installs it)"
-	exit 77
-fi
-if [[ $(ldd "$golat" 2>/dev/null) == *libasan* ]]; then
-	echo "SKIP: golat is built with ASan, whose runtime cannot be preloaded into Go"
-	exit 77
-fi
-work=${GOLAT_TEST_WORK:-/tmp}/page-$ver
-rm -rf "$work" && mkdir -p "$work/stats" "$work/run"
+# shellcheck source=common.sh
+source "$here/common.sh"
+page_setup "$1" page
+mkdir -p "$work/stats" "$work/run"
 pids=()
 cleanup() {
 	local p
@@ -109,20 +98,6 @@ fast=$((f1 + f2)) slow=$((s1 + s2))
 wait_until 20 heat_is $((fast + slow)) || bad "the heat map holds $(heat_calls) calls, not $((fast + slow))"
 echo "program: $fast calls below 3 ms, $slow above, by its own clock"
 
-chrome() {
-	"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$(mktemp -d "$work/chrome.XXXXXX")" "$@" 2>>"$work/chromium.err"
-}
-# dom URL OUT: the page's DOM once it has drawn (polled: the page fetches, then draws).
-dom() {
-	local t
-	for t in 3000 6000 12000; do
-		chrome --virtual-time-budget=$t --dump-dom "$1" >"$2"
-		grep -q 'data-state="drawn"' "$2" && return 0
-	done
-	return 1
-}
 # check DOM live|report|ring TALLY...: #heat-data's cells, split at a row edge E between 1 and
 # 10 ms that no call's own duration comes within 100 us above (a call golat times is
 # shorter than by the program's clock, by less than that): the calls below and above E
