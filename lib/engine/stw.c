@@ -5,11 +5,12 @@
  *   gate = e, arrived = 0
  *   slot[i].req = cookie(e, i)
  *   rt_tgsigqueueinfo(tid, 34, cookie) ─────► CAS slot[i].req: cookie → 0 (claim)
- *                                             slot[i].pc, sp = ucontext rip, rsp
+ *                                             slot[i].pc, sp = ucontext pc, sp
  *   futex-wait until arrived == expected ◄─── arrived++ (release), futex wake
  *   … the caller writes code …                futex-wait while gate == e
- *   cpuid, membarrier SYNC_CORE
- *   gate = 0, futex wake all ───────────────► cpuid (serialize), return
+ *   arch_serialize, membarrier SYNC_CORE
+ *   gate = 0, futex wake all ───────────────► arch_serialize, return
+ *   (arch_serialize: cpuid on x86-64, lib/arch/arch.h)
  *
  * The claim CAS is what makes late or stale signals harmless: a signal whose stop
  * is over (the thread blocked it and unblocked it later, or the stopper gave up on
@@ -39,6 +40,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "proc.h"
 #include "stw_sys.h"
 
@@ -117,14 +119,6 @@ static void stw_warm(void)
 	errno = e;
 }
 
-/* cpuid is serializing (Intel SDM vol. 3, 8.1.3): after it this core fetches the
- * code as it is in memory now, not as it was prefetched before the stop. */
-static void stw_serialize(void)
-{
-	unsigned a = 0, b, c = 0, d;
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : : "memory");
-}
-
 /* ---- the handler (runs on every frozen thread) ----------------------------- */
 
 static void stw_chain(int sig, siginfo_t *si, void *uc)
@@ -154,8 +148,8 @@ static void stw_handler(int sig, siginfo_t *si, void *ucv)
 	    !atomic_compare_exchange_strong(&stw_slots[idx].req, &want, 0))
 		return; /* late: that stop is over, or gave up on us */
 	const ucontext_t *uc = ucv;
-	stw_slots[idx].pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	stw_slots[idx].sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+	stw_slots[idx].pc = arch_uc_pc(uc);
+	stw_slots[idx].sp = arch_uc_sp(uc);
 	/* seq_cst pairs with stw_wait_arrivals: either it sees this arrival, or this
 	 * sees the count it waits for (a stale, smaller one only wakes it once more). */
 	uint32_t now_in = atomic_fetch_add(&stw_arrived, 1) + 1;
@@ -163,7 +157,7 @@ static void stw_handler(int sig, siginfo_t *si, void *ucv)
 		stw_futex_wake(&stw_arrived, 1);
 	while (atomic_load_explicit(&stw_gate, memory_order_acquire) == epoch)
 		stw_futex_wait(&stw_gate, epoch, 0);
-	stw_serialize();
+	arch_serialize(); /* this core now fetches the code as it is in memory (arch.h) */
 }
 
 /* ---- install ---------------------------------------------------------------- */
@@ -531,7 +525,7 @@ void stw_resume(struct stw *s)
 {
 	if (!s->stopped)
 		return;
-	stw_serialize();
+	arch_serialize(); /* this core now fetches the code as it is in memory (arch.h) */
 	if (stw_sync_core)
 		STW_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0, 0, 0, 0);
 	stw_open_gate();

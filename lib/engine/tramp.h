@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
+
 struct stats_caller;
 struct gframe;
 struct gslot_cached;
@@ -96,9 +98,7 @@ struct tramp_thread {
  * after golat_tramp_common has made it. */
 static inline struct tramp_thread *tramp_self(void)
 {
-	struct tramp_thread *t;
-	__asm__("movq %%fs:0, %0" : "=r"(t));
-	return t;
+	return arch_agent_block();
 }
 #else
 extern __thread struct tramp_thread tramp_tls __attribute__((tls_model("initial-exec")));

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "arch.h"
 #include "callers.h"
 #include "gslot.h"
 #include "recfast.h"
@@ -177,7 +178,7 @@ static inline struct stats_cell *cell(struct tramp_thread *m, uint32_t fn)
 static inline uint64_t rec_clock(void)
 {
 	if (!cfg.monotonic)
-		return __builtin_ia32_rdtsc();
+		return arch_clock();
 	struct sys_timespec ts;
 	if (!clock_fn || clock_fn(SYS_CLOCK_MONOTONIC, &ts) != 0)
 		sys_clock_gettime(SYS_CLOCK_MONOTONIC, &ts);
@@ -191,9 +192,7 @@ static inline uint64_t load64(uint64_t addr)
 
 static inline uint64_t current_g(void)
 {
-	uint64_t g;
-	__asm__ volatile("movq %%fs:(%1), %0" : "=r"(g) : "r"(cfg.g_tls));
-	return g;
+	return arch_g(cfg.g_tls);
 }
 
 static inline uint32_t frame_id(uint32_t fn)

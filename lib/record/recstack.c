@@ -2,6 +2,7 @@
  * thread's first recorded call. Called by golat_tramp_common (tramp.S) on the
  * bootstrap stack, with only the registers C may clobber saved: general registers
  * only (-mgeneral-regs-only), system calls only (sys.h). */
+#include "arch.h"
 #include "recthread.h"
 #include "sys.h"
 #include "tramp.h"
@@ -75,7 +76,7 @@ void tramp_stack_map(void)
 		LINK(m)->live = (uint32_t)sys_gettid();
 		sys_set_tid_address(&LINK(m)->live);
 	}
-	__asm__ volatile("movq %0, %%fs:0" : : "r"(m) : "memory");
+	arch_agent_set_block(m);
 }
 #else
 /* The stack alone (the block is tramp_tls), a guard page below it: an overflow faults

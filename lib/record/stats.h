@@ -56,6 +56,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "arch.h"
+
 #define STATS_MAGIC "GOLATST2" /* kept: the version field tells the layouts apart */
 #define STATS_VERSION 3
 #define STATS_HEADER_SIZE 4096
@@ -191,11 +193,12 @@ _Static_assert(sizeof(struct stats_caller) == 32 && sizeof(struct stats_slow) ==
 _Static_assert(sizeof(struct stats_fn) == 64, "fn size");
 _Static_assert(STATS_OCTAVES * 4 <= STATS_BLOCK && STATS_SUB * 8 == STATS_BLOCK, "block size");
 
-/* What the recorder counts time in: the TSC, or CLOCK_MONOTONIC in ns. */
+/* What the recorder counts time in: the ISA's counter (arch_clock: the TSC on x86-64),
+ * or CLOCK_MONOTONIC in ns. */
 static inline uint64_t stats_clock(int monotonic)
 {
 	if (!monotonic)
-		return __builtin_ia32_rdtsc();
+		return arch_clock();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no vector registers, no lock */
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

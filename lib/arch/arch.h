@@ -1,0 +1,74 @@
+/* arch: what golat needs from the instruction set, behind one interface.
+ *
+ * One folder per ISA, lib/arch/<isa>/, chosen by CMake from CMAKE_SYSTEM_PROCESSOR
+ * (lib/CMakeLists.txt, GOLAT_ARCH): its files are built into golat_core and the agent
+ * like any other, and its arch_isa.h (the inline half of this interface: what the hot
+ * path and the signal handlers call) is found on the include path. No file outside
+ * lib/arch/<isa>/ tests which ISA it runs on; a port adds a folder that provides
+ * everything below and changes nothing else.
+ *
+ * What depends on the instruction set, and where it lives (x86-64 today):
+ *
+ *   the clock          arch_clock (rdtsc)                       arch_isa.h
+ *   code changed live  arch_serialize (cpuid), arch_code_written arch_isa.h
+ *   g, thread block    arch_g (fs:[tls]), arch_agent_block (fs:0) arch_isa.h
+ *   signal context     arch_uc_* (ucontext gregs)               arch_isa.h
+ *
+ * Still outside lib/arch, and why (each is x86-64 code in a shared folder):
+ *   - lib/engine/tramp.S, lib/record/recfast.S: the trampoline stub and the recorder's
+ *     fast path (R12/R13, the saved registers, rdtsc, fs:).
+ *   - lib/engine/tramp.c: the trampoline emitters (lea r12 / jmp [rip], jmp rel32,
+ *     ret); the resume table beside them is ISA-neutral.
+ *   - lib/engine/analyze*.c, reloc.c, window.c, xlate.c: capstone x86 decoding, the
+ *     window planner (5-byte windows, rel8 hops, int3s), the relocator and the jump
+ *     encodings (reloc_jmp32/jmp8). On arm64 every site is one 4-byte B: the plan
+ *     (analyze.h) is the shared shape, the planner behind it is the ISA's
+ *     (lib/arch/arm64/arm64.h, arm64_*: decode, relocate, encode B/BL).
+ *   - lib/engine/sigown.c, stw.c, lib/agent/sig.c: the signal handlers' register
+ *     access (now through arch_uc_*; sig.c still through its own gregs offsets).
+ *   - lib/agent/sigrt.S: the agent's rt_sigaction entry (Go's stack ABI0, syscall).
+ *   - lib/attach/: ptrace register sets (user_regs_struct: rip, rsp, orig_rax, rax,
+ *     fs_base; NT_X86_XSTATE), the injected `syscall; ret` and rt_sigreturn sequences,
+ *     the signal frame golat builds (inject_frame.c). arm64 has no PTRACE_GETREGS:
+ *     PTRACE_GETREGSET NT_PRSTATUS, and the system call number through
+ *     NT_ARM_SYSTEM_CALL.
+ *   - outside the folders this split may change: lib/sys.h (raw syscall asm for the
+ *     agent), lib/config.c (cpuid: is the TSC invariant), lib/report/statsagg.c
+ *     (__rdtsc to rate a live process's clock).
+ */
+#ifndef GOLAT_ARCH_H
+#define GOLAT_ARCH_H
+
+#include <stdint.h>
+
+#include "arch_isa.h"
+
+/* ---- the clock ----------------------------------------------------------------
+ * uint64_t arch_clock(void): the counter golat times calls in, readable from user
+ * space on every thread, never going back on one thread (x86-64: rdtsc, invariant on
+ * every CPU golat runs on; arm64: CNTVCT_EL0). Its rate is measured against
+ * CLOCK_MONOTONIC by whoever reads a stats file (lib/report/statsagg.c). */
+
+/* ---- code changed while other threads run -------------------------------------
+ * void arch_serialize(void): after it this core executes the code as it is in memory
+ * now (x86-64: cpuid; arm64: ISB). Run by every thread stw released, and by the
+ * patcher.
+ * void arch_code_written(uint64_t addr, uint64_t len): the bytes [addr, addr + len)
+ * were written as code; makes them visible to instruction fetch on every core
+ * (x86-64: nothing; arm64: DC CVAU / IC IVAU, __builtin___clear_cache). */
+
+/* ---- g and the thread block ---------------------------------------------------
+ * uint64_t arch_g(uint64_t tls): the running goroutine's g as C sees it (x86-64:
+ * fs:[tls], tls from the reader; arm64: R28 does not survive into C, so the stub
+ * passes it).
+ * void *arch_agent_block(void), arch_agent_set_block(void *): the agent's per-thread
+ * block pointer in a word Go leaves free in its own TLS (x86-64: fs:0, m.tls[1]). */
+
+/* ---- a signal's saved context -------------------------------------------------
+ * arch_uc_pc, arch_uc_sp, arch_uc_set_pc, arch_uc_set_sp (ucontext_t *): the
+ * interrupted pc and stack pointer; arch_uc_desc: the register the trampoline stub
+ * carries its struct tramp_desc in (x86-64: R12).
+ * ARCH_TRAP_PC_AFTER: bytes between the trap instruction golat writes and the pc the
+ * kernel reports for it (x86-64 int3: 1; arm64 BRK: 0). */
+
+#endif
