@@ -17,8 +17,8 @@ set(GOLAT_AGENT_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/record/slowest.c
   ${CMAKE_CURRENT_SOURCE_DIR}/record/statscell.c
   ${CMAKE_CURRENT_SOURCE_DIR}/record/vdso.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/record/recfast.S
-  ${CMAKE_CURRENT_SOURCE_DIR}/engine/tramp.S)
+  ${CMAKE_CURRENT_SOURCE_DIR}/arch/${GOLAT_ARCH}/recfast.S
+  ${CMAKE_CURRENT_SOURCE_DIR}/arch/${GOLAT_ARCH}/tramp.S)
 add_library(golat_agent SHARED ${GOLAT_AGENT_SOURCES})
 set_target_properties(golat_agent PROPERTIES PREFIX "" OUTPUT_NAME golat-agent)
 target_include_directories(golat_agent PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${GOLAT_INCLUDE_DIRS}

@@ -3,12 +3,13 @@
  * A static Go program has no dynamic loader and no libc, and Go owns FS there (g at
  * fs:-8, FS's base is &m.tls[1]: runtime/sys_linux_amd64.s, settls and clone). So
  * `golat run` and `golat attach` map into it golat-agent.so: the trampoline stubs and
- * the recorder (lib/engine/tramp.S, lib/record/), built from the same sources as
- * libgolat.so but freestanding (system calls only, no TLS of its own: each thread's
- * recorder block hangs off m.tls[1], a slot Go leaves unused on linux/amd64), linked
- * with no relocation but R_X86_64_RELATIVE and no undefined symbol. Everything else
- * (reading the binary, analysis, trampolines, patching, reports) stays in the golat
- * command, which works on the process through ptrace (lib/attach/static*.c).
+ * the recorder (lib/arch/x86_64/tramp.S and recfast.S, lib/record/), built from the
+ * same sources as libgolat.so but freestanding (system calls only, no TLS of its own:
+ * each thread's recorder block hangs off m.tls[1], a slot Go leaves unused on
+ * linux/amd64), linked with no relocation but R_X86_64_RELATIVE and no undefined
+ * symbol. Everything else (reading the binary, analysis, trampolines, patching,
+ * reports) stays in the golat command, which works on the process through ptrace
+ * (lib/attach/static*.c).
  *
  * The command maps the agent's PT_LOAD segments into the target (from a memfd the
  * target makes and golat fills: the target may be in a container, with none of
