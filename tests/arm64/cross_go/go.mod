@@ -1,0 +1,3 @@
+module crossgo
+
+go 1.19
