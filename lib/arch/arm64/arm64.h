@@ -53,9 +53,9 @@ enum arm64_kind {
 	ARM64_ADR,     /* Xd = pc + imm21 */
 	ARM64_ADRP,    /* Xd = (pc & ~0xfff) + (imm21 << 12) */
 	ARM64_LDR_LIT, /* LDR Wt/Xt/St/Dt/Qt, LDRSW Xt, PRFM, from pc + imm19*4 */
-	ARM64_B,       /* B (and B.AL/B.NV, which always branch) */
+	ARM64_B,
 	ARM64_BL,
-	ARM64_BCOND,   /* B.cond (and BC.cond), ±1 MiB */
+	ARM64_BCOND,   /* B.cond (and BC.cond), ±1 MiB; B.AL and B.NV always branch */
 	ARM64_CBZ,     /* CBZ/CBNZ, ±1 MiB */
 	ARM64_TBZ,     /* TBZ/TBNZ, ±32 KiB */
 	ARM64_BLR,     /* BLR Xn: the link register gets pc + 4 */
@@ -106,9 +106,11 @@ const char *arm64_refusal(uint32_t insn);
  *  - Everything else is copied as is (arm64_kind ARM64_OTHER and RET).
  * scratch is a register number (0-30) the relocated words may clobber, or
  * ARM64_NO_SCRATCH; only the forms said above use it.
- * Returns 0, or -EINVAL with a reason ("ldr d0, #... at 0x... cannot be relocated:
- * ...") when insn is refused or needs a scratch register it was not given or that
- * it uses itself (CBZ X16 through X16, BLR X16 with X16 as scratch). */
+ * A test of the scratch register itself (CBZ X16) is fine: the test runs before the
+ * jump writes it.
+ * Returns 0, or -EINVAL with a reason ("instruction 9c000043 at 0x... cannot be
+ * relocated to 0x...: ...") when insn is refused, needs the scratch register and was
+ * given none, or an address is not 4-byte aligned; scratch X30 (LR) or 31 is refused. */
 int arm64_reloc(uint32_t insn, uint64_t from, uint64_t to, int scratch, uint32_t out[ARM64_RELOC_MAX],
 		size_t *n, char *reason, size_t reasonlen);
 
