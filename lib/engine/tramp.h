@@ -51,7 +51,7 @@ struct tramp_desc {
 
 /* Each thread's block: the recorder's state for this thread, read by its fast path
  * in assembly (recfast.S, offsets in recfast.h). Where it lives depends on the build
- * (tramp_self, and TRAMP_SELF in recfast.h for assembly):
+ * (tramp_self, and TRAMP_SELF in lib/arch/x86_64/tramp_self.h for assembly):
  *  - libgolat.so: initial-exec TLS, tramp_tls (tramp.S). Small: a library that dlopen
  *    loads late (golat attach to a program started without golat, lib/attach/) gets
  *    its initial-exec TLS from glibc's static TLS surplus, about 1.5 KiB, shared with

@@ -1,7 +1,7 @@
-/* recfast: the layout the recorder's fast path in assembly (recfast.S) reads, shared
- * with the C that owns each structure (recorder.c checks every offset with
- * _Static_assert), and how assembly finds this thread's block. Included by C and by
- * assembly: #defines only, and assembler macros under __ASSEMBLER__. */
+/* recfast: the layout the recorder's fast path in assembly (lib/arch/<isa>/recfast.S)
+ * reads, shared with the C that owns each structure (recorder.c checks every offset
+ * with _Static_assert). Included by C and by assembly: #defines only. How assembly
+ * finds this thread's block is the ISA's: TRAMP_SELF, lib/arch/<isa>/tramp_self.h. */
 #ifndef GOLAT_RECFAST_H
 #define GOLAT_RECFAST_H
 
@@ -69,24 +69,5 @@
 #define C_WIN 64
 
 #define G_STACK_HI 8 /* runtime.g.stack.hi in every Go since 1.17 (the fast path needs it) */
-
-#ifdef __ASSEMBLER__
-/* TRAMP_SELF reg, none: reg = this thread's struct tramp_thread (tramp.h, tramp_self),
- * flags clobbered. libgolat: tramp_tls, at its initial-exec offset from FS's base
- * (never none). Agent: the pointer at fs:0 (m.tls[1]), and a jump to `none` when the
- * thread has no block yet. */
-#ifdef GOLAT_AGENT
-.macro TRAMP_SELF reg, none
-	movq	%fs:0, \reg
-	testq	\reg, \reg
-	jz	\none
-.endm
-#else
-.macro TRAMP_SELF reg, none
-	movq	tramp_tls@gottpoff(%rip), \reg
-	addq	%fs:0, \reg
-.endm
-#endif
-#endif
 
 #endif

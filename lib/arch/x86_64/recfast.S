@@ -19,10 +19,11 @@
  * none of golat's stack, flags clobbered (dead at both points). T_BUSY is 1 while the
  * saved registers are in use: a hooked call from a signal handler on this thread is
  * let through unrecorded (tramp_busy), as golat_tramp_common does. A thread with no
- * block yet (the agent's, before its first recorded call: TRAMP_SELF, recfast.h) goes
+ * block yet (the agent's, before its first recorded call: TRAMP_SELF, tramp_self.h) goes
  * to golat_tramp_common, which makes it; in libgolat.so the lookup is the same two
  * instructions as ever. Offsets: recfast.h. */
 #include "recfast.h"
+#include "tramp_self.h"
 
 #define TRAMP_ENTRY 1
 #define TRAMP_EXIT 2

@@ -3,7 +3,7 @@
  * golat_tramp_common: on entry R12 = struct tramp_desc *, RSP = the goroutine's SP
  * (untouched), R13 free; on exit every register but R12, R13 and flags as it was.
  * It runs the recorder on a stack of the thread's own, whose top the thread's block
- * (struct tramp_thread, tramp.h, found with TRAMP_SELF: recfast.h) holds in
+ * (struct tramp_thread, tramp.h, found with TRAMP_SELF: tramp_self.h) holds in
  * stack_top. It is also where recfast.S goes when its fast path does not apply:
  * every register as the trampoline left it. The busy word of the block is 1 while
  * the thread is in the recorder: a nested call (from a signal handler running hooked
@@ -19,6 +19,7 @@
  * bootstrap stack back and goes on with its own. Mapping fails only when the process
  * is out of memory: then the call goes unrecorded, counted in tramp_busy. */
 #include "recfast.h"
+#include "tramp_self.h"
 #define BOOT_STACK 8192 /* tramp_stack_map and the mmap it calls; a few hundred bytes */
 
 #ifndef GOLAT_AGENT
