@@ -198,30 +198,48 @@ static void print_counts_json(const struct ret_counts *c)
 	       c->hop_body, c->hop_twin);
 }
 
+/* Patch plans come from lib/engine's analyzer, which decodes x86-64: given another
+ * instruction set it would read the code as x86 bytes. Until that ISA's analyzer
+ * (lib/arch/<isa>/) plugs in here, its functions are listed with what the reader
+ * knows, "patchable" null, and golat says once that no plan was computed. */
+static bool list_plans(const struct gobin *gb)
+{
+	return gb->arch == GOBIN_ARCH_AMD64;
+}
+
+/* Plans f's hooks as golat would: 1 with c and *steered (why: a note for returns
+ * through an int3), or 0 with why golat cannot patch it. */
+static int plan_func(const struct gobin *gb, const struct gobin_func *f, const struct list_opts *o,
+		     struct ret_counts *c, int *steered, char *why, size_t whylen)
+{
+	struct analyze_plan plan;
+	int rc = o->signals == SIGNALS_AUTO ? hook_plan(gb, f, &plan, why, whylen)
+					    : window_plan(gb, f, o->signals == SIGNALS_OWNED, &plan, why, whylen);
+	if (rc != 0)
+		return 0;
+	*steered = (int)plan.entry.nredir;
+	for (size_t i = 0; i < plan.nsites; i++)
+		*steered += (int)plan.sites[i].nredir;
+	count_returns(&plan, c);
+	if (c->int3)
+		snprintf(why, whylen, "%s: %zu return%s through an int3: a signal per call", f->name, c->int3,
+			 c->int3 > 1 ? "s" : "");
+	analyze_plan_free(&plan);
+	return 1;
+}
+
 /* Prints one function with whether golat can hook it, and why not, and with ix its
  * signature; adds it to t. */
 static void print_func(const struct gobin *gb, const struct gobin_func *f, const struct list_opts *o,
 		       bool first, const struct dwarf_args *ix, struct list_totals *t)
 {
-	struct analyze_plan plan;
 	struct ret_counts c = { 0 };
 	char why[256] = "";
-	int rc = o->signals == SIGNALS_AUTO ? hook_plan(gb, f, &plan, why, sizeof(why))
-					    : window_plan(gb, f, o->signals == SIGNALS_OWNED, &plan, why, sizeof(why));
-	bool ok = rc == 0;
 	int steered = 0;
-	if (ok) {
-		steered = (int)plan.entry.nredir;
-		for (size_t i = 0; i < plan.nsites; i++)
-			steered += (int)plan.sites[i].nredir;
-		count_returns(&plan, &c);
-		if (c.int3)
-			snprintf(why, sizeof(why), "%s: %zu return%s through an int3: a signal per call", f->name,
-				 c.int3, c.int3 > 1 ? "s" : "");
-		analyze_plan_free(&plan);
-	}
+	/* 1 patchable, 0 not, -1 not planned (list_plans) */
+	int ok = list_plans(gb) ? plan_func(gb, f, o, &c, &steered, why, sizeof(why)) : -1;
 	t->funcs++;
-	t->patchable += ok;
+	t->patchable += ok > 0;
 	t->with_int3 += c.int3 > 0;
 	t->r.returns += c.returns;
 	t->r.jmp5 += c.jmp5;
@@ -240,7 +258,7 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 		bool note = !ok || c.int3;
 		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
-		       ok ? "yes" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
+		       ok > 0 ? "yes" : ok ? "-" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
 		if (ix)
 			print_sig(ix, f, o->json);
 		return;
@@ -252,14 +270,14 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 	 * struct analyze_redirect); "returns", how each return is hooked (count_returns),
 	 * null when the function is not patchable. */
 	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%zu,\"steered\":%d,"
-	       "\"returns\":", (unsigned long long)f->entry, (unsigned long long)f->end, ok ? "true" : "false",
-	       c.int3, steered);
-	if (ok)
+	       "\"returns\":", (unsigned long long)f->entry, (unsigned long long)f->end,
+	       ok > 0 ? "true" : ok ? "null" : "false", c.int3, steered);
+	if (ok > 0)
 		print_counts_json(&c);
 	else
 		fputs("null", stdout);
 	fputs(",\"reason\":", stdout);
-	if (ok && !c.int3)
+	if (ok < 0 || (ok && !c.int3))
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
@@ -271,6 +289,17 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 /* --totals: one JSON object (--json) or line for every listed function together. */
 static void print_totals(const struct gobin *gb, const struct list_opts *o, const struct list_totals *t)
 {
+	if (!list_plans(gb)) { /* only the count: no plan, no signal handling chosen */
+		if (!o->json) {
+			printf("%s: %zu functions, no patch plans\n", gobin_arch_name(gb->arch), t->funcs);
+			return;
+		}
+		printf("{\"arch\":\"%s\",\"go_version\":", gobin_arch_name(gb->arch));
+		json_string(stdout, gb->go_version);
+		printf(",\"dynamic\":%s,\"functions\":%zu,\"patchable\":null}\n",
+		       gb->dynamic ? "true" : "false", t->funcs);
+		return;
+	}
 	/* What hook_plan chooses for a file: signals owned in a cgo program, and in a
 	 * static one whose rt_sigaction golat redirects. */
 	bool planned = (gb->dynamic && gb->cgo) || (gb->nolibc && window_rt_sigaction(gb));
@@ -283,8 +312,8 @@ static void print_totals(const struct gobin *gb, const struct list_opts *o, cons
 		       t->r.whole);
 		return;
 	}
-	printf("{\"signals\":\"%s\",\"planned\":\"%s\",\"go_version\":", owned ? "owned" : "go",
-	       planned ? "owned" : "go");
+	printf("{\"arch\":\"%s\",\"signals\":\"%s\",\"planned\":\"%s\",\"go_version\":",
+	       gobin_arch_name(gb->arch), owned ? "owned" : "go", planned ? "owned" : "go");
 	json_string(stdout, gb->go_version);
 	printf(",\"dynamic\":%s,\"functions\":%zu,\"patchable\":%zu,\"with_int3\":%zu,\"int3_pct\":%.4f,"
 	       "\"returns\":", gb->dynamic ? "true" : "false", t->funcs, t->patchable, t->with_int3, pct);
@@ -311,6 +340,9 @@ int cmd_list(int argc, char **argv)
 			return cli_fail("bad spec '%s'", argv[i]);
 		}
 	spec_resolve(&specs, &gb);
+	if (!list_plans(&gb))
+		fprintf(stderr, "golat: %s: patch plans for %s binaries are not computed by this build\n",
+			argv[exe], gobin_arch_name(gb.arch));
 	struct dwarf_args *ix = o.args && !o.totals ? list_sigs(&gb, &specs, argv[exe]) : NULL;
 	if (o.totals)
 		;
@@ -326,8 +358,10 @@ int cmd_list(int argc, char **argv)
 		print_totals(&gb, &o, &t);
 	else if (o.json)
 		puts("\n]");
-	else
+	else if (list_plans(&gb))
 		printf("%zu functions, %zu patchable\n", t.funcs, t.patchable);
+	else
+		printf("%zu functions (%s: no patch plans)\n", t.funcs, gobin_arch_name(gb.arch));
 	int rc = 0;
 	for (size_t k = 0; k < specs.n; k++)
 		if (specs.v[k].matches == 0)
@@ -344,7 +378,7 @@ static void info_json(const struct gobin *gb, const char *path)
 	const struct gobin_goff *o = &gb->goff;
 	printf("{\"path\":");
 	json_string(stdout, path);
-	printf(",\"go_version\":");
+	printf(",\"arch\":\"%s\",\"go_version\":", gobin_arch_name(gb->arch));
 	json_string(stdout, gb->go_version);
 	printf(",\"pclntab_magic\":\"%#x\",\"pclntab\":\"%#llx\",\"pclntab_source\":\"%s\","
 	       "\"text\":\"%#llx\",\"nfuncs\":%zu,\"pie\":%s,\"dynamic\":%s,\"symtab\":%s,"
@@ -357,6 +391,12 @@ static void info_json(const struct gobin *gb, const char *path)
 		printf("\"g_tls\":%lld,\"g_tls_source\":\"%s\",", (long long)gb->g_tls, gb->g_tls_source);
 	else
 		printf("\"g_tls\":null,\"g_tls_source\":null,");
+	printf("\"g_reg\":");
+	if (gb->g_reg)
+		printf("\"%s\",", gb->g_reg);
+	else
+		printf("null,");
+	printf("\"pc_quantum\":%u,", gb->pc_quantum);
 	printf("\"goff\":{\"stack_lo\":%u,\"stack_hi\":%u,\"stackguard0\":%u,\"m\":%u,\"goid\":%u,"
 	       "\"source\":\"%s\"}}\n",
 	       o->stack_lo, o->stack_hi, o->stackguard0, o->m, o->goid, o->source);
@@ -364,7 +404,8 @@ static void info_json(const struct gobin *gb, const char *path)
 
 static void info_text(const struct gobin *gb, const char *path)
 {
-	printf("%s: %s, %s%s, %s\n", path, gb->go_version[0] ? gb->go_version : "unknown Go version",
+	printf("%s: %s %s, %s%s, %s\n", path, gobin_arch_name(gb->arch),
+	       gb->go_version[0] ? gb->go_version : "unknown Go version",
 	       gb->pie ? "PIE" : "non-PIE", gb->dynamic ? " dynamically linked" : " statically linked",
 	       gb->has_symtab ? "with symbols" : "stripped");
 	printf("  pclntab   %#llx (magic %#x, found by %s), %zu functions, text %#llx\n",
@@ -372,6 +413,8 @@ static void info_text(const struct gobin *gb, const char *path)
 	       (unsigned long long)gb->text);
 	if (gb->has_g_tls)
 		printf("  g         fs:%lld (from %s)\n", (long long)gb->g_tls, gb->g_tls_source);
+	else if (gb->g_reg)
+		printf("  g         in register %s (no TLS slot)\n", gb->g_reg);
 	else
 		printf("  g         TLS slot not found\n");
 	printf("  g fields  stack.hi +%u, m +%#x, goid +%#x (from %s)\n", gb->goff.stack_hi,

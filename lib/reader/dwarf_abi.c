@@ -12,7 +12,7 @@
  *   - a struct takes its fields' registers in order; an array of 0 elements none, of
  *     1 element its element's, of more: it never goes in registers (255 in size.go);
  *   - a value goes in registers only if all of its leaves fit in what is left of the
- *     9 integer and 15 float registers; otherwise the whole value goes on the stack and
+ *     9 integer and 15 float registers (16 and 16 on arm64); otherwise the whole value goes on the stack and
  *     the registers stay free for later parameters;
  *   - results are assigned afresh from the first register.
  * Go's linker tags every type with DW_AT_go_kind (a reflect.Kind: internal/abi/type.go,
@@ -27,7 +27,7 @@
 /* Deeper nesting of typedefs, structs and arrays than this gives an unknown type. */
 #define DWARF_MAX_TYPE_DEPTH 16
 /* A struct with more fields than this is not read (an unknown type): more than all
- * 24 registers unless most are zero-sized. */
+ * 32 registers unless most are zero-sized. */
 #define DWARF_MAX_FIELDS 64
 
 /* reflect.Kind (internal/abi/type.go) */
@@ -69,7 +69,7 @@ static void dwarf_leaf(struct dwarf_tinfo *t, uint8_t kind, uint64_t size)
 	t->leaf[t->nleaf++] = (struct dwarf_part){ .kind = kind, .size = (uint8_t)size };
 }
 
-/* Alignments are at most 8 on amd64; a larger one is only ever a malformed size. */
+/* Alignments are at most 8 on amd64 and arm64; a larger one is only ever a malformed size. */
 static uint8_t dwarf_align_of(uint64_t size)
 {
 	return size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
@@ -90,7 +90,7 @@ static void dwarf_merge(struct dwarf_tinfo *t, const struct dwarf_tinfo *u)
 }
 
 /* The leaves of a scalar, string, slice or interface of kind t->kind. Integers wider
- * than a register do not exist on amd64; a size we cannot believe is unknown. */
+ * than a register do not exist on amd64 or arm64; a size we cannot believe is unknown. */
 static void dwarf_scalar(struct dwarf_tinfo *t, bool complex)
 {
 	t->align = dwarf_align_of(complex ? t->size / 2 : t->size);
@@ -353,13 +353,25 @@ void dwarf_types_free(struct dwarf_types *tt)
 	*tt = (struct dwarf_types){ 0 };
 }
 
+struct dwarf_abi dwarf_abi_start(const struct elf_image *im)
+{
+	if (im->eh.e_machine == EM_AARCH64)
+		return (struct dwarf_abi){ .nint = DWARF_ARM64_INT_REGS, .nfloat = DWARF_ARM64_FLOAT_REGS,
+					   .int0 = DWARF_REG_R0, .float0 = DWARF_REG_F0 };
+	return (struct dwarf_abi){ .nint = DWARF_INT_REGS, .nfloat = DWARF_FLOAT_REGS, .int0 = 0,
+				   .float0 = DWARF_REG_X0 };
+}
+
 uint8_t dwarf_abi_assign(struct dwarf_abi *st, struct dwarf_param *p, const struct dwarf_tinfo *ti,
 			 struct dwarf_part *parts)
 {
 	unsigned ints = 0, floats = 0;
 
-	if (p->result && !st->results) /* abiutils.go: rUsed is reset before the results */
-		*st = (struct dwarf_abi){ .results = true };
+	if (p->result && !st->results) { /* abiutils.go: rUsed is reset before the results */
+		st->ints = st->floats = 0;
+		st->unknown = false;
+		st->results = true;
+	}
 	if (st->unknown || ti->state == DWARF_WHERE_UNKNOWN) {
 		st->unknown = true; /* how many registers it took is unknown too */
 		p->where = DWARF_WHERE_UNKNOWN;
@@ -371,15 +383,15 @@ uint8_t dwarf_abi_assign(struct dwarf_abi *st, struct dwarf_param *p, const stru
 	}
 	for (uint8_t i = 0; i < ti->nleaf; i++)
 		ti->leaf[i].kind == DWARF_KIND_FLOAT ? floats++ : ints++;
-	if (ti->state == DWARF_WHERE_STACK || ints > DWARF_INT_REGS - st->ints ||
-	    floats > DWARF_FLOAT_REGS - st->floats) {
+	if (ti->state == DWARF_WHERE_STACK || ints > st->nint - st->ints ||
+	    floats > st->nfloat - st->floats) {
 		p->where = DWARF_WHERE_STACK; /* and the registers stay free for later ones */
 		return 0;
 	}
 	for (uint8_t i = 0; i < ti->nleaf; i++) {
 		parts[i] = ti->leaf[i];
 		parts[i].reg = (uint8_t)(ti->leaf[i].kind == DWARF_KIND_FLOAT
-						 ? DWARF_REG_X0 + st->floats++ : st->ints++);
+						 ? st->float0 + st->floats++ : st->int0 + st->ints++);
 	}
 	p->where = DWARF_WHERE_REGS;
 	return ti->nleaf;

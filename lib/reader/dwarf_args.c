@@ -30,9 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const dwarf_reg_names[DWARF_INT_REGS + DWARF_FLOAT_REGS] = {
+const char *const dwarf_reg_names[DWARF_NREGS] = {
 	"rax", "rbx", "rcx", "rdi", "rsi", "r8", "r9", "r10", "r11",
 	"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+	"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13", "f14", "f15",
 };
 
 /* A function or parameter as the walk found it, before origins and types are read. */
@@ -389,7 +391,7 @@ static int dwarf_args_fn(struct dwarf_build *b, struct dwarf_args *ix, const str
 	struct dwarf_rawparam fn = { .name = f->name, .type = 0, .origin = f->origin };
 	struct dwarf_rawparam dict = { .name = ".dict" };
 	struct dwarf_tinfo rt = dwarf_dict_type;
-	struct dwarf_abi st = { 0 };
+	struct dwarf_abi st = dwarf_abi_start(b->im);
 	size_t noff, listed = SIZE_MAX, k = 0;
 	int err = dwarf_args_origin(b, &fn);
 

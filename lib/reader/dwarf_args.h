@@ -23,11 +23,19 @@
 
 /* The integer registers of Go's ABIInternal on amd64, in assignment order
  * (cmd/compile/abi-internal.md, "amd64 architecture"): part registers 0-8. Part
- * registers 9-23 are the float registers X0-X14, which golat does not capture. */
+ * registers 9-23 are the float registers X0-X14, which golat does not capture.
+ * On arm64 ("arm64 architecture") the integer registers are R0-R15 and the float
+ * ones F0-F15: part registers 24-39 and 40-55. One numbering for both, so that a part
+ * names its register without the binary at hand; the image's e_machine chooses. */
 #define DWARF_INT_REGS 9
 #define DWARF_FLOAT_REGS 15
 #define DWARF_REG_X0 DWARF_INT_REGS
-extern const char *const dwarf_reg_names[DWARF_INT_REGS + DWARF_FLOAT_REGS]; /* "rax"... "x14" */
+#define DWARF_ARM64_INT_REGS 16
+#define DWARF_ARM64_FLOAT_REGS 16
+#define DWARF_REG_R0 (DWARF_INT_REGS + DWARF_FLOAT_REGS)
+#define DWARF_REG_F0 (DWARF_REG_R0 + DWARF_ARM64_INT_REGS)
+#define DWARF_NREGS (DWARF_REG_F0 + DWARF_ARM64_FLOAT_REGS)
+extern const char *const dwarf_reg_names[DWARF_NREGS]; /* "rax"... "x14", "r0"... "f15" */
 
 enum dwarf_kind {
 	DWARF_KIND_OTHER,   /* a type we do not read; its parts are raw words */
@@ -52,7 +60,8 @@ enum dwarf_where {
 
 /* One register-sized piece of a value: which register, and what it holds. */
 struct dwarf_part {
-	uint8_t reg;  /* 0-8 integer (dwarf_reg_names), 9-23 X0-X14 */
+	uint8_t reg;  /* dwarf_reg_names: amd64 0-8 integer, 9-23 X0-X14; arm64 24-39
+		       * R0-R15, 40-55 F0-F15 */
 	uint8_t kind; /* enum dwarf_kind of the scalar: INT, UINT, BOOL, FLOAT, POINTER */
 	uint8_t size; /* bytes of the register that are meaningful: 1, 2, 4 or 8 */
 };
@@ -137,7 +146,8 @@ typedef bool (*dwarf_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 #define DWARF_ARG_TEXT_MAX 64
 
 /* Formats the value of p from the nine integer registers regs (RAX, RBX, RCX, RDI, RSI,
- * R8-R11 at entry for a parameter, at return for a result) into buf, NUL-terminated:
+ * R8-R11 at entry for a parameter, at return for a result) into buf, NUL-terminated
+ * (golat records amd64's registers only: a part in an arm64 register shows as "<r3>"):
  *   integers in decimal, signed or not, of their size (the rest of the register is
  *   junk); bool true/false; pointers 0x hex or nil; a string Go-quoted, at most
  *   DWARF_ARG_TEXT_MAX bytes of it read through read (NULL: no contents), then "...";
@@ -148,7 +158,8 @@ typedef bool (*dwarf_read_fn)(void *arg, uint64_t addr, void *buf, size_t len);
 int dwarf_arg_format(const struct dwarf_param *p, const uint64_t regs[DWARF_INT_REGS],
 		     dwarf_read_fn read, void *arg, char *buf, size_t size);
 
-/* Where p is, as text: its registers joined by commas ("rbx,rcx", "rdi,x0,rsi"), or
+/* Where p is, as text: its registers joined by commas ("rbx,rcx", "rdi,x0,rsi"; on
+ * arm64 "r1,r2", "r0,f0"), or
  * "stack", "none" (zero-sized), "unknown". Returns the length (truncated as snprintf). */
 int dwarf_param_where(const struct dwarf_param *p, char *buf, size_t size);
 

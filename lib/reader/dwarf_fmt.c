@@ -36,8 +36,7 @@ static void dwarf_put_part(struct dwarf_out *o, const struct dwarf_part *pt,
 			   const uint64_t regs[DWARF_INT_REGS])
 {
 	if (pt->reg >= DWARF_INT_REGS) {
-		dwarf_put(o, "<%s>", dwarf_reg_names[pt->reg < DWARF_INT_REGS + DWARF_FLOAT_REGS
-							     ? pt->reg : DWARF_REG_X0]);
+		dwarf_put(o, "<%s>", dwarf_reg_names[pt->reg < DWARF_NREGS ? pt->reg : DWARF_REG_X0]);
 		return;
 	}
 	unsigned bits = pt->size && pt->size < 8 ? 8u * pt->size : 64;
@@ -155,8 +154,7 @@ int dwarf_param_where(const struct dwarf_param *p, char *buf, size_t size)
 	if (p->where == DWARF_WHERE_REGS && p->part) {
 		for (uint8_t i = 0; i < p->nparts; i++)
 			dwarf_put(&o, "%s%s", i ? "," : "",
-				  dwarf_reg_names[p->part[i].reg < DWARF_INT_REGS + DWARF_FLOAT_REGS
-							  ? p->part[i].reg : DWARF_REG_X0]);
+				  dwarf_reg_names[p->part[i].reg < DWARF_NREGS ? p->part[i].reg : DWARF_REG_X0]);
 	} else {
 		dwarf_put(&o, "%s", p->where == DWARF_WHERE_STACK ? "stack"
 				    : p->where == DWARF_WHERE_NONE ? "none" : "unknown");

@@ -260,7 +260,8 @@ void dwarf_die_skip(const struct dwarf_ctx *c, const struct dwarf_cu *cu, struct
 
 /* ---- dwarf_abi.c: Go types and their register assignment ----------------------- */
 
-#define DWARF_MAX_LEAVES (DWARF_INT_REGS + DWARF_FLOAT_REGS)
+/* Every argument register of the architecture with the most (arm64's 16 + 16). */
+#define DWARF_MAX_LEAVES (DWARF_ARM64_INT_REGS + DWARF_ARM64_FLOAT_REGS)
 
 /* What the register ABI needs of a type: its register-sized leaves, in order. */
 struct dwarf_tinfo {
@@ -291,9 +292,14 @@ void dwarf_types_free(struct dwarf_types *tt);
 
 /* Register assignment of one function's parameters then results (abiutils.go). */
 struct dwarf_abi {
+	/* The architecture's argument registers: how many, and the dwarf_reg_names
+	 * number of the first, integer and float. */
+	uint8_t nint, nfloat, int0, float0;
 	unsigned ints, floats; /* registers used by the parameters assigned so far */
 	bool results, unknown;
 };
+/* The state before a function's first parameter, for im's architecture. */
+struct dwarf_abi dwarf_abi_start(const struct elf_image *im);
 /* Assigns p, whose type is ti, writing its parts to parts (DWARF_MAX_LEAVES room);
  * returns how many. Sets p->where. */
 uint8_t dwarf_abi_assign(struct dwarf_abi *st, struct dwarf_param *p, const struct dwarf_tinfo *ti,

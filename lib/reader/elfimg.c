@@ -1,4 +1,4 @@
-/* elfimg: bounds-checked reading of a 64-bit x86-64 ELF image in memory. See elfimg.h. */
+/* elfimg: bounds-checked reading of a 64-bit x86-64 or arm64 ELF image in memory. See elfimg.h. */
 #include "elfimg.h"
 
 #include <errno.h>
@@ -24,10 +24,12 @@ static int cmp_reloc(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Collects the R_X86_64_RELATIVE entries of every SHT_RELA section: in a PIE they
- * hold the pointers the loader fills in (pclntab's moduledata, jump tables). */
+/* Collects the RELATIVE entries (R_X86_64_RELATIVE, R_AARCH64_RELATIVE: the same
+ * meaning, slot = bias + addend) of every SHT_RELA section: in a PIE they hold the
+ * pointers the loader fills in (pclntab's moduledata, jump tables). */
 static void load_relocs(struct elf_image *im)
 {
+	uint32_t relative = im->eh.e_machine == EM_AARCH64 ? R_AARCH64_RELATIVE : R_X86_64_RELATIVE;
 	size_t n = 0;
 	for (size_t i = 0; i < im->shnum; i++) {
 		const Elf64_Shdr *sh = &im->sh[i];
@@ -43,7 +45,7 @@ static void load_relocs(struct elf_image *im)
 		for (uint64_t k = 0; k + sizeof(Elf64_Rela) <= sh->sh_size; k += sizeof(Elf64_Rela)) {
 			Elf64_Rela r;
 			memcpy(&r, im->data + sh->sh_offset + k, sizeof(r));
-			if (ELF64_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+			if (ELF64_R_TYPE(r.r_info) != relative)
 				continue;
 			im->rel[im->nrel++] = (struct elf_reloc){ r.r_offset, (uint64_t)r.r_addend };
 		}
@@ -69,8 +71,8 @@ int elf_open(struct elf_image *im, const void *data, size_t size, char *err, siz
 	memcpy(&im->eh, data, sizeof(im->eh));
 	const Elf64_Ehdr *eh = &im->eh;
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_X86_64)
-		return fail(err, errlen, "not a 64-bit x86-64 ELF file");
+	    (eh->e_machine != EM_X86_64 && eh->e_machine != EM_AARCH64))
+		return fail(err, errlen, "not a 64-bit x86-64 or arm64 ELF file");
 	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return fail(err, errlen, "ELF file is not an executable");
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) ||

@@ -1,4 +1,5 @@
-/* elfimg: a bounds-checked view of a 64-bit little-endian ELF image held in memory.
+/* elfimg: a bounds-checked view of a 64-bit little-endian ELF image held in memory
+ * (x86-64 or arm64: e_machine says which, gobin turns it into enum gobin_arch).
  *
  * Owns nothing but copies of the program and section header tables; every other
  * pointer it hands out points into the caller's buffer and has been checked to lie
@@ -28,14 +29,14 @@ struct elf_image {
 	size_t shnum;
 	const char *shstr; /* section name table, or NULL */
 	size_t shstrsz;
-	/* R_X86_64_RELATIVE relocations sorted by offset: a PIE keeps its pointers
+	/* RELATIVE relocations (of the image's machine) sorted by offset: a PIE keeps its pointers
 	 * here, and the file holds zero (or the same addend) in the slot. */
 	struct elf_reloc *rel;
 	size_t nrel;
 };
 
 /* Parses the headers of the image in data[0, size). Returns 0, or -ENOEXEC with a
- * reason in err when it is not a 64-bit little-endian x86-64 ELF file or its
+ * reason in err when it is not a 64-bit little-endian x86-64 or arm64 ELF file or its
  * tables lie outside the buffer. */
 int elf_open(struct elf_image *im, const void *data, size_t size, char *err, size_t errlen);
 void elf_close(struct elf_image *im);

@@ -22,6 +22,7 @@ int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, s
 	int rc = elf_open(&gb->elf, data, size, err, errlen);
 	if (rc)
 		return rc;
+	gb->arch = gb->elf.eh.e_machine == EM_AARCH64 ? GOBIN_ARCH_ARM64 : GOBIN_ARCH_AMD64;
 	gb->pie = gb->elf.eh.e_type == ET_DYN;
 	gb->dynamic = elf_phdr(&gb->elf, PT_INTERP) != NULL;
 	gb->has_symtab = elf_has_symtab(&gb->elf);
@@ -35,6 +36,11 @@ int gobin_open_mem(struct gobin *gb, const void *data, size_t size, char *err, s
 	gtls_find(gb);
 	goff_find(gb);
 	return 0;
+}
+
+const char *gobin_arch_name(enum gobin_arch arch)
+{
+	return arch == GOBIN_ARCH_ARM64 ? "arm64" : "amd64";
 }
 
 int gobin_open(struct gobin *gb, const char *path, char *err, size_t errlen)

@@ -18,6 +18,19 @@
 
 #include "elfimg.h"
 
+/* The instruction set a binary is for, from its ELF header's e_machine. Everything the
+ * reader yields is the same for both but what names the ISA: the pclntab's PC quantum
+ * (1 on amd64, 4 on arm64, as its header says), where g lives (a TLS slot on amd64,
+ * R28 on arm64) and the argument registers (dwarf_args.h). Code that decodes or
+ * patches instructions asks gb->arch before it does. */
+enum gobin_arch {
+	GOBIN_ARCH_AMD64,
+	GOBIN_ARCH_ARM64,
+};
+
+/* Go's name of the architecture (GOARCH): "amd64", "arm64". */
+const char *gobin_arch_name(enum gobin_arch arch);
+
 /* pclntab funcFlag bits: internal/abi/symtab.go (runtime/symtab.go before 1.21). */
 #define GOBIN_FLAG_TOPFRAME 0x1
 #define GOBIN_FLAG_SPWRITE 0x2
@@ -25,7 +38,8 @@
 
 struct gobin_func {
 	uint64_t entry; /* link-time address */
-	uint64_t end;   /* next function's entry (the tail up to it is 0xCC padding) */
+	uint64_t end;   /* next function's entry (the tail up to it is padding: 0xCC on
+			 * amd64, zero words on arm64) */
 	const char *name; /* NUL-terminated, inside the image */
 	uint8_t flag;   /* GOBIN_FLAG_*; 0 before Go 1.17 */
 	uint32_t args;  /* _func.args: bytes of its argument frame (the ABI's ArgWidth) */
@@ -42,8 +56,10 @@ struct gobin {
 	struct elf_image elf;
 	void *map; /* the file mapping, when gobin opened the file */
 	size_t map_len;
+	enum gobin_arch arch;
 
 	uint32_t pcln_magic;
+	uint8_t pc_quantum; /* the header's minimum instruction size: 1 amd64, 4 arm64 */
 	uint64_t pclntab;   /* link-time address of the pclntab header */
 	uint64_t text;      /* runtime.text: pclntab entries are offsets from it */
 	const char *pclntab_source; /* ".gopclntab", "runtime.pclntab" or "scan" */
@@ -54,8 +70,11 @@ struct gobin {
 	int go_minor;        /* 22 for go1.22.12; 0 when unknown */
 
 	bool has_g_tls;
-	int64_t g_tls;       /* g is at fs:[g_tls] */
+	int64_t g_tls;       /* g is at fs:[g_tls] (amd64) */
 	const char *g_tls_source; /* how it was found */
+	/* Where g lives when it is not in TLS: "r28" on arm64 (cmd/internal/obj/arm64:
+	 * REGG; runtime/tls_arm64.s saves it to TLS only around cgo calls), else NULL. */
+	const char *g_reg;
 	struct gobin_goff goff;
 
 	bool pie;     /* ET_DYN executable */

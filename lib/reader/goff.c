@@ -4,7 +4,10 @@
  * tested toolchain by tests/reader.
  *
  * g begins { stack{lo,hi}, stackguard0, stackguard1, _panic, _defer, m, … } in every
- * release since 1.17 (runtime/runtime2.go); only goid moves with the fields before it. */
+ * release since 1.17 (runtime/runtime2.go); only goid moves with the fields before it.
+ * The struct has no architecture-dependent field (gobuf keeps lr and bp on every
+ * architecture), so the offsets are those of every 64-bit GOARCH: tests/reader checks
+ * the table against the DWARF of amd64 and arm64 builds alike. */
 #include "gobin.h"
 #include "dwarf.h"
 

@@ -6,7 +6,12 @@
  * runtime's own code, which is what the running program itself uses: the first
  * `mov …, fs:[disp]` or, in PIE where the linker relaxes the initial-exec access
  * (cmd/internal/obj/x86/obj6.go, -shared TLS), `mov reg, imm; mov …, fs:[reg]`.
- * runtime.cgocallback always touches it (asm_amd64.s: "get_tls(CX); MOVQ g(CX), BX"). */
+ * runtime.cgocallback always touches it (asm_amd64.s: "get_tls(CX); MOVQ g(CX), BX").
+ *
+ * Go on linux/arm64 keeps g in a register, R28 (cmd/internal/obj/arm64/a.out.go, REGG),
+ * in Go code and in the runtime's assembly alike; the TLS slot runtime.tls_g only keeps
+ * it across cgo calls (runtime/tls_arm64.s, save_g/load_g). There is nothing to find:
+ * g_reg says so. */
 #include <capstone/capstone.h>
 #include <string.h>
 
@@ -56,6 +61,10 @@ static const char *const CANDIDATES[] = {
 
 void gtls_find(struct gobin *gb)
 {
+	if (gb->arch == GOBIN_ARCH_ARM64) {
+		gb->g_reg = "r28";
+		return;
+	}
 	csh cs;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return;

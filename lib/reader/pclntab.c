@@ -32,6 +32,7 @@
 
 struct hdr {
 	uint32_t magic;
+	uint8_t quantum;
 	const uint8_t *p; /* header bytes; avail bytes are readable from p */
 	size_t avail;
 	uint64_t addr;
@@ -47,7 +48,11 @@ static bool hdr_parse(struct hdr *h, const struct gobin *gb, uint64_t addr)
 	if (!h->p || h->avail < 72)
 		return false;
 	h->magic = elf_u32(h->p);
-	if (h->p[4] || h->p[5] || h->p[6] != 1 || h->p[7] != 8)
+	/* Bytes 6 and 7: the PC quantum (1 on amd64, 4 on arm64: pcvalue deltas count in
+	 * it) and the pointer size. debug/gosym accepts the quanta Go has: 1, 2 and 4. */
+	h->quantum = h->p[6];
+	if (h->p[4] || h->p[5] || (h->quantum != 1 && h->quantum != 2 && h->quantum != 4) ||
+	    h->p[7] != 8)
 		return false;
 	const uint8_t *w = h->p + 8; /* header words */
 	switch (h->magic) {
@@ -201,6 +206,7 @@ static int use_header(struct gobin *gb, const struct hdr *h, const char *source,
 	int rc = read_funcs(gb, h, err, errlen);
 	if (rc == 0) {
 		gb->pcln_magic = h->magic;
+		gb->pc_quantum = h->quantum;
 		gb->pclntab = h->addr;
 		gb->pclntab_source = source;
 	}

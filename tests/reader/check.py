@@ -357,6 +357,32 @@ def check_specs(ctx, v):
     return n
 
 
+def check_gtls(ctx, v, got, orig, gtls_seen, expect, problems):
+    """amd64: g's TLS offset, from the linker's runtime.tlsg (when it exists) and the
+    runtime's code."""
+    base, _, kind = v.partition(".")
+    code_of = v if kind == "sw" else base
+    if code_of not in gtls_seen:
+        funcs = ctx.ref_funcs(code_of, scan=(kind == "sw"))
+        gtls_seen[code_of] = objdump_gtls(ctx.path(code_of), funcs) if funcs else (None, "no ref list")
+    seen, err = gtls_seen[code_of]
+    want_tls = set()
+    if err:
+        problems.append(f"g_tls: cannot check against the code: {err}")
+    elif len(seen) != 1:
+        problems.append(f"test setup: runtime %fs: accesses of {code_of} give {dict(seen)}")
+    else:
+        want_tls.add(next(iter(seen)))
+    if orig.get("g_tls") is not None and kind != "sw":
+        want_tls.add(orig["g_tls"])
+    if len(want_tls) > 1:
+        problems.append(f"test setup: runtime.tlsg says {orig.get('g_tls')}, code says {dict(seen)}")
+    elif want_tls:
+        expect("g_tls", want_tls.pop())
+    if not isinstance(got.get("g_tls_source"), str) or not got.get("g_tls_source"):
+        problems.append(f"g_tls_source: {got.get('g_tls_source')!r}")
+
+
 def check_info(ctx, v, gtls_seen):
     base, _, kind = v.partition(".")
     where = f"{ctx.tag} {v} info"
@@ -410,27 +436,17 @@ def check_info(ctx, v, gtls_seen):
         problems.append(f"pclntab_source: golat {got.get('pclntab_source')!r}, "
                         f"want one of {sorted(allowed)}")
 
-    # g's TLS offset: the linker's runtime.tlsg (when it exists) and the runtime's code.
-    code_of = v if kind == "sw" else base
-    if code_of not in gtls_seen:
-        funcs = ctx.ref_funcs(code_of, scan=(kind == "sw"))
-        gtls_seen[code_of] = objdump_gtls(ctx.path(code_of), funcs) if funcs else (None, "no ref list")
-    seen, err = gtls_seen[code_of]
-    want_tls = set()
-    if err:
-        problems.append(f"g_tls: cannot check against the code: {err}")
-    elif len(seen) != 1:
-        problems.append(f"test setup: runtime %fs: accesses of {code_of} give {dict(seen)}")
+    # The architecture, from the ELF machine (ref checks it against buildinfo's GOARCH),
+    # and the PC quantum its linker writes into pclntab's header.
+    expect("arch", orig["arch"])
+    expect("pc_quantum", orig["pc_quantum"])
+    if orig["arch"] == "arm64":
+        # g lives in R28 (cmd/internal/obj/arm64, REGG): there is no TLS slot to find.
+        expect("g_tls", None)
+        expect("g_reg", "r28")
     else:
-        want_tls.add(next(iter(seen)))
-    if orig.get("g_tls") is not None and kind != "sw":
-        want_tls.add(orig["g_tls"])
-    if len(want_tls) > 1:
-        problems.append(f"test setup: runtime.tlsg says {orig.get('g_tls')}, code says {dict(seen)}")
-    elif want_tls:
-        expect("g_tls", want_tls.pop())
-    if not isinstance(got.get("g_tls_source"), str) or not got.get("g_tls_source"):
-        problems.append(f"g_tls_source: {got.get('g_tls_source')!r}")
+        expect("g_reg", None)
+        check_gtls(ctx, v, got, orig, gtls_seen, expect, problems)
 
     # g field offsets: DWARF of this build, or of the twin with symbols.
     dwarf = orig.get("goff")

@@ -69,6 +69,23 @@ build_ref() {
 	mv -f "$tmp" "$top/ref"
 }
 
+# toolchain GO [PREFIX]: the start of a comparison test of toolchain GO
+# (/usr/lib/go-1.N/bin/go): sets go, ver (go1.N), CLI and work ($top/PREFIX$ver), and
+# builds ref/; exits 77 (CTest: skipped) when GO is not installed.
+toolchain() {
+	go=$1
+	ver=$(echo "$go" | sed -n 's|.*/go-\(1\.[0-9]*\)/.*|go\1|p')
+	ver=${ver:-$go}
+	if [ ! -x "$go" ]; then
+		echo "SKIP: $ver not installed"
+		exit 77
+	fi
+	find_cli
+	work=$top/${2:-}$ver
+	mkdir -p "$work"
+	build_ref
+}
+
 # gobuild GO OUTPUT [go build flags...]: builds prog/ (CGO_ENABLED from the caller).
 gobuild() {
 	local go=$1 out=$2

@@ -12,18 +12,8 @@
 # BASE.sw (rebuilt with -ldflags='-s -w'; xstatic has none, nobody ships that).
 # Exit 77 (CTest: skipped) when the toolchain is not installed.
 set -u
-go=${1:?usage: compare.sh /usr/lib/go-1.N/bin/go}
-ver=$(echo "$go" | sed -n 's|.*/go-\(1\.[0-9]*\)/.*|go\1|p')
-ver=${ver:-$go}
-if [ ! -x "$go" ]; then
-	echo "SKIP: $ver not installed"
-	exit 77
-fi
 . "$(dirname "$0")/common.sh"
-find_cli
-work=$top/$ver
-mkdir -p "$work"
-build_ref
+toolchain "${1:?usage: compare.sh /usr/lib/go-1.N/bin/go}"
 
 # GOLAT_READER_BINS: another build tree's reader work dir (tests/run.sh passes build/'s
 # to the ASan stage): the same prog/ linked by the same toolchain moments before, so its

@@ -12,7 +12,7 @@ type image struct {
 	f    *elf.File
 	segs []segment
 	syms map[string]elf.Symbol // .symtab, empty when stripped
-	// relative holds R_X86_64_RELATIVE relocations (address -> addend): in PIE the
+	// relative holds R_X86_64_RELATIVE (R_AARCH64_RELATIVE) relocations (address -> addend): in PIE the
 	// dynamic loader writes those pointers, the file may hold anything there.
 	relative map[uint64]uint64
 }
@@ -55,7 +55,9 @@ func newImage(f *elf.File) *image {
 			off := binary.LittleEndian.Uint64(data[i:])
 			info := binary.LittleEndian.Uint64(data[i+8:])
 			add := binary.LittleEndian.Uint64(data[i+16:])
-			if elf.R_X86_64(info&0xffffffff) == elf.R_X86_64_RELATIVE {
+			typ := uint32(info)
+			if (f.Machine == elf.EM_X86_64 && elf.R_X86_64(typ) == elf.R_X86_64_RELATIVE) ||
+				(f.Machine == elf.EM_AARCH64 && elf.R_AARCH64(typ) == elf.R_AARCH64_RELATIVE) {
 				img.relative[off] = add
 			}
 		}

@@ -38,6 +38,8 @@ type jsonGoff struct {
 
 type jsonInfo struct {
 	Path          string    `json:"path"`
+	Arch          string    `json:"arch"`
+	PCQuantum     int       `json:"pc_quantum"`
 	GoVersion     string    `json:"go_version"`
 	PclntabMagic  string    `json:"pclntab_magic"`
 	Pclntab       string    `json:"pclntab"`
@@ -108,10 +110,19 @@ func main() {
 			Symtab:        f.Section(".symtab") != nil,
 			DWARF:         f.Section(".debug_info") != nil || f.Section(".zdebug_info") != nil,
 		}
+		q, arch := machineArch(f.Machine)
+		info.Arch, info.PCQuantum = arch, int(q)
 		if bi, err := buildinfo.ReadFile(path); err == nil {
 			info.GoVersion = bi.GoVersion
+			for _, s := range bi.Settings {
+				if s.Key == "GOARCH" && s.Value != arch {
+					fail("%s: ELF machine %v, but buildinfo says GOARCH=%s", path, f.Machine, s.Value)
+				}
+			}
 		}
-		if off, ok := gTLS(img); ok {
+		// g in TLS is amd64's: arm64 keeps g in R28, and its runtime.tlsg (cgo only)
+		// is a save slot, in a TLS block of the other variant.
+		if off, ok := gTLS(img); ok && arch == "amd64" {
 			info.GTLS, info.GTLSSource = &off, "runtime.tlsg"
 		}
 		if info.DWARF {
@@ -140,4 +151,17 @@ func hasProg(f *elf.File, t elf.ProgType) bool {
 		}
 	}
 	return false
+}
+
+// machineArch gives the GOARCH of an ELF machine and its pclntab PC quantum, the
+// linker's minimum instruction size (cmd/internal/sys/arch.go, MinLC).
+func machineArch(m elf.Machine) (byte, string) {
+	switch m {
+	case elf.EM_X86_64:
+		return 1, "amd64"
+	case elf.EM_AARCH64:
+		return 4, "arm64"
+	}
+	fail("unsupported ELF machine %v", m)
+	return 0, ""
 }

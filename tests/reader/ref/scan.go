@@ -37,6 +37,7 @@ const (
 )
 
 func scanPclntab(img *image) (*pclntab, error) {
+	quantum, _ := machineArch(img.f.Machine)
 	var errs []error
 	for _, s := range img.segs {
 		// Every segment is searched (the header is 8-byte aligned data, wherever the
@@ -47,7 +48,7 @@ func scanPclntab(img *image) (*pclntab, error) {
 				continue
 			}
 			h := s.data[off:]
-			if h[4] != 0 || h[5] != 0 || h[6] != 1 || h[7] != 8 {
+			if h[4] != 0 || h[5] != 0 || h[6] != quantum || h[7] != 8 {
 				continue
 			}
 			addr := s.vaddr + uint64(off)
@@ -112,7 +113,7 @@ func tryHeader(img *image, addr uint64, h []byte) (*pclntab, error) {
 
 // moduledataText finds runtime.firstmoduledata as the data word that points to the
 // pclntab header and whose funcnametab slice points at header+funcnameOffset, and
-// returns its text field. In PIE those pointers are R_X86_64_RELATIVE relocations
+// returns its text field. In PIE those pointers are RELATIVE relocations
 // (the file may hold zero); elsewhere they are plain words in the data segments.
 func moduledataText(img *image, hdr, funcnameOffset uint64) (uint64, bool) {
 	var cands []uint64
