@@ -39,7 +39,9 @@
 #ifndef GOLAT_ARCH_H
 #define GOLAT_ARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "arch_isa.h"
 
@@ -70,5 +72,31 @@
  * carries its struct tramp_desc in (x86-64: R12).
  * ARCH_TRAP_PC_AFTER: bytes between the trap instruction golat writes and the pc the
  * kernel reports for it (x86-64 int3: 1; arm64 BRK: 0). */
+
+/* ---- a stopped thread's registers (ptrace; lib/attach) ------------------------
+ * arch_regs: the general registers as ptrace reads them (x86-64: user_regs_struct).
+ * ARCH_REGS_PC, _SP (r): the pc and stack pointer, lvalues; ARCH_REGS_SYSNO: the
+ * system call a syscall stop is in, -1 for none (writing -1 keeps the kernel from
+ * restarting one); ARCH_REGS_RET: a system call's result; ARCH_REGS_TP: the thread
+ * pointer (x86-64: fs_base). */
+/* 0, or -1 with errno (x86-64: PTRACE_GETREGS/SETREGS; arm64 has only
+ * PTRACE_GETREGSET NT_PRSTATUS, and the call number in NT_ARM_SYSTEM_CALL). */
+int arch_getregs(pid_t tid, arch_regs *r);
+int arch_setregs(pid_t tid, const arch_regs *r);
+/* r with an interrupted system call set to run again, as the kernel would on the way
+ * back from a handler (the -ERESTART* codes), and no restart left pending. */
+arch_regs arch_regs_restart(arch_regs r);
+/* Loads the system call nr with arguments a into r, for a `syscall` run there. */
+void arch_regs_syscall(arch_regs *r, long nr, const uint64_t a[6]);
+/* Loads two integer arguments of a C call into r. */
+void arch_regs_call(arch_regs *r, uint64_t a0, uint64_t a1);
+/* Code sequences golat borrows from a Go program's text (inject_proc.c says why):
+ * a system call then a return; Go's rt_sigreturn (ends with the system call, so
+ * a stop at its entry has pc = start + ARCH_SEQ_GO_SIGRETURN_LEN); and a store of a
+ * function's result into the word at K(SP) then a return (arch_seq_retv: whether p,
+ * ARCH_SEQ_RETV_LEN bytes, is one, and its K). */
+extern const uint8_t arch_seq_syscall_ret[ARCH_SEQ_SYSCALL_RET_LEN];
+extern const uint8_t arch_seq_go_sigreturn[ARCH_SEQ_GO_SIGRETURN_LEN];
+bool arch_seq_retv(const uint8_t *p, unsigned *k);
 
 #endif

@@ -49,11 +49,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
-#define ERESTART_RESTARTBLOCK 516
-
 static uint64_t bit(int sig)
 {
 	return 1ull << (sig - 1);
@@ -97,8 +92,6 @@ void inject_die_point(void)
 		kill(getpid(), SIGKILL);
 }
 
-static struct user_regs_struct restart(struct user_regs_struct r);
-
 int inject_call_begin(struct inj_call *c, const struct inj_target *t, const struct inj_thread *th,
 		      char *err, size_t n)
 {
@@ -106,7 +99,7 @@ int inject_call_begin(struct inj_call *c, const struct inj_target *t, const stru
 	c->t = t;
 	c->tid = th->tid;
 	c->regs = th->regs;
-	c->home = restart(th->regs);
+	c->home = arch_regs_restart(th->regs);
 	c->framed = th->regs;
 	struct iovec iov = { c->xstate, sizeof(c->xstate) };
 	if (ptrace(PTRACE_GETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0)
@@ -129,11 +122,11 @@ static int park(struct inj_call *c, char *err, size_t n)
 {
 	if (c->away)
 		return 0;
-	struct user_regs_struct r = c->regs;
-	r.rip = c->t->sigret_pc;
-	r.rsp = c->park_sp + 8;
-	r.orig_rax = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
-	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+	arch_regs r = c->regs;
+	ARCH_REGS_PC(r) = c->t->sigret_pc;
+	ARCH_REGS_SP(r) = c->park_sp + 8;
+	ARCH_REGS_SYSNO(r) = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
+	if (arch_setregs(c->tid, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_SETREGS", c);
 	c->away = true;
 	inject_die_point();
@@ -151,14 +144,14 @@ enum until { UNTIL_SYSCALL, UNTIL_SIGRETURN };
 static int on_signal(struct inj_call *c, int sig, enum until u, char *err, size_t n)
 {
 	siginfo_t si;
-	struct user_regs_struct r;
-	if (ptrace(PTRACE_GETSIGINFO, c->tid, 0, &si) != 0 || ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
+	arch_regs r;
+	if (ptrace(PTRACE_GETSIGINFO, c->tid, 0, &si) != 0 || arch_getregs(c->tid, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_GETSIGINFO", c);
 	(void)u;
 	if (si.si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)) {
 		snprintf(err, n, "golat's call on thread %d of pid %d faulted (signal %d at pc 0x%llx, "
 			 "address 0x%llx): the thread was put back as it was", (int)c->tid, (int)c->t->pid,
-			 sig, (unsigned long long)r.rip, (unsigned long long)(uintptr_t)si.si_addr);
+			 sig, (unsigned long long)ARCH_REGS_PC(r), (unsigned long long)(uintptr_t)si.si_addr);
 		return -EFAULT;
 	}
 	if (c->nq < INJ_QUEUE)
@@ -169,9 +162,9 @@ static int on_signal(struct inj_call *c, int sig, enum until u, char *err, size_
 /* Whether the thread stopped at the entry of Go's rt_sigreturn with RSP at sp: on its way home. */
 static bool at_sigreturn(struct inj_call *c, uint64_t sp)
 {
-	struct user_regs_struct r;
-	return ptrace(PTRACE_GETREGS, c->tid, 0, &r) == 0 && r.orig_rax == SYS_rt_sigreturn &&
-	       r.rip == c->t->sigret_pc + 9 && r.rsp == sp;
+	arch_regs r;
+	return arch_getregs(c->tid, &r) == 0 && ARCH_REGS_SYSNO(r) == SYS_rt_sigreturn &&
+	       ARCH_REGS_PC(r) == c->t->sigret_pc + ARCH_SEQ_GO_SIGRETURN_LEN && ARCH_REGS_SP(r) == sp;
 }
 
 /* Resumes the thread with req until the stop u waits for (UNTIL_SIGRETURN: the entry
@@ -220,28 +213,21 @@ int inject_syscall(struct inj_call *c, long nr, const uint64_t a[6], uint64_t *r
 	int rc = park(c, err, n);
 	if (rc)
 		return rc;
-	struct user_regs_struct r = c->regs;
-	r.rip = c->t->sys_pc; /* `syscall; ret`, the ret onto the frame home */
-	r.rsp = c->park_sp;
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1; /* no restart of the call the thread was in, on golat's RIP */
-	r.rdi = a[0];
-	r.rsi = a[1];
-	r.rdx = a[2];
-	r.r10 = a[3];
-	r.r8 = a[4];
-	r.r9 = a[5];
-	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+	arch_regs r = c->regs;
+	ARCH_REGS_PC(r) = c->t->sys_pc; /* `syscall; ret`, the ret onto the frame home */
+	ARCH_REGS_SP(r) = c->park_sp;
+	arch_regs_syscall(&r, nr, a); /* no restart of the call the thread was in, on golat's pc */
+	if (arch_setregs(c->tid, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_SETREGS", c);
 	inject_die_point();
 	/* Two syscall stops: its entry, then its exit, where RAX is the result. */
 	rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n);
 	if (rc == 0)
 		rc = resume_until(c, PTRACE_SYSCALL, UNTIL_SYSCALL, 0, 5000, err, n);
-	if (rc == 0 && ptrace(PTRACE_GETREGS, c->tid, 0, &r) != 0)
+	if (rc == 0 && arch_getregs(c->tid, &r) != 0)
 		rc = fail(err, n, -errno, "PTRACE_GETREGS", c);
 	if (rc == 0)
-		*ret = r.rax;
+		*ret = ARCH_REGS_RET(r);
 	return rc;
 }
 
@@ -271,14 +257,11 @@ int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_
 		rc = inject_mem_write(c->t, sp, words, sizeof(words));
 	if (rc)
 		return fail(err, n, rc, "writing golat's stack", c);
-	struct user_regs_struct r = c->regs;
-	r.rip = fn;
-	r.rsp = sp;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rax = 0;
-	r.orig_rax = (uint64_t)-1;
-	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+	arch_regs r = c->regs;
+	ARCH_REGS_PC(r) = fn;
+	ARCH_REGS_SP(r) = sp;
+	arch_regs_call(&r, a0, a1);
+	if (arch_setregs(c->tid, &r) != 0)
 		return fail(err, n, -errno, "PTRACE_SETREGS", c);
 	inject_die_point();
 	/* Every system call of the function stops (PTRACE_SYSCALL) until rt_sigreturn's
@@ -294,28 +277,11 @@ int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_
 	return rc;
 }
 
-/* The registers as found, with an interrupted system call set to run again. */
-static struct user_regs_struct restart(struct user_regs_struct r)
-{
-	long nr = (long)r.orig_rax, rv = (long)r.rax;
-	if (nr < 0)
-		return r;
-	if (rv == -ERESTARTSYS || rv == -ERESTARTNOINTR || rv == -ERESTARTNOHAND) {
-		r.rax = (uint64_t)nr;
-		r.rip -= 2;
-	} else if (rv == -ERESTART_RESTARTBLOCK) {
-		r.rax = SYS_restart_syscall;
-		r.rip -= 2;
-	}
-	r.orig_rax = (uint64_t)-1;
-	return r;
-}
-
 int inject_call_sync(struct inj_call *c)
 {
 	if (c->dead || memcmp(&c->regs, &c->framed, sizeof(c->regs)) == 0)
 		return 0;
-	c->home = restart(c->regs);
+	c->home = arch_regs_restart(c->regs);
 	int rc = inject_frame_write(c, &c->home, c->park_sp + 8);
 	if (rc == 0)
 		c->framed = c->regs;
@@ -332,11 +298,11 @@ int inject_call_restore(struct inj_call *c, char *err, size_t n)
 	if (c->away) {
 		/* Home the way golat's death would take it: rt_sigreturn on the frame (its
 		 * entry, then its exit stop). */
-		struct user_regs_struct r = c->regs;
-		r.rip = c->t->sigret_pc;
-		r.rsp = c->park_sp + 8;
-		r.orig_rax = (uint64_t)-1;
-		if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0)
+		arch_regs r = c->regs;
+		ARCH_REGS_PC(r) = c->t->sigret_pc;
+		ARCH_REGS_SP(r) = c->park_sp + 8;
+		ARCH_REGS_SYSNO(r) = (uint64_t)-1;
+		if (arch_setregs(c->tid, &r) != 0)
 			rc = fail(err, n, -errno, "PTRACE_SETREGS", c);
 		inject_die_point();
 		if (rc == 0)
@@ -349,9 +315,9 @@ int inject_call_restore(struct inj_call *c, char *err, size_t n)
 			interrupt(c);
 	}
 	if (c->away && !c->dead) { /* it did not get there: everything put back by hand */
-		struct user_regs_struct r = c->home;
+		arch_regs r = c->home;
 		struct iovec iov = { c->xstate, c->xlen };
-		if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) != 0 ||
+		if (arch_setregs(c->tid, &r) != 0 ||
 		    ptrace(PTRACE_SETREGSET, c->tid, NT_X86_XSTATE, &iov) != 0 ||
 		    ptrace(PTRACE_SETSIGMASK, c->tid, sizeof(c->mask), &c->mask) != 0)
 			rc = fail(err, n, -errno, "restoring the thread", c);

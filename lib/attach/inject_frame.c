@@ -85,7 +85,7 @@ size_t inject_frame_size(const struct inj_call *c)
 	return 16 + UC_WORDS * 8 + 64 + fp_bytes(c) + 4;
 }
 
-int inject_frame_write(const struct inj_call *c, const struct user_regs_struct *home, uint64_t uc)
+int inject_frame_write(const struct inj_call *c, const arch_regs *home, uint64_t uc)
 {
 	uint64_t w[UC_WORDS] = { 0 }, fp = (uc + UC_WORDS * 8 + 63) & ~63ull;
 	const uint64_t gr[] = { home->r8,  home->r9,  home->r10, home->r11, home->r12, home->r13,
@@ -113,13 +113,13 @@ int inject_frame_write(const struct inj_call *c, const struct user_regs_struct *
 /* The g of the stopped thread (its TLS slot found and checked), or 0. */
 static uint64_t thread_g(const struct inj_call *c, uint64_t *g0)
 {
-	uint64_t fs = c->regs.fs_base;
+	uint64_t fs = ARCH_REGS_TP(c->regs);
 	for (uint64_t off = 8; fs && off <= 512; off += 8) {
 		bool ok = true;
 		uint64_t g = rd(c->t, fs - off, &ok), m = rd(c->t, g + G_M, &ok);
 		uint64_t z = rd(c->t, m + M_G0, &ok), zm = rd(c->t, z + G_M, &ok);
 		uint64_t lo = rd(c->t, g + G_STACK_LO, &ok), hi = rd(c->t, g + G_STACK_HI, &ok);
-		if (ok && zm == m && lo < hi && c->regs.rsp > lo && c->regs.rsp <= hi) {
+		if (ok && zm == m && lo < hi && ARCH_REGS_SP(c->regs) > lo && ARCH_REGS_SP(c->regs) <= hi) {
 			*g0 = z;
 			return g;
 		}
@@ -130,7 +130,7 @@ static uint64_t thread_g(const struct inj_call *c, uint64_t *g0)
 int inject_frame_home(struct inj_call *c, char *err, size_t n)
 {
 	size_t need = inject_frame_size(c) + 256;
-	uint64_t g0 = 0, g = thread_g(c, &g0), sp = c->regs.rsp, lo = 0, top = 0;
+	uint64_t g0 = 0, g = thread_g(c, &g0), sp = ARCH_REGS_SP(c->regs), lo = 0, top = 0;
 	bool ok = g != 0;
 	if (ok) {
 		lo = rd(c->t, g + G_STACK_LO, &ok);

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
 
+#include "arch.h" /* arch_regs */
 #include "inject.h" /* inject_die_point */
 
 /* The target process as /proc shows it. */
@@ -51,7 +51,7 @@ struct inj_thread {
 	enum inj_stop stop;
 	uint64_t asked_ns;            /* when PTRACE_INTERRUPT was sent */
 	uint64_t seen_ns;             /* when golat saw it stop */
-	struct user_regs_struct regs; /* INJ_HELD: as the stop found them */
+	arch_regs regs; /* INJ_HELD: as the stop found them */
 };
 struct inj_world {
 	pid_t pid;
@@ -88,9 +88,9 @@ bool inject_traced_by_us(pid_t pid, pid_t tid);
 struct inj_call {
 	const struct inj_target *t;
 	pid_t tid;
-	struct user_regs_struct regs;   /* as found */
-	struct user_regs_struct home;   /* regs, an interrupted system call set to run again: restored */
-	struct user_regs_struct framed; /* the regs the frame home holds (regs may be moved meanwhile) */
+	arch_regs regs;   /* as found */
+	arch_regs home;   /* regs, an interrupted system call set to run again: restored */
+	arch_regs framed; /* the regs the frame home holds (regs may be moved meanwhile) */
 	uint64_t park_sp;               /* the frame home on the thread's stack (inject_frame.c) */
 	bool away;                      /* the thread's registers or mask are golat's */
 	uint8_t xstate[INJ_XSTATE_MAX]; /* x87/SSE/AVX state, as found */
@@ -110,7 +110,7 @@ int inject_fn(struct inj_call *c, uint64_t fn, uint64_t a0, uint64_t a1, uint64_
 /* inject_frame.c: the frame rt_sigreturn takes the thread home with. */
 size_t inject_frame_size(const struct inj_call *c);
 /* The ucontext of home (and its XSAVE area above it) at uc. 0 or -errno. */
-int inject_frame_write(const struct inj_call *c, const struct user_regs_struct *home, uint64_t uc);
+int inject_frame_write(const struct inj_call *c, const arch_regs *home, uint64_t uc);
 /* The frame home below the thread's SP (c->park_sp). 0, or -EAGAIN when its stack has no room. */
 int inject_frame_home(struct inj_call *c, char *err, size_t n);
 

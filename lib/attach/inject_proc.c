@@ -174,19 +174,13 @@ bool inject_addr_golat(pid_t pid, uint64_t addr)
  * its choosing; Go's `mov $15, %rax; syscall` (rt_sigreturn), the way home; and `mov
  * %rax, K(%rsp); ret` with K one of 8, 16, 24, 40 (a word of the frame whose value does
  * not matter to rt_sigreturn: inject_frame.c), where a function golat calls returns and leaves its result. Found at any
- * byte: decoded from there, they are what they are. */
-static bool retv_k(const uint8_t *p, unsigned *k)
-{
-	if (p[0] != 0x48 || p[1] != 0x89 || p[2] != 0x44 || p[3] != 0x24 || p[5] != 0xc3)
-		return false;
-	*k = p[4];
-	return *k == 8 || *k == 16 || *k == 24 || *k == 40;
-}
-
+ * byte: decoded from there, they are what they are. Their bytes: arch.h, arch_seq_*. */
 int inject_text_scan(struct inj_target *t, char *err, size_t n)
 {
 	enum { CHUNK = 1 << 16, OVER = 16 };
-	static const uint8_t sysret[] = { 0x0f, 0x05, 0xc3 }, sigret[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	const uint8_t *sysret = arch_seq_syscall_ret, *sigret = arch_seq_go_sigreturn;
+	_Static_assert(ARCH_SEQ_GO_SIGRETURN_LEN >= ARCH_SEQ_SYSCALL_RET_LEN &&
+		       ARCH_SEQ_GO_SIGRETURN_LEN >= ARCH_SEQ_RETV_LEN, "the longest bounds the scan");
 	uint8_t *buf = malloc(CHUNK + OVER);
 	if (!buf)
 		return -ENOMEM;
@@ -200,12 +194,12 @@ int inject_text_scan(struct inj_target *t, char *err, size_t n)
 				 (int)t->pid, strerror(-rc));
 			return rc == -ESRCH || rc == -EIO ? -ESRCH : -EPERM;
 		}
-		for (size_t i = 0; i + sizeof(sigret) <= len; i++) {
-			if (!t->sys_pc && memcmp(buf + i, sysret, sizeof(sysret)) == 0)
+		for (size_t i = 0; i + ARCH_SEQ_GO_SIGRETURN_LEN <= len; i++) {
+			if (!t->sys_pc && memcmp(buf + i, sysret, ARCH_SEQ_SYSCALL_RET_LEN) == 0)
 				t->sys_pc = at + i;
-			if (!t->sigret_pc && memcmp(buf + i, sigret, sizeof(sigret)) == 0)
+			if (!t->sigret_pc && memcmp(buf + i, sigret, ARCH_SEQ_GO_SIGRETURN_LEN) == 0)
 				t->sigret_pc = at + i;
-			if (!t->retv_pc && retv_k(buf + i, &t->retv_k))
+			if (!t->retv_pc && arch_seq_retv(buf + i, &t->retv_k))
 				t->retv_pc = at + i;
 		}
 	}

@@ -95,19 +95,19 @@ static bool group_stop_sig(int sig)
 static bool has_tcb(const struct inj_thread *th, const struct inj_target *t)
 {
 	uint64_t self = 0;
-	return th->regs.fs_base && inject_mem_read(t, th->regs.fs_base, &self, 8) == 0 &&
-	       self == th->regs.fs_base;
+	return ARCH_REGS_TP(th->regs) && inject_mem_read(t, ARCH_REGS_TP(th->regs), &self, 8) == 0 &&
+	       self == ARCH_REGS_TP(th->regs);
 }
 
 /* Futex waits are where idle Go threads sleep (runtime.futexsleep): a thread there
  * holds no lock and its absence for a few milliseconds goes unseen. 0: unfit. */
 static int score(const struct inj_thread *th, const struct inj_target *t)
 {
-	if (th->regs.rip < t->text_lo || th->regs.rip >= t->text_hi)
+	if (ARCH_REGS_PC(th->regs) < t->text_lo || ARCH_REGS_PC(th->regs) >= t->text_hi)
 		return 0; /* not in Go code: it may be inside libc, holding one of its locks */
 	if (!has_tcb(th, t))
 		return 0;
-	long nr = (long)th->regs.orig_rax;
+	long nr = (long)ARCH_REGS_SYSNO(th->regs);
 	return nr == SYS_futex ? 3 : nr >= 0 ? 2 : 1;
 }
 
@@ -126,7 +126,7 @@ static void let_go(struct inj_world *w, struct inj_thread *th, int sig)
 static void look_at(struct inj_world *w, struct inj_thread *th)
 {
 	inject_die_point();
-	int s = ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) == 0 ? score(th, w->target) : 0;
+	int s = arch_getregs(th->tid, &th->regs) == 0 ? score(th, w->target) : 0;
 	if (s <= w->best_score) {
 		let_go(w, th, 0);
 		return;

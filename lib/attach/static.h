@@ -20,15 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
 
+#include "arch.h" /* arch_regs */
 #include "hook.h" /* struct hook_skip */
 
 /* Every thread of the process, each in a ptrace stop of the caller's, with its
  * registers as the stop found them. */
 struct static_thread {
 	pid_t tid;
-	struct user_regs_struct regs;
+	arch_regs regs;
 };
 struct static_world {
 	pid_t pid;

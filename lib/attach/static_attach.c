@@ -363,7 +363,7 @@ static int check_fn(struct static_ctx *s, const struct gobin *gb, const struct s
 		}
 		uint64_t lo = w->addr + gb->bias, hi = lo + w->len;
 		for (size_t t = 0; t < s->w->n; t++) {
-			uint64_t pc = s->w->t[t].regs.rip, to;
+			uint64_t pc = ARCH_REGS_PC(s->w->t[t].regs), to;
 			if (pc <= lo || pc >= hi)
 				continue;
 			if (!(to = tramp_resume_find(pc))) {
@@ -399,10 +399,10 @@ static int write_all(struct static_ctx *s, struct static_stage *g, const bool *k
 	}
 	for (size_t i = 0; rc == 0 && i < nmv; i++) {
 		struct static_thread *t = &s->w->t[mv[i].thread];
-		t->regs.rip = mv[i].to;
+		ARCH_REGS_PC(t->regs) = mv[i].to;
 		if (s->call_on && t->tid == s->call.tid)
-			s->call.regs.rip = t->regs.rip; /* static_end puts these back */
-		else if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0)
+			ARCH_REGS_PC(s->call.regs) = ARCH_REGS_PC(t->regs); /* static_end puts these back */
+		else if (arch_setregs(t->tid, &t->regs) != 0)
 			rc = -errno;
 		if (rc)
 			snprintf(s->err, s->errn, "cannot move thread %d out of a window: %s", (int)t->tid, strerror(-rc));

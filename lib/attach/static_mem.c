@@ -58,7 +58,7 @@ int static_alloc(struct static_ctx *s, uint64_t len, uint64_t *at)
 pid_t static_thread_in(const struct static_world *w, uint64_t addr, uint64_t len, bool strict)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		uint64_t pc = w->t[i].regs.rip;
+		uint64_t pc = ARCH_REGS_PC(w->t[i].regs);
 		if (pc >= addr + (strict ? 1 : 0) && pc < addr + len)
 			return w->t[i].tid;
 	}

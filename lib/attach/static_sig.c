@@ -119,12 +119,12 @@ static int redirect(struct static_ctx *s, const struct gobin *gb, uint64_t thunk
 		return -ENOEXEC;
 	for (size_t i = 0; i < s->w->n; i++) {
 		struct static_thread *t = &s->w->t[i];
-		if (t->regs.rip <= at || t->regs.rip > at + RT_SYSCALL)
+		if (ARCH_REGS_PC(t->regs) <= at || ARCH_REGS_PC(t->regs) > at + RT_SYSCALL)
 			continue;
-		t->regs.rip = at;
+		ARCH_REGS_PC(t->regs) = at;
 		if (s->call_on && t->tid == s->call.tid)
-			s->call.regs.rip = at; /* static_end puts these back */
-		else if (ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0)
+			ARCH_REGS_PC(s->call.regs) = at; /* static_end puts these back */
+		else if (arch_setregs(t->tid, &t->regs) != 0)
 			return -ESRCH;
 	}
 	uint8_t jmp[5] = { 0xe9 };
@@ -169,7 +169,7 @@ static pid_t thread_in_golat(struct static_ctx *s)
 	if (f)
 		fclose(f);
 	for (size_t i = 0; i < s->w->n; i++) {
-		uint64_t pc = s->w->t[i].regs.rip;
+		uint64_t pc = ARCH_REGS_PC(s->w->t[i].regs);
 		if (!(pc >= s->t.text_lo && pc < s->t.text_hi) && !(pc >= vlo && pc < vhi))
 			return s->w->t[i].tid;
 	}

@@ -72,7 +72,7 @@ int static_hold_add(struct static_hold *h, pid_t tid)
 		return -ENOMEM;
 	struct static_thread *th = &h->w.t[h->w.n];
 	inject_die_point(); /* held, then golat gone: the kernel lets the thread run on */
-	if (ptrace(PTRACE_GETREGS, tid, 0, &th->regs) != 0)
+	if (arch_getregs(tid, &th->regs) != 0)
 		return -errno;
 	th->tid = tid;
 	h->w.n++;

@@ -5,6 +5,7 @@
 #define GOLAT_ARCH_ISA_H
 
 #include <stdint.h>
+#include <sys/user.h>
 #include <ucontext.h>
 
 #define ARCH_NAME "x86_64"
@@ -98,5 +99,18 @@ static inline uint64_t arch_uc_desc(const ucontext_t *uc)
 /* The int3 golat writes over a return with no window: the kernel reports the trap with
  * the pc past it. */
 #define ARCH_TRAP_PC_AFTER 1
+
+/* ---- a stopped thread's registers (ptrace) ----------------------------------------- */
+
+typedef struct user_regs_struct arch_regs;
+#define ARCH_REGS_PC(r) ((r).rip)
+#define ARCH_REGS_SP(r) ((r).rsp)
+#define ARCH_REGS_SYSNO(r) ((r).orig_rax)
+#define ARCH_REGS_RET(r) ((r).rax)
+#define ARCH_REGS_TP(r) ((r).fs_base)
+
+#define ARCH_SEQ_SYSCALL_RET_LEN 3
+#define ARCH_SEQ_GO_SIGRETURN_LEN 9
+#define ARCH_SEQ_RETV_LEN 6
 
 #endif
