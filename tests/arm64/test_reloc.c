@@ -313,7 +313,7 @@ struct func {
 	uint64_t tramp; /* relative to the entry; 0: default */
 	bool entry_ok, entry_is_ret, entry_is_target;
 	size_t nsites, npatchable;
-	uint32_t ndata, nunknown;
+	uint32_t ndata, npad, nunknown;
 };
 
 static const struct func funcs[] = {
@@ -322,23 +322,23 @@ static const struct func funcs[] = {
 	{ "go prologue",
 	  { 0xf9400b90, 0xeb3063ff, 0x540000c9, 0xf81f0ffe, 0xf81f83fd, 0xa97ffbfd, 0x910043ff, 0xd65f03c0,
 	    0xaa1e03e3, 0x94000000, 0x17fffff6, 0, 0, 0, 0, 0 },
-	  16, 0, true, false, true, 1, 1, 0, 5 },
+	  16, 0, true, false, true, 1, 1, 0, 5, 0 },
 	/* A literal pool after the RET holds the bits of a RET (d65f03c0) and is read by
 	 * the LDR W27 at the entry: one site, not two. */
-	{ "pool holding a ret", { 0x1800005b, 0xd65f03c0, 0xd65f03c0, 0 }, 4, 0, true, false, false, 1, 1, 1, 1 },
+	{ "pool holding a ret", { 0x1800005b, 0xd65f03c0, 0xd65f03c0, 0 }, 4, 0, true, false, false, 1, 1, 1, 1, 0 },
 	/* An 8-byte pool entry read by LDR X: both words are data. */
-	{ "8-byte pool", { 0x5800005b, 0xd65f03c0, 0xd65f03c0, 0xd65f03c0 }, 4, 0, true, false, false, 1, 1, 2, 0 },
+	{ "8-byte pool", { 0x5800005b, 0xd65f03c0, 0xd65f03c0, 0xd65f03c0 }, 4, 0, true, false, false, 1, 1, 2, 0, 0 },
 	/* `RET` alone: the entry is the return. */
-	{ "one word", { 0xd65f03c0, 0, 0, 0 }, 4, 0, true, true, false, 1, 1, 0, 3 },
+	{ "one word", { 0xd65f03c0, 0, 0, 0 }, 4, 0, true, true, false, 1, 1, 0, 3, 0 },
 	/* A trap at the entry cannot move; its RET can still be patched. */
-	{ "svc at the entry", { 0xd4000001, 0xd65f03c0 }, 2, 0, false, false, false, 1, 1, 0, 0 },
+	{ "svc at the entry", { 0xd4000001, 0xd65f03c0 }, 2, 0, false, false, false, 1, 1, 0, 0, 0 },
 	/* A word capstone 4 does not know at the entry (LDAPR X0, [X1] of Armv8.3 here) is
 	 * refused: an instruction newer than this relocator may be PC-relative. */
-	{ "unknown entry", { 0xf8bfc020, 0xd65f03c0 }, 2, 0, false, false, false, 1, 1, 0, 1 },
+	{ "unknown entry", { 0xf8bfc020, 0xd65f03c0 }, 2, 0, false, false, false, 1, 1, 0, 0, 1 },
 	/* Trampoline 200 MiB away: neither the entry nor the RET reach. */
-	{ "trampoline out of reach", { 0xd503201f, 0xd65f03c0 }, 2, 200u << 20, false, false, false, 1, 0, 0, 0 },
+	{ "trampoline out of reach", { 0xd503201f, 0xd65f03c0 }, 2, 200u << 20, false, false, false, 1, 0, 0, 0, 0 },
 	/* A tail call: no RET, no site. */
-	{ "tail call", { 0xaa0003e1, 0x14000100 }, 2, 0, true, false, false, 0, 0, 0, 0 },
+	{ "tail call", { 0xaa0003e1, 0x14000100 }, 2, 0, true, false, false, 0, 0, 0, 0, 0 },
 };
 
 static void test_plans(void)
@@ -355,12 +355,13 @@ static void test_plans(void)
 			ok += p.sites[s].patchable;
 		if (p.entry_ok != f->entry_ok || p.entry_is_ret != f->entry_is_ret ||
 		    p.entry_is_target != f->entry_is_target || p.nsites != f->nsites || ok != f->npatchable ||
-		    p.ndata != f->ndata || p.nunknown != f->nunknown)
-			FAIL("%s: entry_ok %d (%s) ret %d target %d sites %zu patchable %zu data %u unknown %u", f->what,
-			     p.entry_ok, p.entry_why, p.entry_is_ret, p.entry_is_target, p.nsites, ok, p.ndata, p.nunknown);
-		printf("plan %-24s entry %s%s%s, %zu/%zu returns patchable, %u data, %u unknown\n", f->what,
-		       p.entry_ok ? "ok" : "refused: ", p.entry_ok ? "" : p.entry_why,
-		       p.entry_is_target ? " (a branch target)" : "", ok, p.nsites, p.ndata, p.nunknown);
+		    p.ndata != f->ndata || p.npad != f->npad || p.nunknown != f->nunknown)
+			FAIL("%s: entry_ok %d (%s) ret %d target %d sites %zu patchable %zu data %u pad %u unknown %u",
+			     f->what, p.entry_ok, p.entry_why, p.entry_is_ret, p.entry_is_target, p.nsites, ok, p.ndata,
+			     p.npad, p.nunknown);
+		printf("plan %-24s entry %s%s%s, %zu/%zu returns patchable, %u data, %u padding, %u unknown\n",
+		       f->what, p.entry_ok ? "ok" : "refused: ", p.entry_ok ? "" : p.entry_why,
+		       p.entry_is_target ? " (a branch target)" : "", ok, p.nsites, p.ndata, p.npad, p.nunknown);
 		arm64_plan_free(&p);
 		checks++;
 	}

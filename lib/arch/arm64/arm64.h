@@ -146,7 +146,9 @@ struct arm64_plan {
 	size_t nsites;
 	uint32_t ninsns;       /* words decoded as instructions */
 	uint32_t ndata;        /* words a literal load of the function reads: data */
-	uint32_t nunknown;     /* other words capstone does not know (alignment padding) */
+	uint32_t npad;         /* zero words: the padding to 16 bytes between functions
+				  (UDF #0, which capstone 4 does not know) */
+	uint32_t nunknown;     /* other words capstone 4 does not know (newer instructions) */
 };
 
 /* Plans the function of len bytes at entry (code: its bytes as in the file; len may

@@ -16,7 +16,10 @@
  *  - reach: a B reaches ±128 MiB; a trampoline farther away cannot be used.
  *  - the entry instruction must move: arm64_reloc refuses traps and pointer
  *    authentication, and a word capstone does not know is refused here (it may be a
- *    PC-relative instruction of an extension newer than this relocator).
+ *    PC-relative instruction of an extension newer than this relocator). Capstone 4
+ *    does not know Armv8.1's atomics (CAS, LDADD, SWP, ...), which Go's compiled code
+ *    holds behind a check of the CPU's features: never at an entry, in what the
+ *    arm64_plans tests read.
  *  - a branch back to the entry (a loop, the morestack path's `B entry`) re-enters
  *    the trampoline: counted as the same call, as on x86 (entry_is_target says so).
  * A fault in the relocated entry instruction happens with LR and SP as at the entry,
@@ -105,7 +108,10 @@ int arm64_plan_func(const uint8_t *code, size_t len, uint64_t entry, uint64_t tr
 		size_t left = 4;
 		uint64_t addr = pc;
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
-			plan->nunknown++;
+			if (w == 0)
+				plan->npad++;
+			else
+				plan->nunknown++;
 			continue;
 		}
 		plan->ninsns++;

@@ -1,0 +1,3 @@
+module arm64plansprog
+
+go 1.19
