@@ -46,9 +46,9 @@ machine=$(od -An -tu2 -j18 -N2 "$work/crossgo" | tr -d ' ')
 [[ $machine == 183 ]] || bad "crossgo is not an arm64 ELF (e_machine $machine)"
 
 want_sum=333833500 # sum of i*i for i in 1..1000
-timeout 60 "$work/crossgo" >"$work/alone.out" 2>"$work/alone.err"
+timeout 60 "$work/crossgo" >"$work/alone.out" 2>&1
 rc=$?
-[[ $rc == 0 ]] || bad "crossgo alone exited $rc: $(head -c 300 "$work/alone.err")"
+[[ $rc == 0 ]] || bad "crossgo alone exited $rc: $(head -c 300 "$work/alone.out")"
 grep -qx "go: linux/arm64 $gover.*" "$work/alone.out" || bad "crossgo alone does not report linux/arm64 $gover: $(head -n1 "$work/alone.out")"
 grep -qx "go: sum $want_sum" "$work/alone.out" || bad "crossgo alone computed $(grep 'sum' "$work/alone.out")"
 grep -qx "go: preload runs -1" "$work/alone.out" || bad "crossgo alone found a preloaded library: $(grep 'preload' "$work/alone.out")"
