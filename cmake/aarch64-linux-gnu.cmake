@@ -22,3 +22,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # pkg-config answers for arm64: only the arm64 and architecture-independent .pc files.
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${GOLAT_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
+# CTest of an arm64 build runs its test programs through qemu-user when it is installed,
+# so that they run where binfmt_misc has no qemu-aarch64 too. Without -L: the arm64 libc
+# is multiarch's, in / (`qemu-aarch64 -L /usr/aarch64-linux-gnu` hung).
+find_program(GOLAT_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64)
+if(GOLAT_QEMU_AARCH64)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${GOLAT_QEMU_AARCH64})
+endif()

@@ -6,8 +6,8 @@
 #   golat_reader   lib/reader: the Go binary reader (ELF, pclntab, buildinfo, DWARF)
 #   lib/arch/arm64 arm64 relocation, when it has a CMakeLists.txt
 #   test_pclntab, test_spec  tests/unit's architecture-neutral unit tests (CTest runs them
-#                  under qemu-user through binfmt_misc; tests/arm64/cross.sh does, from
-#                  the x86-64 build)
+#                  under qemu-user, CMAKE_CROSSCOMPILING_EMULATOR; tests/arm64/cross.sh
+#                  does, from the x86-64 build)
 # Not glibc_compat.h: its symbol versions are x86-64's, and only libgolat.so and the
 # command, which an arm64 build does not have yet, need it.
 file(GLOB GOLAT_READER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/reader/*.c)

@@ -5,7 +5,7 @@
 #  - configure says which targets an arm64 build has and which it lacks (cmake/arm64.cmake);
 #  - the reader library and the unit tests are arm64 objects (e_machine EM_AARCH64);
 #  - CTest of that build runs its unit tests (the reader's test_pclntab, test_spec) under
-#    qemu-user through binfmt_misc, and every one passes.
+#    qemu-user (the toolchain file's CMAKE_CROSSCOMPILING_EMULATOR), and every one passes.
 # The build is incremental across runs (the work dir stays); a fresh CI machine compiles
 # all of it, ~10 CPU-s. Skips (77) without the cross compiler or binfmt_misc (qemu.sh).
 # Usage: cross.sh SOURCE_DIR CMAKE CTEST   (env: GOLAT_TEST_WORK)
