@@ -17,7 +17,13 @@
  * RDI RSI R8-R11), calls the recorder with the descriptor and the goroutine's SP,
  * restores them and jumps to desc->resume. X registers are untouched: the recorder is
  * compiled with -mgeneral-regs-only and calls nothing. Flags are clobbered: they are
- * dead at both points (Go passes nothing in flags across a call or a return). */
+ * dead at both points (Go passes nothing in flags across a call or a return).
+ *
+ * That is x86-64's drawing: its stub, fast path and emitters are lib/arch/x86_64/
+ * (tramp.S, recfast.S, tramp_emit.c), the registers the stub saves and the stub's
+ * length are its arch_isa.h's (TRAMP_REG_*, TRAMP_STUB_*). Another instruction set
+ * draws its own behind the same descriptors, thread block, entry points and emitters
+ * declared here. */
 #ifndef GOLAT_TRAMP_H
 #define GOLAT_TRAMP_H
 
@@ -37,10 +43,6 @@ enum tramp_kind {
 };
 #define TRAMP_PROCEXIT_EXIT 0   /* runtime.exit: about to exit_group */
 #define TRAMP_PROCEXIT_SIGNAL 1 /* runtime.dieFromSignal: about to die of a signal */
-
-/* The registers golat_tramp_common saved, as its third argument sees them. */
-enum { TRAMP_REG_R11, TRAMP_REG_R10, TRAMP_REG_R9, TRAMP_REG_R8, TRAMP_REG_RSI, TRAMP_REG_RDI,
-       TRAMP_REG_RDX, TRAMP_REG_RCX, TRAMP_REG_RBX, TRAMP_REG_RAX };
 
 /* Read by golat_tramp_common at [r12]: keep resume first. */
 struct tramp_desc {
@@ -122,10 +124,6 @@ static inline struct tramp_thread *tramp_self(void)
 void tramp_stack_map(void);
 /* The bootstrap stack: [golat_tramp_boot, golat_tramp_boot_top). */
 extern char golat_tramp_boot[], golat_tramp_boot_top[];
-
-/* A stub: lea r12,[rip+desc] (TRAMP_STUB_LEA bytes), then jmp [rip+ptr]. */
-#define TRAMP_STUB_LEA 7
-#define TRAMP_STUB_LEN 13
 
 /* Bytes a trampoline for a window with relocated code of reloc_len bytes needs. */
 size_t tramp_size(size_t reloc_len, int whole);

@@ -266,15 +266,17 @@ static struct gslot *switch_to(struct tramp_thread *m, uint64_t g, int create)
 	return gslot_cache_fill(m->gcache, g, m->holder, create);
 }
 
+/* Where golat_tramp_common saved ABIInternal's integer argument and result registers,
+ * in their order (arch.h, ARCH_ABI_INT_REGS). */
+static const uint8_t abi_saved[STATS_ARGS] = ARCH_ABI_INT_REGS;
+_Static_assert(ARCH_ABI_INT_NREGS == STATS_ARGS, "a slowest call keeps every argument register");
+
 /* The registers golat_tramp_common saved, in ABIInternal's order of integer arguments
- * and results: RAX RBX RCX RDI RSI R8 R9 R10 R11 (cmd/compile/abi-internal.md). */
+ * and results. */
 static void abi_regs(const uint64_t *regs, uint64_t *out)
 {
-	static const uint8_t from[STATS_ARGS] = { TRAMP_REG_RAX, TRAMP_REG_RBX, TRAMP_REG_RCX,
-						  TRAMP_REG_RDI, TRAMP_REG_RSI, TRAMP_REG_R8,
-						  TRAMP_REG_R9,  TRAMP_REG_R10, TRAMP_REG_R11 };
 	for (int i = 0; i < STATS_ARGS; i++)
-		out[i] = regs[from[i]];
+		out[i] = regs[abi_saved[i]];
 }
 
 /* A call site as caller keys hold it: its offset from runtime.text. */
@@ -387,7 +389,8 @@ static void on_exit(struct gslot *s, struct tramp_thread *m, uint32_t fn, uint64
 }
 
 /* runtime.exit (ABI0: the code is at 8(SP), sys_linux_amd64.s) or
- * runtime.dieFromSignal (ABIInternal: the signal is in RAX, signal_unix.go). */
+ * runtime.dieFromSignal (ABIInternal: the signal is in the first integer register,
+ * RAX on x86-64, signal_unix.go). */
 static void process_exit(const struct tramp_desc *d, uint64_t sp, const uint64_t *regs)
 {
 	if (!cfg.on_process_exit)
@@ -395,7 +398,7 @@ static void process_exit(const struct tramp_desc *d, uint64_t sp, const uint64_t
 	if (d->fn == TRAMP_PROCEXIT_EXIT)
 		cfg.on_process_exit((int)*(const int32_t *)(sp + 8), 0);
 	else
-		cfg.on_process_exit(128 + (int)(uint32_t)regs[TRAMP_REG_RAX], 1);
+		cfg.on_process_exit(128 + (int)(uint32_t)regs[abi_saved[0]], 1);
 }
 
 __attribute__((visibility("hidden"))) void tramp_record(const struct tramp_desc *d, uint64_t sp,

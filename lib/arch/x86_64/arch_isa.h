@@ -100,6 +100,22 @@ static inline uint64_t arch_uc_desc(const ucontext_t *uc)
  * the pc past it. */
 #define ARCH_TRAP_PC_AFTER 1
 
+/* ---- the trampolines (tramp.h) ------------------------------------------------------ */
+
+/* The registers golat_tramp_common saved, as its third argument sees them. */
+enum { TRAMP_REG_R11, TRAMP_REG_R10, TRAMP_REG_R9, TRAMP_REG_R8, TRAMP_REG_RSI, TRAMP_REG_RDI,
+       TRAMP_REG_RDX, TRAMP_REG_RCX, TRAMP_REG_RBX, TRAMP_REG_RAX };
+/* Those that carry integer arguments and results, in ABIInternal's order: RAX RBX RCX
+ * RDI RSI R8 R9 R10 R11 (cmd/compile/abi-internal.md). */
+#define ARCH_ABI_INT_REGS                                                                        \
+	{ TRAMP_REG_RAX, TRAMP_REG_RBX, TRAMP_REG_RCX, TRAMP_REG_RDI, TRAMP_REG_RSI, TRAMP_REG_R8, \
+	  TRAMP_REG_R9, TRAMP_REG_R10, TRAMP_REG_R11 }
+#define ARCH_ABI_INT_NREGS 9
+
+/* A stub: lea r12,[rip+desc] (TRAMP_STUB_LEA bytes), then jmp [rip+ptr]. */
+#define TRAMP_STUB_LEA 7
+#define TRAMP_STUB_LEN 13
+
 /* ---- a stopped thread's registers (ptrace) ----------------------------------------- */
 
 typedef struct user_regs_struct arch_regs;
