@@ -9,32 +9,48 @@
  *
  * What depends on the instruction set, and where it lives (x86-64 today):
  *
- *   the clock          arch_clock (rdtsc)                       arch_isa.h
- *   code changed live  arch_serialize (cpuid), arch_code_written arch_isa.h
- *   g, thread block    arch_g (fs:[tls]), arch_agent_block (fs:0) arch_isa.h
- *   signal context     arch_uc_* (ucontext gregs)               arch_isa.h
+ *   the clock            arch_clock (rdtsc)                          arch_isa.h
+ *   code changed live    arch_serialize (cpuid), arch_code_written    arch_isa.h
+ *   g, thread block      arch_g (fs:[tls]), arch_agent_block (fs:0)   arch_isa.h
+ *   signal context       arch_uc_* (ucontext gregs)                  arch_isa.h
+ *   ptrace registers     arch_regs, ARCH_REGS_*, arch_getregs,       arch_isa.h,
+ *                        arch_regs_restart/_syscall/_call, the code   x86_64/regs.c
+ *                        borrowed from the Go text (arch_seq_*)
+ *   the stub, fast path  golat_tramp_common, golat_rec_fast,         x86_64/tramp.S,
+ *                        golat_tramp_resume; TRAMP_SELF               recfast.S,
+ *                                                                     tramp_self.h
+ *   the stub's layout    TRAMP_REG_* (saved registers), TRAMP_STUB_*, arch_isa.h
+ *                        ARCH_ABI_INT_REGS (argument registers)
+ *   trampolines          tramp_emit_*, tramp_size (tramp.h)          x86_64/tramp_emit.c
+ *   decode, plan and     analyze_func (the plan: analyze.h), reloc_*  x86_64/analyze*.c,
+ *   relocate             (capstone x86, 5-byte windows, rel8 hops,    reloc.c
+ *                        int3s, steered branches)
  *
- * Still outside lib/arch, and why (each is x86-64 code in a shared folder):
- *   - lib/engine/tramp.S, lib/record/recfast.S: the trampoline stub and the recorder's
- *     fast path (R12/R13, the saved registers, rdtsc, fs:).
- *   - lib/engine/tramp.c: the trampoline emitters (lea r12 / jmp [rip], jmp rel32,
- *     ret); the resume table beside them is ISA-neutral.
- *   - lib/engine/analyze*.c, reloc.c, window.c, xlate.c: capstone x86 decoding, the
- *     window planner (5-byte windows, rel8 hops, int3s), the relocator and the jump
- *     encodings (reloc_jmp32/jmp8). On arm64 every site is one 4-byte B: the plan
- *     (analyze.h) is the shared shape, the planner behind it is the ISA's
- *     (lib/arch/arm64/arm64.h, arm64_*: decode, relocate, encode B/BL).
- *   - lib/engine/sigown.c, stw.c, lib/agent/sig.c: the signal handlers' register
- *     access (now through arch_uc_*; sig.c still through its own gregs offsets).
+ * For arm64 (lib/arch/arm64/arm64.h, arm64_*, built on every host today): its
+ * struct arm64_plan (the entry word and every RET, each patchable or not with its
+ * reason) is analyze.h's plan with one 4-byte window per site, no hop, twin or int3,
+ * so an arm64 analyze_func is arm64_plan_func and a conversion; arm64_reloc is
+ * reloc_window's counterpart, and arm64_b/arm64_jump the jumps tramp_emit_* write.
+ * The rest is this header's list, to be written in lib/arch/arm64/.
+ *
+ * Still outside lib/arch, and why (x86-64 code in a shared folder):
+ *   - lib/engine/analyze.h: the plan's shape is shared, but its comment and some of
+ *     its fields (hop, twin, int3, redirects) are the x86-64 planner's.
+ *   - lib/engine/window.c, xlate.c: they build each window's trampoline and jumps
+ *     from the x86-64 relocator's output (reloc_window, reloc_place, reloc_jmp32/
+ *     jmp8, 0xcc), and window.c matches two x86 epilogues by their bytes
+ *     (runtime.asyncPreempt's, runtime.rt_sigaction's). Cutting them apart is the
+ *     arm64 port's first step: the relocation and the jump bytes behind arch.h, the
+ *     bookkeeping (codemem, resume and signal tables) shared.
+ *   - lib/engine/sigown.c, lib/agent/sig.c: the handlers' register access (being
+ *     changed by another hand at the time of this split).
  *   - lib/agent/sigrt.S: the agent's rt_sigaction entry (Go's stack ABI0, syscall).
- *   - lib/attach/: ptrace register sets (user_regs_struct: rip, rsp, orig_rax, rax,
- *     fs_base; NT_X86_XSTATE), the injected `syscall; ret` and rt_sigreturn sequences,
- *     the signal frame golat builds (inject_frame.c). arm64 has no PTRACE_GETREGS:
- *     PTRACE_GETREGSET NT_PRSTATUS, and the system call number through
- *     NT_ARM_SYSTEM_CALL.
+ *   - lib/attach/inject_frame.c: the rt_sigreturn frame golat writes (x86-64
+ *     sigcontext and XSAVE area, NT_X86_XSTATE); static_sig.c: runtime.rt_sigaction's
+ *     SYSCALL offset and the absolute jump to the agent (ff 25).
  *   - outside the folders this split may change: lib/sys.h (raw syscall asm for the
  *     agent), lib/config.c (cpuid: is the TSC invariant), lib/report/statsagg.c
- *     (__rdtsc to rate a live process's clock).
+ *     (__rdtsc to rate a live process's clock), tools/run_static.c (orig_rax).
  */
 #ifndef GOLAT_ARCH_H
 #define GOLAT_ARCH_H

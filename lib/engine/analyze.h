@@ -1,6 +1,7 @@
 /* analyze: decides, for one Go function, which bytes golat overwrites (its patch
  * plan), or why it must not be touched. Pure: it reads bytes and writes a plan; the
- * patcher and the trampoline builder act on it.
+ * patcher and the trampoline builder act on it. The planner is the instruction
+ * set's (lib/arch/arch.h): what follows is x86-64's, lib/arch/x86_64/analyze*.c.
  *
  * The plan (DESIGN.md, "Patching safely"):
  *  - the function is decoded whole with capstone (Go puts no data in text); every
