@@ -1,0 +1,3 @@
+module arm64selfprog
+
+go 1.19
