@@ -17,7 +17,7 @@
 enum list_signals { SIGNALS_AUTO, SIGNALS_OWNED, SIGNALS_GO };
 
 struct list_opts {
-	int json, args, totals;
+	int json, args, totals, lines;
 	enum list_signals signals;
 };
 
@@ -34,7 +34,7 @@ struct list_totals {
 	struct ret_counts r;
 };
 
-/* Parses "[--json] [--args] [--totals] [--signals=auto|owned|go] EXE [SPEC...]";
+/* Parses "[--json] [--args] [--lines] [--totals] [--signals=auto|owned|go] EXE [SPEC...]";
  * returns the index of EXE in argv, or -1. */
 static int parse_args(int argc, char **argv, struct list_opts *o)
 {
@@ -47,6 +47,8 @@ static int parse_args(int argc, char **argv, struct list_opts *o)
 			o->args = 1;
 		else if (strcmp(argv[i], "--totals") == 0)
 			o->totals = 1;
+		else if (strcmp(argv[i], "--lines") == 0)
+			o->lines = 1;
 		else if (strcmp(argv[i], "--signals=auto") == 0)
 			o->signals = SIGNALS_AUTO;
 		else if (strcmp(argv[i], "--signals=owned") == 0)
@@ -167,6 +169,29 @@ static void print_sig(const struct dwarf_args *ix, const struct gobin_func *f, i
 		printf(")%s\n", notes[s->check] ? notes[s->check] : "");
 }
 
+/* --lines: where f starts in the source, the position of its entry PC, as text
+ * ("  main.go:42") or as the JSON keys "file" and "line" (null when the tables give
+ * none: some assembly functions). */
+static void print_line(const struct gobin *gb, const struct gobin_func *f, int json)
+{
+	const char *file;
+	int32_t line;
+	bool ok = gobin_pc_line(gb, f->entry, &file, &line) == 0;
+
+	if (!json) {
+		if (ok)
+			printf("  %s:%d", file, (int)line);
+		return;
+	}
+	fputs(",\"file\":", stdout);
+	if (ok) {
+		json_string(stdout, file);
+		printf(",\"line\":%d", (int)line);
+	} else {
+		fputs("null,\"line\":null", stdout);
+	}
+}
+
 /* Adds how each return of plan is hooked to c. */
 static void count_returns(const struct analyze_plan *plan, struct ret_counts *c)
 {
@@ -256,9 +281,12 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 				? why + strlen(f->name) + 2 : why;
 	if (!o->json) {
 		bool note = !ok || c.int3;
-		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s\n", (unsigned long long)f->entry,
+		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
 		       ok > 0 ? "yes" : ok ? "-" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
+		if (o->lines)
+			print_line(gb, f, false);
+		putchar('\n');
 		if (ix)
 			print_sig(ix, f, o->json);
 		return;
@@ -281,6 +309,8 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
+	if (o->lines)
+		print_line(gb, f, true);
 	if (ix)
 		print_sig(ix, f, o->json);
 	putchar('}');
@@ -326,8 +356,8 @@ int cmd_list(int argc, char **argv)
 	struct list_opts o;
 	int exe = parse_args(argc, argv, &o);
 	if (exe < 0) {
-		fputs("usage: golat list [--json] [--args] [--totals] [--signals=auto|owned|go] EXE [SPEC...]\n",
-		      stderr);
+		fputs("usage: golat list [--json] [--args] [--lines] [--totals] [--signals=auto|owned|go] EXE "
+		      "[SPEC...]\n", stderr);
 		return 2;
 	}
 	struct gobin gb;

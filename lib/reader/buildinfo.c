@@ -14,19 +14,6 @@
 
 static const char MAGIC[14] = "\xff Go buildinf:";
 
-static bool read_varint(const uint8_t *p, size_t avail, uint64_t *v, size_t *used)
-{
-	*v = 0;
-	for (size_t i = 0; i < avail && i < 10; i++) {
-		*v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*used = i + 1;
-			return true;
-		}
-	}
-	return false;
-}
-
 static void set_version(struct gobin *gb, const uint8_t *s, uint64_t len)
 {
 	if (len == 0 || len >= sizeof(gb->go_version) || memcmp(s, "go", 2) != 0)
@@ -46,7 +33,7 @@ static bool parse_blob(struct gobin *gb, const uint8_t *p, size_t avail, uint64_
 	if (p[15] & 2) {
 		uint64_t len;
 		size_t used;
-		if (!read_varint(p + 32, avail - 32, &len, &used) || len > avail - 32 - used)
+		if (!gobin_uvarint(p + 32, avail - 32, &len, &used) || len > avail - 32 - used)
 			return false;
 		set_version(gb, p + 32 + used, len);
 		return gb->go_version[0] != 0;

@@ -94,6 +94,14 @@ int elf_open(struct elf_image *im, const void *data, size_t size, char *err, siz
 			elf_close(im);
 			return -ENOMEM;
 		}
+		/* So does a section whose bytes end past it: the Go linker writes the
+		 * section names last when it links internally (arm64 among others). */
+		for (size_t i = 0; i < im->shnum; i++)
+			if (im->sh[i].sh_type != SHT_NOBITS && im->sh[i].sh_type != SHT_NULL &&
+			    !in_bounds(size, im->sh[i].sh_offset, im->sh[i].sh_size)) {
+				elf_close(im);
+				return fail(err, errlen, "corrupt or truncated ELF file: a section lies outside the file");
+			}
 		if (eh->e_shstrndx < im->shnum) {
 			const Elf64_Shdr *s = &im->sh[eh->e_shstrndx];
 			if (s->sh_type == SHT_STRTAB && in_bounds(size, s->sh_offset, s->sh_size)) {

@@ -107,6 +107,11 @@ void gobin_close(struct gobin *gb);
 const struct gobin_func *gobin_func_at(const struct gobin *gb, uint64_t pc);
 /* The first function named name, or NULL (names are not unique: ABI wrappers). */
 const struct gobin_func *gobin_func_named(const struct gobin *gb, const char *name);
+/* The source position of link-time pc, as the runtime's tables give it (funcline):
+ * 0 with *file (a path inside the image) and *line; -ENOENT when no function holds pc
+ * or the tables give it no position (assembly without line information), -EINVAL
+ * when they are malformed. Decodes the function's tables from its start. */
+int gobin_pc_line(const struct gobin *gb, uint64_t pc, const char **file, int32_t *line);
 /* The bytes of a function's code [entry, end) in the image, or NULL. */
 const uint8_t *gobin_code(const struct gobin *gb, const struct gobin_func *f);
 
@@ -115,5 +120,20 @@ int pclntab_read(struct gobin *gb, char *err, size_t errlen);
 void buildinfo_read(struct gobin *gb);
 void gtls_find(struct gobin *gb);
 void goff_find(struct gobin *gb);
+
+/* An unsigned LEB128 varint (Go's encoding/binary Uvarint) of at most 10 bytes among
+ * the avail at p: true with *v and the bytes it took. */
+static inline bool gobin_uvarint(const uint8_t *p, size_t avail, uint64_t *v, size_t *used)
+{
+	*v = 0;
+	for (size_t i = 0; i < avail && i < 10; i++) {
+		*v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*used = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
 
 #endif

@@ -37,6 +37,7 @@ struct hdr {
 	size_t avail;
 	uint64_t addr;
 	uint64_t nfunc, funcname, pcln, text_field; /* text_field: header offset, 0 if none */
+	uint64_t cu, filetab, pctab; /* source positions (gobin_pc_line) */
 	size_t fsz; /* size of one functab field: 4, or 8 before 1.18 */
 };
 
@@ -58,6 +59,9 @@ static bool hdr_parse(struct hdr *h, const struct gobin *gb, uint64_t addr)
 	switch (h->magic) {
 	case MAGIC_116:
 		h->funcname = elf_u64(w + 16);
+		h->cu = elf_u64(w + 24);
+		h->filetab = elf_u64(w + 32);
+		h->pctab = elf_u64(w + 40);
 		h->pcln = elf_u64(w + 48);
 		h->fsz = 8;
 		break;
@@ -65,6 +69,9 @@ static bool hdr_parse(struct hdr *h, const struct gobin *gb, uint64_t addr)
 	case MAGIC_120:
 		h->text_field = 24;
 		h->funcname = elf_u64(w + 24);
+		h->cu = elf_u64(w + 32);
+		h->filetab = elf_u64(w + 40);
+		h->pctab = elf_u64(w + 48);
 		h->pcln = elf_u64(w + 56);
 		h->fsz = 4;
 		break;
@@ -254,4 +261,67 @@ int pclntab_read(struct gobin *gb, char *err, size_t errlen)
 	if (elf_symbol(&gb->elf, "runtime.pclntab", &addr, NULL) && hdr_parse(&h, gb, addr))
 		return use_header(gb, &h, "runtime.pclntab", err, errlen);
 	return scan_segments(gb, err, errlen);
+}
+
+/* The value at pc of the pcvalue table at off in pctab, for the function at entry
+ * (runtime/symtab.go, pcvalue and step): pairs of varints, a zigzag value delta then a
+ * PC delta in quanta; a zero value delta after the first pair ends the table. */
+static bool pcvalue(const struct hdr *h, uint32_t off, uint64_t entry, uint64_t pc, int32_t *val)
+{
+	uint64_t at = h->pctab + off, cur = entry, d;
+	uint32_t v = (uint32_t)-1;
+	size_t used;
+
+	if (off == 0 || h->pctab >= h->avail)
+		return false;
+	while (at < h->avail && gobin_uvarint(h->p + at, h->avail - at, &d, &used)) {
+		uint32_t uv = (uint32_t)d;
+		if (uv == 0 && cur != entry)
+			return false;
+		at += used;
+		if (at >= h->avail || !gobin_uvarint(h->p + at, h->avail - at, &d, &used))
+			return false;
+		at += used;
+		v += -(uv & 1) ^ (uv >> 1);
+		cur += (uint64_t)((uint32_t)d * h->quantum);
+		if (pc < cur) {
+			*val = (int32_t)v;
+			return true;
+		}
+	}
+	return false;
+}
+
+int gobin_pc_line(const struct gobin *gb, uint64_t pc, const char **file, int32_t *line)
+{
+	const struct gobin_func *f = gobin_func_at(gb, pc);
+	struct hdr h;
+	int32_t fileno, ln;
+
+	if (!f)
+		return -ENOENT;
+	if (!hdr_parse(&h, gb, gb->pclntab) || h.cu >= h.avail || h.filetab >= h.avail)
+		return -EINVAL;
+	/* _func (runtime/runtime2.go): after nameoff come args, deferreturn, pcsp, then
+	 * pcfile, pcln, npcdata and cuOffset, 4 bytes each. */
+	uint64_t funcoff = ftab_field(gb, &h, 2 * (uint64_t)(f - gb->funcs) + 1), rec = h.pcln + funcoff;
+	size_t name_at = h.fsz == 8 ? 8 : 4;
+	if (funcoff >= h.avail || rec > h.avail - 44)
+		return -EINVAL;
+	const uint8_t *r = h.p + rec + name_at;
+	if (!pcvalue(&h, elf_u32(r + 16), f->entry, pc, &fileno) ||
+	    !pcvalue(&h, elf_u32(r + 20), f->entry, pc, &ln) || fileno < 0)
+		return -ENOENT;
+	/* cutab: per compilation unit, a filetab offset for each of its file numbers. */
+	uint64_t slot = h.cu + ((uint64_t)elf_u32(r + 28) + (uint64_t)fileno) * 4;
+	if (slot > h.avail - 4)
+		return -EINVAL;
+	uint32_t name = elf_u32(h.p + slot);
+	if (name == UINT32_MAX)
+		return -ENOENT;
+	if (name >= h.avail - h.filetab || !memchr(h.p + h.filetab + name, 0, h.avail - h.filetab - name))
+		return -EINVAL;
+	*file = (const char *)h.p + h.filetab + name;
+	*line = ln;
+	return 0;
 }

@@ -5,7 +5,8 @@
 # binaries (mutate.py: truncations, corrupted pclntab header, flipped bytes).
 # The Go binaries come from the oldest and the newest installed toolchain: a cgo exe
 # (pclntab in .gopclntab), a stripped PIE and a -s -w PIE (pclntab found by scanning;
-# go1.19 PIE has no .gopclntab, go1.26+ has no textStart in the header).
+# go1.19 PIE has no .gopclntab, go1.26+ has no textStart in the header), and the
+# newest toolchain's linux/arm64 -s -w exe when reader_arm64_go1.N left one.
 set -u
 . "$(dirname "$0")/common.sh"
 find_cli
@@ -32,4 +33,12 @@ for go in $oldest_go $newest_go; do
 	bins+=("$work/$v.exe" "$work/$v.pie.strip" "$work/$v.pie.sw")
 	[ "$oldest_go" = "$newest_go" ] && break
 done
+# And a linux/arm64 -s -w exe (pclntab quantum 4, AARCH64 relocations) as
+# reader_arm64_go1.N of the newest toolchain linked it, when it ran first.
+v=$(echo "$newest_go" | sed -n 's|.*/go-\(1\.[0-9]*\)/.*|go\1|p')
+if take "$top/arm64-$v/prog.exe.sw" "$work/arm64-$v.exe.sw" "$newest_go"; then
+	bins+=("$work/arm64-$v.exe.sw")
+else
+	echo "note: no fresh arm64 build from reader_arm64_$v: no arm64 input"
+fi
 exec python3 "$here/badinput.py" --cli "$CLI" --ref "$top/ref" --work "$work" "${bins[@]}"

@@ -225,6 +225,7 @@ def objdump_gtls(path, funcs):
 class Ctx:
     def __init__(self, a):
         self.cli, self.ref, self.go, self.work = a.cli, a.ref, a.go, a.work
+        self.pcline = a.pcline
         rc, out, _ = run([self.go, "version"])
         m = re.search(r"go version (go\S+)", out or "")
         self.goversion = m.group(1) if m else "?"
@@ -466,12 +467,85 @@ def check_info(ctx, v, gtls_seen):
         fail(where, "\n  ".join([""] + problems))
 
 
+# Where `golat list --args` must put the parameters of prog's main.wide and main.mixed
+# (abi-internal.md: amd64 RAX, RBX, RCX, RDI, RSI, R8-R11 and X0-X14; arm64 R0-R15 and
+# F0-F15), as [(name, regs)] with "stack" for a parameter in memory; then the results.
+ABI_CASES = {
+    "amd64": {
+        "main.wide": ([(n, [r]) for n, r in zip("abcdefghi", ["rax", "rbx", "rcx", "rdi", "rsi",
+                                                                "r8", "r9", "r10", "r11"])]
+                      + [(n, "stack") for n in "jkl"], [("~r0", ["rax"])]),
+        "main.mixed": ([("a", ["rax"]), ("x", ["x0"]), ("b", ["rbx"]), ("y", ["x1"])],
+                       [("~r0", ["x0"])]),
+    },
+    "arm64": {
+        "main.wide": ([(n, [f"r{i}"]) for i, n in enumerate("abcdefghijkl")], [("~r0", ["r0"])]),
+        "main.mixed": ([("a", ["r0"]), ("x", ["f0"]), ("b", ["r1"]), ("y", ["f1"])],
+                       [("~r0", ["f0"])]),
+    },
+}
+
+
+def check_args(ctx, v, arch):
+    """The argument registers `golat list --args --json` names, on a build with DWARF."""
+    where = f"{ctx.tag} {v} list --args"
+    arr = run_json(where, [ctx.cli, "list", "--args", "--json", ctx.path(v), "main.wide", "main.mixed"])
+    if arr is None:
+        return
+    shape = lambda ps: [(p.get("name"), p.get("regs") if p.get("where") == "regs" else p.get("where"))
+                        for p in ps or []]
+    got = {f.get("name"): (shape(f.get("args")), shape(f.get("results"))) for f in arr}
+    for name, want in ABI_CASES[arch].items():
+        have = got.get(name)
+        if have != (want[0], want[1]):
+            fail(where, f"{name}: golat {have}, want {want}")
+
+
+def check_lines(ctx, v):
+    """Source positions: of sampled PCs by gobin_pc_line (reader_pcline), of every entry by
+    `golat list --lines --json`, against debug/gosym's PCToLine on the same file."""
+    where = f"{ctx.tag} {v} lines"
+    rc, out, err = run([ctx.ref, "lines"] + (["-scan"] if "." in v else []) + [ctx.path(v)])
+    if rc != 0:
+        fail(where, f"ref lines exited {rc}: {err.strip()[:300]}")
+        return
+    want = out.splitlines()
+    pcs = "".join(l.split(" ", 1)[0] + "\n" for l in want)
+    try:
+        p = subprocess.run([ctx.pcline, ctx.path(v)], input=pcs, capture_output=True, text=True,
+                           timeout=180, errors="replace")
+    except subprocess.TimeoutExpired:
+        fail(where, "reader_pcline timed out")
+        return
+    got = p.stdout.splitlines()
+    if p.returncode != 0 or len(got) != len(want):
+        fail(where, f"reader_pcline exited {p.returncode} with {len(got)} lines for {len(want)}: "
+             f"{p.stderr.strip()[:300]}")
+        return
+    bad = [(w, g) for w, g in zip(want, got) if w != g]
+    if bad:
+        fail(where, f"{len(bad)} of {len(want)} PCs differ from debug/gosym:\n" +
+             "\n".join(f"  gosym {w}, golat {g}" for w, g in bad[:MAX_DIFF]))
+    entries = {int(l.split(" ", 1)[0], 16): l.split(" ", 1)[1] for l in want}
+    arr = run_json(where, [ctx.cli, "list", "--lines", "--json", ctx.path(v)])
+    diff = []
+    for f in arr or []:
+        pos = f"{f.get('file')}:{f.get('line')}" if f.get("file") is not None else "?"
+        e = hexint(f["entry"])
+        if e in entries and entries[e] != pos:
+            diff.append(f"  {f['name']}: gosym {entries[e]}, golat list {pos}")
+    if diff:
+        fail(where, f"{len(diff)} entries differ:\n" + "\n".join(diff[:MAX_DIFF]))
+    return len(want)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
     ap.add_argument("--ref", required=True)
     ap.add_argument("--go", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--pcline", help="tests/reader/pcline.c, built: source positions are checked")
     ap.add_argument("--specs-on", action="append", default=[],
                     help="variants to run the function-selection cases on")
     ap.add_argument("variants", nargs="+")
@@ -489,9 +563,13 @@ def main():
         if n:
             check_text_mode(ctx, v, n)
         nspec = check_specs(ctx, v) if v in a.specs_on else 0
+        if "." not in v and ctx.ref_json("info", v) and ctx.ref_json("info", v).get("dwarf"):
+            check_args(ctx, v, ctx.ref_json("info", v)["arch"])
+        npcs = check_lines(ctx, v) if ctx.pcline and not v.endswith(".strip") else None
         total += n
         status = "ok" if len(FAILED) == before else "FAILED"
         extra = f", {nspec} selection cases" if v in a.specs_on else ""
+        extra += f", {npcs} PCs' lines" if npcs else ""
         print(f"{ctx.tag} {v}: {n} functions compared{extra}: {status}", flush=True)
     print(f"{ctx.tag}: {total} functions compared in {len(a.variants)} variants, "
           f"{len(FAILED)} failures")

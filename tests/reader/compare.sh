@@ -1,5 +1,5 @@
 #!/bin/bash
-# compare.sh GO_BINARY: the reader conformance test for one Go toolchain.
+# compare.sh GO_BINARY [READER_PCLINE]: the reader conformance test for one Go toolchain.
 #
 # Builds prog/ with GO_BINARY (/usr/lib/go-1.N/bin/go) in several ways, runs
 # `golat list --json` and `golat info --json` on each build and compares them with
@@ -14,6 +14,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 toolchain "${1:?usage: compare.sh /usr/lib/go-1.N/bin/go}"
+pcline=${2:-} # tests/reader/pcline.c, built: the source positions are checked with it
 
 # GOLAT_READER_BINS: another build tree's reader work dir (tests/run.sh passes build/'s
 # to the ASan stage): the same prog/ linked by the same toolchain moments before, so its
@@ -65,7 +66,7 @@ done
 [ -z "$reuse" ] || echo "$ver: $reused of the builds taken from $reuse"
 echo "$ver: built ${#variants[@]} variants in $(($(date +%s) - t0)) s: ${variants[*]}"
 
-python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" \
+python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" ${pcline:+--pcline "$pcline"} \
 	--specs-on exe --specs-on pie.strip "${variants[@]}" || fails=$((fails + 1))
 echo "$ver: done in $(($(date +%s) - t0)) s"
 [ "$fails" -eq 0 ]

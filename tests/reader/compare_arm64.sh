@@ -1,5 +1,5 @@
 #!/bin/bash
-# compare_arm64.sh GO_BINARY: the reader conformance test for linux/arm64 binaries of one
+# compare_arm64.sh GO_BINARY [READER_PCLINE]: the reader conformance test for linux/arm64 binaries of one
 # Go toolchain, read on this host (x86-64 or not: nothing of the arm64 code runs).
 #
 # Cross-builds prog/ with GOARCH=arm64 and compares `golat list --json` and `golat info
@@ -16,6 +16,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 toolchain "${1:?usage: compare_arm64.sh /usr/lib/go-1.N/bin/go}" arm64-
+pcline=${2:-} # tests/reader/pcline.c, built: the source positions are checked with it
 export GOARCH=arm64
 
 # A strip that reads arm64 ELF files: the cross binutils (beside the cross compiler),
@@ -61,7 +62,7 @@ if command -v qemu-aarch64 >/dev/null && [ -x "$work/prog.exe" ]; then
 fi
 echo "$ver arm64: built ${#variants[@]} variants in $(($(date +%s) - t0)) s: ${variants[*]}"
 
-python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" \
+python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" ${pcline:+--pcline "$pcline"} \
 	--specs-on exe.strip "${variants[@]}" || fails=$((fails + 1))
 echo "$ver arm64: done in $(($(date +%s) - t0)) s"
 [ "$fails" -eq 0 ]

@@ -114,8 +114,21 @@ func counter() func() int {
 	}
 }
 
+// wide has more integer arguments than amd64 has argument registers (9) and fewer than
+// arm64 has (16): the last three are on the stack on amd64, in R9-R11 on arm64
+// (cmd/compile/abi-internal.md). mixed takes integer and float registers in turn.
+//
+//go:noinline
+func wide(a, b, c, d, e, f, g, h, i, j, k, l int) int {
+	return a + b + c + d + e + f + g + h + i + j + k + l
+}
+
+//go:noinline
+func mixed(a int, x float64, b int, y float64) float64 { return float64(a)*x + float64(b)*y }
+
 func main() {
 	grow := &Circle{1}
+	fmt.Println(wide(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), mixed(1, 0.5, 2, 0.25))
 	grow.Grow(2)
 	shapes := []Shape{Rect{2, 3}, grow, Labeled{&Circle{2}, "l"}}
 	sort.Slice(shapes, func(i, j int) bool { return shapes[i].Area() < shapes[j].Area() })

@@ -5,6 +5,7 @@
 //
 //	ref list [-scan] EXE   JSON array of every pclntab function: name, entry, end
 //	ref info [-scan] EXE   JSON object: go_version, pclntab, text, nfuncs, g_tls, goff...
+//	ref lines [-scan] EXE  "0xPC FILE:LINE" for a sample of PCs (debug/gosym's PCToLine)
 //
 // With symbols (.symtab), pclntab is the .gopclntab section or the runtime.pclntab
 // symbol and the text start is the runtime.text symbol: independent evidence. Without
@@ -14,11 +15,13 @@
 package main
 
 import (
+	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 )
 
 type jsonFunc struct {
@@ -66,7 +69,7 @@ func fail(format string, args ...any) {
 func main() {
 	args := os.Args[1:]
 	if len(args) < 2 {
-		fail("usage: ref list|info [-scan] EXE")
+		fail("usage: ref list|info|lines [-scan] EXE")
 	}
 	cmd, args := args[0], args[1:]
 	forceScan := false
@@ -74,7 +77,7 @@ func main() {
 		forceScan, args = true, args[1:]
 	}
 	if len(args) != 1 {
-		fail("usage: ref list|info [-scan] EXE")
+		fail("usage: ref list|info|lines [-scan] EXE")
 	}
 	path := args[0]
 	f, err := elf.Open(path)
@@ -133,6 +136,27 @@ func main() {
 			info.Goff = goff
 		}
 		must(enc.Encode(info))
+	case "lines":
+		// Source positions by debug/gosym: every function's entry, and every PC of
+		// each fifth function and of main's (at most 200 a function), stepping by
+		// the quantum of the architecture (not read from the table: ref's own).
+		q, _ := machineArch(f.Machine)
+		w := bufio.NewWriter(os.Stdout)
+		for i, fn := range pt.table.Funcs {
+			n := 0
+			for pc := fn.Entry; pc < fn.End && n < 200; pc += uint64(q) {
+				file, line, _ := pt.table.PCToLine(pc)
+				if file == "" {
+					fmt.Fprintf(w, "0x%x ?\n", pc)
+				} else {
+					fmt.Fprintf(w, "0x%x %s:%d\n", pc, file, line)
+				}
+				if n++; i%5 != 0 && !strings.HasPrefix(fn.Name, "main.") {
+					break
+				}
+			}
+		}
+		must(w.Flush())
 	default:
 		fail("unknown command %q", cmd)
 	}
