@@ -104,7 +104,7 @@ const char *arm64_refusal(uint32_t insn);
  *    why lib/engine/reloc.c refuses x86's CALL), and it would be saved on the callee's
  *    stack. So after a BL nothing of the trampoline runs.
  *  - Everything else is copied as is (arm64_kind ARM64_OTHER and RET).
- * scratch is a register number (0-30) the relocated words may clobber, or
+ * scratch is a register number (0-29) the relocated words may clobber, or
  * ARM64_NO_SCRATCH; only the forms said above use it.
  * A test of the scratch register itself (CBZ X16) is fine: the test runs before the
  * jump writes it.
@@ -120,7 +120,7 @@ bool arm64_b_reaches(uint64_t from, uint64_t to); /* ±128 MiB, aligned */
 int arm64_b(uint32_t *out, uint64_t from, uint64_t to);
 int arm64_bl(uint32_t *out, uint64_t from, uint64_t to);
 /* A jump from `from` to anywhere: B when it reaches (1 word), else through the scratch
- * register: ADRP + ADD + BR within ±4 GiB (3 words), else MOVZ/MOVK + BR (at most
+ * register: ADRP (+ ADD) + BR within ±4 GiB (2 or 3 words), else MOVZ/MOVK + BR (at most
  * 5). Writes *n words. -EINVAL when it needs scratch and scratch is
  * ARM64_NO_SCRATCH. */
 int arm64_jump(uint32_t out[ARM64_JUMP_MAX], size_t *n, uint64_t from, uint64_t to, int scratch);
