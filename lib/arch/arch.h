@@ -77,8 +77,8 @@
 
 /* ---- g and the thread block ---------------------------------------------------
  * uint64_t arch_g(uint64_t tls): the running goroutine's g as C sees it (x86-64:
- * fs:[tls], tls from the reader; arm64: R28 does not survive into C, so the stub
- * passes it).
+ * fs:[tls], tls from the reader; arm64: g lives in R28 alone, which the stub must
+ * hand to C).
  * void *arch_agent_block(void), arch_agent_set_block(void *): the agent's per-thread
  * block pointer in a word Go leaves free in its own TLS (x86-64: fs:0, m.tls[1]). */
 
@@ -88,6 +88,20 @@
  * carries its struct tramp_desc in (x86-64: R12).
  * ARCH_TRAP_PC_AFTER: bytes between the trap instruction golat writes and the pc the
  * kernel reports for it (x86-64 int3: 1; arm64 BRK: 0). */
+
+/* ---- the stub, the fast path and the trampolines (tramp.h) ---------------------
+ * The ISA's folder provides tramp.S (golat_tramp_common, golat_tramp_resume,
+ * libgolat's tramp_tls), recfast.S (golat_rec_fast), tramp_self.h (TRAMP_SELF: the
+ * thread's block, for them) and tramp_emit.c (tramp_size, tramp_emit_*,
+ * tramp_set_stubs), to tramp.h's contract; and in arch_isa.h TRAMP_REG_* (the order
+ * the stub saves registers in, as tramp_record's third argument sees them),
+ * ARCH_ABI_INT_REGS / ARCH_ABI_INT_NREGS (those that carry ABIInternal's integer
+ * arguments and results, in their order) and TRAMP_STUB_LEA / TRAMP_STUB_LEN (the
+ * stub's instruction boundaries, for xlate.c). */
+
+/* ---- decode, plan, relocate ----------------------------------------------------
+ * analyze_func (lib/engine/analyze.h: the plan) and, today, the x86-64 relocator's
+ * reloc_* (x86_64/reloc.h), which window.c and xlate.c call directly. */
 
 /* ---- a stopped thread's registers (ptrace; lib/attach) ------------------------
  * arch_regs: the general registers as ptrace reads them (x86-64: user_regs_struct).

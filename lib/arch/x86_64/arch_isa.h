@@ -8,8 +8,6 @@
 #include <sys/user.h>
 #include <ucontext.h>
 
-#define ARCH_NAME "x86_64"
-
 /* ---- the clock ---------------------------------------------------------------- */
 
 static inline uint64_t arch_clock(void)
