@@ -136,7 +136,7 @@ static const uint32_t sweep_insns[] = {
 	0x10000081, 0x70000083, 0x1080001e, 0x1000009f, 0x10800003, /* ADR: +0x10, +0x13, -1 MiB into X30, XZR */
 	0xb0000002, 0x90fffff0, 0xf000001e, 0x90800005,             /* ADRP +1 page, -1 into X16, X30, -4 GiB */
 	0x18000207, 0x58ffff07, 0x98000409, 0xd8000100, 0x1c000041, /* LDR W, X (-0x20), LDRSW, PRFM, S */
-	0x5c000042, 0x9c000043, 0x5800001f, 0x58000110, 0x5880001d, /* D, Q, XZR, X16, X29 at -1 MiB */
+	0x5c000042, 0x9c000043, 0x9c000083, 0x5800001f, 0x58000110, 0x5880001d, /* D, Q, Q +16, XZR, X16, X29 -1 MiB */
 	0x14000010, 0x17fffff0, 0x16000000, 0x15ffffff, 0x14000001, /* B +0x40, -0x40, -128 MiB, +128 MiB-4, +4 */
 	0x94000040, 0x97ffffff, 0x96000000,                         /* BL */
 	0xb4000205, 0xb5fffe05, 0x34000210, 0x3400021e, 0xb4800005, /* CBZ/CBNZ X5, W16, W30, -1 MiB */
