@@ -199,11 +199,16 @@ __attribute__((visibility("hidden"))) long agent_rt_sigaction(long sig, const st
 	else if ((rc = k_sigaction(sig, 0, &prev)) < 0)
 		return rc;
 	if (act) {
-		struct ksigaction a = *act;
+		/* Go's action recorded first: a signal arriving between the two must find it,
+		 * never the one it replaces (a SIGURG dropped would stop the M's preemption for
+		 * good: runtime.preemptM sends no other while m.signalPending is set). */
+		struct ksigaction a = *act, *was = go_act[sig];
 		kernel_action(&a, &k);
-		if ((rc = k_sigaction(sig, &k, 0)) < 0)
-			return rc;
 		remember((int)sig, &a);
+		if ((rc = k_sigaction(sig, &k, 0)) < 0) {
+			__atomic_store_n(&go_act[sig], was, __ATOMIC_RELEASE);
+			return rc;
+		}
 	}
 	if (old)
 		*old = prev;

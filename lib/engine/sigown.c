@@ -170,10 +170,15 @@ int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	if (rc == 0 && old)
 		*old = *app[sig];
 	if (rc == 0 && act) {
-		struct sigaction k;
+		/* The program's action recorded first: a signal arriving between the two must
+		 * find it, never the one it replaces (a SIGURG dropped would stop Go's
+		 * preemption of that thread for good: runtime.preemptM sends no other while
+		 * m.signalPending is set). */
+		struct sigaction k, *was = app[sig];
 		kernel_action(act, &k);
-		if ((rc = real_sigaction(sig, &k, NULL)) == 0)
-			remember(sig, act);
+		remember(sig, act);
+		if ((rc = real_sigaction(sig, &k, NULL)) != 0)
+			__atomic_store_n(&app[sig], was, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&mu);
 	pthread_sigmask(SIG_SETMASK, &prev, NULL);

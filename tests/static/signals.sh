@@ -15,7 +15,9 @@
 #  - strconv.IsPrint over 0x20000 runes hooked: the answer unhooked, every call counted,
 #    and (go1.27, where one of its returns goes through an int3) golat's int3s taken;
 #  - signal.Ignore(SIGURG) then signal.Notify(SIGURG, SIGUSR1) after the attach: Go
-#    installs handlers again, and golat's agent is still in front; preemption works;
+#    installs handlers again, and golat's agent is still in front; preemption works
+#    (the program re-arms its threads with a SIGURG each: one lost while SIGURG was
+#    ignored stops Go's preemption of that thread, golat or not);
 #  - golat detach: the text byte for byte the file's, Go's handlers back in the kernel
 #    (unless golat said a thread was in its code), the program exits 0.
 # Usage: signals.sh /usr/lib/go-1.N/bin/go   (env: GOLAT_CLI, GOLAT_TEST_WORK)
@@ -49,7 +51,18 @@ status=0
 [[ $status == 0 ]] || { bad "golat attach exits $status: $(head -3 "$work/attach.err")"; finish; }
 grep -q 'skipped main.\(load\|spin\|tiny\)' "$work/attach.err" && bad "golat skipped a function under test: $(grep skipped "$work/attach.err")"
 touch "$work/go"
-waitfor '^done$' 50 || bad "sigprog did not finish its checks hooked: $(tail -3 "$work/out") $(head -5 "$work/err")"
+if ! waitfor '^done$' 50; then
+	bad "sigprog did not finish its checks hooked: $(tail -3 "$work/out") $(head -5 "$work/err")"
+	# Where it is stuck: Go prints every goroutine's stack on SIGQUIT (not a signal of golat's).
+	kill -QUIT "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "sigprog's goroutines on SIGQUIT:"
+	grep -A12 '^goroutine ' "$work/err" | head -60
+	rm -f "/dev/shm/golat-$pid.stats"
+	finish
+fi
 
 h=$(line 'handlers hooked')
 [[ $h == "handlers hooked: SIGSEGV agent SIGURG agent SIGPROF agent SIGTRAP agent" ]] &&

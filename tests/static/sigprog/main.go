@@ -12,7 +12,12 @@
 //     it goes through an int3);
 //   - notify: signal.Ignore(SIGURG) then signal.Notify for SIGURG and SIGUSR1, after
 //     the attach: Go installs handlers again (raw rt_sigaction), and preemption must
-//     still work;
+//     still work. A preemption signal that reaches a thread while SIGURG is ignored is
+//     lost, and Go then never preempts that thread again (runtime.preemptM sends none
+//     while m.signalPending is set; only a SIGURG handled clears it), hooked or not: so
+//     after Notify the program sends each of its threads a SIGURG of its own, through
+//     golat's handler to Go's;
+//
 // printing the handlers' whereabouts (in the binary, in golat's agent) as the kernel
 // has them, and each function's exact call count; "done", then on DIR/stop the
 // handlers again and exit 0.
@@ -196,6 +201,21 @@ func printable() (n int) {
 	return
 }
 
+// rearm sends SIGURG to every thread of the program: a thread whose preemption signal
+// was lost while SIGURG was ignored takes preemption requests again once Go's handler
+// has seen one (runtime.doSigPreempt clears m.signalPending).
+func rearm() {
+	ts, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		panic(err)
+	}
+	for _, t := range ts {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			syscall.Tgkill(os.Getpid(), tid, syscall.SIGURG)
+		}
+	}
+}
+
 func main() {
 	if os.Args[1] == "-printable" { // the answer unhooked
 		fmt.Println(printable())
@@ -212,15 +232,16 @@ func main() {
 	tinies := profile(dir+"/cpu.prof", time.Second)
 	fmt.Printf("printable %d\n", printable())
 	signal.Ignore(syscall.SIGURG)
-	c := make(chan os.Signal, 4)
-	signal.Notify(c, syscall.SIGURG, syscall.SIGUSR1)
+	// Two channels: every SIGURG (Go's preemption requests, rearm's) is notified too,
+	// and os/signal drops a signal whose channel is full: SIGUSR1 must not queue
+	// behind them.
+	urg, usr1 := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(urg, syscall.SIGURG)
+	signal.Notify(usr1, syscall.SIGUSR1)
 	handlers("notified")
+	rearm()
 	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
-	for s := range c {
-		if s == syscall.SIGUSR1 {
-			break
-		}
-	}
+	<-usr1
 	a2, b2, took2 := preempt()
 	fmt.Printf("preempt after notify %d %d in %d ms\n", a2, b2, took2.Milliseconds())
 	fmt.Printf("counts load %d spin %d tiny %d\n", loads-rec, a+b+a2+b2, tinies)
