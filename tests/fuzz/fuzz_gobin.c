@@ -23,6 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			total += code[f->end - f->entry - 1];
 		if (gobin_func_at(&gb, f->entry) == NULL && f->end > f->entry)
 			__builtin_trap(); /* a function must contain its own entry */
+		const char *file;
+		int32_t line;
+		/* Source positions at the entry and the last instruction (golat list --lines). */
+		if (gobin_pc_line(&gb, f->entry, &file, &line) == 0)
+			total += strlen(file) + (size_t)line;
+		if (f->end - f->entry > gb.pc_quantum && gobin_pc_line(&gb, f->end - gb.pc_quantum, &file, &line) == 0)
+			total += strlen(file);
 	}
 	struct spec_set specs = { 0 };
 	spec_add_list(&specs, "main.*,!main.x,runtime.[a-c]*");

@@ -3,6 +3,11 @@
 # libgolat.so's are: glibc_compat.h force-included (lib/CMakeLists.txt).
 #   fuzz_build OUT SOURCES...   (exit 77 when clang is missing)
 #   fuzz_run NAME BIN CORPUS WORK SECONDS MAXLEN
+# The folder of this host's instruction set under lib/arch (lib/CMakeLists.txt, GOLAT_ARCH).
+fuzz_isa() {
+	case $(uname -m) in aarch64 | arm64) echo arm64 ;; *) echo x86_64 ;; esac
+}
+
 fuzz_build() {
 	local out=$1 top
 	shift
@@ -12,7 +17,7 @@ fuzz_build() {
 		exit 77
 	fi
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -include "$top/lib/glibc_compat.h" -I"$top/lib" $(for d in "$top"/lib/*/; do printf -- '-I%s ' "$d"; done) -I"$top/include" \
+		-Wall -Wextra -Werror -DGOLAT_VERSION_STRING='"fuzz"' -include "$top/lib/glibc_compat.h" -I"$top/lib" $(for d in "$top"/lib/*/ "$top/lib/arch/$(fuzz_isa)/"; do printf -- '-I%s ' "$d"; done) -I"$top/include" \
 		"$@" $(pkg-config --cflags --libs capstone zlib) -lm -o "$out"
 }
 

@@ -11,13 +11,16 @@ source "$here/lib.sh"
 work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz
 mkdir -p "$work/corpus"
 srcs=()
-for f in "$top"/lib/*.c "$top"/lib/*/*.c "$top"/lib/*/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
+isa=$top/lib/arch/$(fuzz_isa)
+for f in "$top"/lib/*.c "$top"/lib/*/*.c "$top"/lib/*/*.S "$isa"/*.c "$isa"/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
 fuzz_build "$work/fuzz_gobin" "$here/fuzz_gobin.c" "${srcs[@]}"
 # Seeds: the reader tests' binaries when they ran first, else small Go-less ELFs.
 if [[ -x $here/../reader/make-corpus.sh ]]; then
 	"$here/../reader/make-corpus.sh" "$work/corpus" >/dev/null 2>&1 || true
 fi
-if (($(find "$work/corpus" -type f | wc -l) == 0)); then
+# A small linux/arm64 image (arm64-seed.py), whatever the reader tests left.
+python3 "$here/arm64-seed.py" "$work/corpus/arm64-min"
+if (($(find "$work/corpus" -type f | wc -l) == 1)); then
 	cp /bin/true "$work/corpus/true"
 	head -c 4096 /bin/true >"$work/corpus/true.head"
 fi

@@ -5,7 +5,8 @@
 # (all variants, all toolchains that ran) as OUTDIR/go1.N-VARIANT, plus damaged copies
 # (mutate.py: truncations, corrupted pclntab header and functab, flipped bytes) of the
 # cgo exe and the -s -w PIE of the oldest and newest toolchain (of every toolchain
-# with --all: a few GB). GOLAT_TEST_WORK defaults to the newest build*/testwork of this
+# with --all: a few GB), and the newest toolchain's linux/arm64 builds (-s -w exe,
+# damaged too, and cgo PIE) when reader_arm64_go1.N left them. GOLAT_TEST_WORK defaults to the newest build*/testwork of this
 # checkout. Prints what it wrote; exits 1 if it found no binaries.
 set -u
 out=${1:?usage: make-corpus.sh OUTDIR [--all]}
@@ -39,6 +40,15 @@ for v in $vers; do
 			[ -f "$out/$v-$k" ] && damage+=("$out/$v-$k")
 		done
 	fi
+done
+# linux/arm64 builds (reader_arm64_go1.N), read on any host: the newest toolchain's
+# stripped static exe and cgo PIE, the exe damaged too.
+arm=$(ls -d "$src"/arm64-go1.* 2>/dev/null | sort -t. -k2,2n | tail -1)
+for k in exe.sw cgopie.sw; do
+	[ -n "$arm" ] && [ -f "$arm/prog.$k" ] || continue
+	cp -f "$arm/prog.$k" "$out/${arm##*/}-$k"
+	n=$((n + 1))
+	[ "$k" = exe.sw ] && damage+=("$out/${arm##*/}-$k")
 done
 ref=()
 [ -x "$src/ref" ] && ref=(--ref "$src/ref")
