@@ -410,6 +410,12 @@ static void info_json(const struct gobin *gb, const char *path)
 	json_string(stdout, path);
 	printf(",\"arch\":\"%s\",\"go_version\":", gobin_arch_name(gb->arch));
 	json_string(stdout, gb->go_version);
+	printf(",\"main_path\":");
+	json_string(stdout, gb->main_path);
+	printf(",\"main_module\":");
+	json_string(stdout, gb->main_module);
+	printf(",\"main_version\":");
+	json_string(stdout, gb->main_version);
 	printf(",\"pclntab_magic\":\"%#x\",\"pclntab\":\"%#llx\",\"pclntab_source\":\"%s\","
 	       "\"text\":\"%#llx\",\"nfuncs\":%zu,\"pie\":%s,\"dynamic\":%s,\"symtab\":%s,"
 	       "\"dwarf\":%s,",
@@ -438,6 +444,10 @@ static void info_text(const struct gobin *gb, const char *path)
 	       gb->go_version[0] ? gb->go_version : "unknown Go version",
 	       gb->pie ? "PIE" : "non-PIE", gb->dynamic ? " dynamically linked" : " statically linked",
 	       gb->has_symtab ? "with symbols" : "stripped");
+	if (gb->main_module[0])
+		printf("  main      %s (module %s %s)\n", gb->main_path, gb->main_module, gb->main_version);
+	else if (gb->main_path[0])
+		printf("  main      %s (no module)\n", gb->main_path);
 	printf("  pclntab   %#llx (magic %#x, found by %s), %zu functions, text %#llx\n",
 	       (unsigned long long)gb->pclntab, gb->pcln_magic, gb->pclntab_source, gb->nfuncs,
 	       (unsigned long long)gb->text);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
-/* buildinfo: the Go version a binary was built with, from .go.buildinfo.
+/* buildinfo: the Go version a binary was built with, and its main package and module,
+ * from .go.buildinfo.
  *
  * The blob starts "\xff Go buildinf:", then pointer size and flags bytes. Since Go 1.18
  * (flags & 2) the version follows inline at +32 as a varint-prefixed string; before, +16
@@ -25,6 +26,39 @@ static void set_version(struct gobin *gb, const uint8_t *s, uint64_t len)
 		gb->go_minor = minor;
 }
 
+/* Copies the tab- or newline-ended field at s (of at most end - s bytes) into out. */
+static void copy_field(char *out, size_t size, const uint8_t *s, const uint8_t *end)
+{
+	size_t n = 0;
+	while (s + n < end && s[n] != '\t' && s[n] != '\n')
+		n++;
+	if (n >= size)
+		return; /* longer than any real path: left out rather than cut */
+	memcpy(out, s, n);
+	out[n] = 0;
+}
+
+/* The module information string (runtime/debug.BuildInfo as text, between two 16-byte
+ * sentinels: debug/buildinfo, readRawBuildInfo): its "path" and "mod" lines. */
+static void set_modinfo(struct gobin *gb, const uint8_t *s, uint64_t len)
+{
+	if (len < 33 || s[len - 17] != '\n')
+		return;
+	const uint8_t *end = s + len - 16;
+	for (const uint8_t *l = s + 16; l < end;) {
+		const uint8_t *nl = memchr(l, '\n', (size_t)(end - l));
+		if ((size_t)(end - l) > 5 && memcmp(l, "path\t", 5) == 0)
+			copy_field(gb->main_path, sizeof(gb->main_path), l + 5, end);
+		if ((size_t)(end - l) > 4 && memcmp(l, "mod\t", 4) == 0) {
+			copy_field(gb->main_module, sizeof(gb->main_module), l + 4, end);
+			const uint8_t *tab = memchr(l + 4, '\t', (size_t)((nl ? nl : end) - (l + 4)));
+			if (tab)
+				copy_field(gb->main_version, sizeof(gb->main_version), tab + 1, end);
+		}
+		l = nl ? nl + 1 : end;
+	}
+}
+
 /* p points at the magic, with avail readable bytes; addr is its link-time address. */
 static bool parse_blob(struct gobin *gb, const uint8_t *p, size_t avail, uint64_t addr)
 {
@@ -36,6 +70,11 @@ static bool parse_blob(struct gobin *gb, const uint8_t *p, size_t avail, uint64_
 		if (!gobin_uvarint(p + 32, avail - 32, &len, &used) || len > avail - 32 - used)
 			return false;
 		set_version(gb, p + 32 + used, len);
+		size_t at = 32 + used + len, mused;
+		uint64_t mlen;
+		if (gb->go_version[0] && gobin_uvarint(p + at, avail - at, &mlen, &mused) &&
+		    mlen <= avail - at - mused)
+			set_modinfo(gb, p + at + mused, mlen);
 		return gb->go_version[0] != 0;
 	}
 	uint64_t hdr, str, len; /* Go 1.16-1.17: pointer to a string header */
@@ -45,6 +84,9 @@ static bool parse_blob(struct gobin *gb, const uint8_t *p, size_t avail, uint64_
 	const uint8_t *s = elf_at(&gb->elf, str, len, NULL);
 	if (s)
 		set_version(gb, s, len);
+	if (gb->go_version[0] && elf_read_ptr(&gb->elf, addr + 24, &hdr) && elf_read_ptr(&gb->elf, hdr, &str) &&
+	    elf_read_ptr(&gb->elf, hdr + 8, &len) && len < (1u << 20) && (s = elf_at(&gb->elf, str, len, NULL)))
+		set_modinfo(gb, s, len);
 	return gb->go_version[0] != 0;
 }
 

@@ -5,7 +5,7 @@
  *  - every function of pclntab (name, entry, end, flags), found by section name or,
  *    in stripped and externally linked PIE binaries where there is no .gopclntab, by
  *    scanning the loaded segments for a header that validates (pclntab.c);
- *  - the Go version from .go.buildinfo (buildinfo.c);
+ *  - the Go version, main package and module from .go.buildinfo (buildinfo.c);
  *  - where the g pointer lives in TLS and the g field offsets the recorder reads
  *    (gtls.c; DWARF when present, else a table keyed by the Go version).
  * All addresses are link-time; `bias` is what the running process adds (PIE). */
@@ -68,6 +68,9 @@ struct gobin {
 
 	char go_version[64]; /* "go1.22.12", or "" when buildinfo is missing */
 	int go_minor;        /* 22 for go1.22.12; 0 when unknown */
+	/* From its module information ("" when not recorded): the main package, its
+	 * module and the module's version ("(devel)" for a build in the module's tree). */
+	char main_path[256], main_module[256], main_version[128];
 
 	bool has_g_tls;
 	int64_t g_tls;       /* g is at fs:[g_tls] (amd64) */

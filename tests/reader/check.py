@@ -420,6 +420,8 @@ def check_info(ctx, v, gtls_seen):
         if ver != ctx.goversion:
             problems.append(f"test setup: {src} says {ver}, toolchain {ctx.goversion}")
     expect("go_version", ctx.goversion)
+    for k in ("main_path", "main_module", "main_version"):  # debug/buildinfo's Path, Main
+        expect(k, self_ref[k])
     if got.get("path") not in (ctx.path(v), os.path.realpath(ctx.path(v))):
         problems.append(f"path: golat {got.get('path')!r}, want {ctx.path(v)!r}")
     expect("pclntab_magic", hexint(addr_ref["pclntab_magic"]), hexint)

@@ -44,6 +44,9 @@ type jsonInfo struct {
 	Arch          string    `json:"arch"`
 	PCQuantum     int       `json:"pc_quantum"`
 	GoVersion     string    `json:"go_version"`
+	MainPath      string    `json:"main_path"`
+	MainModule    string    `json:"main_module"`
+	MainVersion   string    `json:"main_version"`
 	PclntabMagic  string    `json:"pclntab_magic"`
 	Pclntab       string    `json:"pclntab"`
 	PclntabSource string    `json:"pclntab_source"`
@@ -117,6 +120,7 @@ func main() {
 		info.Arch, info.PCQuantum = arch, int(q)
 		if bi, err := buildinfo.ReadFile(path); err == nil {
 			info.GoVersion = bi.GoVersion
+			info.MainPath, info.MainModule, info.MainVersion = bi.Path, bi.Main.Path, bi.Main.Version
 			for _, s := range bi.Settings {
 				if s.Key == "GOARCH" && s.Value != arch {
 					fail("%s: ELF machine %v, but buildinfo says GOARCH=%s", path, f.Machine, s.Value)
