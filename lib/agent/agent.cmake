@@ -8,7 +8,7 @@ set(GOLAT_AGENT_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/agent/agent.c
   ${CMAKE_CURRENT_SOURCE_DIR}/agent/mem.c
   ${CMAKE_CURRENT_SOURCE_DIR}/agent/sig.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/agent/sigrt.S
+  ${CMAKE_CURRENT_SOURCE_DIR}/arch/${GOLAT_ARCH}/agent/sigrt.S
   ${CMAKE_CURRENT_SOURCE_DIR}/engine/sigtab.c
   ${CMAKE_CURRENT_SOURCE_DIR}/record/recorder.c
   ${CMAKE_CURRENT_SOURCE_DIR}/record/recstack.c

@@ -61,7 +61,7 @@ struct agent_config {
 	uint64_t sigtab;     /* out: the address of golat_sigtab, the pointer to the signal
 			      * translation tables the command writes (lib/engine/sigtab.h) */
 	uint64_t rt_sigaction; /* out: golat_agent_rt_sigaction, where runtime.rt_sigaction
-				* is redirected (lib/agent/sigrt.S) */
+				* is redirected (lib/arch/x86_64/agent/sigrt.S) */
 };
 
 /* lib/agent/sig.c: does op (AGENT_SIG_*, 0: nothing) and counts golat's int3s taken at

@@ -39,13 +39,6 @@ struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
-/* ucontext_t: uc_mcontext.gregs at +40; REG_R12, REG_RSP and REG_RIP are its 4th, 15th
- * and 16th (sys/ucontext.h, the kernel's struct sigcontext). */
-#define UC_GREGS 40
-#define G_R12 4
-#define G_RSP 15
-#define G_RIP 16
-
 static const int owned_sigs[] = { K_SIGSEGV, K_SIGBUS, K_SIGFPE, K_SIGILL, K_SIGTRAP, K_SIGPROF, K_SIGURG };
 #define NOWNED (sizeof(owned_sigs) / sizeof(owned_sigs[0]))
 
@@ -90,29 +83,29 @@ static void forward(int sig, void *info, void *ctx)
 
 static void handler(int sig, void *info, void *ctx)
 {
-	uint64_t *gr = (uint64_t *)((char *)ctx + UC_GREGS);
+	ucontext_t *uc = ctx; /* the kernel's, as glibc's header draws it: arch_uc_* (arch.h) */
 	const struct sigtab *t = __atomic_load_n(&golat_sigtab, __ATOMIC_ACQUIRE);
 	uint64_t to;
-	if (sig == K_SIGTRAP && sigtab_trap(t, gr[G_RIP] - 1, &to)) { /* golat's int3: RIP is past it */
+	if (sig == K_SIGTRAP && sigtab_trap(t, arch_uc_pc(uc) - ARCH_TRAP_PC_AFTER, &to)) { /* golat's int3 */
 		uint64_t *n = __atomic_load_n(&trap_count, __ATOMIC_ACQUIRE);
 		if (n)
 			__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
-		gr[G_RIP] = to;
+		arch_uc_set_pc(uc, to);
 		return;
 	}
-	uint64_t pc = gr[G_RIP], sp = gr[G_RSP], orig = pc, osp = sp;
+	uint64_t pc = arch_uc_pc(uc), sp = arch_uc_sp(uc), orig = pc, osp = sp;
 	bool tr = sigtab_translate(t, pc, sig, &orig) ||
-		  (sig == K_SIGPROF && sigtab_recording(t, tramp_self(), &orig, &osp, gr[G_R12]));
+		  (sig == K_SIGPROF && sigtab_recording(t, tramp_self(), &orig, &osp, arch_uc_desc(uc)));
 	if (tr) {
-		gr[G_RIP] = orig;
-		gr[G_RSP] = osp;
+		arch_uc_set_pc(uc, orig);
+		arch_uc_set_sp(uc, osp);
 	}
 	forward(sig, info, ctx);
 	/* Left alone: back where the thread really was. Changed (sigpanic, or
 	 * asyncPreempt with orig pushed as its return address): Go's now. */
-	if (tr && gr[G_RIP] == orig && gr[G_RSP] == osp) {
-		gr[G_RIP] = pc;
-		gr[G_RSP] = sp;
+	if (tr && arch_uc_pc(uc) == orig && arch_uc_sp(uc) == osp) {
+		arch_uc_set_pc(uc, pc);
+		arch_uc_set_sp(uc, sp);
 	}
 }
 

@@ -3,16 +3,18 @@
  * One folder per ISA, lib/arch/<isa>/, chosen by CMake from CMAKE_SYSTEM_PROCESSOR
  * (lib/CMakeLists.txt, GOLAT_ARCH): its files are built into golat_core and the agent
  * like any other, and its arch_isa.h (the inline half of this interface: what the hot
- * path and the signal handlers call) is found on the include path. No file outside
- * lib/arch/<isa>/ tests which ISA it runs on; a port adds a folder that provides
- * everything below and changes nothing else.
+ * path and the signal handlers call) is found on the include path. The aim: no file
+ * outside lib/arch/<isa>/ knows which ISA it runs on, and a port adds a folder that
+ * provides everything below and changes nothing else; what still knows is listed
+ * further down, with why.
  *
  * What depends on the instruction set, and where it lives (x86-64 today):
  *
  *   the clock            arch_clock (rdtsc)                          arch_isa.h
  *   code changed live    arch_serialize (cpuid), arch_code_written    arch_isa.h
  *   g, thread block      arch_g (fs:[tls]), arch_agent_block (fs:0)   arch_isa.h
- *   signal context       arch_uc_* (ucontext gregs)                  arch_isa.h
+ *   signal context       arch_uc_* (ucontext gregs; stw, sigown and   arch_isa.h
+ *                        the agent's handler)
  *   ptrace registers     arch_regs, ARCH_REGS_*, arch_getregs,       arch_isa.h,
  *                        arch_regs_restart/_syscall/_call, the code   x86_64/regs.c
  *                        borrowed from the Go text (arch_seq_*)
@@ -22,6 +24,8 @@
  *   the stub's layout    TRAMP_REG_* (saved registers), TRAMP_STUB_*, arch_isa.h
  *                        ARCH_ABI_INT_REGS (argument registers)
  *   trampolines          tramp_emit_*, tramp_size (tramp.h)          x86_64/tramp_emit.c
+ *   the agent's entry    golat_agent_rt_sigaction, where a static     x86_64/agent/
+ *   from Go              program's runtime.rt_sigaction jumps         sigrt.S (agent only)
  *   decode, plan and     analyze_func (the plan: analyze.h), reloc_*  x86_64/analyze*.c,
  *   relocate             (capstone x86, 5-byte windows, rel8 hops,    reloc.c
  *                        int3s, steered branches)
@@ -42,9 +46,6 @@
  *     (runtime.asyncPreempt's, runtime.rt_sigaction's). Cutting them apart is the
  *     arm64 port's first step: the relocation and the jump bytes behind arch.h, the
  *     bookkeeping (codemem, resume and signal tables) shared.
- *   - lib/engine/sigown.c, lib/agent/sig.c: the handlers' register access (being
- *     changed by another hand at the time of this split).
- *   - lib/agent/sigrt.S: the agent's rt_sigaction entry (Go's stack ABI0, syscall).
  *   - lib/attach/inject_frame.c: the rt_sigreturn frame golat writes (x86-64
  *     sigcontext and XSAVE area, NT_X86_XSTATE); static_sig.c: runtime.rt_sigaction's
  *     SYSCALL offset and the absolute jump to the agent (ff 25).

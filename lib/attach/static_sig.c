@@ -7,8 +7,8 @@
  *    written into the program and golat_sigtab pointed at them (never freed there:
  *    a handler may still read an old table);
  *  - runtime.rt_sigaction's entry jumps (through a thunk in code memory, within reach
- *    of the text) to golat_agent_rt_sigaction (lib/agent/sigrt.S): Go installing a
- *    handler later finds golat's still in front, and reads back its own;
+ *    of the text) to golat_agent_rt_sigaction (lib/arch/x86_64/agent/sigrt.S): Go
+ *    installing a handler later finds golat's still in front, and reads back its own;
  *  - the agent puts golat's handler in front of Go's (AGENT_SIG_OWN).
  * A static_detach that leaves nothing hooked gives the signals back (AGENT_SIG_GIVE_BACK)
  * and the original rt_sigaction, once no thread is in golat's code. */

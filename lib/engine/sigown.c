@@ -1,5 +1,5 @@
 /* sigown: see sigown.h. */
-#define _GNU_SOURCE /* RTLD_NEXT, REG_RIP */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include "sigown.h"
 #include "spin.h"
 
@@ -86,33 +86,32 @@ static void handler(int sig, siginfo_t *info, void *ctx)
 {
 	int saved = errno;
 	ucontext_t *uc = ctx;
-	greg_t *gr = uc->uc_mcontext.gregs;
-	if (sig == SIGTRAP) { /* one of golat's int3s (RIP is past it): on to its trampoline */
+	if (sig == SIGTRAP) { /* one of golat's int3s (the pc is past it): on to its trampoline */
 		uint64_t to;
-		if (sigtab_trap(__atomic_load_n(&published, __ATOMIC_ACQUIRE), (uint64_t)gr[REG_RIP] - 1, &to)) {
+		if (sigtab_trap(__atomic_load_n(&published, __ATOMIC_ACQUIRE), arch_uc_pc(uc) - ARCH_TRAP_PC_AFTER, &to)) {
 			uint64_t *n = __atomic_load_n(&trap_count, __ATOMIC_ACQUIRE);
 			if (n)
 				__atomic_fetch_add(n, 1, __ATOMIC_RELAXED);
-			gr[REG_RIP] = (greg_t)to;
+			arch_uc_set_pc(uc, to);
 			errno = saved;
 			return;
 		}
 	}
-	uint64_t pc = (uint64_t)gr[REG_RIP], sp = (uint64_t)gr[REG_RSP], orig = 0, osp = sp;
+	uint64_t pc = arch_uc_pc(uc), sp = arch_uc_sp(uc), orig = 0, osp = sp;
 	orig = pc;
 	bool tr = sigown_translate(pc, sig, &orig) ||
 		  (sig == SIGPROF && sigtab_recording(__atomic_load_n(&published, __ATOMIC_ACQUIRE), tramp_self(),
-							   &orig, &osp, (uint64_t)gr[REG_R12]));
+							   &orig, &osp, arch_uc_desc(uc)));
 	if (tr) {
-		gr[REG_RIP] = (greg_t)orig;
-		gr[REG_RSP] = (greg_t)osp;
+		arch_uc_set_pc(uc, orig);
+		arch_uc_set_sp(uc, osp);
 	}
 	forward(sig, info, ctx);
 	/* Left alone: back where the thread really was. Changed (sigpanic, or
 	 * asyncPreempt with orig pushed as its return address): the program's now. */
-	if (tr && (uint64_t)gr[REG_RIP] == orig && (uint64_t)gr[REG_RSP] == osp) {
-		gr[REG_RIP] = (greg_t)pc;
-		gr[REG_RSP] = (greg_t)sp;
+	if (tr && arch_uc_pc(uc) == orig && arch_uc_sp(uc) == osp) {
+		arch_uc_set_pc(uc, pc);
+		arch_uc_set_sp(uc, sp);
 	}
 	errno = saved;
 }
