@@ -68,7 +68,9 @@ done
 ((good == 300)) || bad "$good of 300 requests answered right"
 [[ $(curl -s -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/nums.txt" | gzip -dc | md5sum) == \
 	$(md5sum <"$work/www/nums.txt") ]] || bad "the gzip'd file differs"
-curl -s "http://127.0.0.1:$port/" | grep -q 'nums.txt' || bad "the directory listing lacks nums.txt"
+# Into a variable first: grep -q leaving early would fail curl's write (pipefail).
+listing=$(curl -s "http://127.0.0.1:$port/")
+grep -q 'nums.txt' <<<"$listing" || bad "the directory listing lacks nums.txt: ${listing:0:200}"
 kill -0 $pid 2>/dev/null || bad "patched caddy died: $(tail -c 400 "$work/caddy.log")"
 ((fail)) && exit 1
 ok "Debian's arm64 caddy, patched, served 300 requests, a gzip'd file and a listing under qemu-user"
