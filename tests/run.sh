@@ -3,7 +3,9 @@
 # golat twice (RelWithDebInfo, and ASan+UBSan), runs every CTest test in the first and
 # the tests that do not preload the library in the second (a sanitized shared object
 # cannot be LD_PRELOADed into a program that is not), then the fuzzer for a bounded time.
-# Env: GOLAT_FUZZ_SECONDS (default 60), JOBS (default: cores).
+# Env: GOLAT_FUZZ_SECONDS (default 60), JOBS (default: cores), GOLAT_TEST_EVERY=1 (also
+# the arm64 tests of the toolchains between the oldest and the newest, label arm64_every:
+# each first compiles the arm64 standard library, 80-180 s, which CI leaves out).
 # doc/tests.md says what runs here and what the long forms in bench/ are.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +32,12 @@ cmake --build build-asan -j "$jobs"
 
 status=0
 echo "== tests (build/)"
-ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz || status=1
+skip='fuzz'
+if [[ ${GOLAT_TEST_EVERY:-0} != 1 ]]; then
+	skip='fuzz|arm64_every'
+	echo "(left out: the arm64 tests of the toolchains between the oldest and the newest; GOLAT_TEST_EVERY=1 runs them)"
+fi
+ctest --test-dir build --output-on-failure -j "$jobs" -LE "$skip" || status=1
 echo "== tests under ASan+UBSan (build-asan/, label asan)"
 # reader_go1.N and reader_badinput take the Go programs build/'s run linked (11 per
 # toolchain) instead of linking them again (tests/reader/compare.sh, badinput.sh).
