@@ -37,10 +37,11 @@ fi
 # qemu-user-static with its binfmt_misc entry (tests/arm64/qemu.sh registers it): static, so
 # that an LD_PRELOAD meant for the arm64 program never reaches a host dynamic linker
 # (qemu-user's dynamic qemu-aarch64 made it print an error for every preloaded run);
-# qemu-user too, for the tests that call `qemu-aarch64` by name. Never fatal: when the
+# qemu-user too, for the tests that call `qemu-aarch64` by name; libzstd1:arm64 for
+# Debian's arm64 caddy (tests/arm64/caddy.sh). Never fatal: when the
 # archive has no arm64 or the network is down, the arm64 tests skip.
 arm64_pkgs=(gcc-aarch64-linux-gnu libc6-dev:arm64 libcapstone-dev:arm64 zlib1g-dev:arm64
-	qemu-user-static qemu-user)
+	libzstd1:arm64 qemu-user-static qemu-user)
 arm64_log=$(mktemp)
 arm64_deps() {
 	local added=0 need=() p
