@@ -121,6 +121,14 @@ static int check_binary(const char *path, bool *is_static)
 		return cli_fail("%s is not a Go program: %s", path, why);
 	}
 	*is_static = gb.nolibc;
+	/* An arm64 program (run here by qemu-user through binfmt_misc, say) would get this
+	 * x86-64 libgolat.so preloaded, or the x86-64 agent: refuse by name. */
+	if (gb.arch != GOBIN_ARCH_AMD64) {
+		const char *arch = gobin_arch_name(gb.arch);
+		gobin_close(&gb);
+		return cli_fail("%s is a linux/%s program: this golat hooks linux/amd64 programs "
+				"(`golat list` and `golat info` read %s binaries)", path, arch, arch);
+	}
 	/* musl's loader cannot load libgolat.so (a glibc library), and dies of it before
 	 * the program starts: refuse here rather than let LD_PRELOAD kill it. */
 	bool musl = false;

@@ -62,6 +62,20 @@ if command -v qemu-aarch64 >/dev/null && [ -x "$work/prog.exe" ]; then
 fi
 echo "$ver arm64: built ${#variants[@]} variants in $(($(date +%s) - t0)) s: ${variants[*]}"
 
+# `golat run` refuses an arm64 program by name, at once (this golat's libgolat.so and
+# agent are x86-64): the static one and the cgo PIE, which binfmt_misc would run.
+for v in exe cgopie; do
+	[ -x "$work/prog.$v" ] || continue
+	rc=0
+	out=$(timeout 30 "$CLI" run "$work/prog.$v" 2>&1) || rc=$?
+	if [ "$rc" -ne 1 ] || [[ $out != *"is a linux/arm64 program: this golat hooks linux/amd64 programs"* ]]; then
+		echo "FAIL: golat run prog.$v: exit $rc, '$out' (want 1 and the refusal)"
+		fails=$((fails + 1))
+	else
+		echo "ok: golat run prog.$v refused: $out"
+	fi
+done
+
 python3 "$here/check.py" --cli "$CLI" --ref "$top/ref" --go "$go" --work "$work" ${pcline:+--pcline "$pcline"} \
 	--specs-on exe.strip "${variants[@]}" || fails=$((fails + 1))
 echo "$ver arm64: done in $(($(date +%s) - t0)) s"
