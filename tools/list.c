@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arm64_go.h"
 #include "cli.h"
 #include "dwarf_args.h"
 #include "gobin.h"
@@ -19,13 +20,15 @@ enum list_signals { SIGNALS_AUTO, SIGNALS_OWNED, SIGNALS_GO };
 struct list_opts {
 	int json, args, totals, lines;
 	enum list_signals signals;
+	uint64_t tramp; /* an arm64 binary's: where its plans put the trampolines */
 };
 
 /* How the returns of the listed functions are hooked (analyze.h): by a 5-byte jmp over
  * their own window, a 2-byte hop through padding, steered branches (a window that took a
- * branch target in), an int3, or inside the entry's whole window. */
+ * branch target in), an int3, or inside the entry's whole window; on arm64 each RET
+ * by the one B that replaces it (arm64.h). */
 struct ret_counts {
-	size_t returns, jmp5, hop, steered, int3, whole;
+	size_t returns, jmp5, hop, steered, int3, whole, b;
 	size_t hop_body, hop_twin; /* of hop: to a jump in the body (another window's tail, dead nops), to a twin */
 };
 
@@ -216,27 +219,42 @@ static void count_returns(const struct analyze_plan *plan, struct ret_counts *c)
 	}
 }
 
-static void print_counts_json(const struct ret_counts *c)
+/* The JSON of c: x86-64's keys, and "b" first for an arm64 binary. */
+static void print_counts_json(const struct gobin *gb, const struct ret_counts *c)
 {
-	printf("{\"returns\":%zu,\"jmp5\":%zu,\"hop\":%zu,\"steered\":%zu,\"int3\":%zu,\"whole\":%zu,"
-	       "\"hop_body\":%zu,\"hop_twin\":%zu}", c->returns, c->jmp5, c->hop, c->steered, c->int3, c->whole,
+	printf("{\"returns\":%zu,", c->returns);
+	if (gb->arch == GOBIN_ARCH_ARM64)
+		printf("\"b\":%zu,", c->b);
+	printf("\"jmp5\":%zu,\"hop\":%zu,\"steered\":%zu,\"int3\":%zu,\"whole\":%zu,"
+	       "\"hop_body\":%zu,\"hop_twin\":%zu}", c->jmp5, c->hop, c->steered, c->int3, c->whole,
 	       c->hop_body, c->hop_twin);
 }
 
-/* Patch plans come from lib/engine's analyzer, which decodes x86-64: given another
- * instruction set it would read the code as x86 bytes. Until that ISA's analyzer
- * (lib/arch/<isa>/) plugs in here, its functions are listed with what the reader
- * knows, "patchable" null, and golat says once that no plan was computed. */
-static bool list_plans(const struct gobin *gb)
+/* plan_func for an arm64 binary, which lib/arch/arm64 plans (arm64_go.h): one B per
+ * site, the entry and each RET, to trampolines at tramp; no int3, nothing steered. */
+static int plan_func_arm64(const struct gobin *gb, const struct gobin_func *f, uint64_t tramp,
+			   struct ret_counts *c, char *why, size_t whylen)
 {
-	return gb->arch == GOBIN_ARCH_AMD64;
+	struct arm64_plan plan;
+	if (arm64_go_plan(gb, f, tramp, &plan, why, whylen) != 0)
+		return 0;
+	bool ok = arm64_go_hookable(f, &plan, why, whylen);
+	if (ok) {
+		c->returns += plan.nsites;
+		c->b += plan.nsites;
+	}
+	arm64_plan_free(&plan);
+	return ok;
 }
 
-/* Plans f's hooks as golat would: 1 with c and *steered (why: a note for returns
- * through an int3), or 0 with why golat cannot patch it. */
+/* Plans f's hooks as golat would (x86-64: lib/engine's analyzer): 1 with c and
+ * *steered (why: a note for returns through an int3), or 0 with why golat cannot
+ * patch it. */
 static int plan_func(const struct gobin *gb, const struct gobin_func *f, const struct list_opts *o,
 		     struct ret_counts *c, int *steered, char *why, size_t whylen)
 {
+	if (gb->arch == GOBIN_ARCH_ARM64)
+		return plan_func_arm64(gb, f, o->tramp, c, why, whylen);
 	struct analyze_plan plan;
 	int rc = o->signals == SIGNALS_AUTO ? hook_plan(gb, f, &plan, why, whylen)
 					    : window_plan(gb, f, o->signals == SIGNALS_OWNED, &plan, why, whylen);
@@ -261,10 +279,9 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 	struct ret_counts c = { 0 };
 	char why[256] = "";
 	int steered = 0;
-	/* 1 patchable, 0 not, -1 not planned (list_plans) */
-	int ok = list_plans(gb) ? plan_func(gb, f, o, &c, &steered, why, sizeof(why)) : -1;
+	int ok = plan_func(gb, f, o, &c, &steered, why, sizeof(why));
 	t->funcs++;
-	t->patchable += ok > 0;
+	t->patchable += ok;
 	t->with_int3 += c.int3 > 0;
 	t->r.returns += c.returns;
 	t->r.jmp5 += c.jmp5;
@@ -272,6 +289,7 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 	t->r.steered += c.steered;
 	t->r.int3 += c.int3;
 	t->r.whole += c.whole;
+	t->r.b += c.b;
 	t->r.hop_body += c.hop_body;
 	t->r.hop_twin += c.hop_twin;
 	if (o->totals)
@@ -283,7 +301,7 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 		bool note = !ok || c.int3;
 		printf("%#10llx %#10llx %6llu  %-3s %s%s%s%s", (unsigned long long)f->entry,
 		       (unsigned long long)f->end, (unsigned long long)(f->end - f->entry),
-		       ok > 0 ? "yes" : ok ? "-" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
+		       ok ? "yes" : "no", f->name, note ? "  (" : "", note ? r : "", note ? ")" : "");
 		if (o->lines)
 			print_line(gb, f, false);
 		putchar('\n');
@@ -299,13 +317,13 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 	 * null when the function is not patchable. */
 	printf(",\"entry\":\"%#llx\",\"end\":\"%#llx\",\"patchable\":%s,\"traps\":%zu,\"steered\":%d,"
 	       "\"returns\":", (unsigned long long)f->entry, (unsigned long long)f->end,
-	       ok > 0 ? "true" : ok ? "null" : "false", c.int3, steered);
-	if (ok > 0)
-		print_counts_json(&c);
+	       ok ? "true" : "false", c.int3, steered);
+	if (ok)
+		print_counts_json(gb, &c);
 	else
 		fputs("null", stdout);
 	fputs(",\"reason\":", stdout);
-	if (ok < 0 || (ok && !c.int3))
+	if (ok && !c.int3)
 		fputs("null", stdout);
 	else
 		json_string(stdout, r);
@@ -319,27 +337,21 @@ static void print_func(const struct gobin *gb, const struct gobin_func *f, const
 /* --totals: one JSON object (--json) or line for every listed function together. */
 static void print_totals(const struct gobin *gb, const struct list_opts *o, const struct list_totals *t)
 {
-	if (!list_plans(gb)) { /* only the count: no plan, no signal handling chosen */
-		if (!o->json) {
-			printf("%s: %zu functions, no patch plans\n", gobin_arch_name(gb->arch), t->funcs);
-			return;
-		}
-		printf("{\"arch\":\"%s\",\"go_version\":", gobin_arch_name(gb->arch));
-		json_string(stdout, gb->go_version);
-		printf(",\"dynamic\":%s,\"functions\":%zu,\"patchable\":null}\n",
-		       gb->dynamic ? "true" : "false", t->funcs);
-		return;
-	}
 	/* What hook_plan chooses for a file: signals owned in a cgo program, and in a
-	 * static one whose rt_sigaction golat redirects. */
-	bool planned = (gb->dynamic && gb->cgo) || (gb->nolibc && window_rt_sigaction(gb));
+	 * static one whose rt_sigaction golat redirects (x86-64: arm64's plans have no
+	 * int3, whatever the signal handling). */
+	bool arm64 = gb->arch == GOBIN_ARCH_ARM64;
+	bool planned = (gb->dynamic && gb->cgo) || (!arm64 && gb->nolibc && window_rt_sigaction(gb));
 	bool owned = o->signals == SIGNALS_OWNED || (o->signals == SIGNALS_AUTO && planned);
 	double pct = t->patchable ? 100.0 * (double)t->with_int3 / (double)t->patchable : 0;
 	if (!o->json) {
-		printf("signals %s: %zu functions, %zu patchable, %zu with an int3 (%.3f%%); returns %zu: "
-		       "jmp5 %zu, hop %zu, steered %zu, int3 %zu, whole %zu\n", owned ? "owned" : "go", t->funcs,
-		       t->patchable, t->with_int3, pct, t->r.returns, t->r.jmp5, t->r.hop, t->r.steered, t->r.int3,
-		       t->r.whole);
+		printf("signals %s: %zu functions, %zu patchable, %zu with an int3 (%.3f%%); returns %zu: ",
+		       owned ? "owned" : "go", t->funcs, t->patchable, t->with_int3, pct, t->r.returns);
+		if (arm64)
+			printf("b %zu\n", t->r.b);
+		else
+			printf("jmp5 %zu, hop %zu, steered %zu, int3 %zu, whole %zu\n", t->r.jmp5, t->r.hop,
+			       t->r.steered, t->r.int3, t->r.whole);
 		return;
 	}
 	printf("{\"arch\":\"%s\",\"signals\":\"%s\",\"planned\":\"%s\",\"go_version\":",
@@ -347,7 +359,7 @@ static void print_totals(const struct gobin *gb, const struct list_opts *o, cons
 	json_string(stdout, gb->go_version);
 	printf(",\"dynamic\":%s,\"functions\":%zu,\"patchable\":%zu,\"with_int3\":%zu,\"int3_pct\":%.4f,"
 	       "\"returns\":", gb->dynamic ? "true" : "false", t->funcs, t->patchable, t->with_int3, pct);
-	print_counts_json(&t->r);
+	print_counts_json(gb, &t->r);
 	puts("}");
 }
 
@@ -370,9 +382,8 @@ int cmd_list(int argc, char **argv)
 			return cli_fail("bad spec '%s'", argv[i]);
 		}
 	spec_resolve(&specs, &gb);
-	if (!list_plans(&gb))
-		fprintf(stderr, "golat: %s: patch plans for %s binaries are not computed by this build\n",
-			argv[exe], gobin_arch_name(gb.arch));
+	if (gb.arch == GOBIN_ARCH_ARM64)
+		o.tramp = arm64_go_tramp(&gb);
 	struct dwarf_args *ix = o.args && !o.totals ? list_sigs(&gb, &specs, argv[exe]) : NULL;
 	if (o.totals)
 		;
@@ -388,10 +399,8 @@ int cmd_list(int argc, char **argv)
 		print_totals(&gb, &o, &t);
 	else if (o.json)
 		puts("\n]");
-	else if (list_plans(&gb))
-		printf("%zu functions, %zu patchable\n", t.funcs, t.patchable);
 	else
-		printf("%zu functions (%s: no patch plans)\n", t.funcs, gobin_arch_name(gb.arch));
+		printf("%zu functions, %zu patchable\n", t.funcs, t.patchable);
 	int rc = 0;
 	for (size_t k = 0; k < specs.n; k++)
 		if (specs.v[k].matches == 0)

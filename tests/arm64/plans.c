@@ -5,8 +5,8 @@
  *
  * Each binary is read with lib/reader (functions from pclntab, with their flags). As
  * tests/analyze/coverage.c counts for x86-64: functions refused by policy (runtime.*
- * and the packages the runtime calls, assembly, stack switching: analyze_name_policy
- * and funcFlag), those without a RET, and of those that return, the share "fully
+ * and the packages the runtime calls, assembly, stack switching, linker markers:
+ * arm64_go_policy), those without a RET, and of those that return, the share "fully
  * patchable": the entry relocates and every RET takes its B, for trampolines 1 MiB
  * past the end of text. Besides, the entry instruction of every function (the
  * refused ones too) is relocated 100 MiB either way, 3 GiB and 8 GiB away (the far
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze.h"
 #include "arm64.h"
+#include "arm64_go.h"
 #include "csim.h"
 #include "gobin.h"
 
@@ -81,11 +81,7 @@ static void check_reloc(csh cs, const struct gobin_func *fn, uint32_t insn, uint
 
 static void plan_all(const struct gobin *gb, csh cs, struct tally *t)
 {
-	uint64_t text_end = 0;
-	for (size_t i = 0; i < gb->nfuncs; i++)
-		if (gb->funcs[i].end > text_end)
-			text_end = gb->funcs[i].end;
-	uint64_t tramp = (text_end + (1u << 20)) & ~0xfffull;
+	uint64_t tramp = arm64_go_tramp(gb);
 	for (size_t i = 0; i < gb->nfuncs; i++) {
 		const struct gobin_func *fn = &gb->funcs[i];
 		const uint8_t *code = gobin_code(gb, fn);
@@ -98,22 +94,18 @@ static void plan_all(const struct gobin *gb, csh cs, struct tally *t)
 				check_reloc(cs, fn, insn, fn->entry, fn->entry + d, t);
 			check_reloc(cs, fn, insn, fn->entry, fn->entry - (100ull << 20), t);
 		}
-		/* go:textfipsstart and go:textfipsend (go1.24+) mark the FIPS module's text:
-		 * zero words, no code. */
-		if (analyze_name_policy(fn->name) || (fn->flag & (GOBIN_FLAG_ASM | GOBIN_FLAG_SPWRITE)) ||
-		    strncmp(fn->name, "go:", 3) == 0) {
+		struct arm64_plan p;
+		char why[256];
+		int rc = arm64_go_plan(gb, fn, tramp, &p, why, sizeof why);
+		if (rc == -EPERM) {
 			t->policy++;
 			continue;
 		}
-		struct arm64_plan p;
-		char why[256];
-		if (!code || arm64_plan_func(code, fn->end - fn->entry, fn->entry, tramp, ARM64_SCRATCH_GO, &p, why,
-					     sizeof why)) {
+		if (rc) {
 			t->returning++;
 			t->entry_bad++;
 			if (t->entry_bad <= 3)
-				snprintf(t->example[t->entry_bad - 1], sizeof t->example[0], "%s: %s", fn->name,
-					 code ? why : "no code in the file");
+				snprintf(t->example[t->entry_bad - 1], sizeof t->example[0], "%s", why);
 			continue;
 		}
 		t->kinds[arm64_kind(p.entry_insn)]++;
@@ -128,17 +120,13 @@ static void plan_all(const struct gobin *gb, csh cs, struct tally *t)
 			continue;
 		}
 		t->returning++;
-		size_t ok = 0;
 		for (size_t s = 0; s < p.nsites; s++)
-			ok += p.sites[s].patchable;
+			t->sites_ok += p.sites[s].patchable;
 		t->sites += p.nsites;
-		t->sites_ok += ok;
-		if (p.entry_ok && ok == p.nsites) {
+		if (arm64_go_hookable(fn, &p, why, sizeof why))
 			t->full++;
-		} else if (++t->entry_bad <= 3) {
-			const char *w = !p.entry_ok ? p.entry_why : "a return's trampoline is out of reach";
-			snprintf(t->example[t->entry_bad - 1], sizeof t->example[0], "%s: %s", fn->name, w);
-		}
+		else if (++t->entry_bad <= 3)
+			snprintf(t->example[t->entry_bad - 1], sizeof t->example[0], "%s", why);
 		arm64_plan_free(&p);
 	}
 }

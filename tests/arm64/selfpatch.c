@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze.h"
 #include "arm64.h"
+#include "arm64_go.h"
 #include "gobin.h"
 
 struct patch {
@@ -88,13 +88,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < gb.nfuncs; i++) {
 		const struct gobin_func *fn = &gb.funcs[i];
 		const uint8_t *code = gobin_code(&gb, fn);
-		if (!code || analyze_name_policy(fn->name) || (fn->flag & (GOBIN_FLAG_ASM | GOBIN_FLAG_SPWRITE)) ||
-		    strncmp(fn->name, "go:", 3) == 0)
+		if (!code || arm64_go_policy(fn))
 			continue;
 		hookable++;
 		uint64_t tramp = base + 4 * area_words;
 		struct arm64_plan p;
-		if (arm64_plan_func(code, fn->end - fn->entry, fn->entry, tramp, ARM64_SCRATCH_GO, &p, err, sizeof err)) {
+		if (arm64_go_plan(&gb, fn, tramp, &p, err, sizeof err)) {
 			skipped++;
 			continue;
 		}
