@@ -29,6 +29,8 @@
  *   decode, plan and     analyze_func (the plan: analyze.h), reloc_*  x86_64/analyze*.c,
  *   relocate             (capstone x86, 5-byte windows, rel8 hops,    reloc.c
  *                        int3s, steered branches)
+ *   Go's assembly known  runtime.asyncPreempt's epilogue,             x86_64/gocode.c
+ *   by its bytes         runtime.rt_sigaction; the thunk to the agent
  *
  * For arm64 (lib/arch/arm64/arm64.h, arm64_*, built on every host today): its
  * struct arm64_plan (the entry word and every RET, each patchable or not with its
@@ -42,13 +44,12 @@
  *     its fields (hop, twin, int3, redirects) are the x86-64 planner's.
  *   - lib/engine/window.c, xlate.c: they build each window's trampoline and jumps
  *     from the x86-64 relocator's output (reloc_window, reloc_place, reloc_jmp32/
- *     jmp8, 0xcc), and window.c matches two x86 epilogues by their bytes
- *     (runtime.asyncPreempt's, runtime.rt_sigaction's). Cutting them apart is the
- *     arm64 port's first step: the relocation and the jump bytes behind arch.h, the
- *     bookkeeping (codemem, resume and signal tables) shared.
+ *     jmp8, 0xcc). Cutting them apart is the arm64 port's first step: the
+ *     relocation and the jump bytes behind arch.h, the bookkeeping (codemem, resume
+ *     and signal tables) shared.
  *   - lib/attach/inject_frame.c: the rt_sigreturn frame golat writes (x86-64
- *     sigcontext and XSAVE area, NT_X86_XSTATE); static_sig.c: runtime.rt_sigaction's
- *     SYSCALL offset and the absolute jump to the agent (ff 25).
+ *     sigcontext and XSAVE area, NT_X86_XSTATE), and inject_call.c's save of that
+ *     area; an arm64 frame is another layout (fpsimd_context).
  *   - outside the folders this split may change: lib/sys.h (raw syscall asm for the
  *     agent), lib/config.c (cpuid: is the TSC invariant), lib/report/statsagg.c
  *     (__rdtsc to rate a live process's clock), tools/run_static.c (orig_rax).
@@ -57,6 +58,7 @@
 #define GOLAT_ARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -103,6 +105,18 @@
 /* ---- decode, plan, relocate ----------------------------------------------------
  * analyze_func (lib/engine/analyze.h: the plan) and, today, the x86-64 relocator's
  * reloc_* (x86_64/reloc.h), which window.c and xlate.c call directly. */
+
+/* ---- the Go runtime's assembly, recognized by its bytes (x86_64/gocode.c) -----
+ * runtime.asyncPreempt's epilogue: whether code (len bytes, the function's with its
+ * padding) ends with the one golat knows, and then its bytes [*start, *end). */
+bool arch_async_preempt_end(const uint8_t *code, size_t len, size_t *start, size_t *end);
+/* Whether code (len bytes) is runtime.rt_sigaction as golat knows it (a program
+ * without libc); its system call instruction is at ARCH_RT_SIGACTION_SYSCALL, and a
+ * thread stopped before it can start over at the entry. */
+bool arch_is_rt_sigaction(const uint8_t *code, size_t len);
+/* Fills len bytes at buf with a jump to the absolute address to that touches no
+ * register, then traps; returns the jump's length, 0 when len is too short. */
+size_t arch_emit_thunk(uint8_t *buf, size_t len, uint64_t to);
 
 /* ---- a stopped thread's registers (ptrace; lib/attach) ------------------------
  * arch_regs: the general registers as ptrace reads them (x86-64: user_regs_struct).

@@ -24,10 +24,10 @@
 #include "sigown.h"
 #include "window.h"
 
-/* A thread stopped before runtime.rt_sigaction's SYSCALL (window_rt_sigaction) can
+/* A thread stopped before runtime.rt_sigaction's system call (window_rt_sigaction) can
  * start over at its entry: the instructions up to it only load registers from the
  * stack. */
-#define RT_SYSCALL 25 /* the SYSCALL's offset */
+#define RT_SYSCALL ARCH_RT_SIGACTION_SYSCALL
 
 int static_sig_stage(struct codemem *cm, uint64_t to, uint64_t *thunk, char *err, size_t n)
 {
@@ -35,10 +35,7 @@ int static_sig_stage(struct codemem *cm, uint64_t to, uint64_t *thunk, char *err
 	int rc = codemem_alloc(cm, 16, 16, &buf, err, n);
 	if (rc)
 		return rc;
-	uint8_t *b = buf; /* jmp *0(%rip); .quad to */
-	memcpy(b, "\xff\x25\x00\x00\x00\x00", 6);
-	memcpy(b + 6, &to, 8);
-	memset(b + 14, 0xcc, 2);
+	arch_emit_thunk(buf, 16, to); /* 14 bytes on x86-64 */
 	*thunk = codemem_addr(cm, buf);
 	return 0;
 }

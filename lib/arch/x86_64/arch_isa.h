@@ -123,6 +123,8 @@ typedef struct user_regs_struct arch_regs;
 #define ARCH_REGS_RET(r) ((r).rax)
 #define ARCH_REGS_TP(r) ((r).fs_base)
 
+#define ARCH_RT_SIGACTION_SYSCALL 25 /* gocode.c */
+
 #define ARCH_SEQ_SYSCALL_RET_LEN 3
 #define ARCH_SEQ_GO_SIGRETURN_LEN 9
 #define ARCH_SEQ_RETV_LEN 6
