@@ -50,6 +50,11 @@
  *   - lib/attach/inject_frame.c: the rt_sigreturn frame golat writes (x86-64
  *     sigcontext and XSAVE area, NT_X86_XSTATE), and inject_call.c's save of that
  *     area; an arm64 frame is another layout (fpsimd_context).
+ *   - lib/engine/sigown.c's and lib/glibc_compat.h's symbol versions
+ *     (GLIBC_2.2.5 is x86-64's first; arm64's is GLIBC_2.17); the agent's
+ *     relocations (R_X86_64_RELATIVE, applied by lib/attach/static_agent.c).
+ *   - the stats file keeps 9 argument registers (STATS_ARGS, x86-64's ABIInternal
+ *     integer registers; arm64 has 16): a format decision, not the ISA folder's.
  *   - outside the folders this split may change: lib/sys.h (raw syscall asm for the
  *     agent), lib/config.c (cpuid: is the TSC invariant), lib/report/statsagg.c
  *     (__rdtsc to rate a live process's clock), tools/run_static.c (orig_rax).
