@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Returns hooked through another window's tail or a twin (lib/engine/analyze_tail.c),
+# Returns hooked through another window's tail or a twin (lib/arch/x86_64/analyze_tail.c),
 # run: tailprog/ (strconv.IsPrint, unicode.SimpleFold and unicode.Is over 0x20000
 # runes, math.Ldexp and base32's Encode 0x20000 times over all their exits, sort.Ints
 # of nearly sorted slices) built by one toolchain with cgo, as an executable and as a

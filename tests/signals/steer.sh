@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Returns golat reaches by steering branches (lib/engine/analyze_redirect.c), hot, under
+# Returns golat reaches by steering branches (lib/arch/x86_64/analyze_redirect.c), hot, under
 # signals, on a program built by one toolchain as exe and stripped PIE (steerprog/: 288
 # generated small functions, and hash/crc32's slicingUpdate, whose return is steered on
 # every toolchain here):

@@ -101,7 +101,7 @@ const char *arm64_refusal(uint32_t insn);
  *    the original code right after the replaced instruction, which is where the
  *    trampoline would have jumped back to anyway: a return address inside a trampoline
  *    is fatal to Go's unwinder (runtime/traceback.go: "unexpected return pc"; it is
- *    why lib/engine/reloc.c refuses x86's CALL), and it would be saved on the callee's
+ *    why lib/arch/x86_64/reloc.c refuses x86's CALL), and it would be saved on the callee's
  *    stack. So after a BL nothing of the trampoline runs.
  *  - Everything else is copied as is (arm64_kind ARM64_OTHER and RET).
  * scratch is a register number (0-29) the relocated words may clobber, or

@@ -1,6 +1,6 @@
 // tailprog calls, for every rune below 0x20000, standard-library functions whose
 // short exits golat hooks through another window's tail or a twin on Go 1.21+
-// (lib/engine/analyze_tail.c): strconv.IsPrint, unicode.SimpleFold, unicode.Is,
+// (lib/arch/x86_64/analyze_tail.c): strconv.IsPrint, unicode.SimpleFold, unicode.Is,
 // which calls unicode.is16 and is32, base32's Encode (a return that hops into the
 // tail of a window that steers a branch), math.Ldexp (math.ldexp: a lone ret that rel8
 // branches reach, steered through hops in its entry window's tail), and sort.Ints of nearly sorted slices, which
