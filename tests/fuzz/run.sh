@@ -12,7 +12,13 @@ work=${GOLAT_TEST_WORK:-$top/build/testwork}/fuzz
 mkdir -p "$work/corpus"
 srcs=()
 isa=$top/lib/arch/$(fuzz_isa)
-for f in "$top"/lib/*.c "$top"/lib/*/*.c "$top"/lib/*/*.S "$isa"/*.c "$isa"/*.S; do [[ $(basename "$f") == golat.c ]] || srcs+=("$f"); done
+# Every source golat has (a pattern that matches nothing is left out: nullglob), the
+# host ISA's folder and its agent part included.
+shopt -s nullglob
+for f in "$top"/lib/*.c "$top"/lib/*/*.c "$top"/lib/*/*.S "$isa"/*.c "$isa"/*.S "$isa"/agent/*.c "$isa"/agent/*.S; do
+	[[ $(basename "$f") == golat.c ]] || srcs+=("$f")
+done
+shopt -u nullglob
 fuzz_build "$work/fuzz_gobin" "$here/fuzz_gobin.c" "${srcs[@]}"
 # Seeds: the reader tests' binaries when they ran first, else small Go-less ELFs.
 if [[ -x $here/../reader/make-corpus.sh ]]; then
